@@ -1,0 +1,35 @@
+# Sésame: `make run` (the embedded default with demo data) and `make test` (every test).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+APT_PACKAGES := slapd ldap-utils redis-server wkhtmltopdf chromium poppler-utils fonts-dejavu-core
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: run test deps venv bench-search clean-instance
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+	@# Debian starts a system slapd and redis on install; Sésame runs its own and needs neither.
+	@for s in slapd redis-server; do $(SUDO) service $$s stop >/dev/null 2>&1 || true; done
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: deps venv
+	$(PY) -m webapp.embedded
+
+test: deps venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean-instance:
+	rm -rf instance

@@ -1,0 +1,1 @@
+"""Sésame's Flask-free core: the account model, its rules, and the LDAP directory behind it."""

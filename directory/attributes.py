@@ -1,0 +1,67 @@
+"""Every LDAP attribute, object class and branch name the product uses, in one place."""
+
+# Object-identifier arc minted once from a random UUID (2.25.<uuid as integer>).
+OID_ARC = "2.25.254239115008707420830937779349686969087"
+
+# Branches under the configured suffix.
+STUDENTS = "ou=students"
+GUARDIANS = "ou=guardians"
+STAFF = "ou=staff"
+ESTABLISHMENTS = "ou=establishments"
+GROUPS = "ou=groups"
+POLICIES = "ou=policies"
+SERVICES = "ou=services"
+BRANCHES = (STUDENTS, GUARDIANS, STAFF, ESTABLISHMENTS, GROUPS, POLICIES, SERVICES)
+
+ADMIN_GROUP_CN = "identity-admins"
+DEFAULT_POLICY_CN = "default"
+MIGRATIONS_CN = "sesame-migrations"
+
+# Object classes.
+OC_ACCOUNT = "sesameAccount"            # auxiliary, on inetOrgPerson: students and guardians
+OC_STAFF = "sesameStaff"                # auxiliary, on inetOrgPerson: school staff
+OC_ESTABLISHMENT = "sesameEstablishment"
+OC_SCHOOL_CLASS = "sesameSchoolClass"
+OC_MEF = "sesameMefEntry"
+OC_PERSON = "inetOrgPerson"
+
+# Standard attributes.
+UID = "uid"
+CN = "cn"
+SURNAME = "sn"
+GIVEN_NAME = "givenName"
+DISPLAY_NAME = "displayName"
+MAIL = "mail"
+USER_PASSWORD = "userPassword"
+DESCRIPTION = "description"
+ORGANIZATION = "o"
+MEMBER = "member"
+OBJECT_CLASS = "objectClass"
+ENTRY_CSN = "entryCSN"
+
+# ppolicy and last-bind operational attributes.
+PWD_RESET = "pwdReset"
+PWD_LAST_SUCCESS = "pwdLastSuccess"
+PWD_ACCOUNT_LOCKED_TIME = "pwdAccountLockedTime"
+PWD_FAILURE_TIME = "pwdFailureTime"
+
+# Own attributes (OIDs in migrations/0002_schema.ldif).
+ACCOUNT_ID = "sesameAccountId"          # RDN of students and guardians: stable for life
+UAI = "sesameUAI"                       # establishment (of attachment, for a student)
+EXTERNAL_UAI = "sesameExternalUAI"      # establishments where a student follows a shared course
+CLASS_CODE = "sesameClass"
+MEF_CODE = "sesameMef"
+INE = "sesameINE"
+BIRTH_DATE = "sesameBirthDate"
+ACCOUNT_STATE = "sesameAccountState"
+ACCOUNT_ORIGIN = "sesameAccountOrigin"
+NOTIFICATION_DATE = "sesameNotificationDate"
+LAST_LOGIN = "sesameLastLogin"          # imported last sign-in, before pwdLastSuccess existed
+SEALED_PASSWORD = "sesameSealedPassword"
+MAIL_VERIFIED = "sesameMailVerified"
+SEARCH_KEY = "sesameSearchKey"
+CHILD = "sesameChild"                   # on a guardian: DN of each child
+HEAD_OF = "sesameHeadOf"                # on staff: UAIs they head
+SUPPORT_FOR = "sesameSupportFor"        # on staff: UAIs they give support to
+HEAD_NAME = "sesameHeadName"            # on an establishment: the head's name for the header
+MEF_LABEL = "sesameMefLabel"

@@ -1,0 +1,158 @@
+"""Connections to the directory: a small pool of service-bound connections, and LDAP errors translated."""
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from dataclasses import dataclass, field
+
+import ldap3
+from ldap3.core import exceptions as lx
+
+from .errors import (Conflict, DirectoryError, DirectoryUnavailable, InsufficientRights,
+                     InvalidCredentials, NotFound, ValidationFailed)
+
+
+@dataclass(frozen=True)
+class DirectorySettings:
+    url: str                                # the provider: every write goes there
+    suffix: str
+    bind_dn: str
+    bind_password: str = field(repr=False)
+    read_urls: tuple[str, ...] = ()         # consumers (syncrepl replicas) for reads; none: the provider
+    timeout: float = 5.0
+    pool_size: int = 8
+
+
+_UNAVAILABLE = (lx.LDAPSocketOpenError, lx.LDAPSocketReceiveError, lx.LDAPSocketSendError,
+                lx.LDAPSessionTerminatedByServerError, lx.LDAPCommunicationError,
+                lx.LDAPSocketCloseError, lx.LDAPResponseTimeoutError, lx.LDAPServerPoolExhaustedError,
+                lx.LDAPBusyResult, lx.LDAPUnavailableResult, lx.LDAPUnwillingToPerformResult,
+                lx.LDAPStartTLSError)
+
+
+def translate(error: Exception) -> DirectoryError:
+    """Turn any LDAP client error into the project's own exception."""
+    if isinstance(error, DirectoryError):
+        return error
+    if isinstance(error, lx.LDAPInvalidCredentialsResult):
+        return InvalidCredentials(str(error))
+    if isinstance(error, lx.LDAPInsufficientAccessRightsResult):
+        return InsufficientRights(str(error))
+    if isinstance(error, lx.LDAPNoSuchObjectResult):
+        return NotFound(str(error))
+    if isinstance(error, (lx.LDAPEntryAlreadyExistsResult, lx.LDAPAssertionFailedResult)):
+        return Conflict(str(error))
+    if isinstance(error, lx.LDAPConstraintViolationResult):
+        # the unique overlay and ppolicy both answer this way
+        return Conflict(str(error))
+    if isinstance(error, (lx.LDAPInvalidDnError, lx.LDAPInvalidFilterError,
+                          lx.LDAPObjectClassViolationResult, lx.LDAPInvalidAttributeSyntaxResult,
+                          lx.LDAPUndefinedAttributeTypeResult, lx.LDAPInvalidDNSyntaxResult,
+                          lx.LDAPNamingViolationResult, lx.LDAPAttributeOrValueExistsResult,
+                          lx.LDAPNoSuchAttributeResult)):
+        return ValidationFailed([str(error)])
+    if isinstance(error, _UNAVAILABLE) or isinstance(error, OSError):
+        return DirectoryUnavailable(str(error) or type(error).__name__)
+    return DirectoryError(f"{type(error).__name__}: {error}")
+
+
+@contextlib.contextmanager
+def translated():
+    try:
+        yield
+    except (lx.LDAPException, OSError) as error:
+        raise translate(error) from error
+
+
+def make_server(url: str, timeout: float) -> ldap3.Server:
+    if url.lower().startswith("ldapi://"):
+        # ldap3 sets the connect timeout with a TCP-only socket option: not for a Unix socket
+        return ldap3.Server(url, get_info=ldap3.NONE)
+    return ldap3.Server(url, connect_timeout=timeout, get_info=ldap3.NONE)
+
+
+def open_connection(url: str, user: str | None, password: str | None, timeout: float,
+                    *, sasl_external: bool = False) -> ldap3.Connection:
+    """A bound connection, or the project's exception saying why not."""
+    server = make_server(url, timeout)
+    options = dict(raise_exceptions=True, return_empty_attributes=False)
+    if not url.lower().startswith("ldapi://"):
+        options["receive_timeout"] = max(1, round(timeout))  # ldap3 packs it as an integer
+    if sasl_external:
+        options.update(authentication=ldap3.SASL, sasl_mechanism=ldap3.EXTERNAL, sasl_credentials="")
+    else:
+        options.update(user=user, password=password)
+    with translated():
+        conn = ldap3.Connection(server, **options)
+        conn.bind()
+        return conn
+
+
+class ConnectionPool:
+    """Service-bound connections handed to one thread at a time; a broken one is replaced.
+
+    Each connection uses ldap3's plain synchronous strategy and is only ever used by the thread that
+    borrowed it, which is what makes the pool thread-safe. When slapd restarts, the first operation on
+    a stale connection fails with a socket error: the pool drops it and retries once on a new one.
+    """
+
+    def __init__(self, settings: DirectorySettings, *, read_only: bool = False):
+        self.settings = settings
+        urls = settings.read_urls if (read_only and settings.read_urls) else (settings.url,)
+        self._urls = list(urls)
+        self._next = 0
+        self._idle: queue.LifoQueue[ldap3.Connection] = queue.LifoQueue()
+        self._lock = threading.Lock()
+
+    def _new(self) -> ldap3.Connection:
+        with self._lock:
+            url = self._urls[self._next % len(self._urls)]
+            self._next += 1
+        return open_connection(url, self.settings.bind_dn, self.settings.bind_password,
+                               self.settings.timeout)
+
+    def _take(self) -> ldap3.Connection:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            return self._new()
+
+    def _give_back(self, conn: ldap3.Connection) -> None:
+        if self._idle.qsize() < self.settings.pool_size:
+            self._idle.put(conn)
+        else:
+            _close_quietly(conn)
+
+    def run(self, operation):
+        """Call `operation(connection)` and return its result, LDAP errors translated."""
+        for attempt in (1, 2):
+            conn = self._take()
+            try:
+                result = operation(conn)
+            except (lx.LDAPException, OSError) as error:
+                broken = isinstance(translate(error), DirectoryUnavailable)
+                if broken:
+                    _close_quietly(conn)
+                    if attempt == 1:
+                        continue
+                else:
+                    self._give_back(conn)
+                raise translate(error) from error
+            self._give_back(conn)
+            return result
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        while True:
+            try:
+                _close_quietly(self._idle.get_nowait())
+            except queue.Empty:
+                return
+
+
+def _close_quietly(conn: ldap3.Connection) -> None:
+    try:
+        conn.unbind()
+    except Exception:  # noqa: BLE001 - a dead socket may fail to close; nothing to do about it
+        pass

@@ -1,0 +1,33 @@
+"""The exceptions the directory layer raises; callers never see the LDAP client's own."""
+
+
+class DirectoryError(Exception):
+    """Base of every error raised by `directory`."""
+
+
+class DirectoryUnavailable(DirectoryError):
+    """The directory server cannot be reached or did not answer."""
+
+
+class InvalidCredentials(DirectoryError):
+    """A bind was refused: unknown identity, wrong password, or a locked account."""
+
+
+class InsufficientRights(DirectoryError):
+    """The identity we are bound as may not do this."""
+
+
+class NotFound(DirectoryError):
+    """The entry does not exist, or is outside what the caller may see."""
+
+
+class Conflict(DirectoryError):
+    """The entry changed since it was read, or a value must be unique and is taken."""
+
+
+class ValidationFailed(DirectoryError):
+    """A change was refused; `reasons` says why, in words for people."""
+
+    def __init__(self, reasons):
+        self.reasons = list(reasons)
+        super().__init__("; ".join(self.reasons))

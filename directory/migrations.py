@@ -1,0 +1,179 @@
+"""Applies the versioned LDIF files of migrations/ in order, through cn=config, and records them."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ldap3
+
+from . import attributes as A
+from .connection import open_connection, translated
+from .errors import DirectoryError, InsufficientRights, NotFound
+from .escaping import equals
+from .ldif import Change, parse
+from .passwords import PasswordHasher
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.ldif$")
+_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+
+
+@dataclass(frozen=True)
+class MigrationSettings:
+    """Who applies the migrations: an identity that manages cn=config and the accounts database."""
+    url: str                                  # e.g. ldapi://%2Fvar%2Frun%2Fslapd%2Fldapi
+    suffix: str
+    service_dn: str
+    service_password: str = field(repr=False)
+    admin_dn: str | None = None               # None: SASL EXTERNAL (ldapi, as the local user)
+    admin_password: str | None = field(default=None, repr=False)
+    migrator_dn: str = ""                     # the DN slapd sees for that identity (for the ACLs)
+    module_path: str = "/usr/lib/ldap"
+    argon2: tuple[int, int, int] = (2, 19456, 1)   # t, m (KiB), p
+
+
+class MigrationRightsError(DirectoryError):
+    pass
+
+
+def available(directory: Path = MIGRATIONS_DIR) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if _FILE.match(p.name))
+
+
+def _name(path: Path) -> str:
+    return path.stem
+
+
+class Migrator:
+    def __init__(self, settings: MigrationSettings, directory: Path = MIGRATIONS_DIR):
+        self.settings = settings
+        self.directory = directory
+        self.record_dn = f"cn={A.MIGRATIONS_CN},{settings.suffix}"
+
+    def _connect(self) -> ldap3.Connection:
+        s = self.settings
+        return open_connection(s.url, s.admin_dn, s.admin_password, 10.0,
+                               sasl_external=s.admin_dn is None)
+
+    def _database_dn(self, conn) -> str:
+        try:
+            with translated():
+                conn.search("cn=config", equals("olcSuffix", self.settings.suffix), ldap3.LEVEL,
+                            attributes=["olcSuffix"])
+        except (NotFound, InsufficientRights):
+            found = False
+        else:
+            found = bool(conn.entries)
+        if not found:
+            raise MigrationRightsError(
+                f"no database with suffix {self.settings.suffix} is visible under cn=config: "
+                "the migration identity must manage cn=config and the database must exist")
+        return conn.entries[0].entry_dn
+
+    def _values(self, conn) -> dict[str, str]:
+        s = self.settings
+        t, m, p = s.argon2
+        hasher = PasswordHasher(time_cost=t, memory_cost=m, parallelism=p)
+        return {
+            "suffix": s.suffix,
+            "database": self._database_dn(conn),
+            "service_dn": s.service_dn,
+            "service_cn": s.service_dn.split(",", 1)[0].split("=", 1)[1],
+            "service_password_hash": hasher.hash(s.service_password),
+            "migrator_dn": s.migrator_dn or s.admin_dn or "",
+            "module_path": s.module_path,
+            "argon2_params": f"t={t} m={m} p={p}",
+        }
+
+    def applied(self, conn) -> set[str]:
+        if not self._exists(conn, self.record_dn):
+            return set()
+        with translated():
+            conn.search(self.record_dn, "(objectClass=*)", ldap3.BASE, attributes=[A.DESCRIPTION])
+        return set(conn.entries[0].entry_attributes_as_dict.get(A.DESCRIPTION, []))
+
+    def pending(self) -> list[Path]:
+        conn = self._connect()
+        try:
+            done = self.applied(conn)
+        finally:
+            conn.unbind()
+        return [p for p in available(self.directory) if _name(p) not in done]
+
+    def migrate(self, say=print) -> list[str]:
+        """Apply what is not yet applied; return the names applied (none the second time)."""
+        conn = self._connect()
+        try:
+            try:
+                self._ensure_base(conn)
+                values = None
+                done = self.applied(conn)
+                applied = []
+                for path in available(self.directory):
+                    name = _name(path)
+                    if name in done:
+                        continue
+                    values = values or self._values(conn)
+                    say(f"applying {name}")
+                    for change in parse(_fill(path.read_text(encoding="utf-8"), values, path)):
+                        _apply(conn, change)
+                    self._record(conn, name)
+                    applied.append(name)
+                return applied
+            except InsufficientRights as error:
+                raise MigrationRightsError(
+                    "the migration identity lacks the rights to change the directory "
+                    f"({self.settings.admin_dn or 'SASL EXTERNAL over ldapi'}): it must manage cn=config "
+                    f"and the database of {self.settings.suffix}. LDAP said: {error}") from error
+        finally:
+            conn.unbind()
+
+    def _exists(self, conn, dn: str) -> bool:
+        try:
+            with translated():
+                return conn.search(dn, "(objectClass=*)", ldap3.BASE, attributes=["1.1"])
+        except NotFound:
+            return False
+
+    def _ensure_base(self, conn) -> None:
+        """The suffix entry and the record of applied migrations, before any migration."""
+        suffix = self.settings.suffix
+        if not self._exists(conn, suffix):
+            attribute, value = suffix.split(",", 1)[0].split("=", 1)
+            with translated():
+                if attribute.lower() == "dc":
+                    conn.add(suffix, ["dcObject", "organization"], {"dc": value, "o": "Sésame"})
+                else:
+                    conn.add(suffix, ["organization"], {"o": value})
+        if not self._exists(conn, self.record_dn):
+            with translated():
+                conn.add(self.record_dn, ["applicationProcess"], {"cn": A.MIGRATIONS_CN})
+
+    def _record(self, conn, name: str) -> None:
+        with translated():
+            conn.modify(self.record_dn, {A.DESCRIPTION: [(ldap3.MODIFY_ADD, [name])]})
+
+
+def _fill(text: str, values: dict[str, str], path: Path) -> str:
+    def replace(match):
+        key = match.group(1)
+        if key not in values:
+            raise DirectoryError(f"{path.name}: unknown placeholder {{{{{key}}}}}")
+        return values[key]
+    return _PLACEHOLDER.sub(replace, text)
+
+
+def _apply(conn, change: Change) -> None:
+    with translated():
+        if change.kind == "add":
+            object_classes = change.attributes.get("objectClass", [])
+            rest = {k: v for k, v in change.attributes.items() if k != "objectClass"}
+            conn.add(change.dn, object_classes, rest)
+        elif change.kind == "modify":
+            ops = {"add": ldap3.MODIFY_ADD, "replace": ldap3.MODIFY_REPLACE, "delete": ldap3.MODIFY_DELETE}
+            # one modify per attribute keeps the order of the file, which cn=config cares about
+            for op, attribute, values in change.modifications:
+                conn.modify(change.dn, {attribute: [(ops[op], values)]})
+        else:
+            conn.delete(change.dn)

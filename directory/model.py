@@ -1,0 +1,123 @@
+"""The account model Sésame works with: frozen dataclasses that know nothing of LDAP."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+class AccountState(enum.Enum):
+    NOT_NOTIFIED = "NOT_NOTIFIED"
+    NOTIFIED = "NOTIFIED"
+    ACTIVE = "ACTIVE"
+
+    @property
+    def label(self) -> str:
+        return _STATE_LABELS[self]
+
+    @property
+    def colour(self) -> str:
+        return _STATE_COLOURS[self]
+
+
+_STATE_LABELS = {
+    AccountState.NOT_NOTIFIED: "Non notifié",
+    AccountState.NOTIFIED: "Notifié et non activé",
+    AccountState.ACTIVE: "Activé",
+}
+_STATE_COLOURS = {
+    AccountState.NOT_NOTIFIED: "grey",
+    AccountState.NOTIFIED: "orange",
+    AccountState.ACTIVE: "green",
+}
+
+
+class AccountOrigin(enum.Enum):
+    REGISTRY = "REGISTRY"           # created from the school registry's extract
+    MANUAL = "MANUAL"               # created by hand in the console
+    FRANCECONNECT = "FRANCECONNECT"  # a parent who came through FranceConnect
+
+    @property
+    def label(self) -> str:
+        return {"REGISTRY": "Base élèves (SIECLE)", "MANUAL": "Création manuelle",
+                "FRANCECONNECT": "FranceConnect"}[self.value]
+
+
+class Role(enum.Enum):
+    HEAD = "HEAD"          # chef d'établissement, or staff the head delegated to
+    SUPPORT = "SUPPORT"    # dépannage
+    ADMIN = "ADMIN"        # identity team: every establishment
+
+
+@dataclass(frozen=True)
+class Establishment:
+    uai: str
+    name: str
+    head_name: str = ""
+    city: str = ""
+
+
+@dataclass(frozen=True)
+class SchoolClass:
+    uai: str
+    code: str
+    label: str
+    mef_code: str = ""
+
+
+@dataclass(frozen=True)
+class Mef:
+    uai: str
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Student:
+    account_id: str
+    surname: str
+    given_name: str
+    state: AccountState
+    uai: str                                   # establishment of attachment
+    identifier: str | None = None
+    external_uais: tuple[str, ...] = ()
+    class_code: str = ""
+    mef_code: str = ""
+    ine: str = ""
+    birth_date: date | None = None
+    origin: AccountOrigin = AccountOrigin.REGISTRY
+    notification_date: datetime | None = None
+    last_login: datetime | None = None
+    mail: str | None = None
+    mail_verified: bool = False
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.surname.upper()} {self.given_name}"
+
+
+@dataclass(frozen=True)
+class Guardian:
+    account_id: str
+    surname: str
+    given_name: str
+    state: AccountState
+    identifier: str | None = None
+    children: tuple[str, ...] = ()             # account ids of their children
+    origin: AccountOrigin = AccountOrigin.REGISTRY
+    notification_date: datetime | None = None
+    last_login: datetime | None = None
+    mail: str | None = None
+    mail_verified: bool = False
+
+
+@dataclass(frozen=True)
+class Staff:
+    uid: str
+    dn: str
+    display_name: str
+    role: Role
+    uais: tuple[str, ...] = field(default=())   # establishments they may act on; ADMIN: every one
+
+    def may_act_on(self, uai: str) -> bool:
+        return self.role is Role.ADMIN or uai in self.uais

@@ -1,0 +1,134 @@
+"""The directory's named operations for the console: staff, establishments, classes, MEFs, counts."""
+from __future__ import annotations
+
+import ldap3
+
+from . import attributes as A
+from .connection import ConnectionPool, DirectorySettings, open_connection
+from .errors import InvalidCredentials, NotFound
+from .escaping import all_of, any_of, equals
+from .escaping import dn as child_dn
+from .model import AccountState, Establishment, Mef, Role, SchoolClass, Staff
+
+_STAFF_ATTRIBUTES = [A.UID, A.CN, A.DISPLAY_NAME, A.HEAD_OF, A.SUPPORT_FOR]
+
+
+def _first(entry: dict, attribute: str, default=""):
+    values = entry.get(attribute) or []
+    return values[0] if values else default
+
+
+class Directory:
+    """What the web app asks of the directory. Every method either answers or raises a
+    `directory.errors` exception; none lets an ldap3 error through."""
+
+    def __init__(self, settings: DirectorySettings):
+        self.settings = settings
+        self.suffix = settings.suffix
+        self.writes = ConnectionPool(settings)
+        self.reads = ConnectionPool(settings, read_only=True)
+
+    def close(self) -> None:
+        self.writes.close()
+        self.reads.close()
+
+    def base(self, branch: str) -> str:
+        return f"{branch},{self.suffix}"
+
+    def _search(self, base: str, filter_: str, attributes, scope=ldap3.SUBTREE) -> list[tuple[str, dict]]:
+        def operation(conn):
+            conn.search(base, filter_, scope, attributes=attributes)
+            return [(e["dn"], e["attributes"]) for e in conn.response if e.get("type") == "searchResEntry"]
+        return self.reads.run(operation)
+
+    def ping(self) -> bool:
+        """True when the directory answers a read; raises DirectoryUnavailable otherwise."""
+        self.reads.run(lambda conn: conn.search(self.suffix, "(objectClass=*)", ldap3.BASE, attributes=["1.1"]))
+        return True
+
+    # --- staff -------------------------------------------------------------------------------
+
+    def _staff_entry(self, uid: str) -> tuple[str, dict]:
+        found = self._search(self.base(A.STAFF), equals(A.UID, uid), _STAFF_ATTRIBUTES, ldap3.LEVEL)
+        if len(found) != 1:
+            raise NotFound(uid)
+        return found[0]
+
+    def authenticate_staff(self, uid: str, password: str) -> Staff:
+        """Check uid + password by a bind as that staff member. An empty password is refused here,
+        never sent: LDAP would take it as an anonymous bind and say yes."""
+        if not uid or not password:
+            raise InvalidCredentials("empty identifier or password")
+        try:
+            dn, _ = self._staff_entry(uid)
+        except NotFound:
+            raise InvalidCredentials("unknown staff member") from None
+        conn = open_connection(self.settings.url, dn, password, self.settings.timeout)
+        conn.unbind()
+        return self.staff(uid)
+
+    def staff(self, uid: str) -> Staff:
+        """The staff member with their role and establishments; NotFound if they have none."""
+        dn, entry = self._staff_entry(uid)
+        name = _first(entry, A.DISPLAY_NAME) or _first(entry, A.CN) or uid
+        uid = _first(entry, A.UID, uid)
+        if self._is_admin(dn):
+            uais = tuple(e.uai for e in self.establishments())
+            return Staff(uid, dn, name, Role.ADMIN, uais)
+        heads = tuple(sorted(entry.get(A.HEAD_OF) or []))
+        if heads:
+            return Staff(uid, dn, name, Role.HEAD, heads)
+        supports = tuple(sorted(entry.get(A.SUPPORT_FOR) or []))
+        if supports:
+            return Staff(uid, dn, name, Role.SUPPORT, supports)
+        raise NotFound(f"{uid} has no role in any establishment")
+
+    def _is_admin(self, dn: str) -> bool:
+        group = f"cn={A.ADMIN_GROUP_CN},{self.base(A.GROUPS)}"
+        return bool(self._search(group, equals(A.MEMBER, dn), ["1.1"], ldap3.BASE))
+
+    # --- establishments ------------------------------------------------------------------------
+
+    def establishments(self, uais=None) -> list[Establishment]:
+        wanted = any_of(*(equals(A.UAI, u) for u in uais)) if uais is not None else None
+        filter_ = all_of(equals(A.OBJECT_CLASS, A.OC_ESTABLISHMENT), wanted)
+        found = self._search(self.base(A.ESTABLISHMENTS), filter_,
+                             [A.UAI, A.ORGANIZATION, A.HEAD_NAME, "l"], ldap3.LEVEL)
+        return sorted((Establishment(uai=_first(e, A.UAI), name=_first(e, A.ORGANIZATION),
+                                     head_name=_first(e, A.HEAD_NAME), city=_first(e, "l"))
+                       for _, e in found), key=lambda e: e.uai)
+
+    def establishment(self, uai: str) -> Establishment:
+        found = self.establishments([uai])
+        if not found:
+            raise NotFound(uai)
+        return found[0]
+
+    def _establishment_dn(self, uai: str) -> str:
+        return child_dn(A.UAI, uai, self.base(A.ESTABLISHMENTS))
+
+    def classes(self, uai: str) -> list[SchoolClass]:
+        found = self._search(self._establishment_dn(uai), equals(A.OBJECT_CLASS, A.OC_SCHOOL_CLASS),
+                             [A.CN, A.DESCRIPTION, A.MEF_CODE], ldap3.LEVEL)
+        return sorted((SchoolClass(uai, _first(e, A.CN), _first(e, A.DESCRIPTION), _first(e, A.MEF_CODE))
+                       for _, e in found), key=lambda c: c.code)
+
+    def mefs(self, uai: str) -> list[Mef]:
+        found = self._search(self._establishment_dn(uai), equals(A.OBJECT_CLASS, A.OC_MEF),
+                             [A.MEF_CODE, A.MEF_LABEL], ldap3.LEVEL)
+        return sorted((Mef(uai, _first(e, A.MEF_CODE), _first(e, A.MEF_LABEL)) for _, e in found),
+                      key=lambda m: m.label)
+
+    # --- counts -------------------------------------------------------------------------------
+
+    def count_by_state(self, branch: str, uai: str) -> dict[AccountState, int]:
+        """Accounts of one establishment per state (students: attached there; guardians: a child there)."""
+        found = self._search(self.base(branch), equals(A.UAI, uai), [A.ACCOUNT_STATE], ldap3.LEVEL)
+        counts = {state: 0 for state in AccountState}
+        for _, entry in found:
+            try:
+                counts[AccountState(_first(entry, A.ACCOUNT_STATE))] += 1
+            except ValueError:
+                continue
+        return counts
+

@@ -1,0 +1,54 @@
+"""The directory's own ACLs and policy: hashes unreadable, anonymous only binds, uid unique."""
+import ldap3
+import pytest
+
+from directory import attributes as A
+from directory.errors import Conflict
+from support import DEMO_PASSWORD, SERVICE_DN, SERVICE_PASSWORD, SUFFIX
+
+
+def _service(slapd):
+    return ldap3.Connection(ldap3.Server(slapd.ldap_url), SERVICE_DN, SERVICE_PASSWORD, auto_bind=True)
+
+
+def test_nobody_reads_password_hashes_not_even_the_service(demo_directory, slapd):
+    conn = _service(slapd)
+    conn.search(f"ou=staff,{SUFFIX}", "(uid=chef.lp)", attributes=[A.USER_PASSWORD, A.CN])
+    assert conn.entries and not conn.entries[0].entry_attributes_as_dict.get(A.USER_PASSWORD)
+
+
+def test_anonymous_sees_nothing(demo_directory, slapd):
+    conn = ldap3.Connection(ldap3.Server(slapd.ldap_url), auto_bind=True)
+    conn.search(SUFFIX, "(objectClass=*)", attributes=[A.CN])
+    assert conn.entries == []
+
+
+def test_a_staff_member_cannot_read_accounts_or_sealed_passwords(demo_directory, slapd):
+    conn = ldap3.Connection(ldap3.Server(slapd.ldap_url), f"uid=chef.lp,ou=staff,{SUFFIX}", DEMO_PASSWORD,
+                            auto_bind=True)
+    conn.search(f"ou=students,{SUFFIX}", "(objectClass=*)", attributes=[A.CN, A.SEALED_PASSWORD])
+    assert conn.entries == []
+
+
+def test_only_the_service_reads_sealed_passwords(demo_directory, slapd):
+    conn = _service(slapd)
+    conn.search(f"ou=students,{SUFFIX}", f"({A.ACCOUNT_STATE}=NOTIFIED)", attributes=[A.SEALED_PASSWORD],
+                size_limit=1)
+    assert conn.entries[0].entry_attributes_as_dict[A.SEALED_PASSWORD]
+
+
+def test_the_service_sees_more_than_500_entries(demo_directory, slapd):
+    conn = _service(slapd)
+    conn.search(f"ou=students,{SUFFIX}", "(objectClass=sesameAccount)", attributes=["1.1"])
+    assert len(conn.entries) > 500
+
+
+def test_identifiers_are_unique_across_the_directory(demo_directory):
+    taken = demo_directory.staff("chef.lp").uid
+
+    def add(conn):
+        conn.add(f"{A.ACCOUNT_ID}=dup-test,{A.STUDENTS},{SUFFIX}", ["inetOrgPerson", A.OC_ACCOUNT],
+                 {A.ACCOUNT_ID: "dup-test", A.CN: "X", A.SURNAME: "X", A.ACCOUNT_STATE: "NOT_NOTIFIED",
+                  A.UID: taken})
+    with pytest.raises(Conflict):
+        demo_directory.writes.run(add)

@@ -1,0 +1,54 @@
+"""Migrations: applied in order through cn=config, recorded, idempotent, clear about missing rights."""
+import dataclasses
+import shutil
+
+import ldap3
+import pytest
+
+from directory.embedded import EmbeddedSlapd
+from directory.migrations import MigrationRightsError, Migrator, available
+from support import SERVICE_DN, SERVICE_PASSWORD, SUFFIX
+
+
+@pytest.fixture
+def fresh_slapd(tmp_path):
+    with EmbeddedSlapd(tmp_path / "slapd", SUFFIX) as server:
+        yield server
+
+
+def test_all_migrations_apply_once_then_nothing(fresh_slapd, migration_settings):
+    settings = dataclasses.replace(migration_settings, url=fresh_slapd.ldapi_url,
+                                   migrator_dn=fresh_slapd.manager_dn)
+    first = Migrator(settings).migrate(say=lambda _: None)
+    assert first == [p.stem for p in available()]
+    assert Migrator(settings).migrate(say=lambda _: None) == []
+    assert Migrator(settings).pending() == []
+
+
+def test_the_service_identity_binds_after_migrating(migrated, slapd):
+    conn = ldap3.Connection(ldap3.Server(slapd.ldap_url), SERVICE_DN, SERVICE_PASSWORD)
+    assert conn.bind()
+    conn.unbind()
+
+
+def test_schema_and_overlays_are_in_cn_config(migrated, slapd):
+    conn = ldap3.Connection(ldap3.Server(slapd.ldapi_url), authentication=ldap3.SASL,
+                            sasl_mechanism=ldap3.EXTERNAL, sasl_credentials="", auto_bind=True)
+    conn.search("cn=config", "(objectClass=olcOverlayConfig)", attributes=["olcOverlay"])
+    overlays = {str(e.olcOverlay).split("}")[-1] for e in conn.entries}
+    assert {"ppolicy", "unique", "refint"} <= overlays
+    conn.search("cn=schema,cn=config", "(cn={*}sesame)", attributes=["olcObjectClasses"])
+    assert any("sesameAccount" in v for v in conn.entries[0].olcObjectClasses.values)
+    conn.unbind()
+
+
+def test_a_migrator_without_rights_on_cn_config_is_told_so(migrated, slapd, migration_settings, tmp_path):
+    for path in available():
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "0099_more_indexes.ldif").write_text(
+        "dn: {{database}}\nchangetype: modify\nadd: olcDbIndex\nolcDbIndex: mail eq\n-\n")
+    settings = dataclasses.replace(migration_settings, url=slapd.ldap_url, admin_dn=SERVICE_DN,
+                                   admin_password=SERVICE_PASSWORD)
+    with pytest.raises(MigrationRightsError, match="cn=config"):
+        Migrator(settings, tmp_path).migrate(say=lambda _: None)
+    assert [p.name for p in Migrator(migration_settings, tmp_path).pending()] == ["0099_more_indexes.ldif"]

@@ -1,0 +1,29 @@
+"""What the tests share: the suite's settings and helpers to sign in through the real forms."""
+from __future__ import annotations
+
+import re
+import secrets
+
+SUFFIX = "dc=sesame,dc=test"
+SERVICE_DN = f"cn=sesame,ou=services,{SUFFIX}"
+SERVICE_PASSWORD = secrets.token_urlsafe(16)
+SEAL_KEY = secrets.token_bytes(32)
+SSO_SECRET = secrets.token_urlsafe(16)
+# Light hashing for the suite's own accounts; the configured cost is measured in bench/.
+ARGON2 = (1, 1024, 1)
+DEMO_PASSWORD = "demo-sesame-2026"
+
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1) or match.group(2)
+
+
+def sign_in(client, uid: str, password: str = DEMO_PASSWORD, **extra):
+    page = client.get("/connexion")
+    token = csrf_token(page.get_data(as_text=True))
+    return client.post("/connexion", data={"csrf_token": token, "uid": uid, "password": password},
+                       **extra)

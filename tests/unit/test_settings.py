@@ -1,0 +1,18 @@
+"""Settings come from SESAME_* variables, with defaults in code."""
+from webapp.config import from_environment
+
+
+def test_defaults_without_environment():
+    config = from_environment({})
+    assert config["SESAME_LDAP_SUFFIX"] == "dc=sesame,dc=local"
+    assert config["SESAME_SSO_TRUSTED_PROXIES"] == ("127.0.0.1", "::1")
+
+
+def test_environment_overrides_and_parses():
+    config = from_environment({"SESAME_LDAP_TIMEOUT": "2.5", "SESAME_LOGIN_ATTEMPTS": "9",
+                               "SESAME_SSO_TRUSTED_PROXIES": "10.0.0.1, 10.0.0.2",
+                               "SESAME_SECURE_COOKIES": "true"})
+    assert config["SESAME_LDAP_TIMEOUT"] == 2.5
+    assert config["SESAME_LOGIN_ATTEMPTS"] == 9
+    assert config["SESAME_SSO_TRUSTED_PROXIES"] == ("10.0.0.1", "10.0.0.2")
+    assert config["SESAME_SECURE_COOKIES"] is True

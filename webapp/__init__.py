@@ -1,0 +1,78 @@
+"""Sésame's web application: the factory that builds it from settings, extensions and blueprints."""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+from redis import Redis
+
+from . import config, errors, security
+from .extensions import csrf, directory, htmx, login_manager, redis, server_sessions
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder="static")
+    app.config.from_mapping(config.from_environment())
+    if test_config:
+        app.config.update(test_config)
+    _derive_config(app)
+    register_extensions(app)
+    register_blueprints(app)
+    errors.init_app(app)
+    security.init_app(app)
+    register_commands(app)
+    return app
+
+
+def _derive_config(app: Flask) -> None:
+    settings = app.config
+    if not settings.get("SECRET_KEY"):
+        settings["SECRET_KEY"] = settings.get("SESAME_SECRET_KEY")
+    if not settings["SECRET_KEY"]:
+        raise RuntimeError("SESAME_SECRET_KEY is not set (make run sets one for the embedded default)")
+    settings.setdefault("SESSION_TYPE", "redis")
+    settings.setdefault("SESSION_REDIS", Redis.from_url(settings["SESAME_REDIS_URL"]))
+    settings.setdefault("SESSION_KEY_PREFIX", "sesame:session:")
+    settings.setdefault("SESSION_PERMANENT", True)
+    settings["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=settings["SESAME_SESSION_HOURS"])
+    settings["SESSION_COOKIE_NAME"] = "sesame"
+    settings["SESSION_COOKIE_HTTPONLY"] = True
+    settings["SESSION_COOKIE_SAMESITE"] = "Lax"
+    settings["SESSION_COOKIE_SECURE"] = settings["SESAME_SECURE_COOKIES"]
+    settings.setdefault("WTF_CSRF_TIME_LIMIT", None)   # the token lives as long as the session
+
+
+def register_extensions(app: Flask) -> None:
+    directory.init_app(app)
+    redis.init_app(app)
+    server_sessions.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Connectez-vous pour accéder à cette page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = None  # sessions live server-side; ids are renewed at sign-in
+
+
+def register_blueprints(app: Flask) -> None:
+    from .auth.views import bp as auth
+    from .external.views import bp as external
+    from .guardians.views import bp as guardians
+    from .home.views import bp as home
+    from .settings.views import bp as settings_bp
+    from .stats.views import bp as stats
+    from .students.views import bp as students
+
+    for blueprint in (auth, home, students, guardians, external, stats, settings_bp):
+        app.register_blueprint(blueprint)
+
+    from . import access  # noqa: F401 - registers the user loader
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import directory_cli
+    app.cli.add_command(directory_cli)

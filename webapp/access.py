@@ -1,0 +1,74 @@
+"""Who is signed in, which establishment they are acting on, and what their role lets them open."""
+from __future__ import annotations
+
+import functools
+
+from flask import abort, g, session
+from flask_login import UserMixin, current_user
+
+from directory.errors import DirectoryUnavailable, NotFound
+from directory.model import Role, Staff
+
+from .extensions import directory, login_manager
+
+TABS = (
+    # endpoint, label, roles that see it
+    ("home.index", "Accueil", (Role.HEAD, Role.ADMIN, Role.SUPPORT)),
+    ("students.index", "Élèves", (Role.HEAD, Role.ADMIN, Role.SUPPORT)),
+    ("guardians.index", "Responsables", (Role.HEAD, Role.ADMIN)),
+    ("external.index", "Élèves extérieurs", (Role.HEAD, Role.ADMIN)),
+    ("stats.index", "Statistiques", (Role.HEAD, Role.ADMIN)),
+    ("settings.index", "Paramétrage", (Role.HEAD, Role.ADMIN)),
+)
+
+
+class StaffUser(UserMixin):
+    """Flask-Login's view of a staff member; the facts come from the directory on every request."""
+
+    def __init__(self, staff: Staff):
+        self.staff = staff
+
+    def get_id(self) -> str:
+        return self.staff.uid
+
+
+@login_manager.user_loader
+def load_staff(uid: str):
+    if g.get("directory_down"):
+        return None  # rendering the 503 page: shown signed out rather than failing a second time
+    try:
+        return StaffUser(directory.current.staff(uid))
+    except NotFound:
+        return None  # gone from the directory, or no longer any role: signed out
+    except DirectoryUnavailable:
+        g.directory_down = True
+        raise
+
+
+def staff() -> Staff:
+    return current_user.staff
+
+
+def current_uai() -> str:
+    """The establishment being worked on: the one chosen in the switcher, if still allowed."""
+    uais = staff().uais
+    if not uais:
+        abort(403)
+    chosen = session.get("uai")
+    return chosen if chosen in uais else uais[0]
+
+
+def tabs_for(role: Role):
+    return [(endpoint, label) for endpoint, label, roles in TABS if role in roles]
+
+
+def roles_allowed(*roles: Role):
+    """Refuse (403) a signed-in staff member whose role is not among `roles`."""
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            if staff().role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate

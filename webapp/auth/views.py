@@ -1,0 +1,133 @@
+"""Sign-in by uid + password (a bind against the directory), SSO through a trusted proxy, sign-out."""
+from __future__ import annotations
+
+import hmac
+import logging
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import HTTPException
+
+from directory.errors import DirectoryError, InvalidCredentials, NotFound
+from directory.names import ascii_lower
+
+from .. import ratelimit
+from ..access import StaffUser, current_uai, staff, tabs_for
+from ..extensions import directory
+from .forms import SignInForm, SwitchEstablishmentForm
+
+bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
+
+REFUSAL = "Identifiant ou mot de passe incorrect."
+
+
+def _start_session(user: StaffUser) -> None:
+    """A new session id at every sign-in, so that a planted cookie is worth nothing."""
+    session.clear()
+    login_user(user)
+    session["uai"] = user.staff.uais[0] if user.staff.uais else None
+    current_app.session_interface.regenerate(session)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("home.index")
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = SignInForm()
+    status = 200
+    if form.validate_on_submit():
+        uid = (form.uid.data or "").strip()
+        subjects = [request.remote_addr, ascii_lower(uid)[:256]]
+        window = current_app.config["SESAME_LOGIN_WINDOW"]
+        if ratelimit.exceeded("login", subjects, current_app.config["SESAME_LOGIN_ATTEMPTS"]):
+            flash("Trop de tentatives de connexion : réessayez dans quelques minutes.", "error")
+            return render_template("auth/login.html", form=form), 429
+        try:
+            staff_member = directory.current.authenticate_staff(uid, form.password.data or "")
+        except (InvalidCredentials, NotFound):
+            ratelimit.record_failure("login", subjects, window)
+            log.info("staff sign-in refused from %s", request.remote_addr)
+            flash(REFUSAL, "error")
+            status = 401
+        else:
+            ratelimit.clear("login", [ascii_lower(uid)])
+            _start_session(StaffUser(staff_member))
+            log.info("staff sign-in: %s", staff_member.uid)
+            return redirect(_safe_next(request.args.get("next")))
+    elif request.method == "POST":
+        flash(REFUSAL, "error")
+        status = 400
+    form.password.data = ""
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/connexion/sso")
+def sso():
+    """Support staff arrive here through the SSO proxy, which vouches for them in a header.
+
+    Trusted only from the configured proxy addresses and with the shared secret: anybody else who
+    sets the header is refused."""
+    config = current_app.config
+    secret = config["SESAME_SSO_SECRET"]
+    given = request.headers.get(config["SESAME_SSO_SECRET_HEADER"], "")
+    uid = request.headers.get(config["SESAME_SSO_USER_HEADER"], "").strip()
+    trusted = request.remote_addr in config["SESAME_SSO_TRUSTED_PROXIES"]
+    if not secret or not trusted or not hmac.compare_digest(given.encode(), secret.encode()) or not uid:
+        log.warning("SSO sign-in refused from %s", request.remote_addr)
+        abort(403)
+    try:
+        staff_member = directory.current.staff(uid)
+    except NotFound:
+        log.warning("SSO sign-in for an unknown or role-less uid from %s", request.remote_addr)
+        abort(403)
+    _start_session(StaffUser(staff_member))
+    log.info("staff SSO sign-in: %s", staff_member.uid)
+    return redirect(url_for("home.index"))
+
+
+@bp.route("/deconnexion", methods=["POST"])
+def logout():
+    logout_user()
+    session.clear()
+    flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/etablissement", methods=["POST"])
+@login_required
+def switch_establishment():
+    form = SwitchEstablishmentForm()
+    form.uai.choices = list(staff().uais)
+    if not form.validate_on_submit():
+        abort(403)
+    session["uai"] = form.uai.data
+    return redirect(url_for("home.index"))
+
+
+@bp.app_context_processor
+def shell_context():
+    """The header and tabs of every page. Error pages render even when this cannot be had."""
+    try:
+        if not current_user.is_authenticated:
+            return {}
+        member = staff()
+        uai = current_uai()
+        switch = SwitchEstablishmentForm(uai=uai)
+        establishments = directory.current.establishments(member.uais) if len(member.uais) > 1 else []
+        switch.uai.choices = [(e.uai, f"{e.uai} {e.name}") for e in establishments]
+        return {
+            "staff": member,
+            "tabs": tabs_for(member.role),
+            "establishment": directory.current.establishment(uai),
+            "switch_form": switch,
+        }
+    except (DirectoryError, HTTPException):
+        return {}

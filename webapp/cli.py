@@ -1,0 +1,58 @@
+"""`flask directory migrate` and `flask directory seed-demo`: the directory's release steps."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from directory.errors import DirectoryError
+from directory.migrations import MigrationRightsError, MigrationSettings, Migrator
+
+from directory.demo_load import load_demo
+
+from .extensions import directory, service_dn
+from .config import seal_key
+
+directory_cli = AppGroup("directory", help="Directory schema, configuration and demo data.")
+
+
+def migration_settings(config) -> MigrationSettings:
+    suffix = config["SESAME_LDAP_SUFFIX"]
+    return MigrationSettings(
+        url=config["SESAME_LDAP_ADMIN_URL"] or config["SESAME_LDAP_URL"],
+        suffix=suffix,
+        service_dn=config["SESAME_LDAP_BIND_DN"] or service_dn(suffix),
+        service_password=config["SESAME_LDAP_BIND_PASSWORD"],
+        admin_dn=config["SESAME_LDAP_ADMIN_DN"] or None,
+        admin_password=config["SESAME_LDAP_ADMIN_PASSWORD"] or None,
+        migrator_dn=config["SESAME_LDAP_MIGRATOR_DN"] or config["SESAME_LDAP_ADMIN_DN"],
+        argon2=(config["SESAME_ARGON2_TIME_COST"], config["SESAME_ARGON2_MEMORY_COST"],
+                config["SESAME_ARGON2_PARALLELISM"]),
+    )
+
+
+@directory_cli.command("migrate")
+def migrate_command():
+    """Apply the migrations not yet applied; does nothing when all are."""
+    try:
+        applied = Migrator(migration_settings(current_app.config)).migrate(say=click.echo)
+    except MigrationRightsError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    except DirectoryError as error:
+        click.echo(f"error: the directory refused a migration: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"{len(applied)} migration(s) applied" if applied else "directory up to date: nothing to apply")
+
+
+@directory_cli.command("seed-demo")
+def seed_demo_command():
+    """Load the demo establishments, students, parents and staff (once; a second run does nothing)."""
+    try:
+        report = load_demo(directory.current, seal_key(current_app.config))
+    except DirectoryError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    click.echo(report)

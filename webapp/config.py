@@ -1,0 +1,63 @@
+"""Settings: defaults in code, overridden by SESAME_* environment variables."""
+from __future__ import annotations
+
+import base64
+import os
+
+# name: (default, parser). Every setting is documented in the README.
+_INT = int
+_STR = str
+
+
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+SETTINGS = {
+    "SECRET_KEY": (None, _STR),
+    "LDAP_URL": ("", _STR),
+    "LDAP_READ_URLS": ((), _list),
+    "LDAP_SUFFIX": ("dc=sesame,dc=local", _STR),
+    "LDAP_BIND_DN": ("", _STR),                  # default: cn=sesame,ou=services,<suffix>
+    "LDAP_BIND_PASSWORD": ("", _STR),
+    "LDAP_TIMEOUT": (5.0, float),
+    "LDAP_ADMIN_URL": ("", _STR),                # migrations: an identity that manages cn=config
+    "LDAP_ADMIN_DN": ("", _STR),                 # empty: SASL EXTERNAL over the ldapi URL
+    "LDAP_ADMIN_PASSWORD": ("", _STR),
+    "LDAP_MIGRATOR_DN": ("", _STR),              # the DN slapd gives that identity (for ACLs)
+    "REDIS_URL": ("redis://127.0.0.1:6379/0", _STR),
+    "SEAL_KEY": ("", _STR),                      # base64 of 32 random bytes
+    "ARGON2_TIME_COST": (2, _INT),
+    "ARGON2_MEMORY_COST": (19456, _INT),         # KiB
+    "ARGON2_PARALLELISM": (1, _INT),
+    "SSO_USER_HEADER": ("X-Remote-User", _STR),
+    "SSO_SECRET_HEADER": ("X-Sesame-Proxy-Secret", _STR),
+    "SSO_SECRET": ("", _STR),                    # empty: SSO sign-in is off
+    "SSO_TRUSTED_PROXIES": (("127.0.0.1", "::1"), _list),
+    "LOGIN_ATTEMPTS": (5, _INT),                 # per identifier and per address ...
+    "LOGIN_WINDOW": (300, _INT),                 # ... in this many seconds
+    "SESSION_HOURS": (8, _INT),
+    "SECURE_COOKIES": (False, _bool),            # set true behind HTTPS
+    "PUBLIC_URL": ("http://127.0.0.1:5000", _STR),
+}
+
+
+def from_environment(environ=os.environ) -> dict:
+    """Settings with SESAME_<NAME> taken from the environment where present."""
+    config = {}
+    for name, (default, parse) in SETTINGS.items():
+        raw = environ.get(f"SESAME_{name}")
+        config[f"SESAME_{name}"] = parse(raw) if raw not in (None, "") else default
+    return config
+
+
+def seal_key(config) -> bytes:
+    raw = config.get("SESAME_SEAL_KEY") or ""
+    key = base64.b64decode(raw) if raw else b""
+    if len(key) != 32:
+        raise RuntimeError("SESAME_SEAL_KEY must be the base64 of 32 random bytes")
+    return key

@@ -1,0 +1,192 @@
+"""The embedded default behind `make run`: private slapd and Redis under instance/, then worker and web."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from directory.embedded import EmbeddedSlapd, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+class EmbeddedRedis:
+    """One redis-server on loopback with its files under `root`."""
+
+    def __init__(self, root: Path | str, port: int | None = None, persist: bool = True):
+        self.root = Path(root).resolve()
+        self.port = port or free_port()
+        self.persist = persist
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 10.0) -> "EmbeddedRedis":
+        self.root.mkdir(parents=True, exist_ok=True)
+        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.root),
+                "--daemonize", "no", "--protected-mode", "yes", "--logfile", str(self.root / "redis.log")]
+        args += ["--save", "60 1", "--dbfilename", "dump.rdb"] if self.persist else ["--save", ""]
+        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"redis-server exited; see {self.root / 'redis.log'}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.02)
+        self.stop()
+        raise RuntimeError("redis-server did not answer")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def instance_secrets(instance: Path) -> dict:
+    """Secrets of the embedded default, made once and kept (mode 600) under instance/."""
+    path = instance / "secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    instance.mkdir(parents=True, exist_ok=True)
+    values = {
+        "SESAME_SECRET_KEY": secrets.token_urlsafe(48),
+        "SESAME_LDAP_BIND_PASSWORD": secrets.token_urlsafe(24),
+        "SESAME_SEAL_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "SESAME_SSO_SECRET": secrets.token_urlsafe(24),
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(values, out)
+    return values
+
+
+def embedded_environment(instance: Path, slapd: EmbeddedSlapd | None, redis: EmbeddedRedis | None) -> dict:
+    env = dict(os.environ)
+    for name, value in instance_secrets(instance).items():
+        env.setdefault(name, value)
+    if slapd is not None:
+        env.update(SESAME_LDAP_URL=slapd.ldap_url, SESAME_LDAP_ADMIN_URL=slapd.ldapi_url,
+                   SESAME_LDAP_MIGRATOR_DN=slapd.manager_dn, SESAME_LDAP_SUFFIX=slapd.suffix)
+    if redis is not None:
+        env["SESAME_REDIS_URL"] = redis.url
+    return env
+
+
+DEMO_SIGN_INS = """
+Sésame is running on http://127.0.0.1:{port}
+
+Demo sign-ins (password demo-sesame-2026, demo data only):
+  chef.clg   head of 0990001N CLG Jean Moulin
+  chef.lp    head of 0990002P LP Métiers Auguste Perret
+  chef.lyc   head of 0990003R LYC Marie Curie
+  admin.idt  identity-team admin
+  support.lp support staff of 0990002P, through the SSO header (see README)
+
+Ctrl-C stops everything.
+"""
+
+
+def seed_demo(slapd: EmbeddedSlapd, env: dict) -> str:
+    """The demo data, the first time only, loaded offline with slapadd (a second or two)."""
+    from directory.connection import DirectorySettings
+    from directory.demo_load import load_demo_offline
+    from directory.repository import Directory
+
+    from .extensions import service_dn
+
+    directory = Directory(DirectorySettings(
+        url=slapd.ldap_url, suffix=slapd.suffix, bind_dn=service_dn(slapd.suffix),
+        bind_password=env["SESAME_LDAP_BIND_PASSWORD"]))
+    try:
+        return load_demo_offline(directory, base64.b64decode(env["SESAME_SEAL_KEY"]), slapd)
+    finally:
+        directory.close()
+
+
+def run(port: int = 5000) -> int:
+    instance = Path(os.environ.get("SESAME_INSTANCE", ROOT / "instance")).resolve()
+    suffix = os.environ.get("SESAME_LDAP_SUFFIX", "dc=sesame,dc=local")
+    slapd = None if os.environ.get("SESAME_LDAP_URL") else EmbeddedSlapd(instance / "slapd", suffix)
+    redis = None if os.environ.get("SESAME_REDIS_URL") else EmbeddedRedis(instance / "redis")
+    children: list[subprocess.Popen] = []
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        if slapd:
+            slapd.start()
+        if redis:
+            redis.start()
+        env = embedded_environment(instance, slapd, redis)
+        python = sys.executable
+        flask = [python, "-m", "flask", "--app", "wsgi"]
+        subprocess.run(flask + ["directory", "migrate"], env=env, cwd=ROOT, check=True)
+        if slapd:
+            print(seed_demo(slapd, env), flush=True)
+        children.append(subprocess.Popen([python, "-m", "webapp.jobs.worker"], env=env, cwd=ROOT))
+        children.append(subprocess.Popen(
+            [python, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+             "--access-logfile", "-", "wsgi:app"], env=env, cwd=ROOT))
+        print(DEMO_SIGN_INS.format(port=port), flush=True)
+        while not stopping:
+            for child in children:
+                if child.poll() is not None:
+                    print(f"a process stopped unexpectedly ({child.args[2]}); stopping", file=sys.stderr)
+                    stopping = True
+            time.sleep(0.3)
+        return 0
+    except subprocess.CalledProcessError as error:
+        print(f"set-up failed: {error}", file=sys.stderr)
+        return 1
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if redis:
+            redis.stop()
+        if slapd:
+            slapd.stop()
+        print("Sésame stopped: web, worker, Redis and slapd.", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(run(int(os.environ.get("SESAME_PORT", "5000"))))

@@ -1,0 +1,42 @@
+"""Error pages in French, and the directory being down turned into a 503 rather than a stack trace."""
+from __future__ import annotations
+
+import logging
+
+from flask import render_template
+from flask_wtf.csrf import CSRFError
+
+from directory.errors import DirectoryUnavailable
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: ("Requête invalide", "La demande n'a pas pu être comprise."),
+    403: ("Accès refusé", "Vous n'avez pas accès à cette page ou à cette action."),
+    404: ("Page introuvable", "Cette page ou cette fiche n'existe pas, ou n'est pas de votre établissement."),
+    405: ("Action non permise", "Cette action ne peut pas être faite de cette façon."),
+    429: ("Trop de tentatives", "Trop de tentatives : réessayez dans quelques minutes."),
+    500: ("Erreur interne", "Une erreur inattendue s'est produite. L'équipe technique est prévenue."),
+    503: ("Service momentanément indisponible",
+          "L'annuaire ne répond pas pour le moment. Réessayez dans quelques instants."),
+}
+
+
+def render_error(code: int, detail: str | None = None):
+    title, message = MESSAGES.get(code, MESSAGES[500])
+    return render_template("errors/error.html", code=code, title=title,
+                           message=detail or message), code
+
+
+def init_app(app) -> None:
+    for code in (400, 403, 404, 405, 429, 500):
+        app.register_error_handler(code, lambda error, code=code: render_error(code))
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(error):
+        return render_error(400, "Le formulaire a expiré ou n'est pas valide : rechargez la page et recommencez.")
+
+    @app.errorhandler(DirectoryUnavailable)
+    def directory_down(error):
+        log.warning("directory unavailable: %s", error)
+        return render_error(503)

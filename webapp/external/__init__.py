@@ -1,0 +1,1 @@
+"""« Élèves extérieurs »: students of other establishments following a shared course here."""

@@ -1,0 +1,1 @@
+"""« Responsables »: the parents of the current establishment's students."""

@@ -1,0 +1,1 @@
+"""« Accueil »: the establishment at a glance."""

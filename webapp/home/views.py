@@ -1,0 +1,26 @@
+"""« Accueil »: accounts per state for the current establishment."""
+from __future__ import annotations
+
+from flask import Blueprint
+from flask_login import login_required
+
+from directory import attributes as A
+from directory.model import AccountState
+
+from ..access import current_uai
+from ..extensions import directory
+from ..rendering import page_or_fragment
+
+bp = Blueprint("home", __name__)
+
+
+@bp.route("/")
+@login_required
+def index():
+    uai = current_uai()
+    counts = {
+        "Élèves": directory.current.count_by_state(A.STUDENTS, uai),
+        "Responsables": directory.current.count_by_state(A.GUARDIANS, uai),
+    }
+    return page_or_fragment("home/index.html", "home/partial/glance.html",
+                            counts=counts, states=list(AccountState))

@@ -1,0 +1,1 @@
+"""« Paramétrage »: delegations and letter settings."""

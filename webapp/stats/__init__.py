@@ -1,0 +1,1 @@
+"""« Statistiques »: activation rates."""

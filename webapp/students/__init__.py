@@ -1,0 +1,1 @@
+"""« Élèves »: the students of the current establishment."""
