@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := slapd ldap-utils redis-server wkhtmltopdf chromium poppler-utils fonts-dejavu-core
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test deps venv bench-search clean-instance
+.PHONY: run test deps venv directory-stop directory-start sso-proxy clean-instance
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -30,6 +30,17 @@ run: deps venv
 
 test: deps venv
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Stop or start the embedded slapd of a running `make run` (the app answers 503 meanwhile).
+directory-stop: venv
+	$(PY) -m directory.embedded stop instance/slapd
+
+directory-start: venv
+	$(PY) -m directory.embedded start instance/slapd
+
+# A stand-in for the SSO proxy in front of a running `make run`: support staff sign in through it.
+sso-proxy: venv
+	$(PY) -m webapp.devproxy
 
 clean-instance:
 	rm -rf instance

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -87,7 +88,7 @@ class EmbeddedSlapd:
                  max_size: int = 4 * 1024**3, no_sync: bool = True):
         self.root = Path(root).resolve()
         self.suffix = suffix
-        self.port = port or free_port()
+        self.port = port or self._kept_port()
         self.max_size = max_size
         self.no_sync = no_sync
         self.config_dir = self.root / "slapd.d"
@@ -95,6 +96,29 @@ class EmbeddedSlapd:
         self.socket_path = self.root / "ldapi"
         self.log_path = self.root / "slapd.log"
         self.process: subprocess.Popen | None = None
+
+    def _kept_port(self) -> int:
+        """The same port from one run to the next, so that a slapd restarted by hand is found again."""
+        path = self.root / "port"
+        if path.exists():
+            return int(path.read_text())
+        port = free_port()
+        self.root.mkdir(parents=True, exist_ok=True)
+        path.write_text(str(port))
+        return port
+
+    @property
+    def pid_path(self) -> Path:
+        return self.root / "slapd.pid"
+
+    def running_pid(self) -> int | None:
+        """The pid of a slapd serving this folder, whoever started it."""
+        try:
+            pid = int(self.pid_path.read_text())
+            os.kill(pid, 0)
+            return pid
+        except (OSError, ValueError):
+            return None
 
     @property
     def ldap_url(self) -> str:
@@ -123,6 +147,10 @@ class EmbeddedSlapd:
     def start(self, timeout: float = 15.0) -> "EmbeddedSlapd":
         if not self.is_configured():
             self.configure()
+        if self.running_pid():
+            # left running by an earlier run, or started by hand: use it as it is
+            self._wait_until_answering(timeout)
+            return self
         if self.socket_path.exists():
             self.socket_path.unlink()
         log = open(self.log_path, "ab")
@@ -136,7 +164,7 @@ class EmbeddedSlapd:
     def _wait_until_answering(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"slapd exited with {self.process.returncode}; see {self.log_path}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
@@ -150,6 +178,7 @@ class EmbeddedSlapd:
 
     def stop(self) -> None:
         if self.process is None:
+            self._stop_by_pid()
             return
         if self.process.poll() is None:
             self.process.terminate()
@@ -159,6 +188,17 @@ class EmbeddedSlapd:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+        self._stop_by_pid()
+
+    def _stop_by_pid(self) -> None:
+        """Stop a slapd of this folder that another process started (`make directory-start`)."""
+        pid = self.running_pid()
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while self.running_pid() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def load(self, ldif_path: Path | str) -> None:
         """Bulk-load entries with `slapadd -q`, slapd stopped meanwhile: orders of magnitude faster
@@ -181,3 +221,30 @@ class EmbeddedSlapd:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def main(argv=None) -> int:
+    """`python -m directory.embedded start|stop FOLDER`: the embedded slapd of `make run`, by hand."""
+    import argparse
+    parser = argparse.ArgumentParser(prog="python -m directory.embedded")
+    parser.add_argument("action", choices=["start", "stop"])
+    parser.add_argument("folder")
+    parser.add_argument("--suffix", default=os.environ.get("SESAME_LDAP_SUFFIX", "dc=sesame,dc=local"))
+    args = parser.parse_args(argv)
+    server = EmbeddedSlapd(args.folder, args.suffix)
+    if not server.is_configured():
+        parser.error(f"no embedded slapd in {args.folder}: run `make run` once first")
+    if args.action == "stop":
+        server.stop()
+        print("slapd stopped")
+    elif server.running_pid():
+        print(f"slapd already running on {server.ldap_url}")
+    else:
+        server.start()
+        server.process = None   # leave it running after we exit; stop() finds it by its pid file
+        print(f"slapd running on {server.ldap_url}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
