@@ -119,7 +119,7 @@ class ConnectionPool:
             return self._new()
 
     def _give_back(self, conn: ldap3.Connection) -> None:
-        if self._idle.qsize() < self.settings.pool_size:
+        if not getattr(conn, "sesame_retire", False) and self._idle.qsize() < self.settings.pool_size:
             self._idle.put(conn)
         else:
             _close_quietly(conn)

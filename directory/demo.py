@@ -22,7 +22,6 @@ YEAR_START = datetime(2025, 9, 1, 8, 0, 0)
 LAST_MOMENT = datetime.combine(TODAY, time.min) - timedelta(seconds=1)   # nothing happened today yet
 
 # The locality of an establishment: the one attribute directory.attributes does not name yet.
-LOCALITY = "l"
 
 CLG, LP, LYC = "0990001N", "0990002P", "0990003R"
 
@@ -256,7 +255,7 @@ class _Builder:
         school_dn = dn(attr.UAI, school.uai, self.branch(attr.ESTABLISHMENTS))
         self.structure.append(DemoEntry(school_dn, (attr.OC_ESTABLISHMENT,), {
             attr.UAI: [school.uai], attr.ORGANIZATION: [school.name],
-            attr.HEAD_NAME: [f"{civility} {given} {surname}"], LOCALITY: [school.city]}))
+            attr.HEAD_NAME: [f"{civility} {given} {surname}"], attr.LOCALITY: [school.city]}))
         for level in school.levels:
             self.structure.append(DemoEntry(dn(attr.MEF_CODE, level.mef, school_dn), (attr.OC_MEF,), {
                 attr.MEF_CODE: [level.mef], attr.UAI: [school.uai], attr.MEF_LABEL: [level.mef_label]}))
@@ -335,7 +334,7 @@ class _Builder:
             values[attr.SEALED_PASSWORD] = [self.seal(provisional, account_id)]
             values[attr.PWD_RESET] = [TRUE]
             return values
-        values[attr.LAST_LOGIN] = [_time(self.moment(notified + timedelta(minutes=5), LAST_MOMENT))]
+        values[attr.PWD_LAST_SUCCESS] = [_time(self.moment(notified + timedelta(minutes=5), LAST_MOMENT))]
         if origin is AccountOrigin.FRANCECONNECT:
             # FranceConnect vouches for the person and hands over a confirmed e-mail: no password here.
             values[attr.MAIL] = [f"{uid}@{self.rng.choice(MAIL_DOMAINS)}"]

@@ -54,8 +54,12 @@ def load_demo(directory: Directory, seal_key: bytes, workers: int = 4) -> str:
     data = _build(directory, seal_key)
 
     def add(entry):
+        # slapd refuses pwdLastSuccess over LDAP (no-user-modification): over LDAP the demo has
+        # no last sign-in dates; load_demo_offline keeps them.
+        attributes = {k: v for k, v in entry.attributes.items() if k != A.PWD_LAST_SUCCESS}
+
         def operation(conn):
-            conn.add(entry.dn, list(entry.object_classes), entry.attributes)
+            conn.add(entry.dn, list(entry.object_classes), attributes)
         directory.writes.run(operation)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:

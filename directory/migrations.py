@@ -33,6 +33,12 @@ class MigrationSettings:
     argon2: tuple[int, int, int] = (2, 19456, 1)   # t, m (KiB), p
 
 
+# The service identity's password is a long random secret, not a person's: a light argon2 cost takes
+# nothing from it, and keeps its binds cheap (the pool rebinds after a restart and to release
+# sorted-search contexts).
+SERVICE_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
 class MigrationRightsError(DirectoryError):
     pass
 
@@ -74,13 +80,12 @@ class Migrator:
     def _values(self, conn) -> dict[str, str]:
         s = self.settings
         t, m, p = s.argon2
-        hasher = PasswordHasher(time_cost=t, memory_cost=m, parallelism=p)
         return {
             "suffix": s.suffix,
             "database": self._database_dn(conn),
             "service_dn": s.service_dn,
             "service_cn": s.service_dn.split(",", 1)[0].split("=", 1)[1],
-            "service_password_hash": hasher.hash(s.service_password),
+            "service_password_hash": SERVICE_HASHER.hash(s.service_password),
             "migrator_dn": s.migrator_dn or s.admin_dn or "",
             "module_path": s.module_path,
             "argon2_params": f"t={t} m={m} p={p}",

@@ -1,6 +1,8 @@
 """The directory's named operations for the console: staff, establishments, classes, MEFs, counts."""
 from __future__ import annotations
 
+import time
+
 import ldap3
 
 from . import attributes as A
@@ -9,6 +11,10 @@ from .errors import InvalidCredentials, NotFound
 from .escaping import all_of, any_of, equals
 from .escaping import dn as child_dn
 from .model import AccountState, Establishment, Mef, Role, SchoolClass, Staff
+from .students import Students
+
+# Establishments, classes and MEFs change a few times a year: each process keeps them this long.
+REFERENCE_TTL = 60.0
 
 _STAFF_ATTRIBUTES = [A.UID, A.CN, A.DISPLAY_NAME, A.HEAD_OF, A.SUPPORT_FOR]
 
@@ -27,6 +33,12 @@ class Directory:
         self.suffix = settings.suffix
         self.writes = ConnectionPool(settings)
         self.reads = ConnectionPool(settings, read_only=True)
+        self._students = Students(self)
+        self._cache: dict[tuple, tuple[float, object]] = {}
+
+    @property
+    def students(self) -> Students:
+        return self._students
 
     def close(self) -> None:
         self.writes.close()
@@ -35,7 +47,7 @@ class Directory:
     def base(self, branch: str) -> str:
         return f"{branch},{self.suffix}"
 
-    def _search(self, base: str, filter_: str, attributes, scope=ldap3.SUBTREE) -> list[tuple[str, dict]]:
+    def search(self, base: str, filter_: str, attributes, scope=ldap3.SUBTREE) -> list[tuple[str, dict]]:
         def operation(conn):
             conn.search(base, filter_, scope, attributes=attributes)
             return [(e["dn"], e["attributes"]) for e in conn.response if e.get("type") == "searchResEntry"]
@@ -49,7 +61,7 @@ class Directory:
     # --- staff -------------------------------------------------------------------------------
 
     def _staff_entry(self, uid: str) -> tuple[str, dict]:
-        found = self._search(self.base(A.STAFF), equals(A.UID, uid), _STAFF_ATTRIBUTES, ldap3.LEVEL)
+        found = self.search(self.base(A.STAFF), equals(A.UID, uid), _STAFF_ATTRIBUTES, ldap3.LEVEL)
         if len(found) != 1:
             raise NotFound(uid)
         return found[0]
@@ -85,14 +97,28 @@ class Directory:
 
     def _is_admin(self, dn: str) -> bool:
         group = f"cn={A.ADMIN_GROUP_CN},{self.base(A.GROUPS)}"
-        return bool(self._search(group, equals(A.MEMBER, dn), ["1.1"], ldap3.BASE))
+        return bool(self.search(group, equals(A.MEMBER, dn), ["1.1"], ldap3.BASE))
 
     # --- establishments ------------------------------------------------------------------------
 
+    def _cached(self, key: tuple, load):
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit and now - hit[0] < REFERENCE_TTL:
+            return hit[1]
+        value = load()
+        if value:   # an empty answer may be a directory being filled: ask again next time
+            self._cache[key] = (now, value)
+        return value
+
     def establishments(self, uais=None) -> list[Establishment]:
+        key = ("establishments", tuple(uais) if uais is not None else None)
+        return self._cached(key, lambda: self._establishments(uais))
+
+    def _establishments(self, uais) -> list[Establishment]:
         wanted = any_of(*(equals(A.UAI, u) for u in uais)) if uais is not None else None
         filter_ = all_of(equals(A.OBJECT_CLASS, A.OC_ESTABLISHMENT), wanted)
-        found = self._search(self.base(A.ESTABLISHMENTS), filter_,
+        found = self.search(self.base(A.ESTABLISHMENTS), filter_,
                              [A.UAI, A.ORGANIZATION, A.HEAD_NAME, "l"], ldap3.LEVEL)
         return sorted((Establishment(uai=_first(e, A.UAI), name=_first(e, A.ORGANIZATION),
                                      head_name=_first(e, A.HEAD_NAME), city=_first(e, "l"))
@@ -108,13 +134,19 @@ class Directory:
         return child_dn(A.UAI, uai, self.base(A.ESTABLISHMENTS))
 
     def classes(self, uai: str) -> list[SchoolClass]:
-        found = self._search(self._establishment_dn(uai), equals(A.OBJECT_CLASS, A.OC_SCHOOL_CLASS),
+        return self._cached(("classes", uai), lambda: self._classes(uai))
+
+    def _classes(self, uai: str) -> list[SchoolClass]:
+        found = self.search(self._establishment_dn(uai), equals(A.OBJECT_CLASS, A.OC_SCHOOL_CLASS),
                              [A.CN, A.DESCRIPTION, A.MEF_CODE], ldap3.LEVEL)
         return sorted((SchoolClass(uai, _first(e, A.CN), _first(e, A.DESCRIPTION), _first(e, A.MEF_CODE))
                        for _, e in found), key=lambda c: c.code)
 
     def mefs(self, uai: str) -> list[Mef]:
-        found = self._search(self._establishment_dn(uai), equals(A.OBJECT_CLASS, A.OC_MEF),
+        return self._cached(("mefs", uai), lambda: self._mefs(uai))
+
+    def _mefs(self, uai: str) -> list[Mef]:
+        found = self.search(self._establishment_dn(uai), equals(A.OBJECT_CLASS, A.OC_MEF),
                              [A.MEF_CODE, A.MEF_LABEL], ldap3.LEVEL)
         return sorted((Mef(uai, _first(e, A.MEF_CODE), _first(e, A.MEF_LABEL)) for _, e in found),
                       key=lambda m: m.label)
@@ -123,7 +155,7 @@ class Directory:
 
     def count_by_state(self, branch: str, uai: str) -> dict[AccountState, int]:
         """Accounts of one establishment per state (students: attached there; guardians: a child there)."""
-        found = self._search(self.base(branch), equals(A.UAI, uai), [A.ACCOUNT_STATE], ldap3.LEVEL)
+        found = self.search(self.base(branch), equals(A.UAI, uai), [A.ACCOUNT_STATE], ldap3.LEVEL)
         counts = {state: 0 for state in AccountState}
         for _, entry in found:
             try:

@@ -23,7 +23,7 @@ SCHEMA = Path(__file__).resolve().parents[2] / "migrations" / "0002_schema.ldif"
 # and the ppolicy operational attribute an administrator may set.
 INET_ORG_PERSON = {attr.CN, attr.SURNAME, attr.GIVEN_NAME, attr.UID, attr.MAIL, attr.USER_PASSWORD,
                    attr.DISPLAY_NAME, attr.DESCRIPTION}
-OPERATIONAL = {attr.PWD_RESET}
+OPERATIONAL = {attr.PWD_RESET, attr.PWD_LAST_SUCCESS}
 
 
 def _hash(clear: str) -> str:
@@ -109,7 +109,7 @@ def test_state_shares_are_about_40_30_30(students, uai):
 def test_not_notified_accounts_have_no_identifier_password_or_dates(students, guardians):
     for entry in _by_state(students + guardians, "NOT_NOTIFIED"):
         for name in (attr.UID, attr.USER_PASSWORD, attr.SEALED_PASSWORD, attr.NOTIFICATION_DATE,
-                     attr.LAST_LOGIN, attr.PWD_RESET, attr.MAIL):
+                     attr.PWD_LAST_SUCCESS, attr.PWD_RESET, attr.MAIL):
             assert name not in entry.attributes, (entry.dn, name)
 
 
@@ -123,14 +123,14 @@ def test_notified_accounts_carry_a_sealed_provisional_password(demo, students, g
         assert entry.attributes[attr.SEALED_PASSWORD] == [_seal(provisional, _one(entry, attr.ACCOUNT_ID))]
         assert entry.attributes[attr.PWD_RESET] == ["TRUE"]
         assert _one(entry, attr.UID) and _time(_one(entry, attr.NOTIFICATION_DATE))
-        assert attr.LAST_LOGIN not in entry.attributes
+        assert attr.PWD_LAST_SUCCESS not in entry.attributes
 
 
 def test_active_accounts_signed_in_after_their_notification(students, guardians):
     for entry in _by_state(students + guardians, "ACTIVE"):
         notified = _time(_one(entry, attr.NOTIFICATION_DATE))
-        assert _time(_one(entry, attr.LAST_LOGIN)) > notified
-        assert "20250901000000Z" <= notified and _one(entry, attr.LAST_LOGIN) < "20261128000000Z"
+        assert _time(_one(entry, attr.PWD_LAST_SUCCESS)) > notified
+        assert "20250901000000Z" <= notified and _one(entry, attr.PWD_LAST_SUCCESS) < "20261128000000Z"
         assert _one(entry, attr.UID)
         assert attr.SEALED_PASSWORD not in entry.attributes and attr.PWD_RESET not in entry.attributes
 
@@ -324,6 +324,6 @@ def test_students_come_before_the_guardians_that_name_them(demo):
 def test_dates_stay_in_the_past_school_year(students, guardians):
     today = date(2026, 11, 28).strftime("%Y%m%d")
     for entry in students + guardians:
-        for name in (attr.NOTIFICATION_DATE, attr.LAST_LOGIN):
+        for name in (attr.NOTIFICATION_DATE, attr.PWD_LAST_SUCCESS):
             if name in entry.attributes:
                 assert "20250901" <= _one(entry, name)[:8] < today

@@ -1,0 +1,249 @@
+"""Finding students: criteria, sorted pages counted by the directory, one student and their parents."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+import ldap3
+from ldap3.core.exceptions import LDAPOperationResult
+
+from . import attributes as A
+from .errors import NotFound
+from .escaping import all_of, any_of, contains, equals
+from .model import AccountOrigin, AccountState, Guardian, Student
+from .names import fold
+from .sorting import VLV_ERROR, VLV_RESPONSE_OID, SortKey, page_control, read_page_answer, sort_control
+
+NAME_MAX_LENGTH = 100
+PAGE_SIZE = 50
+
+STUDENT_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.EXTERNAL_UAI, A.CLASS_CODE,
+                      A.MEF_CODE, A.INE, A.BIRTH_DATE, A.ACCOUNT_STATE, A.ACCOUNT_ORIGIN,
+                      A.NOTIFICATION_DATE, A.PWD_LAST_SUCCESS, A.MAIL, A.MAIL_VERIFIED]
+GUARDIAN_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.ACCOUNT_STATE, A.ACCOUNT_ORIGIN,
+                       A.NOTIFICATION_DATE, A.PWD_LAST_SUCCESS, A.MAIL, A.MAIL_VERIFIED, A.CHILD]
+
+_TEXT = "caseIgnoreOrderingMatch"   # for attributes whose schema has no ORDERING rule
+
+
+class StudentSort(enum.Enum):
+    """The sortable columns, each as the directory's sort keys; the name breaks ties."""
+    NAME = "eleve"
+    CLASS = "classe"
+    MEF = "mef"
+    IDENTIFIER = "identifiant"
+    STATE = "statut"
+    ORIGIN = "origine"
+    NOTIFIED = "notification"
+    LAST_LOGIN = "connexion"
+
+    def keys(self, reverse: bool) -> list[SortKey]:
+        by_name = [SortKey(A.SURNAME, _TEXT, reverse), SortKey(A.GIVEN_NAME, _TEXT, reverse)]
+        first = {
+            StudentSort.NAME: [],
+            StudentSort.CLASS: [SortKey(A.CLASS_CODE, None, reverse)],
+            StudentSort.MEF: [SortKey(A.MEF_CODE, None, reverse)],
+            StudentSort.IDENTIFIER: [SortKey(A.UID, _TEXT, reverse)],
+            StudentSort.STATE: [SortKey(A.ACCOUNT_STATE, None, reverse)],
+            StudentSort.ORIGIN: [SortKey(A.ACCOUNT_ORIGIN, None, reverse)],
+            StudentSort.NOTIFIED: [SortKey(A.NOTIFICATION_DATE, None, reverse)],
+            StudentSort.LAST_LOGIN: [SortKey(A.PWD_LAST_SUCCESS, None, reverse)],
+        }[self]
+        return (first + by_name)[:3]
+
+
+@dataclass(frozen=True)
+class StudentCriteria:
+    name: str = ""
+    mef: str = ""
+    classes: tuple[str, ...] = ()
+    states: tuple[AccountState, ...] = ()
+
+    @property
+    def is_filtering(self) -> bool:
+        return bool(self.name.strip() or self.mef or self.classes or self.states)
+
+    def filter(self, uai: str) -> str:
+        """The LDAP filter: always within one establishment, whatever the criteria."""
+        name_filter = None
+        if self.name.strip():
+            folded = fold(self.name)
+            # a name of only punctuation or wildcards matches nobody, rather than everybody
+            name_filter = contains(A.SEARCH_KEY, folded) if folded else "(!(objectClass=*))"
+        return all_of(
+            equals(A.OBJECT_CLASS, A.OC_ACCOUNT),
+            equals(A.UAI, uai),
+            name_filter,
+            equals(A.MEF_CODE, self.mef) if self.mef else None,
+            any_of(*(equals(A.CLASS_CODE, c) for c in self.classes)) if self.classes else None,
+            any_of(*(equals(A.ACCOUNT_STATE, s.value) for s in self.states)) if self.states else None,
+        )
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list = field(default_factory=list)
+    total: int = 0
+    number: int = 1
+    size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+
+def _first(entry: dict, attribute: str, default=None):
+    values = entry.get(attribute)
+    if isinstance(values, list):
+        return values[0] if values else default
+    return values if values not in (None, "") else default
+
+
+def parse_time(value) -> datetime | None:
+    """Generalized time (`20261128134500Z`) as an aware datetime; None when absent or malformed."""
+    if value is None or isinstance(value, datetime):
+        return value
+    text = value.decode() if isinstance(value, bytes) else str(value)
+    try:
+        return datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def _date(value) -> date | None:
+    moment = parse_time(value)
+    return moment.date() if moment else None
+
+
+def _state(value) -> AccountState:
+    try:
+        return AccountState(value)
+    except ValueError:
+        return AccountState.NOT_NOTIFIED
+
+
+def _origin(value) -> AccountOrigin:
+    try:
+        return AccountOrigin(value)
+    except ValueError:
+        return AccountOrigin.REGISTRY
+
+
+def student_from_entry(entry: dict) -> Student:
+    return Student(
+        account_id=_first(entry, A.ACCOUNT_ID, ""),
+        surname=_first(entry, A.SURNAME, ""),
+        given_name=_first(entry, A.GIVEN_NAME, ""),
+        state=_state(_first(entry, A.ACCOUNT_STATE)),
+        uai=_first(entry, A.UAI, ""),
+        identifier=_first(entry, A.UID),
+        external_uais=tuple(entry.get(A.EXTERNAL_UAI) or ()),
+        class_code=_first(entry, A.CLASS_CODE, ""),
+        mef_code=_first(entry, A.MEF_CODE, ""),
+        ine=_first(entry, A.INE, ""),
+        birth_date=_date(_first(entry, A.BIRTH_DATE)),
+        origin=_origin(_first(entry, A.ACCOUNT_ORIGIN)),
+        notification_date=parse_time(_first(entry, A.NOTIFICATION_DATE)),
+        last_login=parse_time(_first(entry, A.PWD_LAST_SUCCESS)),
+        mail=_first(entry, A.MAIL),
+        mail_verified=str(_first(entry, A.MAIL_VERIFIED, "")).upper() == "TRUE",
+    )
+
+
+def guardian_from_entry(entry: dict, children_ids: tuple[str, ...] = ()) -> Guardian:
+    return Guardian(
+        account_id=_first(entry, A.ACCOUNT_ID, ""),
+        surname=_first(entry, A.SURNAME, ""),
+        given_name=_first(entry, A.GIVEN_NAME, ""),
+        state=_state(_first(entry, A.ACCOUNT_STATE)),
+        identifier=_first(entry, A.UID),
+        children=children_ids,
+        origin=_origin(_first(entry, A.ACCOUNT_ORIGIN)),
+        notification_date=parse_time(_first(entry, A.NOTIFICATION_DATE)),
+        last_login=parse_time(_first(entry, A.PWD_LAST_SUCCESS)),
+        mail=_first(entry, A.MAIL),
+        mail_verified=str(_first(entry, A.MAIL_VERIFIED, "")).upper() == "TRUE",
+    )
+
+
+def account_id_of(dn: str) -> str:
+    """`sesameAccountId=<id>,ou=students,...` → `<id>`: ids are hex, never escaped."""
+    return dn.split(",", 1)[0].split("=", 1)[1]
+
+
+# Each connection keeps the sorted result of every VLV search until it closes (slapo-sssvlv has no
+# way to release one), up to olcSssVlvMaxPerConn (migration 0006): a connection is retired after
+# this many, before slapd would answer "busy".
+SORTED_SEARCHES_PER_CONNECTION = 7
+
+
+class Students:
+    """The students of one directory; every method takes the establishment it is scoped to."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.base = directory.base(A.STUDENTS)
+
+    def search(self, uai: str, criteria: StudentCriteria, sort: StudentSort = StudentSort.NAME,
+               reverse: bool = False, page: int = 1, size: int = PAGE_SIZE) -> Page:
+        """One sorted page and the total, both from the directory (sort and VLV controls)."""
+        page = max(1, page)
+        controls = [sort_control(sort.keys(reverse)), page_control((page - 1) * size + 1, size)]
+        filter_ = criteria.filter(uai)
+
+        def operation(conn):
+            conn.sesame_sorted = getattr(conn, "sesame_sorted", 0) + 1
+            if conn.sesame_sorted >= SORTED_SEARCHES_PER_CONNECTION:
+                conn.sesame_retire = True
+            try:
+                conn.search(self.base, filter_, ldap3.LEVEL, attributes=STUDENT_ATTRIBUTES,
+                            controls=controls)
+                entries = [e["attributes"] for e in conn.response if e.get("type") == "searchResEntry"]
+            except LDAPOperationResult as error:
+                if error.result != VLV_ERROR:     # a page past the last one: no rows, still a total
+                    raise
+                entries = []
+            answer = (conn.result.get("controls") or {}).get(VLV_RESPONSE_OID)
+            return entries, read_page_answer(answer["value"]) if answer else None
+
+        entries, answer = self.directory.reads.run(operation)
+        total = answer.total if answer else len(entries)
+        return Page([student_from_entry(e) for e in entries], total, page, size)
+
+    def count(self, uai: str, criteria: StudentCriteria) -> int:
+        return len(self.ids(uai, criteria))
+
+    def ids(self, uai: str, criteria: StudentCriteria) -> list[str]:
+        """Every matching student's account id, read from the DNs alone (no attribute to decode)."""
+        def operation(conn):
+            conn.search(self.base, criteria.filter(uai), ldap3.LEVEL, attributes=["1.1"])
+            return [account_id_of(e["dn"]) for e in conn.response if e.get("type") == "searchResEntry"]
+        return self.directory.reads.run(operation)
+
+    def existing(self, uai: str, account_ids) -> set[str]:
+        """Those of `account_ids` that are students of `uai`."""
+        wanted = [i for i in account_ids if i]
+        if not wanted:
+            return set()
+        found = set()
+        for start in range(0, len(wanted), 200):
+            chunk = wanted[start:start + 200]
+            filter_ = all_of(equals(A.UAI, uai), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
+            found.update(account_id_of(dn) for dn, _ in self.directory.search(self.base, filter_, ["1.1"]))
+        return found
+
+    def get(self, uai: str, account_id: str) -> tuple[str, Student]:
+        """The student of `uai` with this account id, and their DN; NotFound for any other."""
+        filter_ = all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), equals(A.ACCOUNT_ID, account_id),
+                         equals(A.UAI, uai))
+        found = self.directory.search(self.base, filter_, STUDENT_ATTRIBUTES)
+        if len(found) != 1:
+            raise NotFound(account_id)
+        dn, entry = found[0]
+        return dn, student_from_entry(entry)
+
+    def guardians(self, student_dn: str) -> list[Guardian]:
+        found = self.directory.search(self.directory.base(A.GUARDIANS), equals(A.CHILD, student_dn),
+                                      GUARDIAN_ATTRIBUTES)
+        return sorted((guardian_from_entry(e) for _, e in found), key=lambda g: (g.surname, g.given_name))
