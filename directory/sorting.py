@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ldap3.core.results import RESULT_CODES
 from pyasn1.codec.ber import decoder, encoder
 from pyasn1.type import namedtype, tag, univ
 
@@ -10,6 +11,8 @@ SORT_OID = "1.2.840.113556.1.4.473"
 VLV_REQUEST_OID = "2.16.840.1.113730.3.4.9"
 VLV_RESPONSE_OID = "2.16.840.1.113730.3.4.10"
 VLV_ERROR = 76          # the result code of a VLV request slapd cannot serve (e.g. offset past the end)
+# ldap3 does not know this code (RFC 2891's companion draft) and fails to decode the answer without it.
+RESULT_CODES.setdefault(VLV_ERROR, "virtualListViewError")
 
 
 @dataclass(frozen=True)

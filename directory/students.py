@@ -233,6 +233,17 @@ class Students:
             found.update(account_id_of(dn) for dn, _ in self.directory.search(self.base, filter_, ["1.1"]))
         return found
 
+    def count_by_state(self, uai: str, account_ids) -> dict[AccountState, int]:
+        """How many of `account_ids` are students of `uai` in each state (others are not counted)."""
+        counts = {state: 0 for state in AccountState}
+        wanted = [i for i in account_ids if i]
+        for start in range(0, len(wanted), 200):
+            chunk = wanted[start:start + 200]
+            filter_ = all_of(equals(A.UAI, uai), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
+            for _, entry in self.directory.search(self.base, filter_, [A.ACCOUNT_STATE], ldap3.LEVEL):
+                counts[_state(_first(entry, A.ACCOUNT_STATE))] += 1
+        return counts
+
     def get(self, uai: str, account_id: str) -> tuple[str, Student]:
         """The student of `uai` with this account id, and their DN; NotFound for any other."""
         filter_ = all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), equals(A.ACCOUNT_ID, account_id),

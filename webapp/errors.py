@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 
-from flask import render_template
 from flask_wtf.csrf import CSRFError
 
 from directory.errors import DirectoryUnavailable
@@ -23,9 +22,11 @@ MESSAGES = {
 
 
 def render_error(code: int, detail: str | None = None):
+    """The whole error page, or to an HTMX request only the message, swapped where the answer goes."""
+    from .rendering import page_or_fragment
     title, message = MESSAGES.get(code, MESSAGES[500])
-    return render_template("errors/error.html", code=code, title=title,
-                           message=detail or message), code
+    return page_or_fragment("errors/error.html", "errors/partial/error.html", code,
+                            code=code, title=title, message=detail or message)
 
 
 def init_app(app) -> None:

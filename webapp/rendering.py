@@ -6,8 +6,14 @@ from flask import make_response, render_template
 from .extensions import htmx
 
 
-def page_or_fragment(page: str, fragment: str, status: int = 200, **context):
-    template = fragment if htmx else page
+def wants_fragment() -> bool:
+    """An HTMX request, except htmx restoring history: that one needs the whole page."""
+    return bool(htmx) and not htmx.history_restore_request
+
+
+def page_or_fragment(page_template: str, fragment_template: str, status: int = 200, **context):
+    template = fragment_template if wants_fragment() else page_template
     response = make_response(render_template(template, **context), status)
     response.headers.add("Vary", "HX-Request")
+    response.headers.add("Vary", "HX-History-Restore-Request")
     return response

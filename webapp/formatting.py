@@ -1,0 +1,21 @@
+"""How values read in the French UI: dates as dd/mm/yyyy, missing values as a dash."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def date_fr(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(PARIS).date() if value.tzinfo else value.date()
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+def init_app(app) -> None:
+    app.add_template_filter(date_fr, "date_fr")

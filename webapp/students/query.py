@@ -1,0 +1,86 @@
+"""Reading the « Élèves » search from the URL: criteria, sort and page, with refusals in French."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from directory.model import AccountState
+from directory.students import NAME_MAX_LENGTH, StudentCriteria, StudentSort
+
+STATE_CODES = {"non-notifie": AccountState.NOT_NOTIFIED, "notifie": AccountState.NOTIFIED,
+               "active": AccountState.ACTIVE}
+CODE_OF_STATE = {state: code for code, state in STATE_CODES.items()}
+ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass
+class StudentQuery:
+    criteria: StudentCriteria = field(default_factory=StudentCriteria)
+    sort: StudentSort = StudentSort.NAME
+    reverse: bool = False
+    page: int = 1
+    errors: list[str] = field(default_factory=list)
+
+    def args(self, **changes) -> dict:
+        """The query as URL parameters, with some changed (`page=2`, `tri=...`)."""
+        values = {
+            "q": self.criteria.name,
+            "mef": self.criteria.mef,
+            "classe": list(self.criteria.classes),
+            "etat": [CODE_OF_STATE[s] for s in self.criteria.states],
+            "tri": self.sort.value if self.sort is not StudentSort.NAME else "",
+            "ordre": "desc" if self.reverse else "",
+            "page": self.page if self.page > 1 else "",
+        }
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in ("", None, [], 1)}
+
+    def url(self, base: str, **changes) -> str:
+        args = self.args(**changes)
+        return base + ("?" + urlencode(args, doseq=True) if args else "")
+
+    def sort_url(self, base: str, column: StudentSort) -> str:
+        reverse = column is self.sort and not self.reverse
+        return self.url(base, tri=column.value if column is not StudentSort.NAME else "",
+                        ordre="desc" if reverse else "", page="")
+
+
+def parse(args, class_codes, mef_codes) -> StudentQuery:
+    """Every refusal is collected and said; nothing unknown reaches the directory."""
+    query = StudentQuery()
+    errors = query.errors
+    name = args.get("q", "")
+    if len(name) > NAME_MAX_LENGTH:
+        errors.append(f"La recherche par nom ou prénom est limitée à {NAME_MAX_LENGTH} caractères.")
+        name = ""
+    name = name.replace("\x00", "")
+    mef = args.get("mef", "")
+    if mef and mef not in mef_codes:
+        errors.append("Le MEF demandé n'existe pas dans l'établissement.")
+        mef = ""
+    classes = []
+    for code in args.getlist("classe"):
+        if code in class_codes:
+            classes.append(code)
+        elif code:
+            errors.append(f"La classe « {code[:20]} » n'existe pas dans l'établissement.")
+    states = []
+    for code in args.getlist("etat"):
+        if code in STATE_CODES:
+            states.append(STATE_CODES[code])
+        elif code:
+            errors.append(f"L'état de compte « {code[:20]} » n'existe pas.")
+    try:
+        query.sort = StudentSort(args.get("tri") or StudentSort.NAME.value)
+    except ValueError:
+        errors.append("Ce tri n'est pas possible.")
+    query.reverse = args.get("ordre") == "desc"
+    raw_page = args.get("page", "1") or "1"
+    if raw_page.isdigit() and 1 <= int(raw_page) <= 100_000:
+        query.page = int(raw_page)
+    else:
+        errors.append("Le numéro de page n'est pas valide.")
+    query.criteria = StudentCriteria(name=name, mef=mef, classes=tuple(dict.fromkeys(classes)),
+                                     states=tuple(dict.fromkeys(states)))
+    return query
