@@ -38,7 +38,8 @@ SETTINGS = {
     "SSO_SECRET_HEADER": ("X-Sesame-Proxy-Secret", _STR),
     "SSO_SECRET": ("", _STR),                    # empty: SSO sign-in is off
     "SSO_TRUSTED_PROXIES": (("127.0.0.1", "::1"), _list),
-    "LOGIN_ATTEMPTS": (5, _INT),                 # per identifier and per address ...
+    "LOGIN_ATTEMPTS": (5, _INT),                 # failed sign-ins per identifier ...
+    "LOGIN_ATTEMPTS_PER_ADDRESS": (50, _INT),    # ... and per address (a school's staff share one)
     "LOGIN_WINDOW": (300, _INT),                 # ... in this many seconds
     "SESSION_HOURS": (8, _INT),
     "SECURE_COOKIES": (False, _bool),            # set true behind HTTPS

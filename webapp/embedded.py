@@ -71,6 +71,15 @@ class EmbeddedRedis:
         self.stop()
 
 
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
 def instance_secrets(instance: Path) -> dict:
     """Secrets of the embedded default, made once and kept (mode 600) under instance/."""
     path = instance / "secrets.json"
@@ -157,18 +166,29 @@ def run(port: int = 5000) -> int:
         subprocess.run(flask + ["directory", "migrate"], env=env, cwd=ROOT, check=True)
         if slapd:
             print(seed_demo(slapd, env), flush=True)
-        children.append(subprocess.Popen([python, "-m", "webapp.jobs.worker"], env=env, cwd=ROOT))
+        if not port_is_free(port):
+            print(f"port {port} is already in use: stop what listens there, or choose another port "
+                  f"with SESAME_PORT=5050 make run", file=sys.stderr)
+            return 1
+        # Own sessions: Ctrl-C reaches this process only, which then stops each child exactly once
+        # (a gunicorn worker hit by SIGINT and SIGTERM together can deadlock in its handler).
+        children.append(subprocess.Popen([python, "-m", "webapp.jobs.worker"], env=env, cwd=ROOT,
+                                          start_new_session=True))
         children.append(subprocess.Popen(
             [python, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-             "--access-logfile", "-", "wsgi:app"], env=env, cwd=ROOT))
+             "--no-control-socket", "--access-logfile", "-", "wsgi:app"], env=env, cwd=ROOT,
+            start_new_session=True))
         print(DEMO_SIGN_INS.format(port=port), flush=True)
+        failed = False
         while not stopping:
             for child in children:
                 if child.poll() is not None:
                     print(f"a process stopped unexpectedly ({child.args[2]}); stopping", file=sys.stderr)
-                    stopping = True
+                    stopping = failed = True
+            if slapd and slapd.process:
+                slapd.process.poll()   # reaps a slapd stopped by `make directory-stop`
             time.sleep(0.3)
-        return 0
+        return 1 if failed else 0
     except subprocess.CalledProcessError as error:
         print(f"set-up failed: {error}", file=sys.stderr)
         return 1
@@ -180,7 +200,11 @@ def run(port: int = 5000) -> int:
             try:
                 child.wait(15)
             except subprocess.TimeoutExpired:
-                child.kill()
+                pass
+            try:   # the child and whatever it forked (gunicorn's workers)
+                os.killpg(child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         if redis:
             redis.stop()
         if slapd:

@@ -8,13 +8,14 @@ def _key(scope: str, subject: str) -> str:
     return f"sesame:limit:{scope}:{subject}"
 
 
-def exceeded(scope: str, subjects, limit: int) -> bool:
-    """True when any of the subjects (an address, an identifier) already used up its failures."""
-    keys = [_key(scope, s) for s in subjects if s]
-    if not keys:
+def exceeded(scope: str, limits: dict) -> bool:
+    """True when any subject (an address, an identifier) already used up its failures.
+    `limits` maps each subject to the number of failures it is allowed."""
+    subjects = [s for s in limits if s]
+    if not subjects:
         return False
-    counts = redis.current.mget(keys)
-    return any(int(c or 0) >= limit for c in counts)
+    counts = redis.current.mget([_key(scope, s) for s in subjects])
+    return any(int(count or 0) >= limits[s] for s, count in zip(subjects, counts))
 
 
 def record_failure(scope: str, subjects, window: int) -> None:

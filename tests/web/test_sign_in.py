@@ -95,3 +95,9 @@ def test_next_cannot_send_the_user_to_another_site(client):
 def test_password_never_appears_in_the_answer(client):
     response = sign_in(client, "chef.lp", "wrong-secret-value")
     assert "wrong-secret-value" not in response.get_data(as_text=True)
+
+
+def test_failures_on_other_identifiers_do_not_lock_out_colleagues_behind_one_address(client):
+    for n in range(8):
+        assert sign_in(client, f"someone.{n}", "bad").status_code == 401
+    assert sign_in(client, "chef.lp").status_code == 302

@@ -45,9 +45,11 @@ def login():
     status = 200
     if form.validate_on_submit():
         uid = (form.uid.data or "").strip()
-        subjects = [request.remote_addr, ascii_lower(uid)[:256]]
-        window = current_app.config["SESAME_LOGIN_WINDOW"]
-        if ratelimit.exceeded("login", subjects, current_app.config["SESAME_LOGIN_ATTEMPTS"]):
+        config = current_app.config
+        subjects = [f"addr:{request.remote_addr}", f"uid:{ascii_lower(uid)[:256]}"]
+        window = config["SESAME_LOGIN_WINDOW"]
+        limits = dict(zip(subjects, (config["SESAME_LOGIN_ATTEMPTS_PER_ADDRESS"], config["SESAME_LOGIN_ATTEMPTS"])))
+        if ratelimit.exceeded("login", limits):
             flash("Trop de tentatives de connexion : réessayez dans quelques minutes.", "error")
             return render_template("auth/login.html", form=form), 429
         try:
@@ -58,7 +60,7 @@ def login():
             flash(REFUSAL, "error")
             status = 401
         else:
-            ratelimit.clear("login", [ascii_lower(uid)])
+            ratelimit.clear("login", subjects[1:])
             _start_session(StaffUser(staff_member))
             log.info("staff sign-in: %s", staff_member.uid)
             return redirect(_safe_next(request.args.get("next")))

@@ -54,7 +54,6 @@ def parse(args, class_codes, mef_codes) -> StudentQuery:
     if len(name) > NAME_MAX_LENGTH:
         errors.append(f"La recherche par nom ou prénom est limitée à {NAME_MAX_LENGTH} caractères.")
         name = ""
-    name = name.replace("\x00", "")
     mef = args.get("mef", "")
     if mef and mef not in mef_codes:
         errors.append("Le MEF demandé n'existe pas dans l'établissement.")
