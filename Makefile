@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := slapd ldap-utils redis-server wkhtmltopdf chromium poppler-utils fonts-dejavu-core
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test deps venv directory-stop directory-start sso-proxy clean-instance
+PHONY_BENCH := bench-search
+.PHONY: run test deps venv $(PHONY_BENCH) directory-stop directory-start sso-proxy clean-instance
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -30,6 +31,10 @@ run: deps venv
 
 test: deps venv
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Benchmarks (bench/): each builds its own directory and prints figures and ratios.
+bench-search: deps venv
+	$(PY) -m bench.search $(BENCH_ARGS)
 
 # Stop or start the embedded slapd of a running `make run` (the app answers 503 meanwhile).
 directory-stop: venv

@@ -1,0 +1,130 @@
+"""What the benchmarks share: a big directory built with slapadd, an app on it, and percentiles."""
+from __future__ import annotations
+
+import base64
+import random
+import secrets
+import statistics
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from directory import attributes as A
+from directory.demo import BOYS, GIRLS, SURNAMES
+from directory.embedded import EmbeddedSlapd
+from directory.escaping import dn
+from directory.ldif import dump
+from directory.migrations import MigrationSettings, Migrator
+from directory.names import identifier_stem, search_keys
+from directory.passwords import PasswordHasher
+from directory.uai import check_letter
+from webapp.embedded import EmbeddedRedis
+
+SUFFIX = "dc=sesame,dc=bench"
+SERVICE_DN = f"cn=sesame,ou=services,{SUFFIX}"
+STAFF_PASSWORD = "bench-password"
+CLASSES = [(f"{level}{n:02d}", f"{label} {n}") for level, label in (("2", "Seconde"), ("1", "Première"),
+                                                                     ("T", "Terminale")) for n in range(1, 21)]
+STATES = ("NOT_NOTIFIED", "NOTIFIED", "ACTIVE")
+
+
+def uai_of(number: int) -> str:
+    digits = f"{990100 + number:07d}"
+    return digits + check_letter(digits)
+
+
+def percentile(values, fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def summary(values) -> tuple[float, float]:
+    """(p50, p95) in milliseconds."""
+    return statistics.median(values) * 1000, percentile(values, 0.95) * 1000
+
+
+def timed(function, repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def write_directory_ldif(path: Path, establishments: int, students_each: int, head_hash: str) -> None:
+    """`establishments` schools of `students_each` students, one head per school (`head.<n>`)."""
+    rng = random.Random(2026)
+    taken: dict[str, int] = {}
+    with open(path, "w", encoding="utf-8") as out:
+        for n in range(establishments):
+            uai = uai_of(n)
+            school = dn(A.UAI, uai, f"{A.ESTABLISHMENTS},{SUFFIX}")
+            out.write(dump(school, {A.OBJECT_CLASS: [A.OC_ESTABLISHMENT], A.UAI: [uai],
+                                    A.ORGANIZATION: [f"LYC Bench {n}"], A.HEAD_NAME: [f"Chef {n}"]}))
+            out.write(dump(dn(A.MEF_CODE, "20010018110", school), {
+                A.OBJECT_CLASS: [A.OC_MEF], A.MEF_CODE: ["20010018110"], A.UAI: [uai],
+                A.MEF_LABEL: ["2NDE GENERALE & TECHNO."]}))
+            for code, label in CLASSES:
+                out.write(dump(dn(A.CN, code, school), {A.OBJECT_CLASS: [A.OC_SCHOOL_CLASS], A.CN: [code],
+                                                          A.UAI: [uai], A.DESCRIPTION: [label],
+                                                          A.MEF_CODE: ["20010018110"]}))
+            out.write(dump(dn(A.UID, f"head.{n}", f"{A.STAFF},{SUFFIX}"), {
+                A.OBJECT_CLASS: [A.OC_PERSON, A.OC_STAFF], A.UID: [f"head.{n}"], A.CN: [f"Chef {n}"],
+                A.SURNAME: [f"Chef {n}"], A.HEAD_OF: [uai], A.USER_PASSWORD: [head_hash]}))
+            for _ in range(students_each):
+                given = rng.choice(GIRLS + BOYS)
+                surname = rng.choice(SURNAMES)
+                account_id = f"{rng.getrandbits(128):032x}"
+                state = rng.choices(STATES, (30, 30, 40))[0]
+                attributes = {
+                    A.OBJECT_CLASS: [A.OC_PERSON, A.OC_ACCOUNT], A.ACCOUNT_ID: [account_id],
+                    A.CN: [f"{given} {surname}"], A.SURNAME: [surname], A.GIVEN_NAME: [given],
+                    A.UAI: [uai], A.CLASS_CODE: [rng.choice(CLASSES)[0]], A.MEF_CODE: ["20010018110"],
+                    A.INE: [f"{rng.randrange(10**10):010d}A"], A.ACCOUNT_STATE: [state],
+                    A.ACCOUNT_ORIGIN: ["REGISTRY"], A.SEARCH_KEY: search_keys(given, surname),
+                }
+                if state != "NOT_NOTIFIED":
+                    stem = identifier_stem(given, surname)
+                    taken[stem] = taken.get(stem, 0) + 1
+                    attributes[A.UID] = [stem if taken[stem] == 1 else f"{stem}{taken[stem]}"]
+                    attributes[A.NOTIFICATION_DATE] = ["20260915080000Z"]
+                if state == "ACTIVE":
+                    attributes[A.PWD_LAST_SUCCESS] = ["20261001080000Z"]
+                out.write(dump(dn(A.ACCOUNT_ID, account_id, f"{A.STUDENTS},{SUFFIX}"), attributes))
+
+
+@contextmanager
+def big_directory(establishments: int = 100, students_each: int = 2000, say=print):
+    """A private slapd holding the big directory, a Redis, and the app's settings for them."""
+    with tempfile.TemporaryDirectory(prefix="sesame-bench-") as folder:
+        root = Path(folder)
+        service_password = secrets.token_urlsafe(16)
+        slapd = EmbeddedSlapd(root / "slapd", SUFFIX, max_size=8 * 1024**3).start()
+        redis = EmbeddedRedis(root / "redis", persist=False).start()
+        try:
+            Migrator(MigrationSettings(url=slapd.ldapi_url, suffix=SUFFIX, service_dn=SERVICE_DN,
+                                       service_password=service_password, migrator_dn=slapd.manager_dn,
+                                       argon2=(1, 1024, 1))).migrate(say=lambda _: None)
+            started = time.monotonic()
+            ldif = root / "bench.ldif"
+            write_directory_ldif(ldif, establishments, students_each,
+                                 PasswordHasher(1, 1024, 1).hash(STAFF_PASSWORD))
+            written = time.monotonic()
+            slapd.load(ldif)
+            say(f"directory: {establishments * students_each:,} students in {establishments} establishments "
+                f"(LDIF {written - started:.1f} s, slapadd -q {time.monotonic() - written:.1f} s)")
+            yield {
+                "TESTING": False,
+                "SESAME_SECRET_KEY": secrets.token_urlsafe(32),
+                "SESAME_LDAP_URL": slapd.ldap_url,
+                "SESAME_LDAP_SUFFIX": SUFFIX,
+                "SESAME_LDAP_BIND_DN": SERVICE_DN,
+                "SESAME_LDAP_BIND_PASSWORD": service_password,
+                "SESAME_REDIS_URL": redis.url,
+                "SESAME_SEAL_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+            }
+        finally:
+            redis.stop()
+            slapd.stop()
