@@ -22,6 +22,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def terminate(process: subprocess.Popen | None, timeout: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL if it has not stopped within `timeout` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def peercred_dn() -> str:
     """The identity slapd gives this process over ldapi with SASL EXTERNAL."""
     return f"gidNumber={os.getgid()}+uidNumber={os.getuid()},cn=peercred,cn=external,cn=auth"
@@ -177,16 +189,7 @@ class EmbeddedSlapd:
         raise RuntimeError(f"slapd did not answer within {timeout} s; see {self.log_path}")
 
     def stop(self) -> None:
-        if self.process is None:
-            self._stop_by_pid()
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
         self.process = None
         self._stop_by_pid()
 

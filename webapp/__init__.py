@@ -61,14 +61,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth
-    from .external.views import bp as external
-    from .guardians.views import bp as guardians
     from .home.views import bp as home
-    from .settings.views import bp as settings_bp
-    from .stats.views import bp as stats
     from .students.views import bp as students
+    from .upcoming import bp as upcoming
 
-    for blueprint in (auth, home, students, guardians, external, stats, settings_bp):
+    for blueprint in (auth, home, students, upcoming):
         app.register_blueprint(blueprint)
 
     from . import access  # noqa: F401 - registers the user loader

@@ -15,10 +15,10 @@ TABS = (
     # endpoint, label, roles that see it
     ("home.index", "Accueil", (Role.HEAD, Role.ADMIN, Role.SUPPORT)),
     ("students.index", "Élèves", (Role.HEAD, Role.ADMIN, Role.SUPPORT)),
-    ("guardians.index", "Responsables", (Role.HEAD, Role.ADMIN)),
-    ("external.index", "Élèves extérieurs", (Role.HEAD, Role.ADMIN)),
-    ("stats.index", "Statistiques", (Role.HEAD, Role.ADMIN)),
-    ("settings.index", "Paramétrage", (Role.HEAD, Role.ADMIN)),
+    ("upcoming.guardians", "Responsables", (Role.HEAD, Role.ADMIN)),
+    ("upcoming.external", "Élèves extérieurs", (Role.HEAD, Role.ADMIN)),
+    ("upcoming.stats", "Statistiques", (Role.HEAD, Role.ADMIN)),
+    ("upcoming.settings", "Paramétrage", (Role.HEAD, Role.ADMIN)),
 )
 
 

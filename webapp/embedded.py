@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from directory.embedded import EmbeddedSlapd, free_port
+from directory.embedded import EmbeddedSlapd, free_port, terminate
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -55,13 +55,7 @@ class EmbeddedRedis:
         raise RuntimeError("redis-server did not answer")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
         self.process = None
 
     def __enter__(self):

@@ -39,6 +39,14 @@ def _query(source, uai):
     return student_query.parse(source, classes, mefs), classes, mefs
 
 
+def _form_query(uai):
+    """The search a POST acts on, as the page it came from showed it; refused if it was not valid."""
+    query, classes, mefs = _query(request.form, uai)
+    if query.errors:
+        abort(400)
+    return query, classes, mefs
+
+
 def _results_context(uai: str, query, classes, mefs) -> dict:
     if query.errors:
         page = Page(number=query.page)
@@ -106,9 +114,7 @@ def toggle():
 def toggle_all():
     """The header checkbox: every student of the search, on every page, in or out."""
     uai = current_uai()
-    query, classes, mefs = _query(request.form, uai)
-    if query.errors:
-        abort(400)
+    query, classes, mefs = _form_query(uai)
     ids = directory.current.students.ids(uai, query.criteria)
     if request.form.get("tout"):
         _selection(uai).add(ids)
@@ -123,9 +129,7 @@ def toggle_all():
 def update_page():
     """Without JavaScript: the ticks of the page shown are taken in at once."""
     uai = current_uai()
-    query, classes, mefs = _query(request.form, uai)
-    if query.errors:
-        abort(400)
+    query, classes, mefs = _form_query(uai)
     selection = _selection(uai)
     was_all, now_all = bool(request.form.get("tout_avant")), bool(request.form.get("tout"))
     if now_all != was_all:

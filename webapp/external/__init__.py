@@ -1,1 +1,0 @@
-"""« Élèves extérieurs »: students of other establishments following a shared course here."""

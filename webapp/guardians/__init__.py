@@ -1,1 +1,0 @@
-"""« Responsables »: the parents of the current establishment's students."""

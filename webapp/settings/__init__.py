@@ -1,1 +1,0 @@
-"""« Paramétrage »: delegations and letter settings."""

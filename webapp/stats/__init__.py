@@ -1,1 +1,0 @@
-"""« Statistiques »: activation rates."""

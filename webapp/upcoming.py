@@ -1,0 +1,33 @@
+"""The tabs whose screens come with a later issue (« Responsables », « Élèves extérieurs »,
+« Statistiques », « Paramétrage »): each answers, for the roles that will use it, with what it is for."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import login_required
+
+from directory.model import Role
+
+from .access import roles_allowed
+
+bp = Blueprint("upcoming", __name__)
+
+TABS = {
+    # endpoint: (URL, title, purpose)
+    "guardians": ("/responsables", "Responsables", "Les comptes des parents des élèves de l'établissement."),
+    "external": ("/eleves-exterieurs", "Élèves extérieurs",
+                 "Les élèves d'autres établissements qui suivent un enseignement mutualisé ici."),
+    "stats": ("/statistiques", "Statistiques", "Les taux d'activation des comptes par classe, par MEF et dans le temps."),
+    "settings": ("/parametrage", "Paramétrage", "Les délégations et les réglages des courriers."),
+}
+
+
+def _tab(title: str, purpose: str):
+    @login_required
+    @roles_allowed(Role.HEAD, Role.ADMIN)
+    def view():
+        return render_template("tab.html", title=title, purpose=purpose)
+    return view
+
+
+for endpoint, (url, title, purpose) in TABS.items():
+    bp.add_url_rule(url, endpoint, _tab(title, purpose))
