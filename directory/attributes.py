@@ -11,7 +11,8 @@ ESTABLISHMENTS = "ou=establishments"
 GROUPS = "ou=groups"
 POLICIES = "ou=policies"
 SERVICES = "ou=services"
-BRANCHES = (STUDENTS, GUARDIANS, STAFF, ESTABLISHMENTS, GROUPS, POLICIES, SERVICES)
+AUDIT = "ou=audit"
+BRANCHES = (STUDENTS, GUARDIANS, STAFF, ESTABLISHMENTS, GROUPS, POLICIES, SERVICES, AUDIT)
 
 ADMIN_GROUP_CN = "identity-admins"
 DEFAULT_POLICY_CN = "default"
@@ -23,6 +24,7 @@ OC_STAFF = "sesameStaff"                # auxiliary, on inetOrgPerson: school st
 OC_ESTABLISHMENT = "sesameEstablishment"
 OC_SCHOOL_CLASS = "sesameSchoolClass"
 OC_MEF = "sesameMefEntry"
+OC_AUDIT = "sesameAuditRecord"
 OC_PERSON = "inetOrgPerson"
 
 # Standard attributes.
@@ -65,3 +67,8 @@ HEAD_OF = "sesameHeadOf"                # on staff: UAIs they head
 SUPPORT_FOR = "sesameSupportFor"        # on staff: UAIs they give support to
 HEAD_NAME = "sesameHeadName"            # on an establishment: the head's name for the header
 MEF_LABEL = "sesameMefLabel"
+LAST_JOB = "sesameLastJob"              # the bulk job that last changed an account
+ACTOR = "sesameActor"                   # audit: who
+ACTION = "sesameAction"                 # audit: what
+TARGET = "sesameTarget"                 # audit: on which accounts
+CREATED = "createTimestamp"

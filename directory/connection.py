@@ -41,7 +41,9 @@ def translate(error: Exception) -> DirectoryError:
         return InsufficientRights(str(error))
     if isinstance(error, lx.LDAPNoSuchObjectResult):
         return NotFound(str(error))
-    if isinstance(error, (lx.LDAPEntryAlreadyExistsResult, lx.LDAPAssertionFailedResult)):
+    if isinstance(error, (lx.LDAPEntryAlreadyExistsResult, lx.LDAPAssertionFailedResult,
+                          lx.LDAPNoSuchAttributeResult, lx.LDAPAttributeOrValueExistsResult)):
+        # a value a conditional modify deletes is gone, or one it adds is there: changed meanwhile
         return Conflict(str(error))
     if isinstance(error, lx.LDAPConstraintViolationResult):
         # the unique overlay and ppolicy both answer this way
@@ -49,8 +51,7 @@ def translate(error: Exception) -> DirectoryError:
     if isinstance(error, (lx.LDAPInvalidDnError, lx.LDAPInvalidFilterError,
                           lx.LDAPObjectClassViolationResult, lx.LDAPInvalidAttributeSyntaxResult,
                           lx.LDAPUndefinedAttributeTypeResult, lx.LDAPInvalidDNSyntaxResult,
-                          lx.LDAPNamingViolationResult, lx.LDAPAttributeOrValueExistsResult,
-                          lx.LDAPNoSuchAttributeResult)):
+                          lx.LDAPNamingViolationResult)):
         return ValidationFailed([str(error)])
     if isinstance(error, _UNAVAILABLE) or isinstance(error, OSError):
         return DirectoryUnavailable(str(error) or type(error).__name__)

@@ -1,0 +1,167 @@
+"""Changing accounts: identifiers, provisional passwords, each change conditional on what was read."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import ldap3
+
+from . import attributes as A
+from .errors import Conflict, NotFound
+from .escaping import all_of, any_of, equals, starts_with
+from .lifecycle import Change
+from .model import AccountState
+from .names import identifier_stem
+from .passwords import PasswordHasher, Sealer, provisional_password
+from .students import _first, _state, account_id_of, parse_time
+
+RECORD_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.CLASS_CODE, A.MEF_CODE,
+                     A.ACCOUNT_STATE, A.SEALED_PASSWORD, A.LAST_JOB, A.NOTIFICATION_DATE,
+                     A.PWD_LAST_SUCCESS, A.MAIL, A.ACCOUNT_ORIGIN]
+
+
+@dataclass(frozen=True)
+class AccountRecord:
+    """An account as read just before changing it: the change is conditional on these values."""
+    dn: str
+    account_id: str
+    surname: str
+    given_name: str
+    uai: str
+    state: AccountState
+    identifier: str | None
+    sealed: bytes | None
+    last_job: str | None
+    class_code: str = ""
+    mef_code: str = ""
+    notification_date: datetime | None = None
+    last_login: datetime | None = None
+
+
+def _record(dn: str, entry: dict, raw: dict) -> AccountRecord:
+    sealed = (raw.get(A.SEALED_PASSWORD) or [None])[0]
+    return AccountRecord(
+        dn=dn, account_id=_first(entry, A.ACCOUNT_ID, account_id_of(dn)),
+        surname=_first(entry, A.SURNAME, ""), given_name=_first(entry, A.GIVEN_NAME, ""),
+        uai=_first(entry, A.UAI, ""), state=_state(_first(entry, A.ACCOUNT_STATE)),
+        identifier=_first(entry, A.UID), sealed=sealed, last_job=_first(entry, A.LAST_JOB),
+        class_code=_first(entry, A.CLASS_CODE, ""), mef_code=_first(entry, A.MEF_CODE, ""),
+        notification_date=parse_time(_first(entry, A.NOTIFICATION_DATE)),
+        last_login=parse_time(_first(entry, A.PWD_LAST_SUCCESS)))
+
+
+def generalized_time(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y%m%d%H%M%SZ")
+
+
+@dataclass(frozen=True)
+class Applied:
+    record: AccountRecord
+    change: Change
+    identifier: str | None
+    password: str | None         # the clear provisional password the holder now has, if any
+    already_done: bool = False   # this job had changed it before (a rerun after a crash)
+
+
+
+
+class Accounts:
+    """Reads accounts of one branch and applies lifecycle changes to them, one entry at a time."""
+
+    def __init__(self, directory, branch: str, hasher: PasswordHasher, sealer: Sealer):
+        self.directory = directory
+        self.base = directory.base(branch)
+        self.hasher = hasher
+        self.sealer = sealer
+
+    def read(self, uai: str, account_ids) -> dict[str, AccountRecord]:
+        """The accounts of `uai` among `account_ids`; the others are simply absent from the answer."""
+        wanted = list(dict.fromkeys(i for i in account_ids if i))
+        found: dict[str, AccountRecord] = {}
+        for start in range(0, len(wanted), 200):
+            chunk = wanted[start:start + 200]
+            filter_ = all_of(equals(A.UAI, uai), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
+
+            def operation(conn, filter_=filter_):
+                conn.search(self.base, filter_, ldap3.LEVEL, attributes=RECORD_ATTRIBUTES)
+                return [(e["dn"], e["attributes"], e["raw_attributes"]) for e in conn.response
+                        if e.get("type") == "searchResEntry"]
+            for dn, entry, raw in self.directory.writes.run(operation):
+                record = _record(dn, entry, raw)
+                found[record.account_id] = record
+        return found
+
+    def read_one(self, uai: str, account_id: str) -> AccountRecord:
+        found = self.read(uai, [account_id])
+        if account_id not in found:
+            raise NotFound(account_id)
+        return found[account_id]
+
+    def provisional_password(self, record: AccountRecord) -> str | None:
+        return self.sealer.open(record.sealed, record.account_id) if record.sealed else None
+
+    def free_identifier(self, given_name: str, surname: str) -> str:
+        """`prenom.nom`, or with the smallest number not taken anywhere in the directory."""
+        stem = identifier_stem(given_name, surname)
+        taken = {e.get(A.UID, [""])[0] for _, e in self.directory.search(
+            self.directory.suffix, starts_with(A.UID, stem), [A.UID])}
+        numbers = set()
+        for uid in taken:
+            tail = uid[len(stem):]
+            if tail == "":
+                numbers.add(1)
+            elif tail.isdigit():
+                numbers.add(int(tail))
+        n = 1
+        while n in numbers:
+            n += 1
+        return stem if n == 1 else f"{stem}{n}"
+
+    def apply(self, record: AccountRecord, change: Change, job_id: str,
+              now: datetime | None = None) -> Applied:
+        """Make `change` to the account in one modify, only if it is still as `record` read it.
+
+        The condition is written into the modify itself: it deletes the state and the sealed password
+        it read (a value that is no longer there fails the whole modify) before adding the new ones.
+        RFC 4528's assertion control would say the same, but slapo-unique runs its own search with the
+        request's controls, and the assertion fails that search. A rerun of the same job finds its
+        mark on the entry and changes nothing twice."""
+        if record.last_job == job_id:
+            return Applied(record, change, record.identifier, self.provisional_password(record), True)
+        if not change.changes_anything:
+            return Applied(record, change, record.identifier, None)
+        now = now or datetime.now(timezone.utc)
+        password = provisional_password() if change.new_password else self.provisional_password(record)
+        modifications = {
+            A.LAST_JOB: [(ldap3.MODIFY_REPLACE, [job_id])],
+            A.ACCOUNT_STATE: [(ldap3.MODIFY_DELETE, [record.state.value]),
+                              (ldap3.MODIFY_ADD, [change.after.value])],
+        }
+        if change.stamp_notification:
+            modifications[A.NOTIFICATION_DATE] = [(ldap3.MODIFY_REPLACE, [generalized_time(now)])]
+        if change.new_password:
+            sealed = self.sealer.seal(password, record.account_id)
+            previous = [(ldap3.MODIFY_DELETE, [record.sealed])] if record.sealed else []
+            modifications[A.SEALED_PASSWORD] = previous + [(ldap3.MODIFY_ADD, [sealed])]
+            modifications[A.USER_PASSWORD] = [(ldap3.MODIFY_REPLACE, [self.hasher.hash(password)])]
+            modifications[A.PWD_RESET] = [(ldap3.MODIFY_REPLACE, ["TRUE"])]
+            # a new password lifts a lockout: the holder was told to ask the school for one
+            modifications[A.PWD_ACCOUNT_LOCKED_TIME] = [(ldap3.MODIFY_REPLACE, [])]
+        elif record.sealed:
+            # the password kept must still be the one read: it is printed on the letter
+            modifications[A.SEALED_PASSWORD] = [(ldap3.MODIFY_DELETE, [record.sealed]),
+                                                (ldap3.MODIFY_ADD, [record.sealed])]
+        identifier = record.identifier
+        for attempt in range(5):
+            if record.identifier is None and change.after is not AccountState.NOT_NOTIFIED:
+                identifier = self.free_identifier(record.given_name, record.surname)
+                modifications[A.UID] = [(ldap3.MODIFY_ADD, [identifier])]
+            try:
+                self.directory.writes.run(lambda conn: conn.modify(record.dn, modifications))
+            except Conflict as error:
+                if A.UID in modifications and "non-unique" in str(error) and attempt < 4:
+                    continue   # another account took that identifier meanwhile: the next number
+                raise
+            shown = password if change.after is AccountState.NOTIFIED else None
+            return Applied(record, change, identifier, shown)
+        raise Conflict("no free identifier")

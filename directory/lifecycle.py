@@ -1,0 +1,57 @@
+"""The account lifecycle of SPEC §4 and §6 as pure rules: what (re)notifying or resetting does to each state."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from .model import AccountState
+
+
+class Action(enum.Enum):
+    NOTIFY = "notify"          # « (Re)Notifier les comptes », letters or not
+    RESET = "reset"            # « Réinitialiser les mots de passe »
+
+    @property
+    def label(self) -> str:
+        return {"notify": "(Re)notification", "reset": "Réinitialisation des mots de passe"}[self.value]
+
+
+@dataclass(frozen=True)
+class Change:
+    """What happens to one account. `new_password`: a fresh provisional password replaces any other."""
+    before: AccountState
+    after: AccountState
+    new_password: bool
+    stamp_notification: bool     # the notification date becomes now
+
+    @property
+    def changes_anything(self) -> bool:
+        return self.new_password or self.stamp_notification or self.after is not self.before
+
+    @property
+    def letter_shows_password(self) -> bool:
+        """An activated account's letter shows its identifier and no password."""
+        return self.after is AccountState.NOTIFIED
+
+
+def notify(state: AccountState, reset_password: bool = False) -> Change:
+    """SPEC §4: Non notifié gets a provisional password; Notifié keeps it unless reset; Activé keeps
+    its own password unless reset, which sends it back to Notifié (change at next sign-in)."""
+    if state is AccountState.NOT_NOTIFIED:
+        return Change(state, AccountState.NOTIFIED, new_password=True, stamp_notification=True)
+    if state is AccountState.NOTIFIED:
+        return Change(state, AccountState.NOTIFIED, new_password=reset_password, stamp_notification=True)
+    if reset_password:
+        return Change(state, AccountState.NOTIFIED, new_password=True, stamp_notification=True)
+    return Change(state, AccountState.ACTIVE, new_password=False, stamp_notification=False)
+
+
+def reset(state: AccountState) -> Change:
+    """SPEC §6: every account gets a new provisional password and is « Notifié et non activé »; one that
+    was never notified is notified by it."""
+    return Change(state, AccountState.NOTIFIED, new_password=True,
+                  stamp_notification=state is AccountState.NOT_NOTIFIED)
+
+
+def decide(action: Action, state: AccountState, reset_password: bool = False) -> Change:
+    return notify(state, reset_password) if action is Action.NOTIFY else reset(state)
