@@ -44,6 +44,8 @@ def _derive_config(app: Flask) -> None:
     settings["SESSION_COOKIE_SAMESITE"] = "Lax"
     settings["SESSION_COOKIE_SECURE"] = settings["SESAME_SECURE_COOKIES"]
     settings.setdefault("WTF_CSRF_TIME_LIMIT", None)   # the token lives as long as the session
+    files = Path(settings["SESAME_FILES_DIR"])
+    settings["SESAME_FILES_DIR"] = str(files if files.is_absolute() else ROOT / files)
 
 
 def register_extensions(app: Flask) -> None:
@@ -62,10 +64,12 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth
     from .home.views import bp as home
+    from .jobs.views import bp as jobs
+    from .students import actions  # noqa: F401 - its routes join the students blueprint
     from .students.views import bp as students
     from .upcoming import bp as upcoming
 
-    for blueprint in (auth, home, students, upcoming):
+    for blueprint in (auth, home, students, jobs, upcoming):
         app.register_blueprint(blueprint)
 
     from . import access  # noqa: F401 - registers the user loader

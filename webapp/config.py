@@ -44,6 +44,12 @@ SETTINGS = {
     "SESSION_HOURS": (8, _INT),
     "SECURE_COOKIES": (False, _bool),            # set true behind HTTPS
     "PUBLIC_URL": ("http://127.0.0.1:5000", _STR),
+    "FILES_DIR": ("instance/files", _STR),        # generated letters and lists, never served as static
+    "FILE_MINUTES": (120, _INT),                  # then they are deleted
+    "LETTER_ACTIVATION_URL": ("", _STR),          # default: SESAME_PUBLIC_URL
+    "LETTER_CONTACT": ("le secrétariat de l'établissement", _STR),
+    "LETTER_SIGNATURE": ("La cheffe ou le chef d'établissement", _STR),
+    "HASH_THREADS": (0, _INT),                    # 0: one per core
 }
 
 

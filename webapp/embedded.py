@@ -67,6 +67,8 @@ class EmbeddedRedis:
 
 def port_is_free(port: int) -> bool:
     with socket.socket() as sock:
+        # as gunicorn binds: connections of a previous run still in TIME_WAIT do not count
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
             return True
@@ -92,8 +94,11 @@ def instance_secrets(instance: Path) -> dict:
     return values
 
 
-def embedded_environment(instance: Path, slapd: EmbeddedSlapd | None, redis: EmbeddedRedis | None) -> dict:
+def embedded_environment(instance: Path, slapd: EmbeddedSlapd | None, redis: EmbeddedRedis | None,
+                         port: int = 5000) -> dict:
     env = dict(os.environ)
+    env.setdefault("SESAME_PUBLIC_URL", f"http://127.0.0.1:{port}")
+    env.setdefault("SESAME_FILES_DIR", str(instance / "files"))
     for name, value in instance_secrets(instance).items():
         env.setdefault(name, value)
     if slapd is not None:
@@ -154,7 +159,7 @@ def run(port: int = 5000) -> int:
             slapd.start()
         if redis:
             redis.start()
-        env = embedded_environment(instance, slapd, redis)
+        env = embedded_environment(instance, slapd, redis, port)
         python = sys.executable
         flask = [python, "-m", "flask", "--app", "wsgi"]
         subprocess.run(flask + ["directory", "migrate"], env=env, cwd=ROOT, check=True)
@@ -162,7 +167,7 @@ def run(port: int = 5000) -> int:
             print(seed_demo(slapd, env), flush=True)
         if not port_is_free(port):
             print(f"port {port} is already in use: stop what listens there, or choose another port "
-                  f"with SESAME_PORT=5050 make run", file=sys.stderr)
+                  f"with SESAME_PORT={port + 1} make run", file=sys.stderr)
             return 1
         # Own sessions: Ctrl-C reaches this process only, which then stops each child exactly once
         # (a gunicorn worker hit by SIGINT and SIGTERM together can deadlock in its handler).

@@ -21,7 +21,7 @@ def test_typing_filters_live_and_the_url_keeps_the_criteria(page, live_server, d
     expected = len(demo_directory.students.ids("0990003R", StudentCriteria(name="zoe")))
     page.get_by_label("Nom ou prénom").press_sequentially("zoé", delay=60)
     page.wait_for_url(re.compile(r".*q=zo%C3%A9.*"))
-    summary = page.locator(".summary")
+    summary = page.locator(".results-summary")
     summary.get_by_text(f"{expected} élève(s)").wait_for()
     assert summary.get_by_text("Filtre utilisé").is_visible()
     rows = page.locator("table.accounts tbody tr")
@@ -37,7 +37,7 @@ def test_select_all_counts_every_page_and_the_profile_opens(page, live_server, d
     page.get_by_label("201 Seconde 1").check()
     page.get_by_label("202 Seconde 2").check()
     expected = len(demo_directory.students.ids("0990003R", StudentCriteria(classes=("201", "202"))))
-    page.locator(".summary").get_by_text(f"{expected} élève(s)").wait_for()
+    page.locator(".results-summary").get_by_text(f"{expected} élève(s)").wait_for()
     page.get_by_label(re.compile("Sélectionner tous les élèves de la recherche")).check()
     page.locator("#selection-counter").get_by_text(str(expected)).wait_for()
     assert page.locator("#selection-counter").inner_text() == f"{expected} élève(s) sélectionné(s)"

@@ -18,9 +18,9 @@ bp = Blueprint("students", __name__)
 
 STAFF = (Role.HEAD, Role.ADMIN, Role.SUPPORT)
 ACTIONS = {
-    "notifier": "(Re)Notifier les comptes",
-    "lister": "Lister les comptes",
-    "reinitialiser": "Réinitialiser les mots de passe",
+    "students.notify_form": "(Re)Notifier les comptes",
+    "students.list_form": "Lister les comptes",
+    "students.reset_form": "Réinitialiser les mots de passe",
 }
 
 
@@ -66,7 +66,7 @@ def _results_context(uai: str, query, classes, mefs) -> dict:
 
 def _actions_for(role: Role) -> dict:
     # support staff reset and list; notifying is the head's (SPEC §6)
-    return {k: v for k, v in ACTIONS.items() if not (role is Role.SUPPORT and k == "notifier")}
+    return {k: v for k, v in ACTIONS.items() if not (role is Role.SUPPORT and k == "students.notify_form")}
 
 
 @bp.route("/eleves")
@@ -182,19 +182,3 @@ def close_profile():
     if wants_fragment():
         return ""
     return redirect(url_for("students.index"))
-
-
-@bp.route("/eleves/<action>")
-@login_required
-@roles_allowed(*STAFF)
-def action(action):
-    """The three actions of the guide receive the selection here."""
-    actions = _actions_for(staff().role)
-    if action not in actions:
-        abort(404 if action not in ACTIONS else 403)
-    uai = current_uai()
-    selected = _selection(uai).members()
-    by_state = directory.current.students.count_by_state(uai, selected)
-    return render_template("students/action.html", action=action, title=actions[action],
-                           selected_count=len(selected), by_state=by_state, states=list(AccountState),
-                           outside=len(selected) - sum(by_state.values()))

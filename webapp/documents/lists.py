@@ -1,0 +1,87 @@
+"""Account lists (« Lister les comptes »): PDF by class and CSV, exactly the columns of SPEC §5."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import groupby
+
+from directory.model import AccountState, Establishment
+
+from ..formatting import date_fr
+from .pdf import html_to_pdf, render_document
+
+ROWS_PER_PAGE = 30
+HIDDEN_PASSWORD = "*****"
+LIST_STATE_LABELS = {AccountState.NOT_NOTIFIED: "Compte non notifié",
+                     AccountState.NOTIFIED: "Compte notifié et non activé",
+                     AccountState.ACTIVE: "Compte activé"}
+CSV_COLUMNS = ["UAI", "Établissement", "Nom élève", "Prénom élève", "MEF", "Classe", "État du compte",
+               "Identifiant", "Mot de passe", "Date de notification", "Date de dernière connexion"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class ListRow:
+    surname: str
+    given_name: str
+    state: AccountState
+    identifier: str
+    provisional_password: str | None
+    class_code: str
+    class_label: str
+    mef_label: str
+    notification_date: datetime | None
+    last_login: datetime | None
+
+    @property
+    def password_shown(self) -> str:
+        """Empty if never notified, the provisional password if notified, stars once activated."""
+        if self.state is AccountState.ACTIVE:
+            return HIDDEN_PASSWORD
+        if self.state is AccountState.NOTIFIED:
+            return self.provisional_password or ""
+        return ""
+
+    @property
+    def state_label(self) -> str:
+        return LIST_STATE_LABELS[self.state]
+
+
+def _sorted(rows):
+    return sorted(rows, key=lambda r: (r.class_code, r.surname.lower(), r.given_name.lower()))
+
+
+def pages_by_class(rows: list[ListRow]):
+    """(class code, class label, rows of one page, page number within the class, pages of the class):
+    wkhtmltopdf does not repeat table heads, so each page carries its own."""
+    for (code, label), group in groupby(_sorted(rows), key=lambda r: (r.class_code, r.class_label)):
+        group = list(group)
+        count = -(-len(group) // ROWS_PER_PAGE)
+        for number in range(count):
+            yield code, label, group[number * ROWS_PER_PAGE:(number + 1) * ROWS_PER_PAGE], number + 1, count
+
+
+def list_pdf(establishment: Establishment, rows: list[ListRow]) -> bytes:
+    html = render_document("documents/list.html", establishment=establishment,
+                           pages=list(pages_by_class(rows)))
+    return html_to_pdf(html)
+
+
+def safe_cell(value: str) -> str:
+    """A cell a spreadsheet will show as text, never run as a formula."""
+    value = "" if value is None else str(value)
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def list_csv(establishment: Establishment, rows: list[ListRow]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(CSV_COLUMNS)
+    for row in _sorted(rows):
+        writer.writerow([safe_cell(v) for v in (
+            establishment.uai, establishment.name, row.surname, row.given_name, row.mef_label, row.class_code,
+            row.state_label, row.identifier, row.password_shown, date_fr(row.notification_date),
+            date_fr(row.last_login))])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -1,0 +1,110 @@
+"""Jobs as Redis records: who asked what for which accounts, progress, and the report per account."""
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from redis import Redis
+
+JOB_TTL = 7 * 24 * 3600          # a report stays a week
+RECENT = 20                      # jobs listed per person
+LOCK_TTL = 30                    # a worker holding a job renews this; past it, the job is abandoned
+
+QUEUED, RUNNING, FINISHED, FAILED = "queued", "running", "finished", "failed"
+STATUS_LABELS = {QUEUED: "En attente", RUNNING: "En cours", FINISHED: "Terminé", FAILED: "Interrompu"}
+
+# per account
+DONE, UNCHANGED, REFUSED = "done", "unchanged", "refused"
+OUTCOME_LABELS = {DONE: "Fait", UNCHANGED: "Inchangé", REFUSED: "Non traité"}
+
+
+@dataclass
+class Job:
+    id: str
+    kind: str                     # notify, reset, list
+    owner: str                    # staff uid
+    uai: str
+    population: str               # students (guardians later)
+    account_ids: list[str]
+    options: dict = field(default_factory=dict)
+    status: str = QUEUED
+    created: float = 0.0
+    finished: float = 0.0
+    file: str = ""                # token of the generated document
+    message: str = ""
+
+    @property
+    def total(self) -> int:
+        return len(self.account_ids)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+def _key(job_id: str, part: str = "") -> str:
+    return f"sesame:job:{job_id}{':' + part if part else ''}"
+
+
+class JobStore:
+    def __init__(self, redis: Redis):
+        self.redis = redis
+
+    def create(self, kind: str, owner: str, uai: str, population: str, account_ids, options=None) -> Job:
+        job = Job(secrets.token_hex(16), kind, owner, uai, population, list(account_ids), options or {},
+                  QUEUED, time.time())
+        pipe = self.redis.pipeline()
+        pipe.set(_key(job.id), json.dumps(job.__dict__), ex=JOB_TTL)
+        pipe.lpush(f"sesame:jobs:{owner}", job.id)
+        pipe.ltrim(f"sesame:jobs:{owner}", 0, RECENT - 1)
+        pipe.sadd("sesame:jobs:open", job.id)
+        pipe.execute()
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        raw = self.redis.get(_key(job_id))
+        return Job(**json.loads(raw)) if raw else None
+
+    def save(self, job: Job) -> None:
+        self.redis.set(_key(job.id), json.dumps(job.__dict__), ex=JOB_TTL)
+        if job.status in (FINISHED, FAILED):
+            self.redis.srem("sesame:jobs:open", job.id)
+
+    def recent(self, owner: str) -> list[Job]:
+        ids = [i.decode() for i in self.redis.lrange(f"sesame:jobs:{owner}", 0, RECENT - 1)]
+        return [job for job in (self.get(i) for i in ids) if job]
+
+    def open_jobs(self) -> list[str]:
+        return [i.decode() for i in self.redis.smembers("sesame:jobs:open")]
+
+    # --- per account ----------------------------------------------------------------------------
+
+    def record(self, job_id: str, account_id: str, outcome: str, detail: str = "") -> None:
+        pipe = self.redis.pipeline()
+        pipe.hset(_key(job_id, "outcomes"), account_id, json.dumps([outcome, detail]))
+        pipe.expire(_key(job_id, "outcomes"), JOB_TTL)
+        pipe.execute()
+
+    def outcomes(self, job_id: str) -> dict[str, tuple[str, str]]:
+        raw = self.redis.hgetall(_key(job_id, "outcomes"))
+        return {k.decode(): tuple(json.loads(v)) for k, v in raw.items()}
+
+    def progress(self, job_id: str) -> int:
+        return self.redis.hlen(_key(job_id, "outcomes"))
+
+    # --- who is working on it -------------------------------------------------------------------
+
+    def take(self, job_id: str, worker: str) -> bool:
+        """True if this worker may run the job: nobody else holds it, or their hold lapsed."""
+        return bool(self.redis.set(_key(job_id, "lock"), worker, nx=True, ex=LOCK_TTL))
+
+    def keep(self, job_id: str, worker: str) -> None:
+        self.redis.set(_key(job_id, "lock"), worker, ex=LOCK_TTL)
+
+    def release(self, job_id: str) -> None:
+        self.redis.delete(_key(job_id, "lock"))
+
+    def held(self, job_id: str) -> bool:
+        return bool(self.redis.exists(_key(job_id, "lock")))

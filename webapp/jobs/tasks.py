@@ -1,0 +1,184 @@
+"""What the worker runs: (re)notify, reset and list jobs, account by account, then the documents."""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from flask import current_app
+
+from directory import attributes as A
+from directory.accounts import Accounts
+from directory.audit import record_action
+from directory.errors import Conflict, DirectoryUnavailable
+from directory.lifecycle import Action, decide
+from directory.model import AccountState
+from directory.passwords import PasswordHasher, Sealer
+
+from ..config import seal_key
+from ..documents.files import FileStore
+from ..documents.letters import Letter, letter_settings, letters_pdf
+from ..documents.lists import ListRow, list_csv, list_pdf
+from ..extensions import directory, redis
+from .store import DONE, FAILED, FINISHED, REFUSED, RUNNING, UNCHANGED, Job, JobStore
+
+log = logging.getLogger(__name__)
+BATCH = 50
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def file_store() -> FileStore:
+    config = current_app.config
+    return FileStore(config["SESAME_FILES_DIR"], redis.current, config["SESAME_FILE_MINUTES"] * 60)
+
+
+def accounts() -> Accounts:
+    config = current_app.config
+    hasher = PasswordHasher(config["SESAME_ARGON2_TIME_COST"], config["SESAME_ARGON2_MEMORY_COST"],
+                            config["SESAME_ARGON2_PARALLELISM"])
+    return Accounts(directory.current, A.STUDENTS, hasher, Sealer(seal_key(config)))
+
+
+class _Heartbeat:
+    """Keeps the job's hold renewed while this worker runs it; a dead worker's hold lapses."""
+
+    def __init__(self, store: JobStore, job_id: str):
+        self.store, self.job_id, self.stopped = store, job_id, threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+
+    def _beat(self):
+        while not self.stopped.wait(5):
+            self.store.keep(self.job_id, WORKER)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        self.thread.join()
+        self.store.release(self.job_id)
+
+
+def run_job(job_id: str) -> None:
+    """The RQ entry point. Safe to run again after a crash: what was done is not done twice."""
+    store = JobStore(redis.current)
+    job = store.get(job_id)
+    if job is None or job.status == FINISHED or not store.take(job_id, WORKER):
+        return
+    with _Heartbeat(store, job_id):
+        job.status, job.message = RUNNING, ""
+        store.save(job)
+        try:
+            if job.kind in ("notify", "reset"):
+                _change_accounts(job, store)
+            _produce_document(job, store)
+            _audit(job, store)
+            job.status = FINISHED
+        except DirectoryUnavailable:
+            log.warning("job %s stopped: directory unavailable", job_id)
+            job.status = FAILED
+            job.message = ("L'annuaire a cessé de répondre pendant l'opération. Les comptes marqués « Fait » "
+                           "sont traités ; les autres n'ont pas été modifiés. Relancez l'opération pour terminer.")
+        except Exception:   # noqa: BLE001 - the report must say the job stopped, whatever stopped it
+            log.exception("job %s failed", job_id)
+            job.status = FAILED
+            job.message = "L'opération s'est interrompue. Les comptes marqués « Fait » sont traités ; relancez-la pour terminer."
+        job.finished = time.time()
+        store.save(job)
+
+
+def _change_accounts(job: Job, store: JobStore) -> None:
+    action = Action.NOTIFY if job.kind == "notify" else Action.RESET
+    reset_password = bool(job.options.get("reset"))
+    worker_accounts = accounts()
+    done = store.outcomes(job.id)
+    todo = [i for i in job.account_ids if i not in done]
+    threads = current_app.config["SESAME_HASH_THREADS"] or os.cpu_count() or 2
+
+    def process(record):
+        change = decide(action, record.state, reset_password)
+        try:
+            applied = worker_accounts.apply(record, change, job.id)
+        except Conflict:
+            return record.account_id, REFUSED, ("Le compte a été modifié par quelqu'un d'autre pendant "
+                                                "l'opération : il n'a pas été touché.")
+        outcome = DONE if (applied.already_done or change.changes_anything) else UNCHANGED
+        return record.account_id, outcome, change.after.value
+
+    # argon2 lets go of the GIL while it hashes: threads give every core to hashing
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for start in range(0, len(todo), BATCH):
+            batch = todo[start:start + BATCH]
+            records = worker_accounts.read(job.uai, batch)
+            for missing in set(batch) - set(records):
+                store.record(job.id, missing, REFUSED, "Cet élève n'est plus dans l'établissement.")
+            for account_id, outcome, detail in pool.map(process, records.values()):
+                store.record(job.id, account_id, outcome, detail)
+
+
+def _letters_and_rows(job: Job, store: JobStore):
+    """The accounts as they now are, for letters and lists (passwords opened from their seal)."""
+    worker_accounts = accounts()
+    outcomes = store.outcomes(job.id)
+    wanted = [i for i in job.account_ids if outcomes.get(i, ("",))[0] != REFUSED]
+    records = worker_accounts.read(job.uai, wanted)
+    classes = {c.code: c for c in directory.current.classes(job.uai)}
+    mefs = {m.code: m for m in directory.current.mefs(job.uai)}
+    return worker_accounts, records, classes, mefs
+
+
+def _produce_document(job: Job, store: JobStore) -> None:
+    kind, options = job.kind, job.options
+    if kind == "reset" or (kind == "notify" and not options.get("letters")):
+        return
+    worker_accounts, records, classes, mefs = _letters_and_rows(job, store)
+    establishment = directory.current.establishment(job.uai)
+    ordered = sorted(records.values(), key=lambda r: (r.class_code, r.surname.lower(), r.given_name.lower()))
+    if kind == "notify":
+        letters = [Letter(r.surname, r.given_name, r.identifier or "",
+                          worker_accounts.provisional_password(r) if r.state is AccountState.NOTIFIED else None,
+                          classes[r.class_code].label if r.class_code in classes else "")
+                   for r in ordered]
+        content, name, mimetype = letters_pdf(establishment, letter_settings(current_app.config), letters), \
+            f"courriers-{job.uai}.pdf", "application/pdf"
+    else:
+        rows = [ListRow(r.surname, r.given_name, r.state, r.identifier or "",
+                        worker_accounts.provisional_password(r), r.class_code,
+                        classes[r.class_code].label if r.class_code in classes else "",
+                        mefs[r.mef_code].label if r.mef_code in mefs else r.mef_code,
+                        r.notification_date, r.last_login) for r in ordered]
+        if options.get("format") == "csv":
+            content, name, mimetype = list_csv(establishment, rows), f"comptes-{job.uai}.csv", "text/csv; charset=utf-8"
+        else:
+            content, name, mimetype = list_pdf(establishment, rows), f"comptes-{job.uai}.pdf", "application/pdf"
+        for account_id in records:
+            store.record(job.id, account_id, DONE, "")
+    files = file_store()
+    files.purge()
+    job.file = files.save(job.owner, content, name, mimetype)
+
+
+def _audit(job: Job, store: JobStore) -> None:
+    outcomes = store.outcomes(job.id)
+    counts = {k: sum(1 for o, _ in outcomes.values() if o == k) for k in (DONE, UNCHANGED, REFUSED)}
+    options = ", ".join(f"{k}={v}" for k, v in sorted(job.options.items()))
+    summary = (f"{job.kind} ({options}) : {counts[DONE]} fait(s), {counts[UNCHANGED]} inchangé(s), "
+               f"{counts[REFUSED]} non traité(s) sur {job.total}")
+    targets = [i for i, (o, _) in outcomes.items() if o == DONE]
+    record_action(directory.current, job.id, job.owner, job.kind, job.uai, targets, summary)
+
+
+def resume_abandoned(queue) -> list[str]:
+    """Jobs left running by a worker that died: enqueued again (they finish what is left)."""
+    store = JobStore(redis.current)
+    resumed = []
+    for job_id in store.open_jobs():
+        job = store.get(job_id)
+        if job and job.status == RUNNING and not store.held(job_id):
+            queue.enqueue(run_job, job_id, job_timeout=3 * 3600)
+            resumed.append(job_id)
+    return resumed

@@ -1,0 +1,98 @@
+"""The three actions of the guide on selected students: (re)notify, reset passwords, list accounts."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import login_required
+
+from directory.model import AccountState, Role
+
+from ..access import current_uai, roles_allowed, staff
+from ..extensions import directory, redis
+from ..jobs.store import JobStore
+from ..jobs.views import enqueue
+from .forms import LETTER, ListForm, NotifyForm, ResetForm
+from .views import STAFF, _selection, bp
+
+HEADS = (Role.HEAD, Role.ADMIN)
+
+
+def _selected(uai: str):
+    """The selection and its accounts per state; refusals (empty, or not all of this establishment)
+    are said in French and nothing is done."""
+    selected = sorted(_selection(uai).members())
+    by_state = directory.current.students.count_by_state(uai, selected)
+    outside = len(selected) - sum(by_state.values())
+    problems = []
+    if not selected:
+        problems.append("Aucun élève n'est sélectionné : cochez des élèves dans la liste, puis choisissez l'action.")
+    elif outside:
+        problems.append(f"La sélection contient {outside} élève(s) qui ne sont pas de votre établissement : "
+                        "rien n'a été fait. Videz la sélection et recommencez.")
+    return selected, by_state, problems
+
+
+def _form_page(template: str, form, uai: str, status: int = 200, problems=()):
+    selected, by_state, found = _selected(uai)
+    for problem in list(problems) or found:
+        flash(problem, "error")
+    return render_template(template, form=form, selected_count=len(selected), by_state=by_state,
+                           states=list(AccountState)), status
+
+
+def _start(kind: str, options: dict, form, template: str):
+    uai = current_uai()
+    if not form.validate_on_submit():
+        return _form_page(template, form, uai, 400, ["Le formulaire n'est pas valide : vérifiez vos choix."])
+    selected, by_state, problems = _selected(uai)
+    if problems:
+        return _form_page(template, form, uai, 400, problems)
+    job = JobStore(redis.current).create(kind, staff().uid, uai, "students", selected, options)
+    enqueue(job)
+    return redirect(url_for("jobs.show", job_id=job.id), 303)
+
+
+@bp.route("/eleves/notifier")
+@login_required
+@roles_allowed(*HEADS)
+def notify_form():
+    return _form_page("students/notify.html", NotifyForm(), current_uai())
+
+
+@bp.route("/eleves/notifications", methods=["POST"])
+@login_required
+@roles_allowed(*HEADS)
+def notify():
+    form = NotifyForm()
+    return _start("notify", {"letters": form.notification.data == LETTER, "reset": bool(form.reset_password.data)},
+                  form, "students/notify.html")
+
+
+@bp.route("/eleves/reinitialiser")
+@login_required
+@roles_allowed(*STAFF)
+def reset_form():
+    return _form_page("students/reset.html", ResetForm(), current_uai())
+
+
+@bp.route("/eleves/reinitialisations", methods=["POST"])
+@login_required
+@roles_allowed(*STAFF)
+def reset():
+    return _start("reset", {}, ResetForm(), "students/reset.html")
+
+
+@bp.route("/eleves/lister")
+@login_required
+@roles_allowed(*STAFF)
+def list_form():
+    return _form_page("students/list.html", ListForm(), current_uai())
+
+
+@bp.route("/eleves/listes", methods=["POST"])
+@login_required
+@roles_allowed(*STAFF)
+def make_list():
+    form = ListForm()
+    return _start("list", {"format": form.format.data}, form, "students/list.html")
+
+
