@@ -110,8 +110,20 @@ class ConnectionPool:
         with self._lock:
             url = self._urls[self._next % len(self._urls)]
             self._next += 1
-        return open_connection(url, self.settings.bind_dn, self.settings.bind_password,
-                               self.settings.timeout)
+        try:
+            return open_connection(url, self.settings.bind_dn, self.settings.bind_password,
+                                   self.settings.timeout)
+        except InvalidCredentials as error:
+            # the service identity refused: for the people using Sésame the directory is unusable
+            raise DirectoryUnavailable(f"the service identity cannot bind: {error}") from error
+
+    def _drain(self) -> None:
+        """Close every idle connection: after one broke, the others are likely broken too."""
+        while True:
+            try:
+                _close_quietly(self._idle.get_nowait())
+            except queue.Empty:
+                return
 
     def _take(self) -> ldap3.Connection:
         try:
@@ -128,13 +140,14 @@ class ConnectionPool:
     def run(self, operation):
         """Call `operation(connection)` and return its result, LDAP errors translated."""
         for attempt in (1, 2):
-            conn = self._take()
+            conn = self._take() if attempt == 1 else self._new()
             try:
                 result = operation(conn)
             except (lx.LDAPException, OSError) as error:
                 broken = isinstance(translate(error), DirectoryUnavailable)
                 if broken:
                     _close_quietly(conn)
+                    self._drain()
                     if attempt == 1:
                         continue
                 else:
@@ -145,11 +158,7 @@ class ConnectionPool:
         raise AssertionError("unreachable")
 
     def close(self) -> None:
-        while True:
-            try:
-                _close_quietly(self._idle.get_nowait())
-            except queue.Empty:
-                return
+        self._drain()
 
 
 def _close_quietly(conn: ldap3.Connection) -> None:

@@ -86,10 +86,22 @@ class Migrator:
             "service_dn": s.service_dn,
             "service_cn": s.service_dn.split(",", 1)[0].split("=", 1)[1],
             "service_password_hash": SERVICE_HASHER.hash(s.service_password),
-            "migrator_dn": s.migrator_dn or s.admin_dn or "",
+            "migrator_dn": s.migrator_dn or s.admin_dn or self._who_am_i(conn),
             "module_path": s.module_path,
             "argon2_params": f"t={t} m={m} p={p}",
         }
+
+    def _who_am_i(self, conn) -> str:
+        """The DN slapd gives the migration identity: the ACLs grant it `manage`. Without one, the
+        ACL migration would stop half-applied, so it is refused before anything is changed."""
+        with translated():
+            answer = conn.extend.standard.who_am_i() or ""
+        identity = answer[3:] if answer.startswith("dn:") else ""
+        if not identity:
+            raise MigrationRightsError("cannot tell which DN the migration identity has: set "
+                                       "SESAME_LDAP_MIGRATOR_DN (for root over ldapi: "
+                                       "gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth)")
+        return identity
 
     def applied(self, conn) -> set[str]:
         if not self._exists(conn, self.record_dn):

@@ -172,10 +172,11 @@ def account_id_of(dn: str) -> str:
     return dn.split(",", 1)[0].split("=", 1)[1]
 
 
-# Each connection keeps the sorted result of every VLV search until it closes (slapo-sssvlv has no
-# way to release one), up to olcSssVlvMaxPerConn (migration 0006): a connection is retired after
-# this many, before slapd would answer "busy".
-SORTED_SEARCHES_PER_CONNECTION = 7
+# slapd keeps the sorted result of every VLV search until its connection closes (slapo-sssvlv has no
+# way to release one), and caps them server-wide (olcSssVlvMax, migration 0006): idle pooled
+# connections holding them would starve every other client. A connection that ran a sorted search
+# is closed after it: one bind more (about a millisecond with the service's light hash).
+SORTED_SEARCHES_PER_CONNECTION = 1
 
 
 class Students:

@@ -19,6 +19,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     _derive_config(app)
+    if app.config["SESAME_PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["SESAME_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
     register_blueprints(app)
     errors.init_app(app)
@@ -59,6 +63,20 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Connectez-vous pour accéder à cette page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = None  # sessions live server-side; ids are renewed at sign-in
+    login_manager.unauthorized_handler(_unauthorized)
+
+
+def _unauthorized():
+    """Signed out (session expired): a page goes to the sign-in form; an HTMX request tells htmx to
+    send the whole page there, rather than swap the form into a table."""
+    from flask import make_response, redirect, request, url_for
+    from .rendering import wants_fragment
+    target = url_for("auth.login", next=request.full_path if request.method == "GET" and not wants_fragment() else None)
+    if wants_fragment():
+        response = make_response("", 401)
+        response.headers["HX-Redirect"] = url_for("auth.login")
+        return response
+    return redirect(target)
 
 
 def register_blueprints(app: Flask) -> None:

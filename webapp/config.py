@@ -43,6 +43,7 @@ SETTINGS = {
     "LOGIN_WINDOW": (300, _INT),                 # ... in this many seconds
     "SESSION_HOURS": (8, _INT),
     "SECURE_COOKIES": (False, _bool),            # set true behind HTTPS
+    "PROXY_HOPS": (0, _INT),                     # reverse proxies in front (X-Forwarded-For trusted that deep)
     "PUBLIC_URL": ("http://127.0.0.1:5000", _STR),
     "FILES_DIR": ("instance/files", _STR),        # generated letters and lists, never served as static
     "FILE_MINUTES": (120, _INT),                  # then they are deleted

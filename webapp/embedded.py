@@ -22,19 +22,27 @@ REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 class EmbeddedRedis:
     """One redis-server on loopback with its files under `root`."""
 
-    def __init__(self, root: Path | str, port: int | None = None, persist: bool = True):
+    def __init__(self, root: Path | str, port: int | None = None, persist: bool = True,
+                 password: str | None = None):
         self.root = Path(root).resolve()
         self.port = port or free_port()
         self.persist = persist
+        # sessions live here: even on loopback, only those who know the password read them
+        self.password = password or secrets.token_urlsafe(24)
         self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 10.0) -> "EmbeddedRedis":
-        self.root.mkdir(parents=True, exist_ok=True)
-        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.root),
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.root, 0o700)
+        config = self.root / "redis.conf"
+        fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:   # the password in a file, not on the command line
+            out.write(f"requirepass {self.password}\n")
+        args = [REDIS_SERVER, str(config), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.root),
                 "--daemonize", "no", "--protected-mode", "yes", "--logfile", str(self.root / "redis.log")]
         args += ["--save", "60 1", "--dbfilename", "dump.rdb"] if self.persist else ["--save", ""]
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -45,8 +53,8 @@ class EmbeddedRedis:
                 raise RuntimeError(f"redis-server exited; see {self.root / 'redis.log'}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
+                    sock.sendall(f"AUTH {self.password}\r\nPING\r\n".encode())
+                    if b"+PONG" in sock.recv(64):
                         return self
             except OSError:
                 pass
@@ -80,13 +88,19 @@ def instance_secrets(instance: Path) -> dict:
     """Secrets of the embedded default, made once and kept (mode 600) under instance/."""
     path = instance / "secrets.json"
     if path.exists():
-        return json.loads(path.read_text())
-    instance.mkdir(parents=True, exist_ok=True)
+        values = json.loads(path.read_text())
+        if "SESAME_REDIS_PASSWORD" not in values:   # made by an earlier version
+            values["SESAME_REDIS_PASSWORD"] = secrets.token_urlsafe(24)
+            path.write_text(json.dumps(values))
+        return values
+    instance.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(instance, 0o700)
     values = {
         "SESAME_SECRET_KEY": secrets.token_urlsafe(48),
         "SESAME_LDAP_BIND_PASSWORD": secrets.token_urlsafe(24),
         "SESAME_SEAL_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "SESAME_SSO_SECRET": secrets.token_urlsafe(24),
+        "SESAME_REDIS_PASSWORD": secrets.token_urlsafe(24),
     }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as out:
@@ -100,7 +114,8 @@ def embedded_environment(instance: Path, slapd: EmbeddedSlapd | None, redis: Emb
     env.setdefault("SESAME_PUBLIC_URL", f"http://127.0.0.1:{port}")
     env.setdefault("SESAME_FILES_DIR", str(instance / "files"))
     for name, value in instance_secrets(instance).items():
-        env.setdefault(name, value)
+        if name != "SESAME_REDIS_PASSWORD":   # it travels inside SESAME_REDIS_URL
+            env.setdefault(name, value)
     if slapd is not None:
         env.update(SESAME_LDAP_URL=slapd.ldap_url, SESAME_LDAP_ADMIN_URL=slapd.ldapi_url,
                    SESAME_LDAP_MIGRATOR_DN=slapd.manager_dn, SESAME_LDAP_SUFFIX=slapd.suffix)
@@ -144,7 +159,8 @@ def run(port: int = 5000) -> int:
     instance = Path(os.environ.get("SESAME_INSTANCE", ROOT / "instance")).resolve()
     suffix = os.environ.get("SESAME_LDAP_SUFFIX", "dc=sesame,dc=local")
     slapd = None if os.environ.get("SESAME_LDAP_URL") else EmbeddedSlapd(instance / "slapd", suffix)
-    redis = None if os.environ.get("SESAME_REDIS_URL") else EmbeddedRedis(instance / "redis")
+    redis = None if os.environ.get("SESAME_REDIS_URL") else EmbeddedRedis(
+        instance / "redis", password=instance_secrets(instance)["SESAME_REDIS_PASSWORD"])
     children: list[subprocess.Popen] = []
     stopping = False
 

@@ -5,7 +5,7 @@ import logging
 
 from flask_wtf.csrf import CSRFError
 
-from directory.errors import DirectoryUnavailable
+from directory.errors import DirectoryError, DirectoryUnavailable, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -22,11 +22,16 @@ MESSAGES = {
 
 
 def render_error(code: int, detail: str | None = None):
-    """The whole error page, or to an HTMX request only the message, swapped where the answer goes."""
-    from .rendering import page_or_fragment
+    """The whole error page, or to an HTMX request only the message, shown in the page's message
+    area rather than in place of what the request was to update."""
+    from .rendering import page_or_fragment, wants_fragment
     title, message = MESSAGES.get(code, MESSAGES[500])
-    return page_or_fragment("errors/error.html", "errors/partial/error.html", code,
-                            code=code, title=title, message=detail or message)
+    response = page_or_fragment("errors/error.html", "errors/partial/error.html", code,
+                                code=code, title=title, message=detail or message)
+    if wants_fragment():
+        response.headers["HX-Retarget"] = "#messages"
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response
 
 
 def init_app(app) -> None:
@@ -41,3 +46,12 @@ def init_app(app) -> None:
     def directory_down(error):
         log.warning("directory unavailable: %s", error)
         return render_error(503)
+
+    @app.errorhandler(NotFound)
+    def directory_not_found(error):
+        return render_error(404)
+
+    @app.errorhandler(DirectoryError)
+    def directory_error(error):
+        log.error("directory error: %s", error)
+        return render_error(500)

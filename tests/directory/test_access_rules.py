@@ -52,3 +52,19 @@ def test_identifiers_are_unique_across_the_directory(demo_directory):
                   A.UID: taken})
     with pytest.raises(Conflict):
         demo_directory.writes.run(add)
+
+
+def test_wrong_binds_never_lock_the_service_identity(demo_directory, slapd):
+    for _ in range(12):
+        conn = ldap3.Connection(ldap3.Server(slapd.ldap_url), SERVICE_DN, "wrong-password")
+        assert not conn.bind()
+    assert _service(slapd).bound
+
+
+def test_a_staff_lockout_lasts_fifteen_minutes_not_for_ever(demo_directory, slapd):
+    conn = _service(slapd)
+    conn.search(f"cn=default,ou=policies,{SUFFIX}", "(objectClass=pwdPolicy)", ldap3.BASE,
+                attributes=["pwdLockoutDuration", "pwdMaxFailure", "pwdFailureCountInterval"])
+    policy = conn.entries[0]
+    assert int(policy.pwdMaxFailure.value) == 10
+    assert int(policy.pwdLockoutDuration.value) == 900 and int(policy.pwdFailureCountInterval.value) == 900

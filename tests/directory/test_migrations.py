@@ -52,3 +52,12 @@ def test_a_migrator_without_rights_on_cn_config_is_told_so(migrated, slapd, migr
     with pytest.raises(MigrationRightsError, match="cn=config"):
         Migrator(settings, tmp_path).migrate(say=lambda _: None)
     assert [p.name for p in Migrator(migration_settings, tmp_path).pending()] == ["0099_more_indexes.ldif"]
+
+
+def test_without_a_migrator_dn_the_runner_asks_slapd_who_it_is(fresh_slapd, migration_settings):
+    settings = dataclasses.replace(migration_settings, url=fresh_slapd.ldapi_url, migrator_dn="")
+    Migrator(settings).migrate(say=lambda _: None)
+    conn = ldap3.Connection(ldap3.Server(fresh_slapd.ldapi_url), authentication=ldap3.SASL,
+                            sasl_mechanism=ldap3.EXTERNAL, sasl_credentials="", auto_bind=True)
+    conn.search("cn=config", "(olcSuffix=*)", ldap3.LEVEL, attributes=["olcAccess"])
+    assert any(fresh_slapd.manager_dn in str(rule) for rule in conn.entries[0].olcAccess.values)

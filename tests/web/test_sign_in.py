@@ -1,4 +1,6 @@
 """Staff sign-in by password: one refusal for every bad attempt, sessions renewed and ended."""
+from urllib.parse import urlsplit
+
 import pytest
 
 from support import csrf_token, sign_in
@@ -101,3 +103,31 @@ def test_failures_on_other_identifiers_do_not_lock_out_colleagues_behind_one_add
     for n in range(8):
         assert sign_in(client, f"someone.{n}", "bad").status_code == 401
     assert sign_in(client, "chef.lp").status_code == 302
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/%09/evil.example", "/\\evil.example", "%0A",
+                                    "https://evil.example/", "/\t/evil.example", "javascript:alert(1)"])
+def test_next_never_leaves_the_site_nor_fails(client, target):
+    page = client.get("/connexion")
+    token = csrf_token(page.get_data(as_text=True))
+    response = client.post("/connexion", query_string={"next": target},
+                           data={"csrf_token": token, "uid": "chef.lp", "password": "demo-sesame-2026"})
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    parts = urlsplit(location)
+    assert location.startswith("/") and not location.startswith(("//", "/\\"))
+    assert not parts.scheme and not parts.netloc
+    assert not any(ord(c) < 33 for c in location)
+
+
+def test_next_to_a_page_of_the_site_is_followed(client):
+    page = client.get("/connexion")
+    token = csrf_token(page.get_data(as_text=True))
+    response = client.post("/connexion?next=/eleves?q=zoe", data={
+        "csrf_token": token, "uid": "chef.lp", "password": "demo-sesame-2026"})
+    assert response.headers["Location"] == "/eleves?q=zoe"
+
+
+def test_an_expired_session_sends_htmx_to_the_sign_in_page(client):
+    response = client.get("/eleves?q=zoe", headers={"HX-Request": "true"})
+    assert response.status_code == 401 and response.headers["HX-Redirect"] == "/connexion"

@@ -1,4 +1,6 @@
 """SSO sign-in for support staff: trusted only from the proxy's address and with the shared secret."""
+import pytest
+
 from support import SSO_SECRET
 
 HEADERS = {"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET}
@@ -25,6 +27,13 @@ def test_refused_with_a_wrong_secret(client):
 def test_refused_from_an_address_that_is_not_a_trusted_proxy(client):
     response = client.get("/connexion/sso", headers=HEADERS, environ_base={"REMOTE_ADDR": "192.0.2.7"})
     assert response.status_code == 403
+    assert client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize("uid", ["chef.lp", "admin.idt"])
+def test_heads_and_admins_do_not_sign_in_through_the_proxy(client, uid):
+    headers = dict(HEADERS, **{"X-Remote-User": uid})
+    assert client.get("/connexion/sso", headers=headers).status_code == 403
     assert client.get("/").status_code == 302
 
 

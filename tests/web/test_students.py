@@ -184,3 +184,33 @@ def test_admin_sees_the_establishment_chosen_in_the_switcher(signed_in, demo_dir
     admin.post("/etablissement", data={"csrf_token": csrf_token(html), "uai": LP})
     page = admin.get("/eleves").get_data(as_text=True)
     assert _total(page) == len(demo_directory.students.ids(LP, StudentCriteria()))
+
+
+@pytest.mark.parametrize("page", ["²", "٣", "1e3", "0", "99999999"])
+def test_odd_page_numbers_are_refused_not_crashed(lyc, page):
+    response = lyc.get("/eleves", query_string={"page": page})
+    assert response.status_code == 400
+    assert "Le numéro de page n'est pas valide" in html.unescape(response.get_data(as_text=True))
+
+
+def test_the_header_box_is_ticked_only_when_the_whole_search_is_selected(lyc):
+    page = lyc.get("/eleves?etat=notifie").get_data(as_text=True)
+    token = csrf_token(page)
+    for account_id in ROW_IDS.findall(page):   # the first page of one search ...
+        lyc.post("/eleves/selection", data={"csrf_token": token, "id": account_id, "ids": [account_id]})
+    lyc.post("/eleves/selection/tout", data={"csrf_token": token, "etat": "active", "tout": "1"})  # ... and all of another
+    again = lyc.get("/eleves?etat=notifie").get_data(as_text=True)
+    assert 'id="select-all" name="tout" value="1" checked' not in again
+
+
+def test_an_htmx_error_goes_to_the_message_area(lyc):
+    response = lyc.post("/eleves/selection", headers={"HX-Request": "true"}, data={"id": "nope"})
+    assert response.status_code == 400
+    assert response.headers["HX-Retarget"] == "#messages"
+
+
+def test_support_staff_do_not_open_the_full_profile(client, demo_directory):
+    from support import SSO_SECRET
+    client.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
+    student = demo_directory.students.ids(LP, StudentCriteria())[0]
+    assert client.get(f"/eleves/fiche/{student}").status_code == 403

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
                    url_for)
@@ -10,6 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import HTTPException
 
 from directory.errors import DirectoryError, InvalidCredentials, NotFound
+from directory.model import Role
 from directory.names import ascii_lower
 
 from .. import ratelimit
@@ -32,9 +34,15 @@ def _start_session(user: StaffUser) -> None:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("home.index")
+    """Only a path of this site: no scheme, no host, no control character or backslash
+    (browsers read `/\tevil` or `/\\evil` as another site)."""
+    if not target or not target.startswith("/") or any(c in target for c in "\\") \
+            or any(ord(c) < 33 or ord(c) == 127 for c in target):
+        return url_for("home.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return url_for("home.index")
+    return target
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -49,13 +57,12 @@ def login():
         subjects = [f"addr:{request.remote_addr}", f"uid:{ascii_lower(uid)[:256]}"]
         window = config["SESAME_LOGIN_WINDOW"]
         limits = dict(zip(subjects, (config["SESAME_LOGIN_ATTEMPTS_PER_ADDRESS"], config["SESAME_LOGIN_ATTEMPTS"])))
-        if ratelimit.exceeded("login", limits):
+        if not ratelimit.attempt("login", limits, window):
             flash("Trop de tentatives de connexion : réessayez dans quelques minutes.", "error")
             return render_template("auth/login.html", form=form), 429
         try:
             staff_member = directory.current.authenticate_staff(uid, form.password.data or "")
         except (InvalidCredentials, NotFound):
-            ratelimit.record_failure("login", subjects, window)
             log.info("staff sign-in refused from %s", request.remote_addr)
             flash(REFUSAL, "error")
             status = 401
@@ -90,6 +97,10 @@ def sso():
     except NotFound:
         log.warning("SSO sign-in for an unknown or role-less uid from %s", request.remote_addr)
         abort(403)
+    if staff_member.role is not Role.SUPPORT:
+        # heads and the identity team sign in with their password (and, later, a second factor)
+        log.warning("SSO sign-in refused for a non-support role from %s", request.remote_addr)
+        abort(403)
     _start_session(StaffUser(staff_member))
     log.info("staff SSO sign-in: %s", staff_member.uid)
     return redirect(url_for("home.index"))
@@ -100,6 +111,7 @@ def logout():
     logout_user()
     session.clear()
     flash("Vous êtes déconnecté.", "info")
+    current_app.session_interface.regenerate(session)
     return redirect(url_for("auth.login"))
 
 

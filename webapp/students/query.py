@@ -12,6 +12,7 @@ STATE_CODES = {"non-notifie": AccountState.NOT_NOTIFIED, "notifie": AccountState
                "active": AccountState.ACTIVE}
 CODE_OF_STATE = {state: code for code, state in STATE_CODES.items()}
 ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")
+PAGE_NUMBER = re.compile(r"[0-9]{1,6}")      # ASCII digits only: "²".isdigit() is True
 
 
 @dataclass
@@ -76,7 +77,7 @@ def parse(args, class_codes, mef_codes) -> StudentQuery:
         errors.append("Ce tri n'est pas possible.")
     query.reverse = args.get("ordre") == "desc"
     raw_page = args.get("page", "1") or "1"
-    if raw_page.isdigit() and 1 <= int(raw_page) <= 100_000:
+    if PAGE_NUMBER.fullmatch(raw_page) and 1 <= int(raw_page) <= 100_000:
         query.page = int(raw_page)
     else:
         errors.append("Le numéro de page n'est pas valide.")

@@ -55,12 +55,16 @@ def _results_context(uai: str, query, classes, mefs) -> dict:
     selection = _selection(uai)
     shown = [s.account_id for s in page.items]
     selected = selection.which(shown)
+    # the header box is ticked only when every student of the search is selected, on every page
+    all_selected = (bool(shown) and len(selected) == len(shown) and selection.count() >= page.total
+                    and len(selection.which(directory.current.students.ids(uai, query.criteria))) == page.total)
     return {
         "query": query, "page": page, "classes": classes, "mefs": mefs, "selected": selected,
-        "all_selected": bool(shown) and len(selected) == len(shown) and selection.count() >= page.total,
+        "all_selected": all_selected,
         "selected_count": selection.count(), "states": list(AccountState),
         "state_codes": student_query.CODE_OF_STATE, "sorts": student_query.StudentSort,
         "base": url_for("students.index"), "actions": _actions_for(staff().role),
+        "can_see_profile": staff().role is not Role.SUPPORT,
     }
 
 
@@ -158,7 +162,7 @@ def clear():
 
 @bp.route("/eleves/fiche/<account_id>")
 @login_required
-@roles_allowed(*STAFF)
+@roles_allowed(Role.HEAD, Role.ADMIN)   # support staff see the columns of their table (SPEC §6), not this
 def profile(account_id):
     uai = current_uai()
     if not student_query.ACCOUNT_ID.match(account_id):
