@@ -2,15 +2,21 @@
 from __future__ import annotations
 
 import base64
+import os
 import secrets
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from directory.connection import DirectorySettings
-from directory.embedded import EmbeddedSlapd
+from directory.embedded import EmbeddedSlapd, terminate
 from directory.migrations import MigrationSettings, Migrator
 from directory.repository import Directory
 from webapp.embedded import EmbeddedRedis
+
+ROOT = Path(__file__).resolve().parent.parent
 
 from support import (ARGON2, SEAL_KEY, SERVICE_DN, SERVICE_PASSWORD, SSO_SECRET, SUFFIX,
                      sign_in)
@@ -60,8 +66,9 @@ def demo_directory(migrated, directory_settings):
 
 
 @pytest.fixture(scope="session")
-def app_config(slapd, redis_server):
+def app_config(slapd, redis_server, tmp_path_factory):
     return {
+        "SESAME_FILES_DIR": str(tmp_path_factory.mktemp("files")),
         "TESTING": True,
         "SESAME_SECRET_KEY": secrets.token_urlsafe(32),
         "SESAME_LDAP_URL": slapd.ldap_url,
@@ -84,7 +91,11 @@ def app(demo_directory, app_config, redis_server):
     from redis import Redis
 
     from webapp import create_app
-    Redis.from_url(redis_server.url).flushdb()   # sessions and rate limits start empty
+    connection = Redis.from_url(redis_server.url)
+    for pattern in ("sesame:session:*", "sesame:limit:*", "sesame:selection:*"):
+        keys = list(connection.scan_iter(pattern))
+        if keys:
+            connection.delete(*keys)   # each test starts signed out, unthrottled, nothing selected
     return create_app(dict(app_config))
 
 
@@ -102,3 +113,25 @@ def signed_in(client):
         assert response.status_code == 302, response.get_data(as_text=True)
         return client
     return sign
+
+
+def worker_environment(app_config, **overrides) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SESAME_")}
+    for name, value in {**app_config, **overrides}.items():
+        if name.startswith("SESAME_"):
+            env[name] = ",".join(value) if isinstance(value, (tuple, list)) else str(value)
+    return env
+
+
+def start_worker(app_config, **overrides) -> subprocess.Popen:
+    """A real RQ worker process, as the Procfile runs it."""
+    return subprocess.Popen([sys.executable, "-m", "webapp.jobs.worker"], cwd=ROOT,
+                            env=worker_environment(app_config, **overrides),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+@pytest.fixture(scope="session")
+def worker(demo_directory, app_config):
+    process = start_worker(app_config)
+    yield process
+    terminate(process)

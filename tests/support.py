@@ -27,3 +27,29 @@ def sign_in(client, uid: str, password: str = DEMO_PASSWORD, **extra):
     token = csrf_token(page.get_data(as_text=True))
     return client.post("/connexion", data={"csrf_token": token, "uid": uid, "password": password},
                        **extra)
+
+
+def wait_for_job(redis_url: str, job_id: str, timeout: float = 60.0):
+    """The job once finished or failed, read from its Redis record."""
+    import time
+
+    from redis import Redis
+
+    from webapp.jobs.store import FAILED, FINISHED, JobStore
+    store = JobStore(Redis.from_url(redis_url))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = store.get(job_id)
+        if job and job.status in (FINISHED, FAILED):
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish within {timeout} s")
+
+
+def pdf_pages(content: bytes) -> list[str]:
+    """The text of each page of a PDF, read back with pdftotext."""
+    import subprocess
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=content, capture_output=True,
+                          check=True).stdout.decode("utf-8")
+    pages = text.split("\f")
+    return pages[:-1] if pages and not pages[-1].strip() else pages

@@ -51,6 +51,8 @@ SETTINGS = {
     "LETTER_CONTACT": ("le secrétariat de l'établissement", _STR),
     "LETTER_SIGNATURE": ("La cheffe ou le chef d'établissement", _STR),
     "HASH_THREADS": (0, _INT),                    # 0: one per core
+    "JOB_HOLD_SECONDS": (30, _INT),               # a worker that stops renewing its hold this long is dead
+    "JOB_SWEEP_SECONDS": (10, _INT),              # how often workers look for such jobs
 }
 
 

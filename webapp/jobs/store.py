@@ -10,7 +10,6 @@ from redis import Redis
 
 JOB_TTL = 7 * 24 * 3600          # a report stays a week
 RECENT = 20                      # jobs listed per person
-LOCK_TTL = 30                    # a worker holding a job renews this; past it, the job is abandoned
 
 QUEUED, RUNNING, FINISHED, FAILED = "queued", "running", "finished", "failed"
 STATUS_LABELS = {QUEUED: "En attente", RUNNING: "En cours", FINISHED: "Terminé", FAILED: "Interrompu"}
@@ -49,8 +48,9 @@ def _key(job_id: str, part: str = "") -> str:
 
 
 class JobStore:
-    def __init__(self, redis: Redis):
+    def __init__(self, redis: Redis, hold: int = 30):
         self.redis = redis
+        self.hold = hold      # seconds a worker's hold on a job lasts unless renewed
 
     def create(self, kind: str, owner: str, uai: str, population: str, account_ids, options=None) -> Job:
         job = Job(secrets.token_hex(16), kind, owner, uai, population, list(account_ids), options or {},
@@ -98,13 +98,21 @@ class JobStore:
 
     def take(self, job_id: str, worker: str) -> bool:
         """True if this worker may run the job: nobody else holds it, or their hold lapsed."""
-        return bool(self.redis.set(_key(job_id, "lock"), worker, nx=True, ex=LOCK_TTL))
+        return bool(self.redis.set(_key(job_id, "lock"), worker, nx=True, ex=self.hold))
 
     def keep(self, job_id: str, worker: str) -> None:
-        self.redis.set(_key(job_id, "lock"), worker, ex=LOCK_TTL)
+        self.redis.set(_key(job_id, "lock"), worker, ex=self.hold)
 
     def release(self, job_id: str) -> None:
         self.redis.delete(_key(job_id, "lock"))
 
     def held(self, job_id: str) -> bool:
         return bool(self.redis.exists(_key(job_id, "lock")))
+
+
+def job_store() -> JobStore:
+    """The app's job store (in a request or in the worker)."""
+    from flask import current_app
+
+    from ..extensions import redis
+    return JobStore(redis.current, current_app.config["SESAME_JOB_HOLD_SECONDS"])

@@ -23,7 +23,7 @@ from ..documents.files import FileStore
 from ..documents.letters import Letter, letter_settings, letters_pdf
 from ..documents.lists import ListRow, list_csv, list_pdf
 from ..extensions import directory, redis
-from .store import DONE, FAILED, FINISHED, REFUSED, RUNNING, UNCHANGED, Job, JobStore
+from .store import DONE, FAILED, FINISHED, REFUSED, RUNNING, UNCHANGED, Job, JobStore, job_store
 
 log = logging.getLogger(__name__)
 BATCH = 50
@@ -50,7 +50,7 @@ class _Heartbeat:
         self.thread = threading.Thread(target=self._beat, daemon=True)
 
     def _beat(self):
-        while not self.stopped.wait(5):
+        while not self.stopped.wait(max(1, self.store.hold / 6)):
             self.store.keep(self.job_id, WORKER)
 
     def __enter__(self):
@@ -65,7 +65,7 @@ class _Heartbeat:
 
 def run_job(job_id: str) -> None:
     """The RQ entry point. Safe to run again after a crash: what was done is not done twice."""
-    store = JobStore(redis.current)
+    store = job_store()
     job = store.get(job_id)
     if job is None or job.status == FINISHED or not store.take(job_id, WORKER):
         return
@@ -174,7 +174,7 @@ def _audit(job: Job, store: JobStore) -> None:
 
 def resume_abandoned(queue) -> list[str]:
     """Jobs left running by a worker that died: enqueued again (they finish what is left)."""
-    store = JobStore(redis.current)
+    store = job_store()
     resumed = []
     for job_id in store.open_jobs():
         job = store.get(job_id)

@@ -11,7 +11,7 @@ from ..access import staff
 from ..documents.files import FileStore
 from ..extensions import directory, redis
 from ..rendering import page_or_fragment
-from .store import DONE, FAILED, OUTCOME_LABELS, REFUSED, RUNNING, UNCHANGED, JobStore
+from .store import DONE, FAILED, OUTCOME_LABELS, REFUSED, RUNNING, UNCHANGED, job_store
 from .worker import queue
 
 bp = Blueprint("jobs", __name__)
@@ -27,7 +27,7 @@ def enqueue(job) -> None:
 
 def _my_job(job_id: str):
     """The job if it is the signed-in person's, for an establishment they still act on; else 404."""
-    job = JobStore(redis.current).get(job_id) if job_id.isalnum() else None
+    job = job_store().get(job_id) if job_id.isalnum() else None
     member = staff()
     if job is None or job.owner != member.uid or not member.may_act_on(job.uai):
         abort(404)
@@ -49,8 +49,8 @@ def _report(job, store):
 @bp.route("/travaux")
 @login_required
 def index():
-    jobs = [j for j in JobStore(redis.current).recent(staff().uid) if staff().may_act_on(j.uai)]
-    store = JobStore(redis.current)
+    jobs = [j for j in job_store().recent(staff().uid) if staff().may_act_on(j.uai)]
+    store = job_store()
     return render_template("jobs/index.html", jobs=jobs, titles=TITLES,
                            progress={j.id: store.progress(j.id) for j in jobs})
 
@@ -59,7 +59,7 @@ def index():
 @login_required
 def show(job_id):
     job = _my_job(job_id)
-    store = JobStore(redis.current)
+    store = job_store()
     outcomes, counts, refused = _report(job, store)
     return page_or_fragment("jobs/show.html", "jobs/partial/progress.html", job=job, title=TITLES[job.kind],
                             done=len(outcomes), counts=counts, refused=refused, labels=OUTCOME_LABELS,
@@ -70,7 +70,7 @@ def show(job_id):
 @login_required
 def restart(job_id):
     job = _my_job(job_id)
-    store = JobStore(redis.current)
+    store = job_store()
     if job.status != FAILED or store.held(job.id):
         flash("Cette opération n'est pas interrompue : rien à relancer.", "error")
         return redirect(url_for("jobs.show", job_id=job.id), 303)

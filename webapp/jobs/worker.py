@@ -8,7 +8,6 @@ from redis import Redis
 from rq import Queue, Worker
 
 QUEUE = "sesame"
-SWEEP_SECONDS = 10
 
 
 def queue(connection: Redis) -> Queue:
@@ -19,7 +18,7 @@ def _sweep(app, jobs_queue: Queue, stop: threading.Event) -> None:
     """Every few seconds, take up the jobs of a worker that died (on this machine or another)."""
     from .tasks import file_store, resume_abandoned
     log = logging.getLogger(__name__)
-    while not stop.wait(SWEEP_SECONDS):
+    while not stop.wait(app.config["SESAME_JOB_SWEEP_SECONDS"]):
         with app.app_context():
             try:
                 for job_id in resume_abandoned(jobs_queue):

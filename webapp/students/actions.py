@@ -8,7 +8,7 @@ from directory.model import AccountState, Role
 
 from ..access import current_uai, roles_allowed, staff
 from ..extensions import directory, redis
-from ..jobs.store import JobStore
+from ..jobs.store import job_store
 from ..jobs.views import enqueue
 from .forms import LETTER, ListForm, NotifyForm, ResetForm
 from .views import STAFF, _selection, bp
@@ -46,7 +46,7 @@ def _start(kind: str, options: dict, form, template: str):
     selected, by_state, problems = _selected(uai)
     if problems:
         return _form_page(template, form, uai, 400, problems)
-    job = JobStore(redis.current).create(kind, staff().uid, uai, "students", selected, options)
+    job = job_store().create(kind, staff().uid, uai, "students", selected, options)
     enqueue(job)
     return redirect(url_for("jobs.show", job_id=job.id), 303)
 

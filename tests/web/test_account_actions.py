@@ -1,0 +1,170 @@
+"""(Re)notify, reset and list through the web app and a real worker: letters read back, passwords bound."""
+import csv
+import html
+import io
+import re
+
+import ldap3
+import pytest
+from redis import Redis
+
+from directory.model import AccountState
+from directory.students import StudentCriteria
+from support import SSO_SECRET, csrf_token, pdf_pages, wait_for_job
+
+LP = "0990002P"
+JOB_URL = re.compile(r"/travaux/([0-9a-f]{32})$")
+FILE_URL = re.compile(r'href="(/fichiers/[^"]+)"')
+
+
+@pytest.fixture
+def lp(signed_in, worker):
+    return signed_in("chef.lp")
+
+
+def _select(client, **criteria):
+    page = client.get("/eleves", query_string=criteria).get_data(as_text=True)
+    token = csrf_token(page)
+    client.post("/eleves/selection/vider", data={"csrf_token": token})
+    client.post("/eleves/selection/tout", data={"csrf_token": token, "tout": "1", **criteria})
+    return token
+
+
+def _run(client, app_config, url, data):
+    response = client.post(url, data=data)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    job_id = JOB_URL.search(response.headers["Location"]).group(1)
+    job = wait_for_job(app_config["SESAME_REDIS_URL"], job_id)
+    page = client.get(f"/travaux/{job_id}").get_data(as_text=True)
+    return job, page
+
+
+def _download(client, page):
+    response = client.get(FILE_URL.search(page).group(1))
+    assert response.status_code == 200
+    assert "no-store" in response.headers["Cache-Control"]
+    return response.data
+
+
+def _list_csv(client, app_config, token):
+    job, page = _run(client, app_config, "/eleves/listes", {"csrf_token": token, "format": "csv"})
+    rows = list(csv.reader(io.StringIO(_download(client, page).decode("utf-8-sig")), delimiter=";"))
+    return rows[0], {row[7]: row for row in rows[1:]}
+
+
+def _bind_dn(demo_directory, identifier):
+    found = demo_directory.search(demo_directory.base("ou=students"), f"(uid={identifier})", ["1.1"])
+    return found[0][0]
+
+
+def test_notify_a_class_with_letters_then_list_renotify_and_reset(lp, app_config, demo_directory, slapd):
+    criteria = {"classe": "1BTS2", "etat": "non-notifie"}
+    expected = demo_directory.students.ids(LP, StudentCriteria(classes=("1BTS2",),
+                                                               states=(AccountState.NOT_NOTIFIED,)))
+    assert expected
+    token = _select(lp, **criteria)
+    form = lp.get("/eleves/notifier").get_data(as_text=True)
+    assert "Courrier individuel (PDF)" in form and "Sans courrier" in form
+    assert "Réinitialiser le mot de passe" in form and f"<strong>{len(expected)}</strong>" in form
+
+    job, page = _run(lp, app_config, "/eleves/notifications",
+                     {"csrf_token": token, "notification": "courrier"})
+    assert job.status == "finished"
+    assert "Télécharger le courrier au format PDF" in page
+    letters = pdf_pages(_download(lp, page))
+    assert len(letters) == len(expected)
+    printed = {}
+    for text in letters:
+        identifier = re.search(r"Identifiant : (\S+)", text).group(1)
+        password = re.search(r"Mot de passe provisoire : ([A-Z0-9]{8})", text).group(1)
+        assert "Le mot de passe est à modifier lors de la première connexion." in text
+        assert "LP Métiers Auguste Perret" in text
+        printed[identifier] = password
+        conn = ldap3.Connection(ldap3.Server(slapd.ldap_url), _bind_dn(demo_directory, identifier), password)
+        assert conn.bind(), f"{identifier} does not bind with the printed password"
+        conn.unbind()
+
+    # the same students, listed as CSV, show the same passwords
+    header, rows = _list_csv(lp, app_config, token)
+    assert header == ["UAI", "Établissement", "Nom élève", "Prénom élève", "MEF", "Classe", "État du compte",
+                      "Identifiant", "Mot de passe", "Date de notification", "Date de dernière connexion"]
+    assert {identifier: row[8] for identifier, row in rows.items()} == printed
+    assert all(re.fullmatch(r"\d\d/\d\d/\d{4}", row[9]) for row in rows.values())
+
+    # notifying them again keeps the passwords
+    job, page = _run(lp, app_config, "/eleves/notifications", {"csrf_token": token, "notification": "courrier"})
+    again = {re.search(r"Identifiant : (\S+)", t).group(1): re.search(r"provisoire : (\S+)", t).group(1)
+             for t in pdf_pages(_download(lp, page))}
+    assert again == printed
+
+    # resetting gives new ones
+    job, page = _run(lp, app_config, "/eleves/reinitialisations", {"csrf_token": token})
+    assert "Le mot de passe a bien été réinitialisé pour les élève(s) sélectionné(s)" in page
+    _, rows = _list_csv(lp, app_config, token)
+    assert all(rows[i][8] != printed[i] and len(rows[i][8]) == 8 for i in printed)
+
+
+def test_activated_accounts_are_listed_with_stars_and_get_letters_without_password(lp, app_config, demo_directory):
+    token = _select(lp, classe="2AGORA", etat="active")
+    _, rows = _list_csv(lp, app_config, token)
+    assert rows and all(row[8] == "*****" and row[6] == "Compte activé" for row in rows.values())
+    job, page = _run(lp, app_config, "/eleves/notifications", {"csrf_token": token, "notification": "courrier"})
+    pages = pdf_pages(_download(lp, page))
+    assert len(pages) == len(rows)
+    assert all("Mot de passe provisoire" not in p and "déjà activé" in p for p in pages)
+    assert job.status == "finished"
+
+
+def test_pdf_list_has_a_section_per_class_and_the_table_head_on_every_page(lp, app_config):
+    token = _select(lp, classe=["1BTS2", "2AGORA"])
+    job, page = _run(lp, app_config, "/eleves/listes", {"csrf_token": token, "format": "pdf"})
+    pages = pdf_pages(_download(lp, page))
+    assert pages and all("Nom élève" in p and "Mot de passe" in p for p in pages)
+    assert any("1BTS2" in p and "1ère année BTS" in p for p in pages)
+    assert any("2AGORA" in p for p in pages)
+
+
+def test_refusals_change_nothing(lp, app_config, demo_directory):
+    page = lp.get("/eleves").get_data(as_text=True)
+    token = csrf_token(page)
+    lp.post("/eleves/selection/vider", data={"csrf_token": token})
+    empty = lp.post("/eleves/notifications", data={"csrf_token": token, "notification": "courrier"})
+    assert empty.status_code == 400
+    assert "Aucun élève n'est sélectionné" in html.unescape(empty.get_data(as_text=True))
+    assert lp.get("/eleves/notifications").status_code == 405
+    assert lp.post("/eleves/reinitialisations").status_code == 400        # no CSRF token
+
+    # a selection holding another establishment's student: the whole action is refused
+    mine = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.NOT_NOTIFIED,)))[:2]
+    foreign = demo_directory.students.ids("0990003R", StudentCriteria())[:1]
+    for account_id in mine:
+        lp.post("/eleves/selection", data={"csrf_token": token, "id": account_id, "ids": [account_id]})
+    # a crafted request, or a student who moved school since being ticked: the foreign id is in the set
+    redis = Redis.from_url(app_config["SESAME_REDIS_URL"])
+    key = next(k for k in redis.scan_iter("sesame:selection:*") if k.endswith(b":0990002P:students"))
+    redis.sadd(key, *foreign)
+    refused = lp.post("/eleves/reinitialisations", data={"csrf_token": token})
+    assert refused.status_code == 400
+    assert "1 élève(s) qui ne sont pas de votre établissement" in html.unescape(refused.get_data(as_text=True))
+    states = demo_directory.students.count_by_state(LP, mine)
+    assert states[AccountState.NOT_NOTIFIED] == 2
+
+
+def test_support_staff_reset_and_list_but_never_notify(client, worker):
+    client.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
+    token = csrf_token(client.get("/eleves").get_data(as_text=True))
+    assert client.get("/eleves/notifier").status_code == 403
+    assert client.post("/eleves/notifications", data={"csrf_token": token}).status_code == 403
+    assert client.get("/eleves/reinitialiser").status_code == 200
+
+
+def test_files_and_jobs_are_only_their_owners(lp, app, app_config):
+    token = _select(lp, classe="1BTS2")
+    job, page = _run(lp, app_config, "/eleves/listes", {"csrf_token": token, "format": "csv"})
+    file_url = FILE_URL.search(page).group(1)
+    other = app.test_client()
+    from support import sign_in
+    sign_in(other, "chef.clg")
+    assert other.get(file_url).status_code == 404
+    assert other.get(f"/travaux/{job.id}").status_code == 404
+    assert lp.get("/travaux").status_code == 200 and job.id in lp.get("/travaux").get_data(as_text=True)
