@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := slapd ldap-utils redis-server wkhtmltopdf chromium poppler-utils fonts-dejavu-core
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-PHONY_BENCH := bench-search
+PHONY_BENCH := bench-search bench-notify
 .PHONY: run test deps venv $(PHONY_BENCH) directory-stop directory-start sso-proxy clean-instance
 
 deps:
@@ -35,6 +35,9 @@ test: deps venv
 # Benchmarks (bench/): each builds its own directory and prints figures and ratios.
 bench-search: deps venv
 	$(PY) -m bench.search $(BENCH_ARGS)
+
+bench-notify: deps venv
+	$(PY) -m bench.notify $(BENCH_ARGS)
 
 # Stop or start the embedded slapd of a running `make run` (the app answers 503 meanwhile).
 directory-stop: venv

@@ -53,7 +53,8 @@ def timed(function, repeat: int) -> list[float]:
     return samples
 
 
-def write_directory_ldif(path: Path, establishments: int, students_each: int, head_hash: str) -> None:
+def write_directory_ldif(path: Path, establishments: int, students_each: int, head_hash: str,
+                         state_weights=(30, 30, 40)) -> None:
     """`establishments` schools of `students_each` students, one head per school (`head.<n>`)."""
     rng = random.Random(2026)
     taken: dict[str, int] = {}
@@ -77,7 +78,7 @@ def write_directory_ldif(path: Path, establishments: int, students_each: int, he
                 given = rng.choice(GIRLS + BOYS)
                 surname = rng.choice(SURNAMES)
                 account_id = f"{rng.getrandbits(128):032x}"
-                state = rng.choices(STATES, (30, 30, 40))[0]
+                state = rng.choices(STATES, state_weights)[0]
                 attributes = {
                     A.OBJECT_CLASS: [A.OC_PERSON, A.OC_ACCOUNT], A.ACCOUNT_ID: [account_id],
                     A.CN: [f"{given} {surname}"], A.SURNAME: [surname], A.GIVEN_NAME: [given],
@@ -96,12 +97,12 @@ def write_directory_ldif(path: Path, establishments: int, students_each: int, he
 
 
 @contextmanager
-def big_directory(establishments: int = 100, students_each: int = 2000, say=print):
+def big_directory(establishments: int = 100, students_each: int = 2000, say=print, state_weights=(30, 30, 40)):
     """A private slapd holding the big directory, a Redis, and the app's settings for them."""
     with tempfile.TemporaryDirectory(prefix="sesame-bench-") as folder:
         root = Path(folder)
         service_password = secrets.token_urlsafe(16)
-        slapd = EmbeddedSlapd(root / "slapd", SUFFIX, max_size=8 * 1024**3).start()
+        slapd = EmbeddedSlapd(root / "slapd", SUFFIX, max_size=8 * 1024**3, no_sync=False).start()
         redis = EmbeddedRedis(root / "redis", persist=False).start()
         try:
             Migrator(MigrationSettings(url=slapd.ldapi_url, suffix=SUFFIX, service_dn=SERVICE_DN,
@@ -110,7 +111,7 @@ def big_directory(establishments: int = 100, students_each: int = 2000, say=prin
             started = time.monotonic()
             ldif = root / "bench.ldif"
             write_directory_ldif(ldif, establishments, students_each,
-                                 PasswordHasher(1, 1024, 1).hash(STAFF_PASSWORD))
+                                 PasswordHasher(1, 1024, 1).hash(STAFF_PASSWORD), state_weights)
             written = time.monotonic()
             slapd.load(ldif)
             say(f"directory: {establishments * students_each:,} students in {establishments} establishments "
@@ -124,6 +125,7 @@ def big_directory(establishments: int = 100, students_each: int = 2000, say=prin
                 "SESAME_LDAP_BIND_PASSWORD": service_password,
                 "SESAME_REDIS_URL": redis.url,
                 "SESAME_SEAL_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+                "SESAME_FILES_DIR": str(root / "files"),
             }
         finally:
             redis.stop()

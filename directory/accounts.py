@@ -100,25 +100,41 @@ class Accounts:
     def provisional_password(self, record: AccountRecord) -> str | None:
         return self.sealer.open(record.sealed, record.account_id) if record.sealed else None
 
-    def free_identifier(self, given_name: str, surname: str) -> str:
-        """`prenom.nom`, or with the smallest number not taken anywhere in the directory."""
-        stem = identifier_stem(given_name, surname)
-        taken = {e.get(A.UID, [""])[0] for _, e in self.directory.search(
-            self.directory.suffix, starts_with(A.UID, stem), [A.UID])}
-        numbers = set()
-        for uid in taken:
-            tail = uid[len(stem):]
-            if tail == "":
-                numbers.add(1)
-            elif tail.isdigit():
-                numbers.add(int(tail))
+    def _taken(self, stems) -> set[str]:
+        stems = sorted(set(stems))
+        found = set()
+        for start in range(0, len(stems), 100):
+            filter_ = any_of(*(starts_with(A.UID, stem) for stem in stems[start:start + 100]))
+            found.update(uid for _, e in self.directory.search(self.directory.suffix, filter_, [A.UID])
+                         for uid in e.get(A.UID) or ())
+        return found
+
+    @staticmethod
+    def _first_free(stem: str, taken: set[str]) -> str:
         n = 1
-        while n in numbers:
+        while (stem if n == 1 else f"{stem}{n}") in taken:
             n += 1
         return stem if n == 1 else f"{stem}{n}"
 
+    def free_identifier(self, given_name: str, surname: str) -> str:
+        """`prenom.nom`, or with the smallest number not taken anywhere in the directory."""
+        stem = identifier_stem(given_name, surname)
+        return self._first_free(stem, self._taken([stem]))
+
+    def propose_identifiers(self, records) -> dict[str, str]:
+        """Identifiers for the accounts that have none, with one search for a whole batch; the
+        directory's uniqueness check still decides when each is written."""
+        wanting = [r for r in records if r.identifier is None]
+        stems = {r.account_id: identifier_stem(r.given_name, r.surname) for r in wanting}
+        taken = self._taken(stems.values()) if stems else set()
+        proposals = {}
+        for account_id, stem in stems.items():
+            proposals[account_id] = self._first_free(stem, taken)
+            taken.add(proposals[account_id])
+        return proposals
+
     def apply(self, record: AccountRecord, change: Change, job_id: str,
-              now: datetime | None = None) -> Applied:
+              now: datetime | None = None, proposed_identifier: str | None = None) -> Applied:
         """Make `change` to the account in one modify, only if it is still as `record` read it.
 
         The condition is written into the modify itself: it deletes the state and the sealed password
@@ -154,7 +170,8 @@ class Accounts:
         identifier = record.identifier
         for attempt in range(5):
             if record.identifier is None and change.after is not AccountState.NOT_NOTIFIED:
-                identifier = self.free_identifier(record.given_name, record.surname)
+                identifier = proposed_identifier if attempt == 0 and proposed_identifier else \
+                    self.free_identifier(record.given_name, record.surname)
                 modifications[A.UID] = [(ldap3.MODIFY_ADD, [identifier])]
             try:
                 self.directory.writes.run(lambda conn: conn.modify(record.dn, modifications))

@@ -87,6 +87,13 @@ class JobStore:
         pipe.expire(_key(job_id, "outcomes"), JOB_TTL)
         pipe.execute()
 
+    def record_many(self, job_id: str, results) -> None:
+        results = list(results)
+        if results:
+            self.redis.hset(_key(job_id, "outcomes"),
+                            mapping={i: json.dumps([outcome, detail]) for i, outcome, detail in results})
+            self.redis.expire(_key(job_id, "outcomes"), JOB_TTL)
+
     def outcomes(self, job_id: str) -> dict[str, tuple[str, str]]:
         raw = self.redis.hgetall(_key(job_id, "outcomes"))
         return {k.decode(): tuple(json.loads(v)) for k, v in raw.items()}

@@ -99,10 +99,11 @@ def _change_accounts(job: Job, store: JobStore) -> None:
     todo = [i for i in job.account_ids if i not in done]
     threads = current_app.config["SESAME_HASH_THREADS"] or os.cpu_count() or 2
 
-    def process(record):
+    def process(item):
+        record, proposal = item
         change = decide(action, record.state, reset_password)
         try:
-            applied = worker_accounts.apply(record, change, job.id)
+            applied = worker_accounts.apply(record, change, job.id, proposed_identifier=proposal)
         except Conflict:
             return record.account_id, REFUSED, ("Le compte a été modifié par quelqu'un d'autre pendant "
                                                 "l'opération : il n'a pas été touché.")
@@ -114,10 +115,12 @@ def _change_accounts(job: Job, store: JobStore) -> None:
         for start in range(0, len(todo), BATCH):
             batch = todo[start:start + BATCH]
             records = worker_accounts.read(job.uai, batch)
-            for missing in set(batch) - set(records):
-                store.record(job.id, missing, REFUSED, "Cet élève n'est plus dans l'établissement.")
-            for account_id, outcome, detail in pool.map(process, records.values()):
-                store.record(job.id, account_id, outcome, detail)
+            proposals = worker_accounts.propose_identifiers(records.values())
+            results = [(missing, REFUSED, "Cet élève n'est plus dans l'établissement.")
+                       for missing in set(batch) - set(records)]
+            for result in pool.map(process, [(r, proposals.get(r.account_id)) for r in records.values()]):
+                store.record(job.id, *result)
+            store.record_many(job.id, results)
 
 
 def _letters_and_rows(job: Job, store: JobStore):
