@@ -10,15 +10,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from flask import current_app
 
-from directory import attributes as A
-from directory.accounts import Accounts
 from directory.audit import record_action
 from directory.errors import Conflict, DirectoryUnavailable
 from directory.lifecycle import Action, decide
 from directory.model import AccountState
-from directory.passwords import PasswordHasher, Sealer
 
-from ..config import seal_key
+from ..accounts import student_accounts
 from ..documents.files import FileStore
 from ..documents.letters import Letter, letter_settings, letters_pdf
 from ..documents.lists import ListRow, list_csv, list_pdf
@@ -33,13 +30,6 @@ WORKER = f"{socket.gethostname()}:{os.getpid()}"
 def file_store() -> FileStore:
     config = current_app.config
     return FileStore(config["SESAME_FILES_DIR"], redis.current, config["SESAME_FILE_MINUTES"] * 60)
-
-
-def accounts() -> Accounts:
-    config = current_app.config
-    hasher = PasswordHasher(config["SESAME_ARGON2_TIME_COST"], config["SESAME_ARGON2_MEMORY_COST"],
-                            config["SESAME_ARGON2_PARALLELISM"])
-    return Accounts(directory.current, A.STUDENTS, hasher, Sealer(seal_key(config)))
 
 
 class _Heartbeat:
@@ -94,7 +84,7 @@ def run_job(job_id: str) -> None:
 def _change_accounts(job: Job, store: JobStore) -> None:
     action = Action.NOTIFY if job.kind == "notify" else Action.RESET
     reset_password = bool(job.options.get("reset"))
-    worker_accounts = accounts()
+    worker_accounts = student_accounts()
     done = store.outcomes(job.id)
     todo = [i for i in job.account_ids if i not in done]
     threads = current_app.config["SESAME_HASH_THREADS"] or os.cpu_count() or 2
@@ -125,7 +115,7 @@ def _change_accounts(job: Job, store: JobStore) -> None:
 
 def _letters_and_rows(job: Job, store: JobStore):
     """The accounts as they now are, for letters and lists (passwords opened from their seal)."""
-    worker_accounts = accounts()
+    worker_accounts = student_accounts()
     outcomes = store.outcomes(job.id)
     wanted = [i for i in job.account_ids if outcomes.get(i, ("",))[0] != REFUSED]
     records = worker_accounts.read(job.uai, wanted)

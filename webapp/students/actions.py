@@ -1,17 +1,26 @@
 """The three actions of the guide on selected students: (re)notify, reset passwords, list accounts."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+import secrets
+
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import login_required
 
+from directory import lifecycle
+from directory.audit import record_action
+from directory.errors import Conflict
 from directory.model import AccountState, Role
 
 from ..access import current_uai, roles_allowed, staff
+from ..accounts import student_accounts
+from ..errors import render_error
+from ..rendering import wants_fragment
 from ..extensions import directory, redis
 from ..jobs.store import job_store
 from ..jobs.views import enqueue
 from .forms import LETTER, ListForm, NotifyForm, ResetForm
-from .views import STAFF, _selection, bp
+from .query import ACCOUNT_ID
+from .views import STAFF, _reference, _selection, bp
 
 HEADS = (Role.HEAD, Role.ADMIN)
 
@@ -96,3 +105,30 @@ def make_list():
     return _start("list", {"format": form.format.data}, form, "students/list.html")
 
 
+
+
+@bp.route("/eleves/<account_id>/reinitialisation", methods=["POST"])
+@login_required
+@roles_allowed(*STAFF)
+def reset_one(account_id):
+    """One row's « Réinitialiser le mot de passe »: done at once, the row comes back showing the new
+    provisional password to read out or write down (answered no-store, as every page)."""
+    uai = current_uai()
+    if not ACCOUNT_ID.match(account_id):
+        abort(404)
+    accounts = student_accounts()
+    record = accounts.read_one(uai, account_id)          # NotFound → 404 for another establishment
+    try:
+        applied = accounts.apply(record, lifecycle.reset(record.state), f"row-{secrets.token_hex(8)}")
+    except Conflict:
+        return render_error(409, "Le compte vient d'être modifié par quelqu'un d'autre : rechargez la page.")
+    record_action(directory.current, f"row-{secrets.token_hex(12)}", staff().uid, "reset", uai, [account_id],
+                  "reset (une ligne) : 1 fait(s) sur 1")
+    _, student = directory.current.students.get(uai, account_id)
+    classes, mefs = _reference(uai)
+    context = dict(s=student, selected=_selection(uai).which([account_id]), classes=classes, mefs=mefs,
+                   support=staff().role is Role.SUPPORT, passwords={account_id: applied.password},
+                   just_reset=True)
+    if wants_fragment():
+        return render_template("students/partial/row.html", **context)
+    return render_template("students/reset_one.html", password=applied.password, **context)

@@ -5,10 +5,12 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from directory.errors import NotFound
+from directory.students import StudentSort
 from directory.model import AccountState, Role
 from directory.students import Page
 
 from ..access import current_uai, roles_allowed, staff
+from ..accounts import student_accounts
 from ..extensions import directory
 from ..rendering import page_or_fragment, wants_fragment
 from ..selection import Selection
@@ -64,8 +66,31 @@ def _results_context(uai: str, query, classes, mefs) -> dict:
         "selected_count": selection.count(), "states": list(AccountState),
         "state_codes": student_query.CODE_OF_STATE, "sorts": student_query.StudentSort,
         "base": url_for("students.index"), "actions": _actions_for(staff().role),
-        "can_see_profile": staff().role is not Role.SUPPORT,
+        **_columns(uai, page),
     }
+
+
+HEAD_COLUMNS = [(StudentSort.NAME, "Élève"), (StudentSort.CLASS, "Classe"), (StudentSort.MEF, "MEF"),
+                (StudentSort.IDENTIFIER, "Identifiant"), (StudentSort.STATE, "Statut du compte"),
+                (StudentSort.ORIGIN, "Origine du compte"), (StudentSort.NOTIFIED, "Date de notification"),
+                (StudentSort.LAST_LOGIN, "Date de dernière connexion")]
+SUPPORT_COLUMNS = [(StudentSort.NAME, "Élève"), (StudentSort.CLASS, "Classe"), (StudentSort.MEF, "MEF"),
+                   (StudentSort.IDENTIFIER, "Identifiant"), (None, "Mot de passe"),
+                   (StudentSort.STATE, "Statut du compte"), (None, "Email")]
+
+
+def _columns(uai: str, page) -> dict:
+    """The dépannage table (SPEC §6) for support staff: the provisional password and the e-mail
+    instead of origin and dates; the head's table otherwise."""
+    if staff().role is not Role.SUPPORT:
+        return {"columns": HEAD_COLUMNS, "support": False, "passwords": {}}
+    notified = [s.account_id for s in page.items if s.state is AccountState.NOTIFIED]
+    return {"columns": SUPPORT_COLUMNS, "support": True, "passwords": _provisional_passwords(uai, notified)}
+
+
+def _provisional_passwords(uai: str, account_ids) -> dict[str, str]:
+    accounts = student_accounts()
+    return {i: accounts.provisional_password(r) or "" for i, r in accounts.read(uai, account_ids).items()}
 
 
 def _actions_for(role: Role) -> dict:
