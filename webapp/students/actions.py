@@ -23,6 +23,24 @@ from .query import ACCOUNT_ID
 from .views import STAFF, _reference, _selection, bp
 
 HEADS = (Role.HEAD, Role.ADMIN)
+SCREENS = {
+    # kind: (title, the route its form posts to, what happens to the students of each state)
+    "notify": ("(Re)Notifier les comptes", "students.notify", {
+        "NOT_NOTIFIED": "Reçoivent un mot de passe provisoire et passent à « Notifié et non activé ».",
+        "NOTIFIED": "Conservent leur mot de passe provisoire (un nouveau si « Réinitialiser le mot de passe » est coché).",
+        "ACTIVE": "Gardent le mot de passe qu'ils ont choisi ; leur courrier ne montre que l'identifiant. Si "
+                  "« Réinitialiser le mot de passe » est coché : nouveau mot de passe provisoire, retour à "
+                  "« Notifié et non activé »."}),
+    "reset": ("Réinitialiser les mots de passe", "students.reset", {
+        "NOT_NOTIFIED": "Reçoivent un mot de passe provisoire et passent à « Notifié et non activé ».",
+        "NOTIFIED": "Reçoivent un nouveau mot de passe provisoire ; l'ancien ne fonctionne plus.",
+        "ACTIVE": "Perdent le mot de passe qu'ils ont choisi : nouveau mot de passe provisoire, retour à "
+                  "« Notifié et non activé » (à changer à la prochaine connexion)."}),
+    "list": ("Lister les comptes", "students.make_list", {
+        "NOT_NOTIFIED": "Mot de passe vide : notifiez-les pour qu'un mot de passe provisoire figure dans la liste.",
+        "NOTIFIED": "Leur mot de passe provisoire figure dans la liste.",
+        "ACTIVE": "Mot de passe remplacé par des astérisques (*****)."}),
+}
 
 
 def _selected(uai: str):
@@ -40,21 +58,23 @@ def _selected(uai: str):
     return selected, by_state, problems
 
 
-def _form_page(template: str, form, uai: str, status: int = 200, problems=()):
+def _form_page(kind: str, form, uai: str, status: int = 200, problems=()):
     selected, by_state, found = _selected(uai)
     for problem in list(problems) or found:
         flash(problem, "error")
-    return render_template(template, form=form, selected_count=len(selected), by_state=by_state,
+    title, post_endpoint, effects = SCREENS[kind]
+    return render_template("students/action.html", kind=kind, title=title, post_endpoint=post_endpoint,
+                           effects=effects, form=form, selected_count=len(selected), by_state=by_state,
                            states=list(AccountState)), status
 
 
-def _start(kind: str, options: dict, form, template: str):
+def _start(kind: str, options: dict, form):
     uai = current_uai()
     if not form.validate_on_submit():
-        return _form_page(template, form, uai, 400, ["Le formulaire n'est pas valide : vérifiez vos choix."])
+        return _form_page(kind, form, uai, 400, ["Le formulaire n'est pas valide : vérifiez vos choix."])
     selected, by_state, problems = _selected(uai)
     if problems:
-        return _form_page(template, form, uai, 400, problems)
+        return _form_page(kind, form, uai, 400, problems)
     job = job_store().create(kind, staff().uid, uai, "students", selected, options)
     enqueue(job)
     return redirect(url_for("jobs.show", job_id=job.id), 303)
@@ -64,7 +84,7 @@ def _start(kind: str, options: dict, form, template: str):
 @login_required
 @roles_allowed(*HEADS)
 def notify_form():
-    return _form_page("students/notify.html", NotifyForm(), current_uai())
+    return _form_page("notify", NotifyForm(), current_uai())
 
 
 @bp.route("/eleves/notifications", methods=["POST"])
@@ -73,28 +93,28 @@ def notify_form():
 def notify():
     form = NotifyForm()
     return _start("notify", {"letters": form.notification.data == LETTER, "reset": bool(form.reset_password.data)},
-                  form, "students/notify.html")
+                  form)
 
 
 @bp.route("/eleves/reinitialiser")
 @login_required
 @roles_allowed(*STAFF)
 def reset_form():
-    return _form_page("students/reset.html", ResetForm(), current_uai())
+    return _form_page("reset", ResetForm(), current_uai())
 
 
 @bp.route("/eleves/reinitialisations", methods=["POST"])
 @login_required
 @roles_allowed(*STAFF)
 def reset():
-    return _start("reset", {}, ResetForm(), "students/reset.html")
+    return _start("reset", {}, ResetForm())
 
 
 @bp.route("/eleves/lister")
 @login_required
 @roles_allowed(*STAFF)
 def list_form():
-    return _form_page("students/list.html", ListForm(), current_uai())
+    return _form_page("list", ListForm(), current_uai())
 
 
 @bp.route("/eleves/listes", methods=["POST"])
@@ -102,7 +122,7 @@ def list_form():
 @roles_allowed(*STAFF)
 def make_list():
     form = ListForm()
-    return _start("list", {"format": form.format.data}, form, "students/list.html")
+    return _start("list", {"format": form.format.data}, form)
 
 
 
