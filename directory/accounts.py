@@ -160,9 +160,8 @@ class Accounts:
             previous = [(ldap3.MODIFY_DELETE, [record.sealed])] if record.sealed else []
             modifications[A.SEALED_PASSWORD] = previous + [(ldap3.MODIFY_ADD, [sealed])]
             modifications[A.USER_PASSWORD] = [(ldap3.MODIFY_REPLACE, [self.hasher.hash(password)])]
+            # a new password also lifts a lockout: ppolicy clears pwdAccountLockedTime by itself
             modifications[A.PWD_RESET] = [(ldap3.MODIFY_REPLACE, ["TRUE"])]
-            # a new password lifts a lockout: the holder was told to ask the school for one
-            modifications[A.PWD_ACCOUNT_LOCKED_TIME] = [(ldap3.MODIFY_REPLACE, [])]
         elif record.sealed:
             # the password kept must still be the one read: it is printed on the letter
             modifications[A.SEALED_PASSWORD] = [(ldap3.MODIFY_DELETE, [record.sealed]),

@@ -90,6 +90,7 @@ class Student:
     last_login: datetime | None = None
     mail: str | None = None
     mail_verified: bool = False
+    locked: bool = False                       # ppolicy locked it after too many wrong passwords
 
     @property
     def display_name(self) -> str:

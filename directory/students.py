@@ -20,7 +20,7 @@ PAGE_SIZE = 50
 
 STUDENT_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.EXTERNAL_UAI, A.CLASS_CODE,
                       A.MEF_CODE, A.INE, A.BIRTH_DATE, A.ACCOUNT_STATE, A.ACCOUNT_ORIGIN,
-                      A.NOTIFICATION_DATE, A.PWD_LAST_SUCCESS, A.MAIL, A.MAIL_VERIFIED]
+                      A.NOTIFICATION_DATE, A.PWD_LAST_SUCCESS, A.MAIL, A.MAIL_VERIFIED, A.PWD_ACCOUNT_LOCKED_TIME]
 GUARDIAN_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.ACCOUNT_STATE, A.ACCOUNT_ORIGIN,
                        A.NOTIFICATION_DATE, A.PWD_LAST_SUCCESS, A.MAIL, A.MAIL_VERIFIED, A.CHILD]
 
@@ -148,6 +148,7 @@ def student_from_entry(entry: dict) -> Student:
         last_login=parse_time(_first(entry, A.PWD_LAST_SUCCESS)),
         mail=_first(entry, A.MAIL),
         mail_verified=str(_first(entry, A.MAIL_VERIFIED, "")).upper() == "TRUE",
+        locked=bool(entry.get(A.PWD_ACCOUNT_LOCKED_TIME)),
     )
 
 

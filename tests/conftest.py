@@ -66,8 +66,18 @@ def demo_directory(migrated, directory_settings):
 
 
 @pytest.fixture(scope="session")
-def app_config(slapd, redis_server, tmp_path_factory):
+def mail_sink(tmp_path_factory):
+    """A real SMTP server on loopback; the app sends to it as to any relay."""
+    from webapp.mailsink import MailSink
+    with MailSink(tmp_path_factory.mktemp("mail")) as sink:
+        yield sink
+
+
+@pytest.fixture(scope="session")
+def app_config(slapd, redis_server, mail_sink, tmp_path_factory):
     return {
+        "SESAME_SMTP_HOST": "127.0.0.1",
+        "SESAME_SMTP_PORT": mail_sink.port,
         "SESAME_FILES_DIR": str(tmp_path_factory.mktemp("files")),
         "TESTING": True,
         "SESAME_SECRET_KEY": secrets.token_urlsafe(32),

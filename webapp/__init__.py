@@ -82,13 +82,14 @@ def _unauthorized():
 def register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth
     from .help import bp as help_bp
+    from .holders.views import bp as holders
     from .home.views import bp as home
     from .jobs.views import bp as jobs
     from .students import actions  # noqa: F401 - its routes join the students blueprint
     from .students.views import bp as students
     from .upcoming import bp as upcoming
 
-    for blueprint in (auth, home, students, jobs, help_bp, upcoming):
+    for blueprint in (auth, home, students, jobs, help_bp, holders, upcoming):
         app.register_blueprint(blueprint)
 
     from . import access  # noqa: F401 - registers the user loader

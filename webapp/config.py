@@ -50,6 +50,9 @@ SETTINGS = {
     "LETTER_ACTIVATION_URL": ("", _STR),          # default: SESAME_PUBLIC_URL
     "LETTER_CONTACT": ("le secrétariat de l'établissement", _STR),
     "LETTER_SIGNATURE": ("La cheffe ou le chef d'établissement", _STR),
+    "SMTP_HOST": ("127.0.0.1", _STR),
+    "SMTP_PORT": (8025, _INT),
+    "MAIL_FROM": ("Sésame <ne-pas-repondre@sesame.invalid>", _STR),
     "HASH_THREADS": (0, _INT),                    # 0: one per core
     "JOB_HOLD_SECONDS": (30, _INT),               # a worker that stops renewing its hold this long is dead
     "JOB_SWEEP_SECONDS": (10, _INT),              # how often workers look for such jobs

@@ -134,6 +134,9 @@ Demo sign-ins (password demo-sesame-2026, demo data only):
   admin.idt  identity-team admin
   support.lp support staff of 0990002P, through the SSO header (see README)
 
+Students and parents sign in at http://127.0.0.1:{port}/compte/connexion with the identifier and
+provisional password of their letter. Mail is not sent: each message is kept in instance/mail/.
+
 Ctrl-C stops everything.
 """
 
@@ -162,6 +165,7 @@ def run(port: int = 5000) -> int:
     redis = None if os.environ.get("SESAME_REDIS_URL") else EmbeddedRedis(
         instance / "redis", password=instance_secrets(instance)["SESAME_REDIS_PASSWORD"])
     children: list[subprocess.Popen] = []
+    sink = None
     stopping = False
 
     def stop(*_):
@@ -176,6 +180,11 @@ def run(port: int = 5000) -> int:
         if redis:
             redis.start()
         env = embedded_environment(instance, slapd, redis, port)
+        if not os.environ.get("SESAME_SMTP_HOST"):
+            from .mailsink import MailSink
+            sink = MailSink(instance / "mail", on_message=lambda message, path: print(
+                f"mail for {message['To']}: « {message['Subject']} », kept in {path}", flush=True)).start()
+            env.update(SESAME_SMTP_HOST="127.0.0.1", SESAME_SMTP_PORT=str(sink.port))
         python = sys.executable
         flask = [python, "-m", "flask", "--app", "wsgi"]
         subprocess.run(flask + ["directory", "migrate"], env=env, cwd=ROOT, check=True)
@@ -220,11 +229,13 @@ def run(port: int = 5000) -> int:
                 os.killpg(child.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        if sink:
+            sink.stop()
         if redis:
             redis.stop()
         if slapd:
             slapd.stop()
-        print("Sésame stopped: web, worker, Redis and slapd.", flush=True)
+        print("Sésame stopped: web, worker, Redis, slapd and the mail sink.", flush=True)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from ..documents.files import FileStore
 from ..documents.letters import Letter, letter_settings, letters_pdf
 from ..documents.lists import ListRow, list_csv, list_pdf
 from ..extensions import directory, redis
+from ..holders import tokens
 from .store import DONE, FAILED, FINISHED, REFUSED, RUNNING, UNCHANGED, Job, JobStore, job_store
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,9 @@ def _change_accounts(job: Job, store: JobStore) -> None:
                        for missing in set(batch) - set(records)]
             for result in pool.map(process, [(r, proposals.get(r.account_id)) for r in records.values()]):
                 store.record(job.id, *result)
+            if reset_password or action is Action.RESET:
+                # a password given by the school voids the holders' pending recovery links
+                tokens.revoke("reset", list(records))
             store.record_many(job.id, results)
 
 

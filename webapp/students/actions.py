@@ -14,6 +14,7 @@ from directory.model import AccountState, Role
 from ..access import current_uai, roles_allowed, staff
 from ..accounts import student_accounts
 from ..errors import render_error
+from ..holders import tokens
 from ..rendering import wants_fragment
 from ..extensions import directory, redis
 from ..jobs.store import job_store
@@ -142,6 +143,7 @@ def reset_one(account_id):
         applied = accounts.apply(record, lifecycle.reset(record.state), f"row-{secrets.token_hex(8)}")
     except Conflict:
         return render_error(409, "Le compte vient d'être modifié par quelqu'un d'autre : rechargez la page.")
+    tokens.revoke("reset", [account_id])     # a pending « Mot de passe oublié » link dies with it
     record_action(directory.current, f"row-{secrets.token_hex(12)}", staff().uid, "reset", uai, [account_id],
                   "reset (une ligne) : 1 fait(s) sur 1")
     _, student = directory.current.students.get(uai, account_id)

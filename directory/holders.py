@@ -1,0 +1,177 @@
+"""Account holders (students and parents) themselves: sign-in, choosing their password, e-mail, recovery."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date
+
+import ldap3
+from ldap3.core import exceptions as lx
+
+from . import attributes as A
+from .connection import open_connection, translate
+from .errors import Conflict, InvalidCredentials, NotFound, ValidationFailed
+from .escaping import all_of, equals
+from .model import AccountState
+from .students import _first, _state, parse_time
+
+HOLDER_BRANCHES = (A.STUDENTS, A.GUARDIANS)
+HOLDER_ATTRIBUTES = [A.ACCOUNT_ID, A.UID, A.SURNAME, A.GIVEN_NAME, A.ACCOUNT_STATE, A.BIRTH_DATE, A.MAIL,
+                     A.MAIL_VERIFIED, A.PWD_RESET, A.PWD_ACCOUNT_LOCKED_TIME, A.SEALED_PASSWORD,
+                     A.PWD_LAST_SUCCESS]
+PASSWORD_RULES = ("au moins 8 caractères", "différent du mot de passe provisoire",
+                  "ni votre identifiant, ni votre nom")
+
+
+class SignIn(enum.Enum):
+    OK = "ok"
+    MUST_CHANGE = "must-change"       # a provisional password: choose one first
+    LOCKED = "locked"                 # too many failures: the directory refuses even the right password
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class Holder:
+    dn: str
+    account_id: str
+    identifier: str
+    surname: str
+    given_name: str
+    is_student: bool
+    state: AccountState
+    birth_date: date | None
+    mail: str | None
+    mail_verified: bool
+    must_change: bool
+    locked: bool
+    sealed: bytes | None = None
+
+
+def _holder(dn: str, entry: dict, raw: dict) -> Holder:
+    birth = parse_time(_first(entry, A.BIRTH_DATE))
+    return Holder(dn=dn, account_id=_first(entry, A.ACCOUNT_ID, ""), identifier=_first(entry, A.UID, ""),
+                  surname=_first(entry, A.SURNAME, ""), given_name=_first(entry, A.GIVEN_NAME, ""),
+                  is_student=f",{A.STUDENTS}," in dn, state=_state(_first(entry, A.ACCOUNT_STATE)),
+                  birth_date=birth.date() if birth else None, mail=_first(entry, A.MAIL),
+                  mail_verified=str(_first(entry, A.MAIL_VERIFIED, "")).upper() == "TRUE",
+                  must_change=str(_first(entry, A.PWD_RESET, "")).upper() == "TRUE",
+                  locked=bool(entry.get(A.PWD_ACCOUNT_LOCKED_TIME)),
+                  sealed=(raw.get(A.SEALED_PASSWORD) or [None])[0])
+
+
+def _refusal_in_french(message: str) -> str:
+    text = (message or "").lower()
+    if "too short" in text or "quality" in text:
+        return "Ce mot de passe ne respecte pas les règles : au moins 8 caractères."
+    if "history" in text or "in use" in text:
+        return "Choisissez un mot de passe que vous n'avez pas déjà utilisé."
+    if "too young" in text:
+        return "Ce mot de passe vient d'être changé : réessayez plus tard."
+    return "L'annuaire a refusé ce mot de passe : choisissez-en un autre."
+
+
+class Holders:
+    def __init__(self, directory):
+        self.directory = directory
+
+    def _find(self, filter_: str) -> list[Holder]:
+        found = []
+        for branch in HOLDER_BRANCHES:
+            def operation(conn, base=self.directory.base(branch)):
+                conn.search(base, filter_, ldap3.LEVEL, attributes=HOLDER_ATTRIBUTES)
+                return [(e["dn"], e["attributes"], e["raw_attributes"]) for e in conn.response
+                        if e.get("type") == "searchResEntry"]
+            found += [_holder(*e) for e in self.directory.writes.run(operation)]
+        return found
+
+    def by_identifier(self, identifier: str) -> Holder:
+        found = self._find(all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), equals(A.UID, identifier))) \
+            if identifier else []
+        if len(found) != 1:
+            raise NotFound(identifier)
+        return found[0]
+
+    def by_dn(self, dn: str) -> Holder:
+        account_id = dn.split(",", 1)[0].split("=", 1)[1]
+        found = self._find(all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), equals(A.ACCOUNT_ID, account_id)))
+        if len(found) != 1 or found[0].dn.lower() != dn.lower():
+            raise NotFound(dn)
+        return found[0]
+
+    def with_verified_mail(self, mail: str) -> list[Holder]:
+        if not mail:
+            return []
+        return self._find(all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), equals(A.MAIL, mail),
+                                 equals(A.MAIL_VERIFIED, "TRUE")))
+
+    def sign_in(self, identifier: str, password: str) -> tuple[SignIn, Holder | None]:
+        """A bind as the holder; an empty password is refused here (LDAP would take it as anonymous)."""
+        if not identifier or not password:
+            return SignIn.REFUSED, None
+        try:
+            holder = self.by_identifier(identifier)
+        except NotFound:
+            return SignIn.REFUSED, None
+        try:
+            open_connection(self.directory.settings.url, holder.dn, password, self.directory.settings.timeout).unbind()
+        except InvalidCredentials:
+            # ppolicy answers a locked account exactly like a wrong password: the lock tells them apart
+            locked = self.by_dn(holder.dn).locked
+            return (SignIn.LOCKED if locked else SignIn.REFUSED), holder
+        fresh = self.by_dn(holder.dn)
+        if fresh.must_change or fresh.state is not AccountState.ACTIVE:
+            return SignIn.MUST_CHANGE, fresh
+        return SignIn.OK, fresh
+
+    def choose_password(self, holder: Holder, current: str, new: str) -> None:
+        """The holder changes their own password (RFC 3062, bound as themselves): the directory's
+        password policy checks it and hashes it. Then the account is « Activé » and its sealed
+        provisional password is erased, in one conditional modify."""
+        lowered = new.lower()
+        if new == current:
+            raise ValidationFailed(["Choisissez un mot de passe différent du mot de passe provisoire."])
+        if holder.identifier and (holder.identifier.lower() in lowered
+                                  or (len(holder.surname) > 2 and holder.surname.lower() in lowered)):
+            raise ValidationFailed(["Votre mot de passe ne doit contenir ni votre identifiant, ni votre nom."])
+        conn = open_connection(self.directory.settings.url, holder.dn, current, self.directory.settings.timeout)
+        try:
+            conn.extend.standard.modify_password(None, current, new)
+        except lx.LDAPConstraintViolationResult as error:
+            raise ValidationFailed([_refusal_in_french(error.message)]) from error
+        except lx.LDAPException as error:
+            raise translate(error) from error
+        finally:
+            conn.unbind()
+        self.activate(holder)
+
+    def activate(self, holder: Holder) -> None:
+        modifications = {A.ACCOUNT_STATE: [(ldap3.MODIFY_DELETE, [holder.state.value]),
+                                           (ldap3.MODIFY_ADD, [AccountState.ACTIVE.value])]}
+        if holder.sealed:
+            modifications[A.SEALED_PASSWORD] = [(ldap3.MODIFY_DELETE, [holder.sealed])]
+        self.directory.writes.run(lambda conn: conn.modify(holder.dn, modifications))
+
+    def set_password(self, holder: Holder, new: str) -> None:
+        """Recovery by a confirmed e-mail: the service sets the password the holder chose (the policy
+        checks it), no change is forced at next sign-in, and the account is « Activé »."""
+        def operation(conn):
+            conn.extend.standard.modify_password(holder.dn, None, new)
+            conn.modify(holder.dn, {A.PWD_RESET: [(ldap3.MODIFY_REPLACE, [])]})
+        try:
+            self.directory.writes.run(operation)
+        except Conflict as error:   # the policy's refusal is a constraint violation
+            raise ValidationFailed([_refusal_in_french(str(error))]) from error
+        fresh = self.by_dn(holder.dn)
+        if fresh.state is not AccountState.ACTIVE or fresh.sealed:
+            self.activate(fresh)
+
+    def set_mail(self, holder: Holder, mail: str) -> None:
+        self.directory.writes.run(lambda conn: conn.modify(holder.dn, {
+            A.MAIL: [(ldap3.MODIFY_REPLACE, [mail])], A.MAIL_VERIFIED: [(ldap3.MODIFY_REPLACE, ["FALSE"])]}))
+
+    def confirm_mail(self, holder: Holder, mail: str) -> None:
+        """Only the address the link was sent to: if it changed since, the old link confirms nothing."""
+        def operation(conn):
+            conn.modify(holder.dn, {A.MAIL: [(ldap3.MODIFY_DELETE, [mail]), (ldap3.MODIFY_ADD, [mail])],
+                                    A.MAIL_VERIFIED: [(ldap3.MODIFY_REPLACE, ["TRUE"])]})
+        self.directory.writes.run(operation)

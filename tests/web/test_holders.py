@@ -1,0 +1,183 @@
+"""Account holders: first sign-in, forced change, birth date, e-mail confirmed by a link, recovery, lockout."""
+import html
+import re
+import threading
+
+import ldap3
+import pytest
+
+from directory import attributes as A
+from directory.accounts import Accounts
+from directory.lifecycle import reset
+from directory.model import AccountState
+from directory.passwords import PasswordHasher, Sealer
+from directory.students import StudentCriteria
+from support import SEAL_KEY, csrf_token, sign_in
+
+LP = "0990002P"
+GOOD = "une phrase facile 2026"
+
+
+@pytest.fixture(scope="module")
+def accounts(demo_directory):
+    return Accounts(demo_directory, A.STUDENTS, PasswordHasher(1, 1024, 1), Sealer(SEAL_KEY))
+
+
+def _notified(demo_directory, accounts, skip):
+    """A student of the LP with a provisional password of the school's, and that password."""
+    account_id = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.NOTIFIED,)))[skip]
+    record = accounts.read_one(LP, account_id)
+    return record, accounts.provisional_password(record)
+
+
+def _post(client, url, data):
+    page = client.get(url)
+    return client.post(url, data={"csrf_token": csrf_token(page.get_data(as_text=True)), **data})
+
+
+def _binds(slapd, dn, password):
+    conn = ldap3.Connection(ldap3.Server(slapd.ldap_url), dn, password)
+    try:
+        return conn.bind()
+    finally:
+        conn.unbind()
+
+
+def _last_link(mail_sink, to):
+    message = [m for m in mail_sink.messages() if m["To"] == to][-1]
+    return re.search(r"http://\S+(/compte/\S+)", message.get_content()).group(1)
+
+
+def test_activation_from_the_letter_to_a_confirmed_email(client, demo_directory, accounts, slapd, mail_sink, signed_in):
+    record, provisional = _notified(demo_directory, accounts, 0)
+    answer = _post(client, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/compte/mot-de-passe"
+    page = client.get("/compte/mot-de-passe").get_data(as_text=True)
+    assert "au moins 8 caractères" in page                   # the rules, before typing
+
+    too_short = _post(client, "/compte/mot-de-passe", {"password": "court", "confirm": "court"})
+    assert too_short.status_code == 400 and "entre 8 et 128 caractères" in html.unescape(too_short.get_data(as_text=True))
+    same = _post(client, "/compte/mot-de-passe", {"password": provisional, "confirm": provisional})
+    assert same.status_code == 400 and "différent du mot de passe provisoire" in html.unescape(same.get_data(as_text=True))
+
+    done = _post(client, "/compte/mot-de-passe", {"password": GOOD, "confirm": GOOD})
+    assert done.status_code == 302 and done.headers["Location"] == "/compte/naissance"
+    assert _binds(slapd, record.dn, GOOD) and not _binds(slapd, record.dn, provisional)
+    after = accounts.read_one(LP, record.account_id)
+    assert after.state is AccountState.ACTIVE and after.sealed is None
+
+    wrong = _post(client, "/compte/naissance", {"birth_date": "1990-01-01"})
+    assert wrong.status_code == 400
+    _, student = demo_directory.students.get(LP, record.account_id)
+    right = _post(client, "/compte/naissance", {"birth_date": student.birth_date.isoformat()})
+    assert right.headers["Location"] == "/compte/courriel"
+
+    address = f"{record.identifier}@example.org"
+    assert _post(client, "/compte/courriel", {"mail": address, "submit": "Enregistrer"}).status_code == 302
+    link = _last_link(mail_sink, address)
+    assert not demo_directory.students.get(LP, record.account_id)[1].mail_verified   # not before the link
+    assert client.get(link).status_code == 200
+    assert demo_directory.students.get(LP, record.account_id)[1].mail_verified
+    assert client.get(link).status_code == 410                # a link works once
+
+    # the staff see it: « Activé » and today's last sign-in
+    head = signed_in("chef.lp")
+    row = head.get("/eleves", query_string={"q": record.surname}).get_data(as_text=True)
+    from datetime import date
+    assert "Activé" in row and date.today().strftime("%d/%m/%Y") in row
+
+
+def test_forgot_password_answers_the_same_for_known_and_unknown_and_the_link_works_once(
+        app, demo_directory, accounts, slapd, mail_sink):
+    record, provisional = _notified(demo_directory, accounts, 1)
+    holder = app.test_client()
+    _post(holder, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
+    _post(holder, "/compte/mot-de-passe", {"password": GOOD, "confirm": GOOD})
+    address = f"{record.identifier}@example.net"
+    _post(holder, "/compte/courriel", {"mail": address, "submit": "Enregistrer"})
+    holder.get(_last_link(mail_sink, address))
+
+    known, unknown = app.test_client(), app.test_client()
+    a = _post(known, "/compte/mot-de-passe-oublie", {"identifier": record.identifier})
+    b = _post(unknown, "/compte/mot-de-passe-oublie", {"identifier": "personne.inconnue"})
+    assert a.status_code == b.status_code == 303 and a.headers["Location"] == b.headers["Location"]
+    link = _last_link(mail_sink, address)
+    assert link.startswith("/compte/nouveau-mot-de-passe/")
+
+    new = "un autre mot de passe 27"
+    first = _post(app.test_client(), link, {"password": new, "confirm": new})
+    assert first.status_code == 302 and _binds(slapd, record.dn, new)
+    again = app.test_client().get(link)
+    assert again.status_code == 410
+
+
+def test_the_same_answer_page_for_known_and_unknown_identifiers(app, demo_directory, accounts):
+    record, _ = _notified(demo_directory, accounts, 2)
+    bodies = []
+    for identifier in (record.identifier, "nobody.here"):
+        client = app.test_client()
+        response = _post(client, "/compte/mot-de-passe-oublie", {"identifier": identifier})
+        bodies.append((response.status_code, client.get(response.headers["Location"]).get_data(as_text=True)))
+    strip = lambda text: re.sub(r'value="[^"]+"', "", text)   # noqa: E731 - CSRF tokens differ by nature
+    assert bodies[0][0] == bodies[1][0] and strip(bodies[0][1]) == strip(bodies[1][1])
+
+
+def test_a_link_redeemed_twice_at_once_succeeds_once(app, demo_directory, accounts, mail_sink):
+    record, provisional = _notified(demo_directory, accounts, 3)
+    holder = app.test_client()
+    _post(holder, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
+    _post(holder, "/compte/mot-de-passe", {"password": GOOD, "confirm": GOOD})
+    address = f"{record.identifier}@example.com"
+    _post(holder, "/compte/courriel", {"mail": address, "submit": "Enregistrer"})
+    holder.get(_last_link(mail_sink, address))
+    _post(app.test_client(), "/compte/mot-de-passe-oublie", {"identifier": record.identifier})
+    link = _last_link(mail_sink, address)
+    clients = [app.test_client() for _ in range(2)]
+    tokens = [csrf_token(c.get(link).get_data(as_text=True)) for c in clients]
+    results = []
+
+    def redeem(client, token, password):
+        results.append(client.post(link, data={"csrf_token": token, "password": password, "confirm": password}).status_code)
+    threads = [threading.Thread(target=redeem, args=(c, t, f"mot de passe numero {i}")) for i, (c, t) in enumerate(zip(clients, tokens))]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert sorted(results) == [302, 410]
+
+
+def test_a_school_reset_voids_a_pending_link(app, demo_directory, accounts, mail_sink, signed_in):
+    record, provisional = _notified(demo_directory, accounts, 4)
+    holder = app.test_client()
+    _post(holder, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
+    _post(holder, "/compte/mot-de-passe", {"password": GOOD, "confirm": GOOD})
+    address = f"{record.identifier}@example.org"
+    _post(holder, "/compte/courriel", {"mail": address, "submit": "Enregistrer"})
+    holder.get(_last_link(mail_sink, address))
+    _post(app.test_client(), "/compte/mot-de-passe-oublie", {"identifier": record.identifier})
+    link = _last_link(mail_sink, address)
+    head = signed_in("chef.lp")
+    token = csrf_token(head.get("/eleves").get_data(as_text=True))
+    assert head.post(f"/eleves/{record.account_id}/reinitialisation", data={"csrf_token": token}).status_code == 200
+    assert app.test_client().get(link).status_code == 410
+
+
+def test_eleven_wrong_passwords_lock_and_a_reset_lifts_it(app, demo_directory, accounts, slapd, signed_in):
+    record, provisional = _notified(demo_directory, accounts, 5)
+    for _ in range(11):
+        conn = ldap3.Connection(ldap3.Server(slapd.ldap_url), record.dn, "wrong-password")
+        conn.bind()
+    client = app.test_client()
+    locked = _post(client, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
+    assert locked.status_code == 403
+    assert "verrouillé" in html.unescape(locked.get_data(as_text=True))
+    head = signed_in("chef.lp")
+    profile = head.get(f"/eleves/fiche/{record.account_id}").get_data(as_text=True)
+    assert "verrouillé après trop d'erreurs" in html.unescape(profile)
+    applied = accounts.apply(accounts.read_one(LP, record.account_id), reset(AccountState.NOTIFIED), "job-unlock")
+    assert _binds(slapd, record.dn, applied.password)
+
+
+def test_holder_sign_in_refusals_are_one_message(app):
+    for identifier, password in (("nobody", "x"), ("*", "x"), ("*)(uid=*", "x"), ("", "")):
+        response = _post(app.test_client(), "/compte/connexion", {"identifier": identifier, "password": password})
+        assert response.status_code in (400, 401)
+        assert "Identifiant ou mot de passe incorrect." in html.unescape(response.get_data(as_text=True))

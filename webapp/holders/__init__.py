@@ -1,0 +1,1 @@
+"""The account holders' area (students and parents): activation, e-mail, self-service recovery."""

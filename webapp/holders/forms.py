@@ -1,0 +1,51 @@
+"""The holders' forms, in plain words."""
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, PasswordField, StringField, SubmitField
+from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp
+
+# one @, something before it, a dot after it, no spaces: the link we send proves the rest
+MAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class HolderSignInForm(FlaskForm):
+    identifier = StringField("Identifiant", validators=[Length(max=128)],
+                             render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
+    password = PasswordField("Mot de passe", validators=[Length(max=256)],
+                             render_kw={"autocomplete": "current-password"})
+    submit = SubmitField("Se connecter")
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField("Nouveau mot de passe", validators=[
+        InputRequired("Choisissez un mot de passe."),
+        Length(min=8, max=128, message="Le mot de passe doit contenir entre 8 et 128 caractères.")],
+        render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField("Confirmez le nouveau mot de passe", validators=[
+        EqualTo("password", message="Les deux mots de passe ne sont pas identiques.")],
+        render_kw={"autocomplete": "new-password"})
+    submit = SubmitField("Valider")
+
+
+class BirthDateForm(FlaskForm):
+    birth_date = DateField("Date de naissance", validators=[InputRequired("Indiquez votre date de naissance.")])
+    submit = SubmitField("Valider")
+
+
+class MailForm(FlaskForm):
+    mail = EmailField("Adresse mail", validators=[Optional(), Length(max=200),
+                                                  Regexp(MAIL, message="Cette adresse mail n'est pas valide.")],
+                      render_kw={"autocomplete": "email"})
+    submit = SubmitField("Enregistrer")
+    skip = SubmitField("Passer cette étape")
+
+
+class ForgotPasswordForm(FlaskForm):
+    identifier = StringField("Identifiant", validators=[InputRequired("Indiquez votre identifiant."), Length(max=128)],
+                             render_kw={"autocomplete": "username", "autocapitalize": "none"})
+    submit = SubmitField("Recevoir un lien")
+
+
+class ForgotIdentifierForm(FlaskForm):
+    mail = EmailField("Adresse mail", validators=[InputRequired("Indiquez votre adresse mail."), Length(max=200)],
+                      render_kw={"autocomplete": "email"})
+    submit = SubmitField("Recevoir mon identifiant")

@@ -1,0 +1,270 @@
+"""The holders' pages: sign in, choose a password, confirm the birth date, give and confirm an e-mail,
+recover a forgotten password or identifier."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+
+from directory.errors import Conflict, InvalidCredentials, NotFound, ValidationFailed
+from directory.holders import PASSWORD_RULES, Holder, Holders, SignIn
+from directory.names import ascii_lower
+from directory.passwords import Sealer
+
+from .. import mail, ratelimit
+from ..config import seal_key
+from ..extensions import directory
+from . import tokens
+from .forms import BirthDateForm, ForgotIdentifierForm, ForgotPasswordForm, HolderSignInForm, MailForm, NewPasswordForm
+
+bp = Blueprint("holders", __name__, url_prefix="/compte")
+log = logging.getLogger(__name__)
+
+REFUSAL = "Identifiant ou mot de passe incorrect."
+LOCKED = ("Votre compte est verrouillé après trop d'erreurs de mot de passe. Attendez 15 minutes, utilisez "
+          "« Mot de passe oublié » si vous avez confirmé une adresse mail, ou demandez à votre établissement "
+          "de réinitialiser votre mot de passe.")
+SENT = ("Si ce compte existe et qu'une adresse mail confirmée lui est associée, un message vient d'y être "
+        "envoyé. Le lien qu'il contient est valable 30 minutes et ne sert qu'une fois.")
+SENT_IDENTIFIER = ("Si cette adresse mail est confirmée pour un compte, un message vient d'y être envoyé avec "
+                   "votre identifiant.")
+RESET_MINUTES = 30
+CONFIRM_HOURS = 48
+
+
+def holders() -> Holders:
+    return Holders(directory.current)
+
+
+def _sealer() -> Sealer:
+    return Sealer(seal_key(current_app.config))
+
+
+def _signed_in() -> Holder:
+    dn = session.get("holder_dn")
+    if not dn:
+        abort(redirect(url_for("holders.sign_in")))
+    try:
+        return holders().by_dn(dn)
+    except NotFound:
+        session.pop("holder_dn", None)
+        abort(redirect(url_for("holders.sign_in")))
+
+
+def _limit(scope: str, subject: str) -> bool:
+    config = current_app.config
+    limits = {f"addr:{request.remote_addr}": config["SESAME_LOGIN_ATTEMPTS_PER_ADDRESS"],
+              f"id:{ascii_lower(subject)[:128]}": config["SESAME_LOGIN_ATTEMPTS"] * 2}
+    return ratelimit.attempt(scope, limits, config["SESAME_LOGIN_WINDOW"])
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def sign_in():
+    form = HolderSignInForm()
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        if status == 400:
+            flash(REFUSAL, "error")
+        return render_template("holder/sign_in.html", form=form), status
+    identifier = (form.identifier.data or "").strip().lower()
+    if not _limit("holder-login", identifier):
+        flash("Trop de tentatives : réessayez dans quelques minutes.", "error")
+        return render_template("holder/sign_in.html", form=form), 429
+    outcome, holder = holders().sign_in(identifier, form.password.data or "")
+    if outcome is SignIn.REFUSED:
+        flash(REFUSAL, "error")
+        return render_template("holder/sign_in.html", form=form), 401
+    if outcome is SignIn.LOCKED:
+        flash(LOCKED, "error")
+        return render_template("holder/sign_in.html", form=form), 403
+    ratelimit.clear("holder-login", [f"id:{ascii_lower(identifier)[:128]}"])
+    session.clear()
+    session["holder_dn"] = holder.dn
+    current_app.session_interface.regenerate(session)
+    if outcome is SignIn.MUST_CHANGE:
+        # kept sealed, server-side, only until the new password is chosen: the change is made as
+        # the holder, who must prove the current password to the directory
+        session["holder_current"] = _sealer().seal(form.password.data, session.sid).hex()
+        return redirect(url_for("holders.choose_password"))
+    return redirect(url_for("holders.home"))
+
+
+@bp.route("/mot-de-passe", methods=["GET", "POST"])
+def choose_password():
+    holder = _signed_in()
+    sealed = session.get("holder_current")
+    if not sealed:
+        return redirect(url_for("holders.home"))
+    form = NewPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        current = _sealer().open(bytes.fromhex(sealed), session.sid)
+        try:
+            holders().choose_password(holder, current, form.password.data)
+        except ValidationFailed as refusal:
+            for reason in refusal.reasons:
+                flash(reason, "error")
+            status = 400
+        except (InvalidCredentials, Conflict):
+            session.clear()
+            flash("Votre mot de passe provisoire a changé entre-temps : reconnectez-vous avec le nouveau.", "error")
+            return redirect(url_for("holders.sign_in"))
+        else:
+            session.pop("holder_current", None)
+            flash("Votre mot de passe est enregistré : votre compte est activé.", "success")
+            return redirect(url_for("holders.birth_date" if holder.is_student else "holders.mail_address"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("holder/password.html", form=form, rules=PASSWORD_RULES, holder=holder), status
+
+
+@bp.route("/naissance", methods=["GET", "POST"])
+def birth_date():
+    holder = _signed_in()
+    if not holder.is_student or session.get("birth_date_confirmed"):
+        return redirect(url_for("holders.mail_address"))
+    form = BirthDateForm()
+    status = 200
+    if form.validate_on_submit():
+        if holder.birth_date and form.birth_date.data == holder.birth_date:
+            session["birth_date_confirmed"] = True
+            return redirect(url_for("holders.mail_address"))
+        flash("Cette date ne correspond pas à celle que connaît votre établissement. Vérifiez-la, ou "
+              "signalez l'erreur à votre établissement.", "error")
+        status = 400
+    elif request.method == "POST":
+        flash("Indiquez votre date de naissance (jour, mois et année).", "error")
+        status = 400
+    return render_template("holder/birth_date.html", form=form, holder=holder), status
+
+
+def _send_confirmation(holder: Holder, address: str) -> None:
+    token = tokens.issue("mail", holder.account_id, {"mail": address, "dn": holder.dn}, CONFIRM_HOURS * 3600)
+    link = current_app.config["SESAME_PUBLIC_URL"].rstrip("/") + url_for("holders.confirm_mail", token=token)
+    mail.send(address, "Sésame : confirmez votre adresse mail",
+              f"Bonjour {holder.given_name},\n\nPour confirmer cette adresse mail pour votre compte Sésame "
+              f"({holder.identifier}), ouvrez ce lien dans les {CONFIRM_HOURS} heures :\n\n{link}\n\n"
+              "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.\n")
+
+
+@bp.route("/courriel", methods=["GET", "POST"])
+def mail_address():
+    holder = _signed_in()
+    form = MailForm()
+    status = 200
+    if form.validate_on_submit():
+        if form.skip.data or not form.mail.data:
+            return redirect(url_for("holders.home"))
+        address = form.mail.data.strip()
+        holders().set_mail(holder, address)
+        _send_confirmation(holder, address)
+        flash(f"Un message vient d'être envoyé à {address} : cliquez sur le lien qu'il contient pour "
+              "confirmer l'adresse.", "success")
+        return redirect(url_for("holders.home"))
+    if request.method == "POST":
+        status = 400
+    return render_template("holder/mail.html", form=form, holder=holder), status
+
+
+@bp.route("/courriel/confirmer/<token>")
+def confirm_mail(token):
+    payload = tokens.redeem("mail", token)
+    if payload is None:
+        return render_template("holder/message.html", title="Lien expiré ou déjà utilisé",
+                               message="Ce lien ne fonctionne plus. Connectez-vous pour recevoir un nouveau lien."), 410
+    try:
+        holder = holders().by_dn(payload["dn"])
+        holders().confirm_mail(holder, payload["mail"])
+    except (NotFound, Conflict):
+        return render_template("holder/message.html", title="Adresse modifiée",
+                               message="L'adresse de ce compte a changé depuis l'envoi de ce lien."), 410
+    return render_template("holder/message.html", title="Adresse mail confirmée",
+                           message="Votre adresse mail est confirmée. Elle vous permettra de réinitialiser "
+                                   "votre mot de passe ou de retrouver votre identifiant."), 200
+
+
+@bp.route("/")
+def home():
+    holder = _signed_in()
+    if session.get("holder_current"):
+        return redirect(url_for("holders.choose_password"))
+    return render_template("holder/home.html", holder=holder)
+
+
+@bp.route("/deconnexion", methods=["POST"])
+def sign_out():
+    session.clear()
+    flash("Vous êtes déconnecté.", "info")
+    current_app.session_interface.regenerate(session)
+    return redirect(url_for("holders.sign_in"))
+
+
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+def forgot_password():
+    """The same answer, in content and status, whether the identifier exists or not."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        identifier = form.identifier.data.strip().lower()
+        if _limit("holder-forgot", identifier):
+            try:
+                holder = holders().by_identifier(identifier)
+            except NotFound:
+                holder = None
+            if holder and holder.mail and holder.mail_verified:
+                token = tokens.issue("reset", holder.account_id, {"dn": holder.dn}, RESET_MINUTES * 60)
+                link = current_app.config["SESAME_PUBLIC_URL"].rstrip("/") + url_for("holders.new_password", token=token)
+                mail.send(holder.mail, "Sésame : réinitialiser votre mot de passe",
+                          f"Bonjour {holder.given_name},\n\nPour choisir un nouveau mot de passe pour votre compte "
+                          f"Sésame ({holder.identifier}), ouvrez ce lien dans les {RESET_MINUTES} minutes :\n\n"
+                          f"{link}\n\nCe lien ne sert qu'une fois. Si vous n'êtes pas à l'origine de cette "
+                          "demande, ignorez ce message : votre mot de passe ne change pas.\n")
+        flash(SENT, "info")
+        return redirect(url_for("holders.forgot_password"), 303)
+    return render_template("holder/forgot_password.html", form=form), (400 if request.method == "POST" else 200)
+
+
+@bp.route("/identifiant-oublie", methods=["GET", "POST"])
+def forgot_identifier():
+    form = ForgotIdentifierForm()
+    if form.validate_on_submit():
+        address = form.mail.data.strip()
+        if _limit("holder-forgot-id", address):
+            found = holders().with_verified_mail(address)
+            if found:
+                lines = "\n".join(f"  {h.given_name} {h.surname} : {h.identifier}" for h in found)
+                mail.send(address, "Sésame : votre identifiant",
+                          f"Bonjour,\n\nVoici le ou les identifiants Sésame associés à cette adresse :\n\n{lines}\n")
+        flash(SENT_IDENTIFIER, "info")
+        return redirect(url_for("holders.forgot_identifier"), 303)
+    return render_template("holder/forgot_identifier.html", form=form), (400 if request.method == "POST" else 200)
+
+
+@bp.route("/nouveau-mot-de-passe/<token>", methods=["GET", "POST"])
+def new_password(token):
+    payload = tokens.peek("reset", token)
+    if payload is None:
+        return render_template("holder/message.html", title="Lien expiré ou déjà utilisé",
+                               message="Ce lien ne fonctionne plus. Demandez-en un nouveau avec « Mot de passe oublié »."), 410
+    form = NewPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        if tokens.redeem("reset", token) is None:      # used meanwhile by another request
+            return render_template("holder/message.html", title="Lien expiré ou déjà utilisé",
+                                   message="Ce lien vient d'être utilisé."), 410
+        holder = holders().by_dn(payload["dn"])
+        try:
+            holders().set_password(holder, form.password.data)
+        except ValidationFailed as refusal:
+            # the link is spent: a new one is needed, said plainly
+            for reason in refusal.reasons:
+                flash(reason, "error")
+            flash("Demandez un nouveau lien avec « Mot de passe oublié ».", "error")
+            return redirect(url_for("holders.forgot_password"))
+        flash("Votre nouveau mot de passe est enregistré : connectez-vous avec.", "success")
+        return redirect(url_for("holders.sign_in"))
+    if request.method == "POST":
+        status = 400
+    return render_template("holder/password.html", form=form, rules=PASSWORD_RULES, holder=None,
+                           action=url_for("holders.new_password", token=token)), status
+
+
