@@ -16,7 +16,7 @@ from directory.embedded import EmbeddedSlapd
 from directory.escaping import dn
 from directory.ldif import dump
 from directory.migrations import MigrationSettings, Migrator
-from directory.names import identifier_stem, search_keys
+from directory.names import identifier_stem, search_keys, sort_name
 from directory.passwords import PasswordHasher
 from directory.uai import check_letter
 from webapp.embedded import EmbeddedRedis
@@ -84,7 +84,7 @@ def write_directory_ldif(path: Path, establishments: int, students_each: int, he
                     A.CN: [f"{given} {surname}"], A.SURNAME: [surname], A.GIVEN_NAME: [given],
                     A.UAI: [uai], A.CLASS_CODE: [rng.choice(CLASSES)[0]], A.MEF_CODE: ["20010018110"],
                     A.INE: [f"{rng.randrange(10**10):010d}A"], A.ACCOUNT_STATE: [state],
-                    A.ACCOUNT_ORIGIN: ["REGISTRY"], A.SEARCH_KEY: search_keys(given, surname),
+                    A.ACCOUNT_ORIGIN: ["REGISTRY"], A.SEARCH_KEY: search_keys(given, surname), A.SORT_NAME: [sort_name(given, surname)],
                 }
                 if state != "NOT_NOTIFIED":
                     stem = identifier_stem(given, surname)

@@ -62,6 +62,7 @@ NOTIFICATION_DATE = "sesameNotificationDate"
 SEALED_PASSWORD = "sesameSealedPassword"
 MAIL_VERIFIED = "sesameMailVerified"
 SEARCH_KEY = "sesameSearchKey"
+SORT_NAME = "sesameSortName"            # surname and given name folded: the order of names
 CHILD = "sesameChild"                   # on a guardian: DN of each child
 HEAD_OF = "sesameHeadOf"                # on staff: UAIs they head
 SUPPORT_FOR = "sesameSupportFor"        # on staff: UAIs they give support to

@@ -10,7 +10,7 @@ from typing import Callable
 from . import attributes as attr
 from .escaping import dn
 from .model import AccountOrigin, AccountState
-from .names import fold, identifier_stem, search_keys
+from .names import fold, identifier_stem, search_keys, sort_name
 from .passwords import PROVISIONAL_ALPHABET, PROVISIONAL_LENGTH
 
 DEMO_SEED = 2026
@@ -313,7 +313,8 @@ class _Builder:
 
     def person(self, account_id: str, given: str, surname: str) -> dict[str, list]:
         return {attr.ACCOUNT_ID: [account_id], attr.CN: [f"{given} {surname}"], attr.SURNAME: [surname],
-                attr.GIVEN_NAME: [given], attr.SEARCH_KEY: search_keys(given, surname)}
+                attr.GIVEN_NAME: [given], attr.SEARCH_KEY: search_keys(given, surname),
+                attr.SORT_NAME: [sort_name(given, surname)]}
 
     def credentials(self, entry_dn: str, account_id: str, given: str, surname: str,
                     state: AccountState, origin: AccountOrigin) -> dict[str, list]:

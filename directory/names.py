@@ -26,6 +26,11 @@ def search_keys(given_name: str, surname: str) -> list[str]:
     return sorted({given + family, family + given} - {""})
 
 
+def sort_name(given_name: str, surname: str) -> str:
+    """`AÏT OUALI` `Mohamed` → `aitouali mohamed`: sorts as a French reader expects, accents ignored."""
+    return f"{fold(surname)} {fold(given_name)}".strip()
+
+
 def identifier_stem(given_name: str, surname: str) -> str:
     """`Zoé` `N'Diaye` → `zoe.ndiaye`; hyphens and spaces inside a name are dropped too."""
     given = fold(given_name) or "x"

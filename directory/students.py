@@ -39,7 +39,7 @@ class StudentSort(enum.Enum):
     LAST_LOGIN = "connexion"
 
     def keys(self, reverse: bool) -> list[SortKey]:
-        by_name = [SortKey(A.SURNAME, _TEXT, reverse), SortKey(A.GIVEN_NAME, _TEXT, reverse)]
+        by_name = [SortKey(A.SORT_NAME, None, reverse)]
         first = {
             StudentSort.NAME: [],
             StudentSort.CLASS: [SortKey(A.CLASS_CODE, None, reverse)],
@@ -50,7 +50,7 @@ class StudentSort(enum.Enum):
             StudentSort.NOTIFIED: [SortKey(A.NOTIFICATION_DATE, None, reverse)],
             StudentSort.LAST_LOGIN: [SortKey(A.PWD_LAST_SUCCESS, None, reverse)],
         }[self]
-        return (first + by_name)[:3]
+        return first + by_name
 
 
 @dataclass(frozen=True)

@@ -17,5 +17,15 @@ def date_fr(value) -> str:
     return str(value)
 
 
+def datetime_fr(value) -> str:
+    """A moment (a datetime, or seconds since the epoch) as dd/mm/yyyy à hh:mm, Paris time."""
+    if value in (None, "", 0):
+        return ""
+    if isinstance(value, (int, float)):
+        value = datetime.fromtimestamp(value, PARIS)
+    return value.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+
+
 def init_app(app) -> None:
     app.add_template_filter(date_fr, "date_fr")
+    app.add_template_filter(datetime_fr, "datetime_fr")

@@ -2,7 +2,7 @@
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from directory.names import fold, identifier_stem, search_keys
+from directory.names import fold, identifier_stem, search_keys, sort_name
 from directory.passwords import (PROVISIONAL_ALPHABET, PasswordHasher, Sealer, provisional_password)
 from directory.uai import is_valid_uai, normalize_uai
 
@@ -16,6 +16,12 @@ def test_fold(name, folded):
 
 def test_search_keys_cover_both_orders():
     assert search_keys("Zoé", "Le Goff") == ["legoffzoe", "zoelegoff"]
+
+
+def test_sort_name_orders_as_a_french_reader_expects():
+    names = [("Mohamed", "Aït Ouali"), ("Léa", "Arnaud"), ("Inès", "André"), ("Zoé", "Ménard"), ("Paul", "Michel")]
+    ordered = sorted(names, key=lambda n: sort_name(*n))
+    assert [surname for _, surname in ordered] == ["Aït Ouali", "André", "Arnaud", "Ménard", "Michel"]
 
 
 def test_identifier_stem():

@@ -27,7 +27,7 @@ HEADS = (Role.HEAD, Role.ADMIN)
 SCREENS = {
     # kind: (title, the route its form posts to, what happens to the students of each state)
     "notify": ("(Re)Notifier les comptes", "students.notify", {
-        "NOT_NOTIFIED": "Reçoivent un mot de passe provisoire et passent à « Notifié et non activé ».",
+        "NOT_NOTIFIED": "Reçoivent un identifiant et un mot de passe provisoire, et passent à « Notifié et non activé ».",
         "NOTIFIED": "Conservent leur mot de passe provisoire (un nouveau si « Réinitialiser le mot de passe » est coché).",
         "ACTIVE": "Gardent le mot de passe qu'ils ont choisi ; leur courrier ne montre que l'identifiant. Si "
                   "« Réinitialiser le mot de passe » est coché : nouveau mot de passe provisoire, retour à "
@@ -65,7 +65,8 @@ def _form_page(kind: str, form, uai: str, status: int = 200, problems=()):
         flash(problem, "error")
     title, post_endpoint, effects = SCREENS[kind]
     return render_template("students/action.html", kind=kind, title=title, post_endpoint=post_endpoint,
-                           effects=effects, form=form, selected_count=len(selected), by_state=by_state,
+                           effects=effects, form=form,
+                           effects_heading="Dans la liste" if kind == "list" else "Ce qui leur arrivera", selected_count=len(selected), by_state=by_state,
                            states=list(AccountState)), status
 
 

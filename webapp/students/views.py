@@ -54,6 +54,9 @@ def _results_context(uai: str, query, classes, mefs) -> dict:
         page = Page(number=query.page)
     else:
         page = directory.current.students.search(uai, query.criteria, query.sort, query.reverse, query.page)
+        if not page.items and page.number > page.pages:    # past the end (an old link): the last page
+            query.page = page.pages
+            page = directory.current.students.search(uai, query.criteria, query.sort, query.reverse, query.page)
     selection = _selection(uai)
     shown = [s.account_id for s in page.items]
     selected = selection.which(shown)
@@ -132,9 +135,11 @@ def toggle():
     selection = _selection(uai)
     if account_id in request.form.getlist("ids"):
         selection.add([account_id])
-    else:
-        selection.remove([account_id])
-    return render_template("students/partial/counter.html", selected_count=selection.count())
+        return render_template("students/partial/counter.html", selected_count=selection.count())
+    selection.remove([account_id])
+    # one student out: the heading's box can no longer say "the whole search"
+    return (render_template("students/partial/counter.html", selected_count=selection.count())
+            + render_template("students/partial/select_all.html", all_selected=False, oob_select_all=True))
 
 
 @bp.route("/eleves/selection/tout", methods=["POST"])
