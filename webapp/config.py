@@ -41,6 +41,7 @@ SETTINGS = {
     "LOGIN_ATTEMPTS": (5, _INT),                 # failed sign-ins per identifier ...
     "LOGIN_ATTEMPTS_PER_ADDRESS": (50, _INT),    # ... and per address (a school's staff share one)
     "LOGIN_WINDOW": (300, _INT),                 # ... in this many seconds
+    "FAILED_SIGN_IN_DELAY": (1.0, float),        # seconds a refused sign-in waits before answering
     "SESSION_HOURS": (8, _INT),
     "SECURE_COOKIES": (False, _bool),            # set true behind HTTPS
     "PROXY_HOPS": (0, _INT),                     # reverse proxies in front (X-Forwarded-For trusted that deep)

@@ -181,3 +181,22 @@ def test_holder_sign_in_refusals_are_one_message(app):
         response = _post(app.test_client(), "/compte/connexion", {"identifier": identifier, "password": password})
         assert response.status_code in (400, 401)
         assert "Identifiant ou mot de passe incorrect." in html.unescape(response.get_data(as_text=True))
+
+
+def test_eleven_wrong_passwords_through_the_page_end_on_the_lock_message(app, demo_directory, accounts):
+    record, provisional = _notified(demo_directory, accounts, 6)
+    client = app.test_client()
+    statuses = [_post(client, "/compte/connexion", {"identifier": record.identifier, "password": f"faux{i}"}).status_code
+                for i in range(11)]
+    assert statuses[:9] == [401] * 9 and statuses[9:] == [403, 403]   # the tenth failure locks
+    last = _post(client, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
+    assert last.status_code == 403 and "verrouillé" in html.unescape(last.get_data(as_text=True))
+
+
+def test_a_refused_sign_in_is_slowed(app, demo_directory, accounts):
+    import time
+    app.config["SESAME_FAILED_SIGN_IN_DELAY"] = 0.4
+    client = app.test_client()
+    started = time.monotonic()
+    assert _post(client, "/compte/connexion", {"identifier": "nobody.at.all", "password": "x"}).status_code == 401
+    assert time.monotonic() - started >= 0.4

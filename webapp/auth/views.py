@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
@@ -64,6 +65,7 @@ def login():
             staff_member = directory.current.authenticate_staff(uid, form.password.data or "")
         except (InvalidCredentials, NotFound):
             log.info("staff sign-in refused from %s", request.remote_addr)
+            time.sleep(config["SESAME_FAILED_SIGN_IN_DELAY"])   # each failure costs the guesser time
             flash(REFUSAL, "error")
             status = 401
         else:

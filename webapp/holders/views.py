@@ -3,6 +3,7 @@ recover a forgotten password or identifier."""
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 
@@ -52,9 +53,11 @@ def _signed_in() -> Holder:
 
 
 def _limit(scope: str, subject: str) -> bool:
+    """Per address, and per identifier above the directory's own lockout (10 failures), so that a
+    holder who mistyped is told their account is locked rather than to come back later."""
     config = current_app.config
     limits = {f"addr:{request.remote_addr}": config["SESAME_LOGIN_ATTEMPTS_PER_ADDRESS"],
-              f"id:{ascii_lower(subject)[:128]}": config["SESAME_LOGIN_ATTEMPTS"] * 2}
+              f"id:{ascii_lower(subject)[:128]}": config["SESAME_LOGIN_ATTEMPTS"] * 4}
     return ratelimit.attempt(scope, limits, config["SESAME_LOGIN_WINDOW"])
 
 
@@ -71,6 +74,8 @@ def sign_in():
         flash("Trop de tentatives : réessayez dans quelques minutes.", "error")
         return render_template("holder/sign_in.html", form=form), 429
     outcome, holder = holders().sign_in(identifier, form.password.data or "")
+    if outcome in (SignIn.REFUSED, SignIn.LOCKED):
+        time.sleep(current_app.config["SESAME_FAILED_SIGN_IN_DELAY"])   # each failure costs the guesser time
     if outcome is SignIn.REFUSED:
         flash(REFUSAL, "error")
         return render_template("holder/sign_in.html", form=form), 401
