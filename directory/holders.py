@@ -13,6 +13,7 @@ from .connection import open_connection, translate
 from .errors import Conflict, InvalidCredentials, NotFound, ValidationFailed
 from .escaping import all_of, equals
 from .model import AccountState
+from .repository import equalize_timing
 from .students import _first, _state, parse_time
 
 HOLDER_BRANCHES = (A.STUDENTS, A.GUARDIANS)
@@ -111,6 +112,7 @@ class Holders:
         try:
             holder = self.by_identifier(identifier)
         except NotFound:
+            equalize_timing(password)
             return SignIn.REFUSED, None
         try:
             open_connection(self.directory.settings.url, holder.dn, password, self.directory.settings.timeout).unbind()

@@ -11,12 +11,19 @@ from .errors import InvalidCredentials, NotFound
 from .escaping import all_of, any_of, equals
 from .escaping import dn as child_dn
 from .model import AccountState, Establishment, Mef, Role, SchoolClass, Staff
+from .passwords import PasswordHasher
 from .students import Students
 
 # Establishments, classes and MEFs change a few times a year: each process keeps them this long.
 REFERENCE_TTL = 60.0
 
 _STAFF_ATTRIBUTES = [A.UID, A.CN, A.DISPLAY_NAME, A.HEAD_OF, A.SUPPORT_FOR]
+_TIMING = PasswordHasher()
+
+
+def equalize_timing(password: str) -> None:
+    """About what slapd spends checking an argon2 hash at the default cost."""
+    _TIMING.hash(password or "-")
 
 
 def _first(entry: dict, attribute: str, default=""):
@@ -74,6 +81,7 @@ class Directory:
         try:
             dn, _ = self._staff_entry(uid)
         except NotFound:
+            equalize_timing(password)   # an unknown uid answers no faster than a wrong password
             raise InvalidCredentials("unknown staff member") from None
         conn = open_connection(self.settings.url, dn, password, self.settings.timeout)
         conn.unbind()
