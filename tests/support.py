@@ -53,3 +53,13 @@ def pdf_pages(content: bytes) -> list[str]:
                           check=True).stdout.decode("utf-8")
     pages = text.split("\f")
     return pages[:-1] if pages and not pages[-1].strip() else pages
+
+
+def binds(ldap_url: str, dn: str, password: str) -> bool:
+    """Whether slapd accepts this password for this DN."""
+    import ldap3
+    conn = ldap3.Connection(ldap3.Server(ldap_url), dn, password)
+    try:
+        return conn.bind()
+    finally:
+        conn.unbind()

@@ -12,7 +12,7 @@ from directory.model import AccountState
 from directory.names import identifier_stem
 from directory.passwords import PasswordHasher, Sealer
 from directory.students import StudentCriteria
-from support import SEAL_KEY
+from support import SEAL_KEY, binds
 
 CLG = "0990001N"
 
@@ -28,11 +28,7 @@ def _one(demo_directory, state, skip=0):
 
 
 def _binds(slapd, dn, password):
-    conn = ldap3.Connection(ldap3.Server(slapd.ldap_url), dn, password)
-    try:
-        return conn.bind()
-    finally:
-        conn.unbind()
+    return binds(slapd.ldap_url, dn, password)
 
 
 def test_notifying_a_never_notified_student_gives_an_identifier_and_a_password_that_binds(

@@ -12,7 +12,7 @@ from directory.lifecycle import reset
 from directory.model import AccountState
 from directory.passwords import PasswordHasher, Sealer
 from directory.students import StudentCriteria
-from support import SEAL_KEY, csrf_token, sign_in
+from support import SEAL_KEY, binds, csrf_token
 
 LP = "0990002P"
 GOOD = "une phrase facile 2026"
@@ -36,11 +36,19 @@ def _post(client, url, data):
 
 
 def _binds(slapd, dn, password):
-    conn = ldap3.Connection(ldap3.Server(slapd.ldap_url), dn, password)
-    try:
-        return conn.bind()
-    finally:
-        conn.unbind()
+    return binds(slapd.ldap_url, dn, password)
+
+
+def _activated_with_mail(app, demo_directory, accounts, mail_sink, skip, domain):
+    """A student who activated their account and confirmed an e-mail address; and that address."""
+    record, provisional = _notified(demo_directory, accounts, skip)
+    holder = app.test_client()
+    _post(holder, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
+    _post(holder, "/compte/mot-de-passe", {"password": GOOD, "confirm": GOOD})
+    address = f"{record.identifier}@{domain}"
+    _post(holder, "/compte/courriel", {"mail": address, "submit": "Enregistrer"})
+    holder.get(_last_link(mail_sink, address))
+    return record, address
 
 
 def _last_link(mail_sink, to):
@@ -89,13 +97,7 @@ def test_activation_from_the_letter_to_a_confirmed_email(client, demo_directory,
 
 def test_forgot_password_answers_the_same_for_known_and_unknown_and_the_link_works_once(
         app, demo_directory, accounts, slapd, mail_sink):
-    record, provisional = _notified(demo_directory, accounts, 1)
-    holder = app.test_client()
-    _post(holder, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
-    _post(holder, "/compte/mot-de-passe", {"password": GOOD, "confirm": GOOD})
-    address = f"{record.identifier}@example.net"
-    _post(holder, "/compte/courriel", {"mail": address, "submit": "Enregistrer"})
-    holder.get(_last_link(mail_sink, address))
+    record, address = _activated_with_mail(app, demo_directory, accounts, mail_sink, 1, "example.net")
 
     known, unknown = app.test_client(), app.test_client()
     a = _post(known, "/compte/mot-de-passe-oublie", {"identifier": record.identifier})
@@ -123,13 +125,7 @@ def test_the_same_answer_page_for_known_and_unknown_identifiers(app, demo_direct
 
 
 def test_a_link_redeemed_twice_at_once_succeeds_once(app, demo_directory, accounts, mail_sink):
-    record, provisional = _notified(demo_directory, accounts, 3)
-    holder = app.test_client()
-    _post(holder, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
-    _post(holder, "/compte/mot-de-passe", {"password": GOOD, "confirm": GOOD})
-    address = f"{record.identifier}@example.com"
-    _post(holder, "/compte/courriel", {"mail": address, "submit": "Enregistrer"})
-    holder.get(_last_link(mail_sink, address))
+    record, address = _activated_with_mail(app, demo_directory, accounts, mail_sink, 3, "example.com")
     _post(app.test_client(), "/compte/mot-de-passe-oublie", {"identifier": record.identifier})
     link = _last_link(mail_sink, address)
     clients = [app.test_client() for _ in range(2)]
@@ -145,13 +141,7 @@ def test_a_link_redeemed_twice_at_once_succeeds_once(app, demo_directory, accoun
 
 
 def test_a_school_reset_voids_a_pending_link(app, demo_directory, accounts, mail_sink, signed_in):
-    record, provisional = _notified(demo_directory, accounts, 4)
-    holder = app.test_client()
-    _post(holder, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
-    _post(holder, "/compte/mot-de-passe", {"password": GOOD, "confirm": GOOD})
-    address = f"{record.identifier}@example.org"
-    _post(holder, "/compte/courriel", {"mail": address, "submit": "Enregistrer"})
-    holder.get(_last_link(mail_sink, address))
+    record, address = _activated_with_mail(app, demo_directory, accounts, mail_sink, 4, "example.org")
     _post(app.test_client(), "/compte/mot-de-passe-oublie", {"identifier": record.identifier})
     link = _last_link(mail_sink, address)
     head = signed_in("chef.lp")
