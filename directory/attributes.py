@@ -47,6 +47,7 @@ PWD_RESET = "pwdReset"
 PWD_LAST_SUCCESS = "pwdLastSuccess"
 PWD_ACCOUNT_LOCKED_TIME = "pwdAccountLockedTime"
 PWD_FAILURE_TIME = "pwdFailureTime"
+PWD_CHANGED_TIME = "pwdChangedTime"
 
 # Own attributes (OIDs in migrations/0002_schema.ldif).
 ACCOUNT_ID = "sesameAccountId"          # RDN of students and guardians: stable for life

@@ -35,7 +35,9 @@ def translate(error: Exception) -> DirectoryError:
     """Turn any LDAP client error into the project's own exception."""
     if isinstance(error, DirectoryError):
         return error
-    if isinstance(error, lx.LDAPInvalidCredentialsResult):
+    if isinstance(error, (lx.LDAPInvalidCredentialsResult, lx.LDAPSASLPrepError)):
+        # a password with control or bidirectional characters is refused by ldap3 before any bind:
+        # the same answer as a wrong one
         return InvalidCredentials(str(error))
     if isinstance(error, lx.LDAPInsufficientAccessRightsResult):
         return InsufficientRights(str(error))

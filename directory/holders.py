@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import enum
+import hashlib
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,7 +21,7 @@ from .students import _first, _state, parse_time
 HOLDER_BRANCHES = (A.STUDENTS, A.GUARDIANS)
 HOLDER_ATTRIBUTES = [A.ACCOUNT_ID, A.UID, A.SURNAME, A.GIVEN_NAME, A.ACCOUNT_STATE, A.BIRTH_DATE, A.MAIL,
                      A.MAIL_VERIFIED, A.PWD_RESET, A.PWD_ACCOUNT_LOCKED_TIME, A.SEALED_PASSWORD,
-                     A.PWD_LAST_SUCCESS]
+                     A.PWD_LAST_SUCCESS, A.PWD_CHANGED_TIME]
 PASSWORD_RULES = ("au moins 8 caractères", "différent du mot de passe provisoire",
                   "ni votre identifiant, ni votre nom")
 
@@ -46,6 +48,14 @@ class Holder:
     must_change: bool
     locked: bool
     sealed: bytes | None = None
+    password_version: str = ""    # pwdChangedTime: a session opened before a change is worth nothing
+
+
+def _password_version(entry: dict, raw: dict) -> str:
+    """Changes whenever the password does: its change time (to the second), and the sealed provisional
+    password a school reset always replaces (two changes may share a second)."""
+    sealed = (raw.get(A.SEALED_PASSWORD) or [b""])[0]
+    return f"{_first(entry, A.PWD_CHANGED_TIME, '')}:{hashlib.sha256(sealed).hexdigest()[:16]}"
 
 
 def _holder(dn: str, entry: dict, raw: dict) -> Holder:
@@ -57,7 +67,8 @@ def _holder(dn: str, entry: dict, raw: dict) -> Holder:
                   mail_verified=str(_first(entry, A.MAIL_VERIFIED, "")).upper() == "TRUE",
                   must_change=str(_first(entry, A.PWD_RESET, "")).upper() == "TRUE",
                   locked=bool(entry.get(A.PWD_ACCOUNT_LOCKED_TIME)),
-                  sealed=(raw.get(A.SEALED_PASSWORD) or [None])[0])
+                  sealed=(raw.get(A.SEALED_PASSWORD) or [None])[0],
+                  password_version=_password_version(entry, raw))
 
 
 def _refusal_in_french(message: str) -> str:
@@ -69,6 +80,16 @@ def _refusal_in_french(message: str) -> str:
     if "too young" in text:
         return "Ce mot de passe vient d'être changé : réessayez plus tard."
     return "L'annuaire a refusé ce mot de passe : choisissez-en un autre."
+
+
+def check_rules(holder: Holder, new: str) -> None:
+    """The rules the page shows that the directory's policy does not check itself."""
+    lowered = new.lower()
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co") for c in new):
+        raise ValidationFailed(["Le mot de passe contient un caractère invisible ou non autorisé."])
+    if holder.identifier and (holder.identifier.lower() in lowered
+                              or (len(holder.surname) > 2 and holder.surname.lower() in lowered)):
+        raise ValidationFailed(["Votre mot de passe ne doit contenir ni votre identifiant, ni votre nom."])
 
 
 class Holders:
@@ -129,12 +150,9 @@ class Holders:
         """The holder changes their own password (RFC 3062, bound as themselves): the directory's
         password policy checks it and hashes it. Then the account is « Activé » and its sealed
         provisional password is erased, in one conditional modify."""
-        lowered = new.lower()
         if new == current:
             raise ValidationFailed(["Choisissez un mot de passe différent du mot de passe provisoire."])
-        if holder.identifier and (holder.identifier.lower() in lowered
-                                  or (len(holder.surname) > 2 and holder.surname.lower() in lowered)):
-            raise ValidationFailed(["Votre mot de passe ne doit contenir ni votre identifiant, ni votre nom."])
+        check_rules(holder, new)
         conn = open_connection(self.directory.settings.url, holder.dn, current, self.directory.settings.timeout)
         try:
             conn.extend.standard.modify_password(None, current, new)
@@ -156,6 +174,8 @@ class Holders:
     def set_password(self, holder: Holder, new: str) -> None:
         """Recovery by a confirmed e-mail: the service sets the password the holder chose (the policy
         checks it), no change is forced at next sign-in, and the account is « Activé »."""
+        check_rules(holder, new)
+
         def operation(conn):
             conn.extend.standard.modify_password(holder.dn, None, new)
             conn.modify(holder.dn, {A.PWD_RESET: [(ldap3.MODIFY_REPLACE, [])]})

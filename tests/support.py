@@ -63,3 +63,15 @@ def binds(ldap_url: str, dn: str, password: str) -> bool:
         return conn.bind()
     finally:
         conn.unbind()
+
+
+def wait_for_mail(sink, to: str, after: int = 0, timeout: float = 10.0):
+    """The newest message to `to` once there are more than `after` of them (mail leaves in the background)."""
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [m for m in sink.messages() if m["To"] == to]
+        if len(found) > after:
+            return found[-1]
+        time.sleep(0.05)
+    raise AssertionError(f"no mail for {to} within {timeout} s")

@@ -14,6 +14,7 @@ MESSAGES = {
     403: ("Accès refusé", "Vous n'avez pas accès à cette page ou à cette action."),
     404: ("Page introuvable", "Cette page ou cette fiche n'existe pas, ou n'est pas de votre établissement."),
     405: ("Action non permise", "Cette action ne peut pas être faite de cette façon."),
+    409: ("Modifié entre-temps", "Ce compte vient d'être modifié par quelqu'un d'autre : rechargez la page."),
     429: ("Trop de tentatives", "Trop de tentatives : réessayez dans quelques minutes."),
     500: ("Erreur interne", "Une erreur inattendue s'est produite. L'équipe technique est prévenue."),
     503: ("Service momentanément indisponible",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 
 from flask import current_app
@@ -10,8 +11,28 @@ from flask import current_app
 log = logging.getLogger(__name__)
 
 
+_OUTBOX = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mail")
+
+
+def send_later(to: str, subject: str, body: str) -> None:
+    """Sent by a background thread: the page answers at once, the same whether a message goes or not,
+    and a relay that is down costs the visitor nothing (it is logged)."""
+    settings = {k: current_app.config[k] for k in ("SESAME_MAIL_FROM", "SESAME_SMTP_HOST", "SESAME_SMTP_PORT")}
+
+    def deliver():
+        try:
+            _send(settings, to, subject, body)
+        except Exception:   # noqa: BLE001 - nobody waits on it: say it in the log
+            log.exception("mail not sent: %s", subject)
+    _OUTBOX.submit(deliver)
+
+
 def send(to: str, subject: str, body: str) -> None:
-    config = current_app.config
+    _send({k: current_app.config[k] for k in ("SESAME_MAIL_FROM", "SESAME_SMTP_HOST", "SESAME_SMTP_PORT")},
+          to, subject, body)
+
+
+def _send(config: dict, to: str, subject: str, body: str) -> None:
     message = EmailMessage()
     message["From"] = config["SESAME_MAIL_FROM"]
     message["To"] = to

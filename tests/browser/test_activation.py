@@ -8,7 +8,7 @@ from directory.accounts import Accounts
 from directory.model import AccountState
 from directory.passwords import Sealer
 from directory.students import StudentCriteria
-from support import SEAL_KEY
+from support import SEAL_KEY, wait_for_mail
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +34,7 @@ def test_a_student_activates_their_account(page, live_server, demo_directory, ma
     page.get_by_label("Adresse mail").fill(f"{record.identifier}@example.org")
     page.get_by_role("button", name="Enregistrer").click()
     assert "activé" in page.locator("main").inner_text()
-    message = [m for m in mail_sink.messages() if m["To"] == f"{record.identifier}@example.org"][-1]
+    message = wait_for_mail(mail_sink, f"{record.identifier}@example.org")
     link = re.search(r"http://\S+(/compte/courriel/confirmer/\S+)", message.get_content()).group(1)
     page.goto(live_server + link)
     assert page.get_by_role("heading", name="Adresse mail confirmée").is_visible()

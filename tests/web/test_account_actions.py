@@ -78,7 +78,7 @@ def test_notify_a_class_with_letters_then_list_renotify_and_reset(lp, app_config
         identifier = re.search(r"Identifiant : (\S+)", text).group(1)
         password = re.search(r"Mot de passe provisoire : ([A-Z0-9]{8})", text).group(1)
         assert "Le mot de passe est à modifier lors de la première connexion." in text
-        assert "LP Métiers Auguste Perret" in text
+        assert "LP Métiers Auguste Perret" in text and "/compte/connexion" in text
         printed[identifier] = password
         conn = ldap3.Connection(ldap3.Server(slapd.ldap_url), _bind_dn(demo_directory, identifier), password)
         assert conn.bind(), f"{identifier} does not bind with the printed password"

@@ -12,7 +12,7 @@ from directory.lifecycle import reset
 from directory.model import AccountState
 from directory.passwords import PasswordHasher, Sealer
 from directory.students import StudentCriteria
-from support import SEAL_KEY, binds, csrf_token
+from support import SEAL_KEY, binds, csrf_token, sign_in, wait_for_mail
 
 LP = "0990002P"
 GOOD = "une phrase facile 2026"
@@ -51,9 +51,13 @@ def _activated_with_mail(app, demo_directory, accounts, mail_sink, skip, domain)
     return record, address
 
 
-def _last_link(mail_sink, to):
-    message = [m for m in mail_sink.messages() if m["To"] == to][-1]
+def _last_link(mail_sink, to, after=None):
+    """The link of the newest message to `to`; with `after`, of a message newer than that many."""
+    if after is None:
+        after = 0
+    message = wait_for_mail(mail_sink, to, after)
     return re.search(r"http://\S+(/compte/\S+)", message.get_content()).group(1)
+
 
 
 def test_activation_from_the_letter_to_a_confirmed_email(client, demo_directory, accounts, slapd, mail_sink, signed_in):
@@ -103,7 +107,7 @@ def test_forgot_password_answers_the_same_for_known_and_unknown_and_the_link_wor
     a = _post(known, "/compte/mot-de-passe-oublie", {"identifier": record.identifier})
     b = _post(unknown, "/compte/mot-de-passe-oublie", {"identifier": "personne.inconnue"})
     assert a.status_code == b.status_code == 303 and a.headers["Location"] == b.headers["Location"]
-    link = _last_link(mail_sink, address)
+    link = _last_link(mail_sink, address, after=1)
     assert link.startswith("/compte/nouveau-mot-de-passe/")
 
     new = "un autre mot de passe 27"
@@ -127,7 +131,7 @@ def test_the_same_answer_page_for_known_and_unknown_identifiers(app, demo_direct
 def test_a_link_redeemed_twice_at_once_succeeds_once(app, demo_directory, accounts, mail_sink):
     record, address = _activated_with_mail(app, demo_directory, accounts, mail_sink, 3, "example.com")
     _post(app.test_client(), "/compte/mot-de-passe-oublie", {"identifier": record.identifier})
-    link = _last_link(mail_sink, address)
+    link = _last_link(mail_sink, address, after=1)
     clients = [app.test_client() for _ in range(2)]
     tokens = [csrf_token(c.get(link).get_data(as_text=True)) for c in clients]
     results = []
@@ -143,7 +147,7 @@ def test_a_link_redeemed_twice_at_once_succeeds_once(app, demo_directory, accoun
 def test_a_school_reset_voids_a_pending_link(app, demo_directory, accounts, mail_sink, signed_in):
     record, address = _activated_with_mail(app, demo_directory, accounts, mail_sink, 4, "example.org")
     _post(app.test_client(), "/compte/mot-de-passe-oublie", {"identifier": record.identifier})
-    link = _last_link(mail_sink, address)
+    link = _last_link(mail_sink, address, after=1)
     head = signed_in("chef.lp")
     token = csrf_token(head.get("/eleves").get_data(as_text=True))
     assert head.post(f"/eleves/{record.account_id}/reinitialisation", data={"csrf_token": token}).status_code == 200
@@ -190,3 +194,46 @@ def test_a_refused_sign_in_is_slowed(app, demo_directory, accounts):
     started = time.monotonic()
     assert _post(client, "/compte/connexion", {"identifier": "nobody.at.all", "password": "x"}).status_code == 401
     assert time.monotonic() - started >= 0.4
+
+
+def test_a_session_opened_before_a_school_reset_ends(app, demo_directory, accounts, signed_in):
+    record, provisional = _notified(demo_directory, accounts, 7)
+    holder = app.test_client()
+    _post(holder, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
+    _post(holder, "/compte/mot-de-passe", {"password": GOOD, "confirm": GOOD})
+    assert holder.get("/compte/").status_code == 200
+    head = signed_in("chef.lp")
+    token = csrf_token(head.get("/eleves").get_data(as_text=True))
+    head.post(f"/eleves/{record.account_id}/reinitialisation", data={"csrf_token": token})
+    answer = holder.get("/compte/")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/compte/connexion"
+    assert holder.get("/compte/courriel").headers["Location"] == "/compte/connexion"
+
+
+def test_nothing_opens_before_the_provisional_password_is_replaced(app, demo_directory, accounts):
+    record, provisional = _notified(demo_directory, accounts, 8)
+    holder = app.test_client()
+    _post(holder, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
+    for url in ("/compte/", "/compte/courriel", "/compte/naissance"):
+        assert holder.get(url).headers["Location"] == "/compte/mot-de-passe", url
+    planted = holder.post("/compte/courriel", data={"mail": "attacker@example.org"})
+    assert planted.status_code in (302, 400)
+    assert not demo_directory.students.get(LP, record.account_id)[1].mail
+
+
+@pytest.mark.parametrize("password", ["x\x00", "a\u202e" * 5, "\u0007bell"])
+def test_odd_characters_in_a_password_are_a_refusal_not_an_error(app, demo_directory, accounts, password):
+    record, _ = _notified(demo_directory, accounts, 9)
+    for identifier in (record.identifier, "nobody.at.all"):
+        response = _post(app.test_client(), "/compte/connexion", {"identifier": identifier, "password": password})
+        assert response.status_code == 401, identifier
+    staff = sign_in(app.test_client(), "chef.lp", password)
+    assert staff.status_code == 401
+
+
+def test_recovery_answers_the_same_when_the_mail_relay_is_down(app, demo_directory, accounts, mail_sink):
+    record, _ = _activated_with_mail(app, demo_directory, accounts, mail_sink, 10, "example.org")
+    app.config["SESAME_SMTP_PORT"] = 9          # nothing listens there
+    answers = [_post(app.test_client(), "/compte/mot-de-passe-oublie", {"identifier": identifier}).status_code
+               for identifier in (record.identifier, "nobody.at.all")]
+    assert answers == [303, 303]

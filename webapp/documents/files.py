@@ -59,8 +59,10 @@ class FileStore:
         if not self.folder.exists():
             return 0
         removed = 0
+        now = time.time()
         for path in self.folder.iterdir():
-            if path.is_file() and not self.redis.exists(self._key(path.name)):
+            # a minute old at least: a file being saved has no record yet
+            if path.is_file() and now - path.stat().st_mtime > 60 and not self.redis.exists(self._key(path.name)):
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed

@@ -25,7 +25,8 @@ class Letter:
 
 
 def letter_settings(config) -> LetterSettings:
-    return LetterSettings(activation_url=config["SESAME_LETTER_ACTIVATION_URL"] or config["SESAME_PUBLIC_URL"],
+    default = config["SESAME_PUBLIC_URL"].rstrip("/") + "/compte/connexion"
+    return LetterSettings(activation_url=config["SESAME_LETTER_ACTIVATION_URL"] or default,
                           contact=config["SESAME_LETTER_CONTACT"], signature=config["SESAME_LETTER_SIGNATURE"])
 
 

@@ -4,7 +4,7 @@ from wtforms import DateField, EmailField, PasswordField, StringField, SubmitFie
 from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp
 
 # one @, something before it, a dot after it, no spaces: the link we send proves the rest
-MAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+MAIL = r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"   # the directory's mail attribute is ASCII
 
 
 class HolderSignInForm(FlaskForm):

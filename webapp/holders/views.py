@@ -42,14 +42,29 @@ def _sealer() -> Sealer:
 
 
 def _signed_in() -> Holder:
+    """The signed-in holder; a session opened before the password last changed (by the holder, by
+    recovery or by the school) ends here."""
     dn = session.get("holder_dn")
     if not dn:
         abort(redirect(url_for("holders.sign_in")))
     try:
-        return holders().by_dn(dn)
+        holder = holders().by_dn(dn)
     except NotFound:
-        session.pop("holder_dn", None)
+        holder = None
+    if holder is None or holder.password_version != session.get("holder_version"):
+        session.clear()
+        flash("Votre session a pris fin : reconnectez-vous.", "info")
         abort(redirect(url_for("holders.sign_in")))
+    return holder
+
+
+@bp.before_request
+def choose_a_password_first():
+    """With a provisional password, nothing else of the area opens until a password is chosen."""
+    open_anyway = {"holders.choose_password", "holders.sign_out", "holders.sign_in"}
+    if session.get("holder_current") and request.endpoint not in open_anyway:
+        return redirect(url_for("holders.choose_password"))
+    return None
 
 
 def _limit(scope: str, subject: str) -> bool:
@@ -85,6 +100,7 @@ def sign_in():
     ratelimit.clear("holder-login", [f"id:{ascii_lower(identifier)[:128]}"])
     session.clear()
     session["holder_dn"] = holder.dn
+    session["holder_version"] = holder.password_version
     current_app.session_interface.regenerate(session)
     if outcome is SignIn.MUST_CHANGE:
         # kept sealed, server-side, only until the new password is chosen: the change is made as
@@ -116,6 +132,7 @@ def choose_password():
             return redirect(url_for("holders.sign_in"))
         else:
             session.pop("holder_current", None)
+            session["holder_version"] = holders().by_dn(holder.dn).password_version
             flash("Votre mot de passe est enregistré : votre compte est activé.", "success")
             return redirect(url_for("holders.birth_date" if holder.is_student else "holders.mail_address"))
     elif request.method == "POST":
@@ -146,7 +163,7 @@ def birth_date():
 def _send_confirmation(holder: Holder, address: str) -> None:
     token = tokens.issue("mail", holder.account_id, {"mail": address, "dn": holder.dn}, CONFIRM_HOURS * 3600)
     link = current_app.config["SESAME_PUBLIC_URL"].rstrip("/") + url_for("holders.confirm_mail", token=token)
-    mail.send(address, "Sésame : confirmez votre adresse mail",
+    mail.send_later(address, "Sésame : confirmez votre adresse mail",
               f"Bonjour {holder.given_name},\n\nPour confirmer cette adresse mail pour votre compte Sésame "
               f"({holder.identifier}), ouvrez ce lien dans les {CONFIRM_HOURS} heures :\n\n{link}\n\n"
               "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.\n")
@@ -161,6 +178,9 @@ def mail_address():
         if form.skip.data or not form.mail.data:
             return redirect(url_for("holders.home"))
         address = form.mail.data.strip()
+        if not _limit("holder-mail", holder.identifier):
+            flash("Trop de demandes : réessayez dans quelques minutes.", "error")
+            return render_template("holder/mail.html", form=form, holder=holder), 429
         holders().set_mail(holder, address)
         _send_confirmation(holder, address)
         flash(f"Un message vient d'être envoyé à {address} : cliquez sur le lien qu'il contient pour "
@@ -218,7 +238,7 @@ def forgot_password():
             if holder and holder.mail and holder.mail_verified:
                 token = tokens.issue("reset", holder.account_id, {"dn": holder.dn}, RESET_MINUTES * 60)
                 link = current_app.config["SESAME_PUBLIC_URL"].rstrip("/") + url_for("holders.new_password", token=token)
-                mail.send(holder.mail, "Sésame : réinitialiser votre mot de passe",
+                mail.send_later(holder.mail, "Sésame : réinitialiser votre mot de passe",
                           f"Bonjour {holder.given_name},\n\nPour choisir un nouveau mot de passe pour votre compte "
                           f"Sésame ({holder.identifier}), ouvrez ce lien dans les {RESET_MINUTES} minutes :\n\n"
                           f"{link}\n\nCe lien ne sert qu'une fois. Si vous n'êtes pas à l'origine de cette "
@@ -237,7 +257,7 @@ def forgot_identifier():
             found = holders().with_verified_mail(address)
             if found:
                 lines = "\n".join(f"  {h.given_name} {h.surname} : {h.identifier}" for h in found)
-                mail.send(address, "Sésame : votre identifiant",
+                mail.send_later(address, "Sésame : votre identifiant",
                           f"Bonjour,\n\nVoici le ou les identifiants Sésame associés à cette adresse :\n\n{lines}\n")
         flash(SENT_IDENTIFIER, "info")
         return redirect(url_for("holders.forgot_identifier"), 303)

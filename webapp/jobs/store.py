@@ -107,8 +107,13 @@ class JobStore:
         """True if this worker may run the job: nobody else holds it, or their hold lapsed."""
         return bool(self.redis.set(_key(job_id, "lock"), worker, nx=True, ex=self.hold))
 
-    def keep(self, job_id: str, worker: str) -> None:
-        self.redis.set(_key(job_id, "lock"), worker, ex=self.hold)
+    def keep(self, job_id: str, worker: str) -> bool:
+        """Renew this worker's hold, only if it is still this worker's."""
+        key = _key(job_id, "lock")
+        if (self.redis.get(key) or b"").decode() != worker:
+            return False
+        self.redis.expire(key, self.hold)
+        return True
 
     def release(self, job_id: str) -> None:
         self.redis.delete(_key(job_id, "lock"))

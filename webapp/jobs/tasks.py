@@ -106,14 +106,14 @@ def _change_accounts(job: Job, store: JobStore) -> None:
         for start in range(0, len(todo), BATCH):
             batch = todo[start:start + BATCH]
             records = worker_accounts.read(job.uai, batch)
+            if reset_password or action is Action.RESET:
+                # a password given by the school voids the holders' pending recovery links, first
+                tokens.revoke("reset", list(records))
             proposals = worker_accounts.propose_identifiers(records.values())
             results = [(missing, REFUSED, "Cet élève n'est plus dans l'établissement.")
                        for missing in set(batch) - set(records)]
             for result in pool.map(process, [(r, proposals.get(r.account_id)) for r in records.values()]):
                 store.record(job.id, *result)
-            if reset_password or action is Action.RESET:
-                # a password given by the school voids the holders' pending recovery links
-                tokens.revoke("reset", list(records))
             store.record_many(job.id, results)
 
 

@@ -140,11 +140,11 @@ def reset_one(account_id):
         abort(404)
     accounts = student_accounts()
     record = accounts.read_one(uai, account_id)          # NotFound → 404 for another establishment
+    tokens.revoke("reset", [account_id])     # a pending « Mot de passe oublié » link dies first
     try:
         applied = accounts.apply(record, lifecycle.reset(record.state), f"row-{secrets.token_hex(8)}")
     except Conflict:
         return render_error(409, "Le compte vient d'être modifié par quelqu'un d'autre : rechargez la page.")
-    tokens.revoke("reset", [account_id])     # a pending « Mot de passe oublié » link dies with it
     record_action(directory.current, f"row-{secrets.token_hex(12)}", staff().uid, "reset", uai, [account_id],
                   "reset (une ligne) : 1 fait(s) sur 1")
     _, student = directory.current.students.get(uai, account_id)
