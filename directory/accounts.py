@@ -13,7 +13,7 @@ from .lifecycle import Change
 from .model import AccountState
 from .names import identifier_stem
 from .passwords import PasswordHasher, Sealer, provisional_password
-from .students import _first, _state, account_id_of, parse_time
+from .students import _first, _state, account_id_of, in_establishment, parse_time
 
 RECORD_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.CLASS_CODE, A.MEF_CODE,
                      A.ACCOUNT_STATE, A.SEALED_PASSWORD, A.LAST_JOB, A.NOTIFICATION_DATE,
@@ -68,11 +68,12 @@ class Applied:
 class Accounts:
     """Reads accounts of one branch and applies lifecycle changes to them, one entry at a time."""
 
-    def __init__(self, directory, branch: str, hasher: PasswordHasher, sealer: Sealer):
+    def __init__(self, directory, branch: str, hasher: PasswordHasher, sealer: Sealer, external: bool = False):
         self.directory = directory
         self.base = directory.base(branch)
         self.hasher = hasher
         self.sealer = sealer
+        self.external = external   # acting for an establishment on its external students
 
     def read(self, uai: str, account_ids) -> dict[str, AccountRecord]:
         """The accounts of `uai` among `account_ids`; the others are simply absent from the answer."""
@@ -80,7 +81,7 @@ class Accounts:
         found: dict[str, AccountRecord] = {}
         for start in range(0, len(wanted), 200):
             chunk = wanted[start:start + 200]
-            filter_ = all_of(equals(A.UAI, uai), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
+            filter_ = all_of(in_establishment(uai, self.external), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
 
             def operation(conn, filter_=filter_):
                 conn.search(self.base, filter_, ldap3.LEVEL, attributes=RECORD_ATTRIBUTES)

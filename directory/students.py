@@ -53,16 +53,23 @@ class StudentSort(enum.Enum):
         return first + by_name
 
 
+def in_establishment(uai: str, external: bool = False) -> str:
+    """The students an establishment sees: attached to it, or (external) following a shared course there."""
+    return equals(A.EXTERNAL_UAI if external else A.UAI, uai)
+
+
 @dataclass(frozen=True)
 class StudentCriteria:
     name: str = ""
     mef: str = ""
     classes: tuple[str, ...] = ()
     states: tuple[AccountState, ...] = ()
+    external: bool = False                 # « Élèves extérieurs »: students of other establishments
+    attachments: tuple[str, ...] = ()      # their establishments of attachment (UAIs)
 
     @property
     def is_filtering(self) -> bool:
-        return bool(self.name.strip() or self.mef or self.classes or self.states)
+        return bool(self.name.strip() or self.mef or self.classes or self.states or self.attachments)
 
     def filter(self, uai: str) -> str:
         """The LDAP filter: always within one establishment, whatever the criteria."""
@@ -73,7 +80,8 @@ class StudentCriteria:
             name_filter = contains(A.SEARCH_KEY, folded) if folded else "(!(objectClass=*))"
         return all_of(
             equals(A.OBJECT_CLASS, A.OC_ACCOUNT),
-            equals(A.UAI, uai),
+            in_establishment(uai, self.external),
+            any_of(*(equals(A.UAI, a) for a in self.attachments)) if self.attachments else None,
             name_filter,
             equals(A.MEF_CODE, self.mef) if self.mef else None,
             any_of(*(equals(A.CLASS_CODE, c) for c in self.classes)) if self.classes else None,
@@ -223,38 +231,44 @@ class Students:
             return [account_id_of(e["dn"]) for e in conn.response if e.get("type") == "searchResEntry"]
         return self.directory.reads.run(operation)
 
-    def existing(self, uai: str, account_ids) -> set[str]:
-        """Those of `account_ids` that are students of `uai`."""
+    def existing(self, uai: str, account_ids, external: bool = False) -> set[str]:
+        """Those of `account_ids` that are students of `uai` (or its external students)."""
         wanted = [i for i in account_ids if i]
         if not wanted:
             return set()
         found = set()
         for start in range(0, len(wanted), 200):
             chunk = wanted[start:start + 200]
-            filter_ = all_of(equals(A.UAI, uai), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
+            filter_ = all_of(in_establishment(uai, external), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
             found.update(account_id_of(dn) for dn, _ in self.directory.search(self.base, filter_, ["1.1"]))
         return found
 
-    def count_by_state(self, uai: str, account_ids) -> dict[AccountState, int]:
+    def count_by_state(self, uai: str, account_ids, external: bool = False) -> dict[AccountState, int]:
         """How many of `account_ids` are students of `uai` in each state (others are not counted)."""
         counts = {state: 0 for state in AccountState}
         wanted = [i for i in account_ids if i]
         for start in range(0, len(wanted), 200):
             chunk = wanted[start:start + 200]
-            filter_ = all_of(equals(A.UAI, uai), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
+            filter_ = all_of(in_establishment(uai, external), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
             for _, entry in self.directory.search(self.base, filter_, [A.ACCOUNT_STATE], ldap3.LEVEL):
                 counts[_state(_first(entry, A.ACCOUNT_STATE))] += 1
         return counts
 
-    def get(self, uai: str, account_id: str) -> tuple[str, Student]:
+    def get(self, uai: str, account_id: str, external: bool = False) -> tuple[str, Student]:
         """The student of `uai` with this account id, and their DN; NotFound for any other."""
         filter_ = all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), equals(A.ACCOUNT_ID, account_id),
-                         equals(A.UAI, uai))
+                         in_establishment(uai, external))
         found = self.directory.search(self.base, filter_, STUDENT_ATTRIBUTES)
         if len(found) != 1:
             raise NotFound(account_id)
         dn, entry = found[0]
         return dn, student_from_entry(entry)
+
+    def attachments_of_externals(self, uai: str) -> list[str]:
+        """The establishments of attachment of the students who follow a shared course at `uai`."""
+        found = self.directory.search(self.base, all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), in_establishment(uai, True)),
+                                      [A.UAI], ldap3.LEVEL)
+        return sorted({u for _, e in found for u in (e.get(A.UAI) or ())})
 
     def guardians(self, student_dn: str) -> list[Guardian]:
         found = self.directory.search(self.directory.base(A.GUARDIANS), equals(A.CHILD, student_dn),

@@ -17,5 +17,6 @@ def hasher() -> PasswordHasher:
                           config["SESAME_ARGON2_PARALLELISM"])
 
 
-def student_accounts() -> Accounts:
-    return Accounts(directory.current, A.STUDENTS, hasher(), Sealer(seal_key(current_app.config)))
+def student_accounts(external: bool = False) -> Accounts:
+    """Students attached to the establishment acted on, or (external) those following a course there."""
+    return Accounts(directory.current, A.STUDENTS, hasher(), Sealer(seal_key(current_app.config)), external)

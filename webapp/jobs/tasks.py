@@ -16,6 +16,7 @@ from directory.lifecycle import Action, decide
 from directory.model import AccountState
 
 from ..accounts import student_accounts
+from ..students.population import of_job
 from ..documents.files import FileStore
 from ..documents.letters import Letter, letter_settings, letters_pdf
 from ..documents.lists import ListRow, list_csv, list_pdf
@@ -85,7 +86,7 @@ def run_job(job_id: str) -> None:
 def _change_accounts(job: Job, store: JobStore) -> None:
     action = Action.NOTIFY if job.kind == "notify" else Action.RESET
     reset_password = bool(job.options.get("reset"))
-    worker_accounts = student_accounts()
+    worker_accounts = student_accounts(external=of_job(job.population).external)
     done = store.outcomes(job.id)
     todo = [i for i in job.account_ids if i not in done]
     threads = current_app.config["SESAME_HASH_THREADS"] or os.cpu_count() or 2
@@ -119,7 +120,7 @@ def _change_accounts(job: Job, store: JobStore) -> None:
 
 def _letters_and_rows(job: Job, store: JobStore):
     """The accounts as they now are, for letters and lists (passwords opened from their seal)."""
-    worker_accounts = student_accounts()
+    worker_accounts = student_accounts(external=of_job(job.population).external)
     outcomes = store.outcomes(job.id)
     wanted = [i for i in job.account_ids if outcomes.get(i, ("",))[0] != REFUSED]
     records = worker_accounts.read(job.uai, wanted)

@@ -21,23 +21,24 @@ from ..jobs.store import job_store
 from ..jobs.views import enqueue
 from .forms import LETTER, ListForm, NotifyForm, ResetForm
 from .query import ACCOUNT_ID
-from .views import STAFF, _reference, _selection, bp
+from .population import current, ep
+from .views import STAFF, _reference, _selection, route
 
 HEADS = (Role.HEAD, Role.ADMIN)
 SCREENS = {
     # kind: (title, the route its form posts to, what happens to the students of each state)
-    "notify": ("(Re)Notifier les comptes", "students.notify", {
+    "notify": ("(Re)Notifier les comptes", "notify", {
         "NOT_NOTIFIED": "Reçoivent un identifiant et un mot de passe provisoire, et passent à « Notifié et non activé ».",
         "NOTIFIED": "Conservent leur mot de passe provisoire (un nouveau si « Réinitialiser le mot de passe » est coché).",
         "ACTIVE": "Gardent le mot de passe qu'ils ont choisi ; leur courrier ne montre que l'identifiant. Si "
                   "« Réinitialiser le mot de passe » est coché : nouveau mot de passe provisoire, retour à "
                   "« Notifié et non activé »."}),
-    "reset": ("Réinitialiser les mots de passe", "students.reset", {
+    "reset": ("Réinitialiser les mots de passe", "reset", {
         "NOT_NOTIFIED": "Reçoivent un mot de passe provisoire et passent à « Notifié et non activé ».",
         "NOTIFIED": "Reçoivent un nouveau mot de passe provisoire ; l'ancien ne fonctionne plus.",
         "ACTIVE": "Perdent le mot de passe qu'ils ont choisi : nouveau mot de passe provisoire, retour à "
                   "« Notifié et non activé » (à changer à la prochaine connexion)."}),
-    "list": ("Lister les comptes", "students.make_list", {
+    "list": ("Lister les comptes", "make_list", {
         "NOT_NOTIFIED": "Mot de passe vide : notifiez-les pour qu'un mot de passe provisoire figure dans la liste.",
         "NOTIFIED": "Leur mot de passe provisoire figure dans la liste.",
         "ACTIVE": "Mot de passe remplacé par des astérisques (*****)."}),
@@ -48,7 +49,7 @@ def _selected(uai: str):
     """The selection and its accounts per state; refusals (empty, or not all of this establishment)
     are said in French and nothing is done."""
     selected = sorted(_selection(uai).members())
-    by_state = directory.current.students.count_by_state(uai, selected)
+    by_state = directory.current.students.count_by_state(uai, selected, current().external)
     outside = len(selected) - sum(by_state.values())
     problems = []
     if not selected:
@@ -63,8 +64,8 @@ def _form_page(kind: str, form, uai: str, status: int = 200, problems=()):
     selected, by_state, found = _selected(uai)
     for problem in list(problems) or found:
         flash(problem, "error")
-    title, post_endpoint, effects = SCREENS[kind]
-    return render_template("students/action.html", kind=kind, title=title, post_endpoint=post_endpoint,
+    title, post_view, effects = SCREENS[kind]
+    return render_template("students/action.html", kind=kind, title=title, post_endpoint=ep(post_view),
                            effects=effects, form=form,
                            effects_heading="Dans la liste" if kind == "list" else "Ce qui leur arrivera", selected_count=len(selected), by_state=by_state,
                            states=list(AccountState)), status
@@ -77,19 +78,19 @@ def _start(kind: str, options: dict, form):
     selected, by_state, problems = _selected(uai)
     if problems:
         return _form_page(kind, form, uai, 400, problems)
-    job = job_store().create(kind, staff().uid, uai, "students", selected, options)
+    job = job_store().create(kind, staff().uid, uai, current().name, selected, options)
     enqueue(job)
     return redirect(url_for("jobs.show", job_id=job.id), 303)
 
 
-@bp.route("/eleves/notifier")
+@route("/notifier")
 @login_required
 @roles_allowed(*HEADS)
 def notify_form():
     return _form_page("notify", NotifyForm(), current_uai())
 
 
-@bp.route("/eleves/notifications", methods=["POST"])
+@route("/notifications", methods=["POST"])
 @login_required
 @roles_allowed(*HEADS)
 def notify():
@@ -98,28 +99,28 @@ def notify():
                   form)
 
 
-@bp.route("/eleves/reinitialiser")
+@route("/reinitialiser")
 @login_required
 @roles_allowed(*STAFF)
 def reset_form():
     return _form_page("reset", ResetForm(), current_uai())
 
 
-@bp.route("/eleves/reinitialisations", methods=["POST"])
+@route("/reinitialisations", methods=["POST"])
 @login_required
 @roles_allowed(*STAFF)
 def reset():
     return _start("reset", {}, ResetForm())
 
 
-@bp.route("/eleves/lister")
+@route("/lister")
 @login_required
 @roles_allowed(*STAFF)
 def list_form():
     return _form_page("list", ListForm(), current_uai())
 
 
-@bp.route("/eleves/listes", methods=["POST"])
+@route("/listes", methods=["POST"])
 @login_required
 @roles_allowed(*STAFF)
 def make_list():
@@ -129,7 +130,7 @@ def make_list():
 
 
 
-@bp.route("/eleves/<account_id>/reinitialisation", methods=["POST"])
+@route("/<account_id>/reinitialisation", methods=["POST"])
 @login_required
 @roles_allowed(*STAFF)
 def reset_one(account_id):
@@ -138,7 +139,7 @@ def reset_one(account_id):
     uai = current_uai()
     if not ACCOUNT_ID.match(account_id):
         abort(404)
-    accounts = student_accounts()
+    accounts = student_accounts(external=current().external)
     record = accounts.read_one(uai, account_id)          # NotFound → 404 for another establishment
     tokens.revoke("reset", [account_id])     # a pending « Mot de passe oublié » link dies first
     try:
@@ -147,9 +148,10 @@ def reset_one(account_id):
         return render_error(409, "Le compte vient d'être modifié par quelqu'un d'autre : rechargez la page.")
     record_action(directory.current, f"row-{secrets.token_hex(12)}", staff().uid, "reset", uai, [account_id],
                   "reset (une ligne) : 1 fait(s) sur 1")
-    _, student = directory.current.students.get(uai, account_id)
-    classes, mefs = _reference(uai)
+    _, student = directory.current.students.get(uai, account_id, current().external)
+    classes, mefs, attachments = _reference(uai)
     context = dict(s=student, selected=_selection(uai).which([account_id]), classes=classes, mefs=mefs,
+                   attachments=attachments,
                    support=staff().role is Role.SUPPORT, passwords={account_id: applied.password},
                    just_reset=True)
     if wants_fragment():

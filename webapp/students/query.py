@@ -29,6 +29,7 @@ class StudentQuery:
             "q": self.criteria.name,
             "mef": self.criteria.mef,
             "classe": list(self.criteria.classes),
+            "rattachement": list(self.criteria.attachments),
             "etat": [CODE_OF_STATE[s] for s in self.criteria.states],
             "tri": self.sort.value if self.sort is not StudentSort.NAME else "",
             "ordre": "desc" if self.reverse else "",
@@ -47,7 +48,7 @@ class StudentQuery:
                         ordre="desc" if reverse else "", page="")
 
 
-def parse(args, class_codes, mef_codes) -> StudentQuery:
+def parse(args, class_codes, mef_codes, attachment_codes=(), external: bool = False) -> StudentQuery:
     """Every refusal is collected and said; nothing unknown reaches the directory."""
     query = StudentQuery()
     errors = query.errors
@@ -65,6 +66,12 @@ def parse(args, class_codes, mef_codes) -> StudentQuery:
             classes.append(code)
         elif code:
             errors.append(f"La classe « {code[:20]} » n'existe pas dans l'établissement.")
+    attachments = []
+    for code in args.getlist("rattachement"):
+        if code in attachment_codes:
+            attachments.append(code)
+        elif code:
+            errors.append(f"L'établissement de rattachement « {code[:20]} » n'a pas d'élève ici.")
     states = []
     for code in args.getlist("etat"):
         if code in STATE_CODES:
@@ -82,5 +89,6 @@ def parse(args, class_codes, mef_codes) -> StudentQuery:
     else:
         errors.append("Le numéro de page n'est pas valide.")
     query.criteria = StudentCriteria(name=name, mef=mef, classes=tuple(dict.fromkeys(classes)),
-                                     states=tuple(dict.fromkeys(states)))
+                                     states=tuple(dict.fromkeys(states)), external=external,
+                                     attachments=tuple(dict.fromkeys(attachments)))
     return query

@@ -15,30 +15,64 @@ from ..extensions import directory
 from ..rendering import page_or_fragment, wants_fragment
 from ..selection import Selection
 from . import query as student_query
+from .population import EXTERNAL, STUDENTS, current, ep
 
 bp = Blueprint("students", __name__)
+external_bp = Blueprint("external", __name__)
+BLUEPRINTS = {STUDENTS.name: bp, EXTERNAL.name: external_bp}
 
 STAFF = (Role.HEAD, Role.ADMIN, Role.SUPPORT)
 ACTIONS = {
-    "students.notify_form": "(Re)Notifier les comptes",
-    "students.list_form": "Lister les comptes",
-    "students.reset_form": "Réinitialiser les mots de passe",
+    "notify_form": "(Re)Notifier les comptes",
+    "list_form": "Lister les comptes",
+    "reset_form": "Réinitialiser les mots de passe",
 }
 
 
+def route(rule: str, populations=(STUDENTS, EXTERNAL), **options):
+    """The same view for each population, under its own URL and blueprint."""
+    def register(view):
+        for population in populations:
+            BLUEPRINTS[population.name].add_url_rule(population.prefix + rule, view_func=view, **options)
+        return view
+    return register
+
+
+@external_bp.before_request
+def external_students_are_the_heads():
+    """External students are the establishment's heads' (and the identity team's) to act on; support
+    staff help the establishment's own students (SPEC §6)."""
+    from flask_login import current_user
+    if current_user.is_authenticated and staff().role not in (Role.HEAD, Role.ADMIN):
+        abort(403)
+
+
+@bp.app_context_processor
+def population_context():
+    return {"ep": ep, "pop": current()}
+
+
 def _selection(uai: str) -> Selection:
-    return Selection("students", uai)
+    return Selection(current().name, uai)
 
 
 def _reference(uai: str):
-    classes = {c.code: c for c in directory.current.classes(uai)}
-    mefs = {m.code: m for m in directory.current.mefs(uai)}
-    return classes, mefs
+    """Classes and MEFs by code, and the establishments of attachment of external students: the
+    criteria and labels of the page."""
+    if not current().external:
+        classes = {c.code: c for c in directory.current.classes(uai)}
+        mefs = {m.code: m for m in directory.current.mefs(uai)}
+        return classes, mefs, {}
+    attachments = {e.uai: e for e in directory.current.establishments(
+        directory.current.students.attachments_of_externals(uai))}
+    mefs = {m.code: m for a in attachments for m in directory.current.mefs(a)}
+    return {}, mefs, attachments
 
 
 def _query(source, uai):
-    classes, mefs = _reference(uai)
-    return student_query.parse(source, classes, mefs), classes, mefs
+    classes, mefs, attachments = _reference(uai)
+    query = student_query.parse(source, classes, mefs, attachments, external=current().external)
+    return query, classes, mefs
 
 
 def _form_query(uai):
@@ -68,7 +102,8 @@ def _results_context(uai: str, query, classes, mefs) -> dict:
         "all_selected": all_selected,
         "selected_count": selection.count(), "states": list(AccountState),
         "state_codes": student_query.CODE_OF_STATE, "sorts": student_query.StudentSort,
-        "base": url_for("students.index"), "actions": _actions_for(staff().role),
+        "base": url_for(ep("index")), "actions": _actions_for(staff().role),
+        "attachments": _reference(uai)[2] if current().external else {},
         **_columns(uai, page),
     }
 
@@ -82,9 +117,18 @@ SUPPORT_COLUMNS = [(StudentSort.NAME, "Élève"), (StudentSort.CLASS, "Classe"),
                    (StudentSort.STATE, "Statut du compte"), (None, "Email")]
 
 
+EXTERNAL_COLUMNS = [(StudentSort.NAME, "Élève"), (StudentSort.MEF, "MEF"), (None, "Établissement de rattachement"),
+                    (StudentSort.IDENTIFIER, "Identifiant"), (StudentSort.STATE, "Statut du compte"),
+                    (StudentSort.ORIGIN, "Origine du compte"), (StudentSort.NOTIFIED, "Date de notification"),
+                    (StudentSort.LAST_LOGIN, "Date de dernière connexion")]
+
+
 def _columns(uai: str, page) -> dict:
     """The dépannage table (SPEC §6) for support staff: the provisional password and the e-mail
-    instead of origin and dates; the head's table otherwise."""
+    instead of origin and dates; the head's table otherwise; for external students, their
+    establishment of attachment instead of a class of ours."""
+    if current().external:
+        return {"columns": EXTERNAL_COLUMNS, "support": False, "passwords": {}}
     if staff().role is not Role.SUPPORT:
         return {"columns": HEAD_COLUMNS, "support": False, "passwords": {}}
     notified = [s.account_id for s in page.items if s.state is AccountState.NOTIFIED]
@@ -98,10 +142,10 @@ def _provisional_passwords(uai: str, account_ids) -> dict[str, str]:
 
 def _actions_for(role: Role) -> dict:
     # support staff reset and list; notifying is the head's (SPEC §6)
-    return {k: v for k, v in ACTIONS.items() if not (role is Role.SUPPORT and k == "students.notify_form")}
+    return {ep(k): v for k, v in ACTIONS.items() if not (role is Role.SUPPORT and k == "notify_form")}
 
 
-@bp.route("/eleves")
+@route("")
 @login_required
 @roles_allowed(*STAFF)
 def index():
@@ -113,7 +157,7 @@ def index():
 
 
 def _back_to_search(query):
-    return redirect(query.url(url_for("students.index")))
+    return redirect(query.url(url_for(ep("index"))))
 
 
 def _results_or_back(uai, query, classes, mefs):
@@ -123,14 +167,15 @@ def _results_or_back(uai, query, classes, mefs):
     return _back_to_search(query)
 
 
-@bp.route("/eleves/selection", methods=["POST"])
+@route("/selection", methods=["POST"])
 @login_required
 @roles_allowed(*STAFF)
 def toggle():
     """One row's checkbox: the student is added to or taken from the selection."""
     uai = current_uai()
     account_id = request.form.get("id", "")
-    if not student_query.ACCOUNT_ID.match(account_id) or not directory.current.students.existing(uai, [account_id]):
+    if not student_query.ACCOUNT_ID.match(account_id) or \
+            not directory.current.students.existing(uai, [account_id], current().external):
         abort(404)
     selection = _selection(uai)
     if account_id in request.form.getlist("ids"):
@@ -142,7 +187,7 @@ def toggle():
             + render_template("students/partial/select_all.html", all_selected=False, oob_select_all=True))
 
 
-@bp.route("/eleves/selection/tout", methods=["POST"])
+@route("/selection/tout", methods=["POST"])
 @login_required
 @roles_allowed(*STAFF)
 def toggle_all():
@@ -157,7 +202,7 @@ def toggle_all():
     return _results_or_back(uai, query, classes, mefs)
 
 
-@bp.route("/eleves/selection/page", methods=["POST"])
+@route("/selection/page", methods=["POST"])
 @login_required
 @roles_allowed(*STAFF)
 def update_page():
@@ -171,14 +216,15 @@ def update_page():
         (selection.add if now_all else selection.remove)(ids)
     else:
         shown = set(request.form.getlist("affiches")[:500])
-        valid = directory.current.students.existing(uai, [i for i in shown if student_query.ACCOUNT_ID.match(i)])
+        valid = directory.current.students.existing(uai, [i for i in shown if student_query.ACCOUNT_ID.match(i)],
+                                                    current().external)
         ticked = set(request.form.getlist("ids")) & valid
         selection.add(ticked)
         selection.remove(valid - ticked)
     return _back_to_search(query)
 
 
-@bp.route("/eleves/selection/vider", methods=["POST"])
+@route("/selection/vider", methods=["POST"])
 @login_required
 @roles_allowed(*STAFF)
 def clear():
@@ -186,11 +232,12 @@ def clear():
     _selection(uai).clear()
     query, classes, mefs = _query(request.form, uai)
     if query.errors:
-        return redirect(url_for("students.index"))
+        return redirect(url_for(ep("index")))
     return _results_or_back(uai, query, classes, mefs)
 
 
-@bp.route("/eleves/fiche/<account_id>")
+# the full record (birth date, parents) stays with the establishment of attachment
+@route("/fiche/<account_id>", populations=(STUDENTS,))
 @login_required
 @roles_allowed(Role.HEAD, Role.ADMIN)   # support staff see the columns of their table (SPEC §6), not this
 def profile(account_id):
@@ -201,7 +248,7 @@ def profile(account_id):
         dn, student = directory.current.students.get(uai, account_id)
     except NotFound:
         abort(404)
-    classes, mefs = _reference(uai)
+    classes, mefs, _ = _reference(uai)
     attachment = directory.current.establishment(student.uai)
     shared = directory.current.establishments(list(student.external_uais)) if student.external_uais else []
     return page_or_fragment("students/profile.html", "students/partial/profile.html", student=student,
@@ -209,7 +256,7 @@ def profile(account_id):
                             mefs=mefs, attachment=attachment, shared=shared)
 
 
-@bp.route("/eleves/fiche")
+@route("/fiche", populations=(STUDENTS,))
 @login_required
 def close_profile():
     """Closing the profile panel: an empty fragment (a plain link back to the list without JS)."""
