@@ -18,6 +18,7 @@ PAGES = {
     "etats": ("Les états d'un compte", EVERYONE),
     "eleves": ("Rechercher et sélectionner des élèves", HEADS),
     "depannage": ("Dépannage des comptes élèves", EVERYONE),
+    "exterieurs": ("Élèves extérieurs", HEADS),
     "notifier": ("(Re)notifier des comptes élèves", HEADS),
     "reinitialiser": ("Réinitialiser les mots de passe", EVERYONE),
     "lister": ("Éditer une liste des comptes élèves", EVERYONE),
@@ -29,6 +30,7 @@ FOR_SCREEN = {
     "students.notify": "notifier", "students.reset_form": "reinitialiser", "students.reset": "reinitialiser",
     "students.reset_one": "depannage", "students.list_form": "lister", "students.make_list": "lister",
     "jobs.index": "operations", "jobs.show": "operations",
+    "external.index": "exterieurs",
 }
 
 
