@@ -17,7 +17,7 @@ from .students import _first, _state, account_id_of, in_establishment, parse_tim
 
 RECORD_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.CLASS_CODE, A.MEF_CODE,
                      A.ACCOUNT_STATE, A.SEALED_PASSWORD, A.LAST_JOB, A.NOTIFICATION_DATE,
-                     A.PWD_LAST_SUCCESS, A.MAIL, A.ACCOUNT_ORIGIN]
+                     A.PWD_LAST_SUCCESS, A.MAIL, A.ACCOUNT_ORIGIN, A.CHILD]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class AccountRecord:
     mef_code: str = ""
     notification_date: datetime | None = None
     last_login: datetime | None = None
+    origin: str = "REGISTRY"
+    children: tuple[str, ...] = ()     # guardians: DNs of their children
 
 
 def _record(dn: str, entry: dict, raw: dict) -> AccountRecord:
@@ -47,7 +49,8 @@ def _record(dn: str, entry: dict, raw: dict) -> AccountRecord:
         identifier=_first(entry, A.UID), sealed=sealed, last_job=_first(entry, A.LAST_JOB),
         class_code=_first(entry, A.CLASS_CODE, ""), mef_code=_first(entry, A.MEF_CODE, ""),
         notification_date=parse_time(_first(entry, A.NOTIFICATION_DATE)),
-        last_login=parse_time(_first(entry, A.PWD_LAST_SUCCESS)))
+        last_login=parse_time(_first(entry, A.PWD_LAST_SUCCESS)),
+        origin=_first(entry, A.ACCOUNT_ORIGIN, "REGISTRY"), children=tuple(entry.get(A.CHILD) or ()))
 
 
 def generalized_time(moment: datetime) -> str:

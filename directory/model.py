@@ -111,6 +111,15 @@ class Guardian:
     mail: str | None = None
     mail_verified: bool = False
 
+    @property
+    def display_name(self) -> str:
+        return f"{self.surname.upper()} {self.given_name}"
+
+    @property
+    def by_franceconnect(self) -> bool:
+        """Signs in through FranceConnect: no letter, no password of ours to reset."""
+        return self.origin is AccountOrigin.FRANCECONNECT
+
 
 @dataclass(frozen=True)
 class Staff:

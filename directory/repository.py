@@ -41,11 +41,16 @@ class Directory:
         self.writes = ConnectionPool(settings)
         self.reads = ConnectionPool(settings, read_only=True)
         self._students = Students(self)
+        self._guardians = Students(self, guardians=True)
         self._cache: dict[tuple, tuple[float, object]] = {}
 
     @property
     def students(self) -> Students:
         return self._students
+
+    @property
+    def guardians(self) -> Students:
+        return self._guardians
 
     def close(self) -> None:
         self.writes.close()

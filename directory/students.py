@@ -66,10 +66,12 @@ class StudentCriteria:
     states: tuple[AccountState, ...] = ()
     external: bool = False                 # « Élèves extérieurs »: students of other establishments
     attachments: tuple[str, ...] = ()      # their establishments of attachment (UAIs)
+    children: tuple[str, ...] | None = None  # guardians: only those of these children (DNs); () matches nobody
 
     @property
     def is_filtering(self) -> bool:
-        return bool(self.name.strip() or self.mef or self.classes or self.states or self.attachments)
+        return bool(self.name.strip() or self.mef or self.classes or self.states or self.attachments
+                    or self.children is not None)
 
     def filter(self, uai: str) -> str:
         """The LDAP filter: always within one establishment, whatever the criteria."""
@@ -82,6 +84,7 @@ class StudentCriteria:
             equals(A.OBJECT_CLASS, A.OC_ACCOUNT),
             in_establishment(uai, self.external),
             any_of(*(equals(A.UAI, a) for a in self.attachments)) if self.attachments else None,
+            any_of(*(equals(A.CHILD, dn) for dn in self.children)) if self.children is not None else None,
             name_filter,
             equals(A.MEF_CODE, self.mef) if self.mef else None,
             any_of(*(equals(A.CLASS_CODE, c) for c in self.classes)) if self.classes else None,
@@ -160,7 +163,9 @@ def student_from_entry(entry: dict) -> Student:
     )
 
 
-def guardian_from_entry(entry: dict, children_ids: tuple[str, ...] = ()) -> Guardian:
+def guardian_from_entry(entry: dict, children_ids: tuple[str, ...] | None = None) -> Guardian:
+    if children_ids is None:
+        children_ids = tuple(account_id_of(dn) for dn in entry.get(A.CHILD) or ())
     return Guardian(
         account_id=_first(entry, A.ACCOUNT_ID, ""),
         surname=_first(entry, A.SURNAME, ""),
@@ -189,11 +194,15 @@ SORTED_SEARCHES_PER_CONNECTION = 1
 
 
 class Students:
-    """The students of one directory; every method takes the establishment it is scoped to."""
+    """The students of one directory; every method takes the establishment it is scoped to. The same
+    queries serve the guardians' branch (`Students(directory, guardians=True)`): a guardian belongs to
+    every establishment one of their children is attached to."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, guardians: bool = False):
         self.directory = directory
-        self.base = directory.base(A.STUDENTS)
+        self.base = directory.base(A.GUARDIANS if guardians else A.STUDENTS)
+        self.attributes = GUARDIAN_ATTRIBUTES if guardians else STUDENT_ATTRIBUTES
+        self.decode = guardian_from_entry if guardians else student_from_entry
 
     def search(self, uai: str, criteria: StudentCriteria, sort: StudentSort = StudentSort.NAME,
                reverse: bool = False, page: int = 1, size: int = PAGE_SIZE) -> Page:
@@ -207,7 +216,7 @@ class Students:
             if conn.sesame_sorted >= SORTED_SEARCHES_PER_CONNECTION:
                 conn.sesame_retire = True
             try:
-                conn.search(self.base, filter_, ldap3.LEVEL, attributes=STUDENT_ATTRIBUTES,
+                conn.search(self.base, filter_, ldap3.LEVEL, attributes=self.attributes,
                             controls=controls)
                 entries = [e["attributes"] for e in conn.response if e.get("type") == "searchResEntry"]
             except LDAPOperationResult as error:
@@ -219,7 +228,7 @@ class Students:
 
         entries, answer = self.directory.reads.run(operation)
         total = answer.total if answer else len(entries)
-        return Page([student_from_entry(e) for e in entries], total, page, size)
+        return Page([self.decode(e) for e in entries], total, page, size)
 
     def count(self, uai: str, criteria: StudentCriteria) -> int:
         return len(self.ids(uai, criteria))
@@ -258,11 +267,11 @@ class Students:
         """The student of `uai` with this account id, and their DN; NotFound for any other."""
         filter_ = all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), equals(A.ACCOUNT_ID, account_id),
                          in_establishment(uai, external))
-        found = self.directory.search(self.base, filter_, STUDENT_ATTRIBUTES)
+        found = self.directory.search(self.base, filter_, self.attributes)
         if len(found) != 1:
             raise NotFound(account_id)
         dn, entry = found[0]
-        return dn, student_from_entry(entry)
+        return dn, self.decode(entry)
 
     def attachments_of_externals(self, uai: str) -> list[str]:
         """The establishments of attachment of the students who follow a shared course at `uai`."""

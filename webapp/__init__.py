@@ -86,10 +86,10 @@ def register_blueprints(app: Flask) -> None:
     from .home.views import bp as home
     from .jobs.views import bp as jobs
     from .students import actions  # noqa: F401 - its routes join the students blueprint
-    from .students.views import bp as students, external_bp as external
+    from .students.views import bp as students, external_bp as external, guardians_bp as guardians
     from .upcoming import bp as upcoming
 
-    for blueprint in (auth, home, students, external, jobs, help_bp, holders, upcoming):
+    for blueprint in (auth, home, students, external, guardians, jobs, help_bp, holders, upcoming):
         app.register_blueprint(blueprint)
 
     from . import access  # noqa: F401 - registers the user loader

@@ -15,7 +15,7 @@ TABS = (
     # endpoint, label, roles that see it
     ("home.index", "Accueil", (Role.HEAD, Role.ADMIN, Role.SUPPORT)),
     ("students.index", "Élèves", (Role.HEAD, Role.ADMIN, Role.SUPPORT)),
-    ("upcoming.guardians", "Responsables", (Role.HEAD, Role.ADMIN)),
+    ("guardians.index", "Responsables", (Role.HEAD, Role.ADMIN)),
     ("external.index", "Élèves extérieurs", (Role.HEAD, Role.ADMIN)),
     ("upcoming.stats", "Statistiques", (Role.HEAD, Role.ADMIN)),
     ("upcoming.settings", "Paramétrage", (Role.HEAD, Role.ADMIN)),

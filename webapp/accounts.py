@@ -17,6 +17,8 @@ def hasher() -> PasswordHasher:
                           config["SESAME_ARGON2_PARALLELISM"])
 
 
-def student_accounts(external: bool = False) -> Accounts:
-    """Students attached to the establishment acted on, or (external) those following a course there."""
-    return Accounts(directory.current, A.STUDENTS, hasher(), Sealer(seal_key(current_app.config)), external)
+def student_accounts(external: bool = False, guardians: bool = False) -> Accounts:
+    """Students attached to the establishment acted on, or (external) those following a course there,
+    or (guardians) the parents of its students."""
+    return Accounts(directory.current, A.GUARDIANS if guardians else A.STUDENTS, hasher(),
+                    Sealer(seal_key(current_app.config)), external)

@@ -1,5 +1,4 @@
-"""The tabs whose screens come with a later issue (« Responsables », « Statistiques »,
-« Paramétrage »): each answers, for the roles that will use it, with what it is for."""
+"""The tabs whose screens come with a later issue (« Statistiques », « Paramétrage »): each answers, for the roles that will use it, with what it is for."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template
@@ -13,7 +12,6 @@ bp = Blueprint("upcoming", __name__)
 
 TABS = {
     # endpoint: (URL, title, purpose)
-    "guardians": ("/responsables", "Responsables", "Les comptes des parents des élèves de l'établissement."),
     "stats": ("/statistiques", "Statistiques", "Les taux d'activation des comptes par classe, par MEF et dans le temps."),
     "settings": ("/parametrage", "Paramétrage", "Les délégations et les réglages des courriers."),
 }

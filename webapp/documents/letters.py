@@ -22,6 +22,7 @@ class Letter:
     identifier: str
     password: str | None        # None: an activated account, whose letter shows no password
     class_label: str = ""
+    children: str = ""          # a parent's letter names their children in the establishment
 
 
 def letter_settings(config) -> LetterSettings:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import groupby
 
@@ -17,6 +17,9 @@ HIDDEN_PASSWORD = "*****"
 LIST_STATE_LABELS = {AccountState.NOT_NOTIFIED: "Compte non notifié",
                      AccountState.NOTIFIED: "Compte notifié et non activé",
                      AccountState.ACTIVE: "Compte activé"}
+GUARDIAN_CSV_COLUMNS = ["UAI", "Établissement", "Nom responsable", "Prénom responsable", "Enfant(s)",
+                        "État du compte", "Identifiant", "Mot de passe", "Date de notification",
+                        "Date de dernière connexion"]
 CSV_COLUMNS = ["UAI", "Établissement", "Nom élève", "Prénom élève", "MEF", "Classe", "État du compte",
                "Identifiant", "Mot de passe", "Date de notification", "Date de dernière connexion"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -34,6 +37,7 @@ class ListRow:
     mef_label: str
     notification_date: datetime | None
     last_login: datetime | None
+    children: str = ""          # a parent's row: their children in the establishment
 
     @property
     def password_shown(self) -> str:
@@ -63,9 +67,11 @@ def pages_by_class(rows: list[ListRow]):
             yield code, label, group[number * ROWS_PER_PAGE:(number + 1) * ROWS_PER_PAGE], number + 1, count
 
 
-def list_pdf(establishment: Establishment, rows: list[ListRow]) -> bytes:
+def list_pdf(establishment: Establishment, rows: list[ListRow], guardians: bool = False) -> bytes:
+    if guardians:   # one section: the parents of the establishment's students
+        rows = [replace(r, class_code="Responsables", class_label=establishment.name) for r in rows]
     html = render_document("documents/list.html", establishment=establishment,
-                           pages=list(pages_by_class(rows)))
+                           pages=list(pages_by_class(rows)), guardians=guardians)
     return html_to_pdf(html)
 
 
@@ -75,10 +81,17 @@ def safe_cell(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
-def list_csv(establishment: Establishment, rows: list[ListRow]) -> bytes:
+def list_csv(establishment: Establishment, rows: list[ListRow], guardians: bool = False) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(GUARDIAN_CSV_COLUMNS if guardians else CSV_COLUMNS)
+    if guardians:
+        for row in sorted(rows, key=lambda r: (r.surname.lower(), r.given_name.lower())):
+            writer.writerow([safe_cell(v) for v in (
+                establishment.uai, establishment.name, row.surname, row.given_name, row.children,
+                row.state_label, row.identifier, row.password_shown, date_fr(row.notification_date),
+                date_fr(row.last_login))])
+        return ("\ufeff" + out.getvalue()).encode("utf-8")
     for row in _sorted(rows):
         writer.writerow([safe_cell(v) for v in (
             establishment.uai, establishment.name, row.surname, row.given_name, row.mef_label, row.class_code,

@@ -13,7 +13,10 @@ from flask import current_app
 from directory.audit import record_action
 from directory.errors import Conflict, DirectoryUnavailable
 from directory.lifecycle import Action, decide
-from directory.model import AccountState
+from directory import attributes as A
+from directory.escaping import all_of, any_of, equals
+from directory.model import AccountOrigin, AccountState
+from directory.names import sort_name
 
 from ..accounts import student_accounts
 from ..students.population import of_job
@@ -86,13 +89,16 @@ def run_job(job_id: str) -> None:
 def _change_accounts(job: Job, store: JobStore) -> None:
     action = Action.NOTIFY if job.kind == "notify" else Action.RESET
     reset_password = bool(job.options.get("reset"))
-    worker_accounts = student_accounts(external=of_job(job.population).external)
+    worker_accounts = _accounts_of(job)
     done = store.outcomes(job.id)
     todo = [i for i in job.account_ids if i not in done]
     threads = current_app.config["SESAME_HASH_THREADS"] or os.cpu_count() or 2
 
     def process(item):
         record, proposal = item
+        if record.origin == AccountOrigin.FRANCECONNECT.value:
+            return record.account_id, REFUSED, ("Ce responsable se connecte avec FranceConnect : ni courrier ni "
+                                                "mot de passe Sésame.")
         change = decide(action, record.state, reset_password)
         try:
             applied = worker_accounts.apply(record, change, job.id, proposed_identifier=proposal)
@@ -118,9 +124,29 @@ def _change_accounts(job: Job, store: JobStore) -> None:
             store.record_many(job.id, results)
 
 
+def _accounts_of(job: Job):
+    population = of_job(job.population)
+    return student_accounts(external=population.external, guardians=population.guardians)
+
+
+def _children_here(job: Job, records) -> dict[str, str]:
+    """For parents: « Zoé MARTIN (6A), ... » — their children attached to the job's establishment."""
+    ids = sorted({dn.split(",", 1)[0].split("=", 1)[1] for r in records.values() for dn in r.children})
+    names = {}
+    for start in range(0, len(ids), 200):
+        chunk = ids[start:start + 200]
+        filter_ = all_of(equals(A.UAI, job.uai), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
+        for _, e in directory.current.search(directory.current.base(A.STUDENTS), filter_,
+                                             [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.CLASS_CODE]):
+            names[e[A.ACCOUNT_ID][0]] = f"{e[A.GIVEN_NAME][0]} {e[A.SURNAME][0].upper()} ({e.get(A.CLASS_CODE, [''])[0]})"
+    return {r.account_id: ", ".join(sorted(names[c.split(",", 1)[0].split("=", 1)[1]] for c in r.children
+                                           if c.split(",", 1)[0].split("=", 1)[1] in names))
+            for r in records.values()}
+
+
 def _letters_and_rows(job: Job, store: JobStore):
     """The accounts as they now are, for letters and lists (passwords opened from their seal)."""
-    worker_accounts = student_accounts(external=of_job(job.population).external)
+    worker_accounts = _accounts_of(job)
     outcomes = store.outcomes(job.id)
     wanted = [i for i in job.account_ids if outcomes.get(i, ("",))[0] != REFUSED]
     records = worker_accounts.read(job.uai, wanted)
@@ -135,11 +161,14 @@ def _produce_document(job: Job, store: JobStore) -> None:
         return
     worker_accounts, records, classes, mefs = _letters_and_rows(job, store)
     establishment = directory.current.establishment(job.uai)
-    ordered = sorted(records.values(), key=lambda r: (r.class_code, r.surname.lower(), r.given_name.lower()))
+    ordered = sorted(records.values(), key=lambda r: (r.class_code, sort_name(r.given_name, r.surname)))
+    guardians = of_job(job.population).guardians
+    children = _children_here(job, records) if guardians else {}
     if kind == "notify":
         letters = [Letter(r.surname, r.given_name, r.identifier or "",
                           worker_accounts.provisional_password(r) if r.state is AccountState.NOTIFIED else None,
-                          classes[r.class_code].label if r.class_code in classes else "")
+                          classes[r.class_code].label if r.class_code in classes else "",
+                          children.get(r.account_id, ""))
                    for r in ordered]
         content, name, mimetype = letters_pdf(establishment, letter_settings(current_app.config), letters), \
             f"courriers-{job.uai}.pdf", "application/pdf"
@@ -148,11 +177,13 @@ def _produce_document(job: Job, store: JobStore) -> None:
                         worker_accounts.provisional_password(r), r.class_code,
                         classes[r.class_code].label if r.class_code in classes else "",
                         mefs[r.mef_code].label if r.mef_code in mefs else r.mef_code,
-                        r.notification_date, r.last_login) for r in ordered]
+                        r.notification_date, r.last_login, children.get(r.account_id, "")) for r in ordered]
         if options.get("format") == "csv":
-            content, name, mimetype = list_csv(establishment, rows), f"comptes-{job.uai}.csv", "text/csv; charset=utf-8"
+            content, name, mimetype = list_csv(establishment, rows, guardians), f"comptes-{job.uai}.csv", \
+                "text/csv; charset=utf-8"
         else:
-            content, name, mimetype = list_pdf(establishment, rows), f"comptes-{job.uai}.pdf", "application/pdf"
+            content, name, mimetype = list_pdf(establishment, rows, guardians), f"comptes-{job.uai}.pdf", \
+                "application/pdf"
         for account_id in records:
             store.record(job.id, account_id, DONE, "")
     files = file_store()

@@ -9,7 +9,7 @@ from flask_login import login_required
 from directory import lifecycle
 from directory.audit import record_action
 from directory.errors import Conflict
-from directory.model import AccountState, Role
+from directory.model import AccountOrigin, AccountState, Role
 
 from ..access import current_uai, roles_allowed, staff
 from ..accounts import student_accounts
@@ -22,7 +22,7 @@ from ..jobs.views import enqueue
 from .forms import LETTER, ListForm, NotifyForm, ResetForm
 from .query import ACCOUNT_ID
 from .population import current, ep
-from .views import STAFF, _reference, _selection, route
+from .views import STAFF, _children_here, _reference, _repo, _selection, route
 
 HEADS = (Role.HEAD, Role.ADMIN)
 SCREENS = {
@@ -49,7 +49,7 @@ def _selected(uai: str):
     """The selection and its accounts per state; refusals (empty, or not all of this establishment)
     are said in French and nothing is done."""
     selected = sorted(_selection(uai).members())
-    by_state = directory.current.students.count_by_state(uai, selected, current().external)
+    by_state = _repo().count_by_state(uai, selected, current().external)
     outside = len(selected) - sum(by_state.values())
     problems = []
     if not selected:
@@ -139,8 +139,11 @@ def reset_one(account_id):
     uai = current_uai()
     if not ACCOUNT_ID.match(account_id):
         abort(404)
-    accounts = student_accounts(external=current().external)
+    accounts = student_accounts(external=current().external, guardians=current().guardians)
     record = accounts.read_one(uai, account_id)          # NotFound → 404 for another establishment
+    if record.origin == AccountOrigin.FRANCECONNECT.value:
+        return render_error(409, "Ce responsable se connecte avec FranceConnect : il n'a pas de mot de passe "
+                                 "Sésame à réinitialiser.")
     tokens.revoke("reset", [account_id])     # a pending « Mot de passe oublié » link dies first
     try:
         applied = accounts.apply(record, lifecycle.reset(record.state), f"row-{secrets.token_hex(8)}")
@@ -148,10 +151,10 @@ def reset_one(account_id):
         return render_error(409, "Le compte vient d'être modifié par quelqu'un d'autre : rechargez la page.")
     record_action(directory.current, f"row-{secrets.token_hex(12)}", staff().uid, "reset", uai, [account_id],
                   "reset (une ligne) : 1 fait(s) sur 1")
-    _, student = directory.current.students.get(uai, account_id, current().external)
+    _, student = _repo().get(uai, account_id, current().external)
     classes, mefs, attachments = _reference(uai)
     context = dict(s=student, selected=_selection(uai).which([account_id]), classes=classes, mefs=mefs,
-                   attachments=attachments,
+                   attachments=attachments, children_of=_children_here(uai, [student]) if current().guardians else {},
                    support=staff().role is Role.SUPPORT, passwords={account_id: applied.password},
                    just_reset=True)
     if wants_fragment():

@@ -1,5 +1,6 @@
-"""The two populations the « Élèves » screens serve: the establishment's own students, and the
-« Élèves extérieurs » who follow a shared course there (guide §4), with what differs between them."""
+"""The populations the account screens serve: the establishment's own students, the « Élèves
+extérieurs » who follow a shared course there (guide §4), and the « Responsables » (parents) of its
+students, with what differs between them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,11 +14,15 @@ class Population:
     prefix: str        # URL
     external: bool
     title: str
+    guardians: bool = False
+    noun: str = "élève(s)"
 
 
 STUDENTS = Population("students", "/eleves", False, "Gestion des comptes élèves")
 EXTERNAL = Population("external", "/eleves-exterieurs", True, "Gestion des comptes élèves extérieurs")
-BY_NAME = {p.name: p for p in (STUDENTS, EXTERNAL)}
+GUARDIANS = Population("guardians", "/responsables", False, "Gestion des comptes responsables", True,
+                       "responsable(s)")
+BY_NAME = {p.name: p for p in (STUDENTS, EXTERNAL, GUARDIANS)}
 
 
 def current() -> Population:

@@ -22,13 +22,16 @@ class StudentQuery:
     reverse: bool = False
     page: int = 1
     errors: list[str] = field(default_factory=list)
+    child_name: str = ""        # « Responsables »: parents of a child of that name ...
+    child_classes: tuple[str, ...] = ()   # ... or in those classes
 
     def args(self, **changes) -> dict:
         """The query as URL parameters, with some changed (`page=2`, `tri=...`)."""
         values = {
             "q": self.criteria.name,
+            "enfant": self.child_name,
             "mef": self.criteria.mef,
-            "classe": list(self.criteria.classes),
+            "classe": list(self.criteria.classes or self.child_classes),
             "rattachement": list(self.criteria.attachments),
             "etat": [CODE_OF_STATE[s] for s in self.criteria.states],
             "tri": self.sort.value if self.sort is not StudentSort.NAME else "",
@@ -48,10 +51,17 @@ class StudentQuery:
                         ordre="desc" if reverse else "", page="")
 
 
-def parse(args, class_codes, mef_codes, attachment_codes=(), external: bool = False) -> StudentQuery:
+def parse(args, class_codes, mef_codes, attachment_codes=(), external: bool = False,
+          guardians: bool = False) -> StudentQuery:
     """Every refusal is collected and said; nothing unknown reaches the directory."""
     query = StudentQuery()
     errors = query.errors
+    if guardians:
+        child = args.get("enfant", "")
+        if len(child) > NAME_MAX_LENGTH:
+            errors.append(f"Le nom d'un enfant est limité à {NAME_MAX_LENGTH} caractères.")
+            child = ""
+        query.child_name = child
     name = args.get("q", "")
     if len(name) > NAME_MAX_LENGTH:
         errors.append(f"La recherche par nom ou prénom est limitée à {NAME_MAX_LENGTH} caractères.")

@@ -4,8 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import login_required
 
+from dataclasses import replace
+
+from directory import attributes as A
 from directory.errors import NotFound
-from directory.students import StudentSort
+from directory.escaping import all_of, any_of, equals
+from directory.escaping import dn as child_dn
+from directory.students import StudentCriteria, StudentSort, student_from_entry
 from directory.model import AccountState, Role
 from directory.students import Page
 
@@ -15,11 +20,12 @@ from ..extensions import directory
 from ..rendering import page_or_fragment, wants_fragment
 from ..selection import Selection
 from . import query as student_query
-from .population import EXTERNAL, STUDENTS, current, ep
+from .population import EXTERNAL, GUARDIANS, STUDENTS, current, ep
 
 bp = Blueprint("students", __name__)
 external_bp = Blueprint("external", __name__)
-BLUEPRINTS = {STUDENTS.name: bp, EXTERNAL.name: external_bp}
+guardians_bp = Blueprint("guardians", __name__)
+BLUEPRINTS = {STUDENTS.name: bp, EXTERNAL.name: external_bp, GUARDIANS.name: guardians_bp}
 
 STAFF = (Role.HEAD, Role.ADMIN, Role.SUPPORT)
 ACTIONS = {
@@ -29,7 +35,7 @@ ACTIONS = {
 }
 
 
-def route(rule: str, populations=(STUDENTS, EXTERNAL), **options):
+def route(rule: str, populations=(STUDENTS, EXTERNAL, GUARDIANS), **options):
     """The same view for each population, under its own URL and blueprint."""
     def register(view):
         for population in populations:
@@ -39,12 +45,18 @@ def route(rule: str, populations=(STUDENTS, EXTERNAL), **options):
 
 
 @external_bp.before_request
-def external_students_are_the_heads():
-    """External students are the establishment's heads' (and the identity team's) to act on; support
-    staff help the establishment's own students (SPEC §6)."""
+@guardians_bp.before_request
+def heads_only():
+    """External students and parents are the establishment's heads' (and the identity team's) to act
+    on; support staff help the establishment's own students (SPEC §6)."""
     from flask_login import current_user
     if current_user.is_authenticated and staff().role not in (Role.HEAD, Role.ADMIN):
         abort(403)
+
+
+def _repo():
+    """The accounts of the page's population: students, or parents."""
+    return directory.current.guardians if current().guardians else directory.current.students
 
 
 @bp.app_context_processor
@@ -59,6 +71,8 @@ def _selection(uai: str) -> Selection:
 def _reference(uai: str):
     """Classes and MEFs by code, and the establishments of attachment of external students: the
     criteria and labels of the page."""
+    if current().guardians:
+        return {c.code: c for c in directory.current.classes(uai)}, {}, {}
     if not current().external:
         classes = {c.code: c for c in directory.current.classes(uai)}
         mefs = {m.code: m for m in directory.current.mefs(uai)}
@@ -71,7 +85,15 @@ def _reference(uai: str):
 
 def _query(source, uai):
     classes, mefs, attachments = _reference(uai)
-    query = student_query.parse(source, classes, mefs, attachments, external=current().external)
+    query = student_query.parse(source, classes, mefs, attachments, external=current().external,
+                                guardians=current().guardians)
+    if current().guardians and not query.errors and (query.child_name.strip() or query.criteria.classes):
+        # parents of the children of this establishment who match: found among the students first
+        children = directory.current.students.ids(
+            uai, StudentCriteria(name=query.child_name, classes=query.criteria.classes))
+        query.child_classes = query.criteria.classes
+        query.criteria = replace(query.criteria, classes=(), children=tuple(
+            child_dn(A.ACCOUNT_ID, i, directory.current.base(A.STUDENTS)) for i in children))
     return query, classes, mefs
 
 
@@ -87,16 +109,16 @@ def _results_context(uai: str, query, classes, mefs) -> dict:
     if query.errors:
         page = Page(number=query.page)
     else:
-        page = directory.current.students.search(uai, query.criteria, query.sort, query.reverse, query.page)
+        page = _repo().search(uai, query.criteria, query.sort, query.reverse, query.page)
         if not page.items and page.number > page.pages:    # past the end (an old link): the last page
             query.page = page.pages
-            page = directory.current.students.search(uai, query.criteria, query.sort, query.reverse, query.page)
+            page = _repo().search(uai, query.criteria, query.sort, query.reverse, query.page)
     selection = _selection(uai)
     shown = [s.account_id for s in page.items]
     selected = selection.which(shown)
     # the header box is ticked only when every student of the search is selected, on every page
     all_selected = (bool(shown) and len(selected) == len(shown) and selection.count() >= page.total
-                    and len(selection.which(directory.current.students.ids(uai, query.criteria))) == page.total)
+                    and len(selection.which(_repo().ids(uai, query.criteria))) == page.total)
     return {
         "query": query, "page": page, "classes": classes, "mefs": mefs, "selected": selected,
         "all_selected": all_selected,
@@ -104,6 +126,7 @@ def _results_context(uai: str, query, classes, mefs) -> dict:
         "state_codes": student_query.CODE_OF_STATE, "sorts": student_query.StudentSort,
         "base": url_for(ep("index")), "actions": _actions_for(staff().role),
         "attachments": _reference(uai)[2] if current().external else {},
+        "children_of": _children_here(uai, page.items) if current().guardians else {},
         **_columns(uai, page),
     }
 
@@ -123,10 +146,31 @@ EXTERNAL_COLUMNS = [(StudentSort.NAME, "Élève"), (StudentSort.MEF, "MEF"), (No
                     (StudentSort.LAST_LOGIN, "Date de dernière connexion")]
 
 
+GUARDIAN_COLUMNS = [(StudentSort.NAME, "Responsable"), (None, "Enfant(s) dans l'établissement"),
+                    (StudentSort.IDENTIFIER, "Identifiant"), (StudentSort.STATE, "Statut du compte"),
+                    (StudentSort.ORIGIN, "Origine du compte"), (StudentSort.NOTIFIED, "Date de notification"),
+                    (StudentSort.LAST_LOGIN, "Date de dernière connexion")]
+
+
+def _children_here(uai: str, guardians) -> dict[str, list]:
+    """Each parent's children attached to this establishment (a parent with children in two
+    establishments is seen from each with that establishment's children only)."""
+    wanted = {child for g in guardians for child in g.children}
+    here = {}
+    if wanted:
+        filter_ = all_of(equals(A.UAI, uai), any_of(*(equals(A.ACCOUNT_ID, i) for i in sorted(wanted))))
+        here = {s.account_id: s for s in (student_from_entry(e) for _, e in directory.current.search(
+            directory.current.base(A.STUDENTS), filter_, [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.CLASS_CODE, A.UAI]))}
+    return {g.account_id: sorted((here[c] for c in g.children if c in here), key=lambda s: s.display_name)
+            for g in guardians}
+
+
 def _columns(uai: str, page) -> dict:
     """The dépannage table (SPEC §6) for support staff: the provisional password and the e-mail
     instead of origin and dates; the head's table otherwise; for external students, their
     establishment of attachment instead of a class of ours."""
+    if current().guardians:
+        return {"columns": GUARDIAN_COLUMNS, "support": False, "passwords": {}}
     if current().external:
         return {"columns": EXTERNAL_COLUMNS, "support": False, "passwords": {}}
     if staff().role is not Role.SUPPORT:
@@ -175,7 +219,7 @@ def toggle():
     uai = current_uai()
     account_id = request.form.get("id", "")
     if not student_query.ACCOUNT_ID.match(account_id) or \
-            not directory.current.students.existing(uai, [account_id], current().external):
+            not _repo().existing(uai, [account_id], current().external):
         abort(404)
     selection = _selection(uai)
     if account_id in request.form.getlist("ids"):
@@ -194,7 +238,7 @@ def toggle_all():
     """The header checkbox: every student of the search, on every page, in or out."""
     uai = current_uai()
     query, classes, mefs = _form_query(uai)
-    ids = directory.current.students.ids(uai, query.criteria)
+    ids = _repo().ids(uai, query.criteria)
     if request.form.get("tout"):
         _selection(uai).add(ids)
     else:
@@ -212,12 +256,11 @@ def update_page():
     selection = _selection(uai)
     was_all, now_all = bool(request.form.get("tout_avant")), bool(request.form.get("tout"))
     if now_all != was_all:
-        ids = directory.current.students.ids(uai, query.criteria)
+        ids = _repo().ids(uai, query.criteria)
         (selection.add if now_all else selection.remove)(ids)
     else:
         shown = set(request.form.getlist("affiches")[:500])
-        valid = directory.current.students.existing(uai, [i for i in shown if student_query.ACCOUNT_ID.match(i)],
-                                                    current().external)
+        valid = _repo().existing(uai, [i for i in shown if student_query.ACCOUNT_ID.match(i)], current().external)
         ticked = set(request.form.getlist("ids")) & valid
         selection.add(ticked)
         selection.remove(valid - ticked)
