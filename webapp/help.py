@@ -19,6 +19,7 @@ PAGES = {
     "eleves": ("Rechercher et sélectionner des élèves", HEADS),
     "depannage": ("Dépannage des comptes élèves", EVERYONE),
     "exterieurs": ("Élèves extérieurs", HEADS),
+    "responsables": ("Responsables", HEADS),
     "notifier": ("(Re)notifier des comptes élèves", HEADS),
     "reinitialiser": ("Réinitialiser les mots de passe", EVERYONE),
     "lister": ("Éditer une liste des comptes élèves", EVERYONE),
@@ -30,7 +31,7 @@ FOR_SCREEN = {
     "students.notify": "notifier", "students.reset_form": "reinitialiser", "students.reset": "reinitialiser",
     "students.reset_one": "depannage", "students.list_form": "lister", "students.make_list": "lister",
     "jobs.index": "operations", "jobs.show": "operations",
-    "external.index": "exterieurs",
+    "external.index": "exterieurs", "guardians.index": "responsables",
 }
 
 
