@@ -51,6 +51,17 @@ class StudentQuery:
                         ordre="desc" if reverse else "", page="")
 
 
+def _known(args, name: str, known, refusal: str, errors: list) -> list[str]:
+    """The values of a repeated parameter that are known; each unknown one said (shortened) in French."""
+    kept = []
+    for code in args.getlist(name):
+        if code in known:
+            kept.append(code)
+        elif code:
+            errors.append(refusal.format(code[:20]))
+    return kept
+
+
 def parse(args, class_codes, mef_codes, attachment_codes=(), external: bool = False,
           guardians: bool = False) -> StudentQuery:
     """Every refusal is collected and said; nothing unknown reaches the directory."""
@@ -70,24 +81,11 @@ def parse(args, class_codes, mef_codes, attachment_codes=(), external: bool = Fa
     if mef and mef not in mef_codes:
         errors.append("Le MEF demandé n'existe pas dans l'établissement.")
         mef = ""
-    classes = []
-    for code in args.getlist("classe"):
-        if code in class_codes:
-            classes.append(code)
-        elif code:
-            errors.append(f"La classe « {code[:20]} » n'existe pas dans l'établissement.")
-    attachments = []
-    for code in args.getlist("rattachement"):
-        if code in attachment_codes:
-            attachments.append(code)
-        elif code:
-            errors.append(f"L'établissement de rattachement « {code[:20]} » n'a pas d'élève ici.")
-    states = []
-    for code in args.getlist("etat"):
-        if code in STATE_CODES:
-            states.append(STATE_CODES[code])
-        elif code:
-            errors.append(f"L'état de compte « {code[:20]} » n'existe pas.")
+    classes = _known(args, "classe", class_codes, "La classe « {} » n'existe pas dans l'établissement.", errors)
+    attachments = _known(args, "rattachement", attachment_codes,
+                         "L'établissement de rattachement « {} » n'a pas d'élève ici.", errors)
+    states = [STATE_CODES[code] for code in _known(args, "etat", STATE_CODES,
+                                                   "L'état de compte « {} » n'existe pas.", errors)]
     try:
         query.sort = StudentSort(args.get("tri") or StudentSort.NAME.value)
     except ValueError:
