@@ -1,18 +1,18 @@
-"""« Élèves »: live search, selection across pages, and the student's profile, for one establishment."""
+"""The account screens (« Élèves », « Élèves extérieurs », « Responsables »): live search, selection
+across pages, and the student's profile, for one establishment."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_login import login_required
-
 from dataclasses import replace
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask_login import login_required
 
 from directory import attributes as A
 from directory.errors import NotFound
 from directory.escaping import all_of, any_of, equals
 from directory.escaping import dn as child_dn
-from directory.students import StudentCriteria, StudentSort, student_from_entry
 from directory.model import AccountState, Role
-from directory.students import Page
+from directory.students import Page, StudentCriteria, StudentSort, student_from_entry
 
 from ..access import current_uai, roles_allowed, staff
 from ..accounts import student_accounts
@@ -70,7 +70,14 @@ def _selection(uai: str) -> Selection:
 
 def _reference(uai: str):
     """Classes and MEFs by code, and the establishments of attachment of external students: the
-    criteria and labels of the page."""
+    criteria and labels of the page (read once per request)."""
+    key = f"reference:{current().name}:{uai}"
+    if key not in g:
+        setattr(g, key, _read_reference(uai))
+    return getattr(g, key)
+
+
+def _read_reference(uai: str):
     if current().guardians:
         return {c.code: c for c in directory.current.classes(uai)}, {}, {}
     if not current().external:
