@@ -273,6 +273,19 @@ class Students:
         dn, entry = found[0]
         return dn, self.decode(entry)
 
+    def by_ids(self, uai: str, account_ids) -> dict[str, Student]:
+        """Those of `account_ids` attached to `uai`, by id (e.g. a parent's children there)."""
+        wanted = sorted({i for i in account_ids if i})
+        found: dict[str, Student] = {}
+        for start in range(0, len(wanted), 200):
+            chunk = wanted[start:start + 200]
+            filter_ = all_of(in_establishment(uai), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
+            for _, entry in self.directory.search(self.base, filter_, [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME,
+                                                                       A.CLASS_CODE, A.UAI], ldap3.LEVEL):
+                student = student_from_entry(entry)
+                found[student.account_id] = student
+        return found
+
     def attachments_of_externals(self, uai: str) -> list[str]:
         """The establishments of attachment of the students who follow a shared course at `uai`."""
         found = self.directory.search(self.base, all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), in_establishment(uai, True)),

@@ -13,10 +13,9 @@ from flask import current_app
 from directory.audit import record_action
 from directory.errors import Conflict, DirectoryUnavailable
 from directory.lifecycle import Action, decide
-from directory import attributes as A
-from directory.escaping import all_of, any_of, equals
 from directory.model import AccountOrigin, AccountState
 from directory.names import sort_name
+from directory.students import account_id_of
 
 from ..accounts import student_accounts
 from ..students.population import of_job
@@ -131,17 +130,11 @@ def _accounts_of(job: Job):
 
 def _children_here(job: Job, records) -> dict[str, str]:
     """For parents: « Zoé MARTIN (6A), ... » — their children attached to the job's establishment."""
-    ids = sorted({dn.split(",", 1)[0].split("=", 1)[1] for r in records.values() for dn in r.children})
-    names = {}
-    for start in range(0, len(ids), 200):
-        chunk = ids[start:start + 200]
-        filter_ = all_of(equals(A.UAI, job.uai), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
-        for _, e in directory.current.search(directory.current.base(A.STUDENTS), filter_,
-                                             [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.CLASS_CODE]):
-            names[e[A.ACCOUNT_ID][0]] = f"{e[A.GIVEN_NAME][0]} {e[A.SURNAME][0].upper()} ({e.get(A.CLASS_CODE, [''])[0]})"
-    return {r.account_id: ", ".join(sorted(names[c.split(",", 1)[0].split("=", 1)[1]] for c in r.children
-                                           if c.split(",", 1)[0].split("=", 1)[1] in names))
-            for r in records.values()}
+    children = {r.account_id: [account_id_of(dn) for dn in r.children] for r in records.values()}
+    here = directory.current.students.by_ids(job.uai, [c for ids in children.values() for c in ids])
+    return {account_id: ", ".join(sorted(f"{here[c].given_name} {here[c].surname.upper()} ({here[c].class_code})"
+                                         for c in ids if c in here))
+            for account_id, ids in children.items()}
 
 
 def _letters_and_rows(job: Job, store: JobStore):

@@ -9,10 +9,9 @@ from flask_login import login_required
 
 from directory import attributes as A
 from directory.errors import NotFound
-from directory.escaping import all_of, any_of, equals
 from directory.escaping import dn as child_dn
 from directory.model import AccountState, Role
-from directory.students import Page, StudentCriteria, StudentSort, student_from_entry
+from directory.students import Page, StudentCriteria, StudentSort
 
 from ..access import current_uai, roles_allowed, staff
 from ..accounts import student_accounts
@@ -162,14 +161,9 @@ GUARDIAN_COLUMNS = [(StudentSort.NAME, "Responsable"), (None, "Enfant(s) dans l'
 def _children_here(uai: str, guardians) -> dict[str, list]:
     """Each parent's children attached to this establishment (a parent with children in two
     establishments is seen from each with that establishment's children only)."""
-    wanted = {child for g in guardians for child in g.children}
-    here = {}
-    if wanted:
-        filter_ = all_of(equals(A.UAI, uai), any_of(*(equals(A.ACCOUNT_ID, i) for i in sorted(wanted))))
-        here = {s.account_id: s for s in (student_from_entry(e) for _, e in directory.current.search(
-            directory.current.base(A.STUDENTS), filter_, [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.CLASS_CODE, A.UAI]))}
-    return {g.account_id: sorted((here[c] for c in g.children if c in here), key=lambda s: s.display_name)
-            for g in guardians}
+    here = directory.current.students.by_ids(uai, [child for parent in guardians for child in parent.children])
+    return {parent.account_id: sorted((here[c] for c in parent.children if c in here), key=lambda s: s.display_name)
+            for parent in guardians}
 
 
 def _columns(uai: str, page) -> dict:
