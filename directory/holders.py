@@ -22,8 +22,8 @@ HOLDER_BRANCHES = (A.STUDENTS, A.GUARDIANS)
 HOLDER_ATTRIBUTES = [A.ACCOUNT_ID, A.UID, A.SURNAME, A.GIVEN_NAME, A.ACCOUNT_STATE, A.BIRTH_DATE, A.MAIL,
                      A.MAIL_VERIFIED, A.PWD_RESET, A.PWD_ACCOUNT_LOCKED_TIME, A.SEALED_PASSWORD,
                      A.PWD_LAST_SUCCESS, A.PWD_CHANGED_TIME]
-PASSWORD_RULES = ("au moins 8 caractères", "différent du mot de passe provisoire",
-                  "ni votre identifiant, ni votre nom")
+PASSWORD_RULES = ("contenir au moins 8 caractères", "ne contenir ni votre identifiant, ni votre nom")
+FIRST_PASSWORD_RULES = PASSWORD_RULES + ("être différent du mot de passe provisoire",)
 
 
 class SignIn(enum.Enum):
@@ -163,6 +163,9 @@ class Holders:
         finally:
             conn.unbind()
         self.activate(holder)
+        # sign in once with the new password: slapd keeps the date of last sign-in (pwdLastSuccess) at a
+        # successful bind, and the bind with a provisional password did not count
+        open_connection(self.directory.settings.url, holder.dn, new, self.directory.settings.timeout).unbind()
 
     def activate(self, holder: Holder) -> None:
         modifications = {A.ACCOUNT_STATE: [(ldap3.MODIFY_DELETE, [holder.state.value]),

@@ -5,6 +5,7 @@ import logging
 import smtplib
 from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 
 from flask import current_app
 
@@ -34,6 +35,8 @@ def send(to: str, subject: str, body: str) -> None:
 
 def _send(config: dict, to: str, subject: str, body: str) -> None:
     message = EmailMessage()
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain="sesame.invalid")
     message["From"] = config["SESAME_MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject

@@ -8,7 +8,7 @@ import time
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 
 from directory.errors import Conflict, InvalidCredentials, NotFound, ValidationFailed
-from directory.holders import PASSWORD_RULES, Holder, Holders, SignIn
+from directory.holders import FIRST_PASSWORD_RULES, PASSWORD_RULES, Holder, Holders, SignIn
 from directory.names import ascii_lower
 from directory.passwords import Sealer
 
@@ -137,7 +137,7 @@ def choose_password():
             return redirect(url_for("holders.birth_date" if holder.is_student else "holders.mail_address"))
     elif request.method == "POST":
         status = 400
-    return render_template("holder/password.html", form=form, rules=PASSWORD_RULES, holder=holder), status
+    return render_template("holder/password.html", form=form, rules=FIRST_PASSWORD_RULES, holder=holder), status
 
 
 @bp.route("/naissance", methods=["GET", "POST"])
@@ -150,6 +150,7 @@ def birth_date():
     if form.validate_on_submit():
         if holder.birth_date and form.birth_date.data == holder.birth_date:
             session["birth_date_confirmed"] = True
+            flash("Votre date de naissance est confirmée.", "success")
             return redirect(url_for("holders.mail_address"))
         flash("Cette date ne correspond pas à celle que connaît votre établissement. Vérifiez-la, ou "
               "signalez l'erreur à votre établissement.", "error")
@@ -205,7 +206,8 @@ def confirm_mail(token):
                                message="L'adresse de ce compte a changé depuis l'envoi de ce lien."), 410
     return render_template("holder/message.html", title="Adresse mail confirmée",
                            message="Votre adresse mail est confirmée. Elle vous permettra de réinitialiser "
-                                   "votre mot de passe ou de retrouver votre identifiant."), 200
+                                   "votre mot de passe ou de retrouver votre identifiant.",
+                           signed_in=bool(session.get("holder_dn"))), 200
 
 
 @bp.route("/")
