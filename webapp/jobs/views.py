@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import login_required
 
-from directory import attributes as A
-from directory.accounts import Accounts
 
 from ..access import staff
+from ..accounts import student_accounts
 from ..documents.files import FileStore
-from ..extensions import directory, redis
+from ..extensions import redis
 from ..rendering import page_or_fragment
+from ..students.population import of_job
 from .store import DONE, FAILED, OUTCOME_LABELS, REFUSED, RUNNING, UNCHANGED, job_store
 from .worker import queue
 
@@ -40,8 +40,9 @@ def _report(job, store):
     refused = []
     if counts[REFUSED]:
         ids = [i for i, (o, _) in outcomes.items() if o == REFUSED]
-        names = {r.account_id: f"{r.surname.upper()} {r.given_name}"
-                 for r in Accounts(directory.current, A.STUDENTS, None, None).read(job.uai, ids).values()}
+        population = of_job(job.population)
+        accounts = student_accounts(external=population.external, guardians=population.guardians)
+        names = {r.account_id: f"{r.surname.upper()} {r.given_name}" for r in accounts.read(job.uai, ids).values()}
         refused = sorted((names.get(i, i), outcomes[i][1]) for i in ids)
     return outcomes, counts, refused
 
