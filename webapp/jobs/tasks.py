@@ -118,9 +118,8 @@ def _change_accounts(job: Job, store: JobStore) -> None:
             proposals = worker_accounts.propose_identifiers(records.values())
             results = [(missing, REFUSED, "Cet élève n'est plus dans l'établissement.")
                        for missing in set(batch) - set(records)]
-            for result in pool.map(process, [(r, proposals.get(r.account_id)) for r in records.values()]):
-                store.record(job.id, *result)
-            store.record_many(job.id, results)
+            results += pool.map(process, [(r, proposals.get(r.account_id)) for r in records.values()])
+            store.record_many(job.id, results)     # one round trip per batch: progress moves by fifty
 
 
 def _accounts_of(job: Job):
