@@ -15,7 +15,6 @@ AUDIT = "ou=audit"
 BRANCHES = (STUDENTS, GUARDIANS, STAFF, ESTABLISHMENTS, GROUPS, POLICIES, SERVICES, AUDIT)
 
 ADMIN_GROUP_CN = "identity-admins"
-DEFAULT_POLICY_CN = "default"
 MIGRATIONS_CN = "sesame-migrations"
 
 # Object classes.
@@ -40,13 +39,11 @@ ORGANIZATION = "o"
 LOCALITY = "l"
 MEMBER = "member"
 OBJECT_CLASS = "objectClass"
-ENTRY_CSN = "entryCSN"
 
 # ppolicy and last-bind operational attributes.
 PWD_RESET = "pwdReset"
 PWD_LAST_SUCCESS = "pwdLastSuccess"
 PWD_ACCOUNT_LOCKED_TIME = "pwdAccountLockedTime"
-PWD_FAILURE_TIME = "pwdFailureTime"
 PWD_CHANGED_TIME = "pwdChangedTime"
 
 # Own attributes (OIDs in migrations/0002_schema.ldif).

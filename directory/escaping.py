@@ -23,10 +23,6 @@ def starts_with(attribute: str, value: str) -> str:
     return f"({attribute}={filter_value(value)}*)"
 
 
-def present(attribute: str) -> str:
-    return f"({attribute}=*)"
-
-
 def all_of(*filters: str) -> str:
     parts = [f for f in filters if f]
     return parts[0] if len(parts) == 1 else "(&" + "".join(parts) + ")"
@@ -37,10 +33,6 @@ def any_of(*filters: str) -> str:
     if not parts:
         return "(!(objectClass=*))"
     return parts[0] if len(parts) == 1 else "(|" + "".join(parts) + ")"
-
-
-def is_not(filter_: str) -> str:
-    return f"(!{filter_})"
 
 
 def rdn(attribute: str, value: str) -> str:

@@ -114,11 +114,15 @@ class Holders:
         return found[0]
 
     def by_dn(self, dn: str) -> Holder:
-        account_id = dn.split(",", 1)[0].split("=", 1)[1]
-        found = self._find(all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), equals(A.ACCOUNT_ID, account_id)))
-        if len(found) != 1 or found[0].dn.lower() != dn.lower():
+        """One base search on the DN itself (every request of a signed-in holder reads it)."""
+        def operation(conn):
+            conn.search(dn, equals(A.OBJECT_CLASS, A.OC_ACCOUNT), ldap3.BASE, attributes=HOLDER_ATTRIBUTES)
+            return [(e["dn"], e["attributes"], e["raw_attributes"]) for e in conn.response
+                    if e.get("type") == "searchResEntry"]
+        found = self.directory.writes.run(operation)
+        if len(found) != 1 or not any(f",{b}," in found[0][0] for b in HOLDER_BRANCHES):
             raise NotFound(dn)
-        return found[0]
+        return _holder(*found[0])
 
     def with_verified_mail(self, mail: str) -> list[Holder]:
         if not mail:

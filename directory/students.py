@@ -230,9 +230,6 @@ class Students:
         total = answer.total if answer else len(entries)
         return Page([self.decode(e) for e in entries], total, page, size)
 
-    def count(self, uai: str, criteria: StudentCriteria) -> int:
-        return len(self.ids(uai, criteria))
-
     def ids(self, uai: str, criteria: StudentCriteria) -> list[str]:
         """Every matching student's account id, read from the DNs alone (no attribute to decode)."""
         def operation(conn):

@@ -4,7 +4,6 @@ import re
 import ldap3
 import pytest
 
-from directory.students import StudentCriteria
 from support import SSO_SECRET
 
 pytestmark = pytest.mark.browser

@@ -2,9 +2,7 @@
 import html
 import re
 
-import pytest
 
-from directory import attributes as A
 from directory.model import AccountState
 from directory.students import StudentCriteria
 from support import SSO_SECRET, csrf_token, pdf_pages, sign_in, wait_for_job

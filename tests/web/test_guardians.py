@@ -4,8 +4,6 @@ import html
 import io
 import re
 
-import ldap3
-import pytest
 
 from directory import attributes as A
 from directory.model import AccountState

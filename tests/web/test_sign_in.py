@@ -86,11 +86,14 @@ def test_repeated_failures_are_rate_limited(app, client):
     assert "Trop de tentatives" in response.get_data(as_text=True)
 
 
+def _sign_in_then(client, target):
+    token = csrf_token(client.get("/connexion").get_data(as_text=True))
+    return client.post("/connexion", query_string={"next": target},
+                       data={"csrf_token": token, "uid": "chef.lp", "password": "demo-sesame-2026"})
+
+
 def test_next_cannot_send_the_user_to_another_site(client):
-    page = client.get("/connexion")
-    token = csrf_token(page.get_data(as_text=True))
-    response = client.post("/connexion?next=//evil.example/", data={
-        "csrf_token": token, "uid": "chef.lp", "password": "demo-sesame-2026"})
+    response = _sign_in_then(client, "//evil.example/")
     assert response.headers["Location"] == "/"
 
 
@@ -108,10 +111,7 @@ def test_failures_on_other_identifiers_do_not_lock_out_colleagues_behind_one_add
 @pytest.mark.parametrize("target", ["//evil.example/", "/%09/evil.example", "/\\evil.example", "%0A",
                                     "https://evil.example/", "/\t/evil.example", "javascript:alert(1)"])
 def test_next_never_leaves_the_site_nor_fails(client, target):
-    page = client.get("/connexion")
-    token = csrf_token(page.get_data(as_text=True))
-    response = client.post("/connexion", query_string={"next": target},
-                           data={"csrf_token": token, "uid": "chef.lp", "password": "demo-sesame-2026"})
+    response = _sign_in_then(client, target)
     assert response.status_code == 302
     location = response.headers["Location"]
     parts = urlsplit(location)
@@ -121,10 +121,7 @@ def test_next_never_leaves_the_site_nor_fails(client, target):
 
 
 def test_next_to_a_page_of_the_site_is_followed(client):
-    page = client.get("/connexion")
-    token = csrf_token(page.get_data(as_text=True))
-    response = client.post("/connexion?next=/eleves?q=zoe", data={
-        "csrf_token": token, "uid": "chef.lp", "password": "demo-sesame-2026"})
+    response = _sign_in_then(client, "/eleves?q=zoe")
     assert response.headers["Location"] == "/eleves?q=zoe"
 
 

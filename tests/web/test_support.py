@@ -9,7 +9,7 @@ from directory import attributes as A
 from directory.model import AccountState
 from directory.names import fold
 from directory.students import StudentCriteria
-from support import SSO_SECRET, csrf_token, sign_in
+from support import SSO_SECRET, csrf_token
 
 LP, CLG = "0990002P", "0990001N"
 ROW = re.compile(r'<tr[^>]*>.*?</tr>', re.S)

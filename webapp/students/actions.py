@@ -16,7 +16,7 @@ from ..accounts import student_accounts
 from ..errors import render_error
 from ..holders import tokens
 from ..rendering import wants_fragment
-from ..extensions import directory, redis
+from ..extensions import directory
 from ..jobs.store import job_store
 from ..jobs.views import enqueue
 from .forms import LETTER, ListForm, NotifyForm, ResetForm

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from directory import attributes as A
 from directory.errors import NotFound
@@ -48,7 +48,6 @@ def route(rule: str, populations=(STUDENTS, EXTERNAL, GUARDIANS), **options):
 def heads_only():
     """External students and parents are the establishment's heads' (and the identity team's) to act
     on; support staff help the establishment's own students (SPEC §6)."""
-    from flask_login import current_user
     if current_user.is_authenticated and staff().role not in (Role.HEAD, Role.ADMIN):
         abort(403)
 
