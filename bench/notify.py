@@ -85,7 +85,7 @@ def main(argv=None) -> int:
         try:
             time.sleep(2)   # the worker starts (imports, app) before the clock does
             store = JobStore(redis)
-            job = store.create("notify", "head.0", uai, "students", ids, {"letters": True, "reset": False})
+            job, _ = store.create("notify", "head.0", uai, "students", ids, {"letters": True, "reset": False})
             start = time.perf_counter()
             queue(redis).enqueue(run_job, job.id, job_timeout=3600)
             written = None
@@ -101,7 +101,7 @@ def main(argv=None) -> int:
             print(f"notify {len(ids)} accounts: all written in {written:.1f} s, letters ready at {total:.1f} s"
                   f" -> {total / floor:.2f}x the hashing floor (target <= 1.3x)")
 
-            list_job = store.create("list", "head.0", uai, "students", ids, {"format": "csv"})
+            list_job, _ = store.create("list", "head.0", uai, "students", ids, {"format": "csv"})
             start = time.perf_counter()
             queue(redis).enqueue(run_job, list_job.id, job_timeout=3600)
             while store.get(list_job.id).status not in (FINISHED, "failed"):

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import ldap3
 
 from . import attributes as A
-from .errors import Conflict, NotFound
+from .errors import Conflict, NotFound, WriteOutcomeUnknown
 from .escaping import all_of, any_of, equals, starts_with
 from .lifecycle import Change
 from .model import AccountState
@@ -95,6 +95,27 @@ class Accounts:
                 found[record.account_id] = record
         return found
 
+    def reread(self, record: AccountRecord) -> AccountRecord | None:
+        """The entry of `record` as it is now (None if it is gone), read from the provider."""
+        def operation(conn):
+            try:
+                conn.search(record.dn, "(objectClass=*)", ldap3.BASE, attributes=RECORD_ATTRIBUTES)
+            except ldap3.core.exceptions.LDAPNoSuchObjectResult:
+                return None
+            found = [e for e in conn.response if e.get("type") == "searchResEntry"]
+            return (found[0]["dn"], found[0]["attributes"], found[0]["raw_attributes"]) if found else None
+        found = self.directory.writes.run(operation)
+        return _record(*found) if found else None
+
+    def marked(self, job_id: str) -> set[str]:
+        """The accounts of this branch that carry `job_id` as their mark: the ones that job changed
+        (unless a later job changed them again). Indexed: one search, identifiers only."""
+        def operation(conn):
+            conn.search(self.base, equals(A.LAST_JOB, job_id), ldap3.LEVEL, attributes=[A.ACCOUNT_ID])
+            return [_first(e["attributes"], A.ACCOUNT_ID, account_id_of(e["dn"])) for e in conn.response
+                    if e.get("type") == "searchResEntry"]
+        return set(self.directory.writes.run(operation))
+
     def read_one(self, uai: str, account_id: str) -> AccountRecord:
         found = self.read(uai, [account_id])
         if account_id not in found:
@@ -177,11 +198,35 @@ class Accounts:
                     self.free_identifier(record.given_name, record.surname)
                 modifications[A.UID] = [(ldap3.MODIFY_ADD, [identifier])]
             try:
-                self.directory.writes.run(lambda conn: conn.modify(record.dn, modifications))
+                self._write(record, modifications, job_id)
             except Conflict as error:
                 if A.UID in modifications and "non-unique" in str(error) and attempt < 4:
                     continue   # another account took that identifier meanwhile: the next number
+                now = self.reread(record)
+                if now is not None and now.last_job == job_id:
+                    # this job's own change got there first (another worker on the same job)
+                    return Applied(now, change, now.identifier, self._shown(now), True)
                 raise
             shown = password if change.after is AccountState.NOTIFIED else None
             return Applied(record, change, identifier, shown)
         raise Conflict("no free identifier")
+
+    def _shown(self, record: AccountRecord) -> str | None:
+        return self.provisional_password(record) if record.state is AccountState.NOTIFIED else None
+
+    def _write(self, record: AccountRecord, modifications: dict, job_id: str) -> None:
+        """Send the modify; never twice blindly. When its answer is lost, the entry is read back: the
+        job's mark on it says the change was applied; an entry still as it was read gets the modify
+        again (its conditions still hold, so it cannot apply twice); anything else changed meanwhile."""
+        for _ in range(3):
+            try:
+                self.directory.writes.write(lambda conn: conn.modify(record.dn, modifications))
+                return
+            except WriteOutcomeUnknown:
+                now = self.reread(record)          # DirectoryUnavailable if the directory is still away
+                if now is not None and now.last_job == job_id:
+                    return
+                if now is None or (now.state, now.sealed, now.last_job, now.identifier) != \
+                        (record.state, record.sealed, record.last_job, record.identifier):
+                    raise Conflict("changed meanwhile") from None
+        raise WriteOutcomeUnknown(f"{record.dn}: the directory did not answer three modifies")

@@ -24,6 +24,7 @@ OC_ESTABLISHMENT = "sesameEstablishment"
 OC_SCHOOL_CLASS = "sesameSchoolClass"
 OC_MEF = "sesameMefEntry"
 OC_AUDIT = "sesameAuditRecord"
+OC_JOB = "sesameJobRecord"              # auxiliary, on the audit record of a bulk job
 OC_PERSON = "inetOrgPerson"
 
 # Standard attributes.
@@ -70,4 +71,6 @@ LAST_JOB = "sesameLastJob"              # the bulk job that last changed an acco
 ACTOR = "sesameActor"                   # audit: who
 ACTION = "sesameAction"                 # audit: what
 TARGET = "sesameTarget"                 # audit: on which accounts
+JOB_SPEC = "sesameJobSpec"              # a job's audit record: population and options (JSON)
+JOB_STATE = "sesameJobState"            # a job's audit record: open, then closed
 CREATED = "createTimestamp"

@@ -10,7 +10,7 @@ import ldap3
 from ldap3.core import exceptions as lx
 
 from .errors import (Conflict, DirectoryError, DirectoryUnavailable, InsufficientRights,
-                     InvalidCredentials, NotFound, ValidationFailed)
+                     InvalidCredentials, NotFound, ValidationFailed, WriteOutcomeUnknown)
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,18 @@ class ConnectionPool:
             _close_quietly(conn)
 
     def run(self, operation):
-        """Call `operation(connection)` and return its result, LDAP errors translated."""
+        """Call `operation(connection)` and return its result, LDAP errors translated. A broken
+        connection is replaced and the operation tried once more: only for reads, and for writes
+        whose second sending cannot apply twice (an add of a fixed name)."""
+        return self._call(operation, resend=True)
+
+    def write(self, operation):
+        """Call a write that must never be sent twice blindly. If the connection breaks after it
+        left, slapd may or may not have applied it: `WriteOutcomeUnknown` tells the caller to read
+        the entry back and decide from what it holds."""
+        return self._call(operation, resend=False)
+
+    def _call(self, operation, *, resend: bool):
         for attempt in (1, 2):
             conn = self._take() if attempt == 1 else self._new()
             try:
@@ -150,8 +161,10 @@ class ConnectionPool:
                 if broken:
                     _close_quietly(conn)
                     self._drain()
-                    if attempt == 1:
+                    if attempt == 1 and resend:
                         continue
+                    if not resend:
+                        raise WriteOutcomeUnknown(str(error) or type(error).__name__) from error
                 else:
                     self._give_back(conn)
                 raise translate(error) from error

@@ -9,6 +9,10 @@ class DirectoryUnavailable(DirectoryError):
     """The directory server cannot be reached or did not answer."""
 
 
+class WriteOutcomeUnknown(DirectoryUnavailable):
+    """A write was sent but its answer was lost: it may or may not have been applied."""
+
+
 class InvalidCredentials(DirectoryError):
     """A bind was refused: unknown identity, wrong password, or a locked account."""
 

@@ -22,6 +22,11 @@ def csrf_token(html: str) -> str:
     return match.group(1) or match.group(2)
 
 
+def confirmed(data: dict) -> dict:
+    """An action's form data with the one-use confirmation token its form page carries."""
+    return {**data, "confirmation": secrets.token_urlsafe(16)}
+
+
 def sign_in(client, uid: str, password: str = DEMO_PASSWORD, **extra):
     page = client.get("/connexion")
     token = csrf_token(page.get_data(as_text=True))

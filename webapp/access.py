@@ -34,7 +34,7 @@ class StaffUser(UserMixin):
 
 @login_manager.user_loader
 def load_staff(uid: str):
-    if g.get("directory_down"):
+    if g.get("directory_down") or g.get("service_down"):
         return None  # rendering the 503 page: shown signed out rather than failing a second time
     try:
         return StaffUser(directory.current.staff(uid))

@@ -44,7 +44,10 @@ class EmbeddedRedis:
             out.write(f"requirepass {self.password}\n")
         args = [REDIS_SERVER, str(config), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.root),
                 "--daemonize", "no", "--protected-mode", "yes", "--logfile", str(self.root / "redis.log")]
-        args += ["--save", "60 1", "--dbfilename", "dump.rdb"] if self.persist else ["--save", ""]
+        # durable: every write in the append-only file, flushed to disk every second (a crash loses at
+        # most that second: sessions, and the jobs' records and reports)
+        args += (["--appendonly", "yes", "--appendfsync", "everysec", "--save", "60 1", "--dbfilename", "dump.rdb"]
+                 if self.persist else ["--save", "", "--appendonly", "no"])
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
@@ -71,6 +74,14 @@ class EmbeddedRedis:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
 
 
 def port_is_free(port: int) -> bool:
@@ -196,23 +207,40 @@ def run(port: int = 5000) -> int:
             return 1
         # Own sessions: Ctrl-C reaches this process only, which then stops each child exactly once
         # (a gunicorn worker hit by SIGINT and SIGTERM together can deadlock in its handler).
-        children.append(subprocess.Popen([python, "-m", "webapp.jobs.worker"], env=env, cwd=ROOT,
-                                          start_new_session=True))
-        children.append(subprocess.Popen(
-            [python, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-             "--no-control-socket", "--access-logfile", "-", "wsgi:app"], env=env, cwd=ROOT,
-            start_new_session=True))
+        commands = {
+            "job worker": [python, "-m", "webapp.jobs.worker"],
+            "web server": [python, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads",
+                           "4", "--no-control-socket", "--access-logfile", "-", "wsgi:app"],
+        }
+
+        def start(name: str) -> subprocess.Popen:
+            child = subprocess.Popen(commands[name], env=env, cwd=ROOT, start_new_session=True)
+            print(f"{name} started (pid {child.pid})", flush=True)
+            return child
+
+        running = {name: start(name) for name in commands}
+        children.extend(running.values())
         print(DEMO_SIGN_INS.format(port=port), flush=True)
-        failed = False
+        restarts: dict[str, list[float]] = {name: [] for name in commands}
         while not stopping:
-            for child in children:
-                if child.poll() is not None:
-                    print(f"a process stopped unexpectedly ({child.args[2]}); stopping", file=sys.stderr)
-                    stopping = failed = True
+            for name, child in list(running.items()):
+                if child.poll() is None or stopping:
+                    continue
+                recent = [t for t in restarts[name] if time.monotonic() - t < 60] + [time.monotonic()]
+                restarts[name] = recent
+                if len(recent) > 5:
+                    print(f"the {name} stopped {len(recent)} times in a minute: stopping", file=sys.stderr)
+                    return 1
+                print(f"the {name} stopped unexpectedly (exit {child.returncode}): starting it again; "
+                      "the rest keeps running", file=sys.stderr, flush=True)
+                if _group_alive(child.pid):   # what it forked (gunicorn's workers) goes with it
+                    os.killpg(child.pid, signal.SIGKILL)
+                running[name] = start(name)
+                children.append(running[name])
             if slapd and slapd.process:
                 slapd.process.poll()   # reaps a slapd stopped by `make directory-stop`
             time.sleep(0.3)
-        return 1 if failed else 0
+        return 0
     except subprocess.CalledProcessError as error:
         print(f"set-up failed: {error}", file=sys.stderr)
         return 1

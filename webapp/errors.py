@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import logging
 
+from flask import g
 from flask_wtf.csrf import CSRFError
+from redis.exceptions import RedisError
 
 from directory.errors import DirectoryError, DirectoryUnavailable, NotFound
 
@@ -20,6 +22,8 @@ MESSAGES = {
     503: ("Service momentanément indisponible",
           "L'annuaire ne répond pas pour le moment. Réessayez dans quelques instants."),
 }
+REDIS_DOWN = ("Le serveur des sessions et des opérations ne répond pas pour le moment. Réessayez dans quelques "
+              "instants : votre session et vos opérations reprendront où elles en étaient.")
 
 
 def render_error(code: int, detail: str | None = None):
@@ -35,9 +39,24 @@ def render_error(code: int, detail: str | None = None):
     return response
 
 
+def _redis_down(error):
+    g.service_down = True      # the page is drawn signed out: the session cannot be read
+    log.warning("redis unavailable: %s", error)
+    return render_error(503, REDIS_DOWN)
+
+
+def _server_error(error):
+    """Redis failing while the session is opened reaches Flask before any view, as a 500."""
+    if isinstance(getattr(error, "original_exception", None), RedisError):
+        return _redis_down(error.original_exception)
+    return render_error(500)
+
+
 def init_app(app) -> None:
-    for code in (400, 403, 404, 405, 429, 500):
+    for code in (400, 403, 404, 405, 429):
         app.register_error_handler(code, lambda error, code=code: render_error(code))
+    app.register_error_handler(500, _server_error)
+    app.register_error_handler(RedisError, _redis_down)
 
     @app.errorhandler(CSRFError)
     def csrf_refused(error):

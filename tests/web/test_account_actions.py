@@ -10,7 +10,7 @@ from redis import Redis
 
 from directory.model import AccountState
 from directory.students import StudentCriteria
-from support import SSO_SECRET, csrf_token, pdf_pages, wait_for_job
+from support import SSO_SECRET, confirmed, csrf_token, pdf_pages, wait_for_job
 
 LP = "0990002P"
 JOB_URL = re.compile(r"/travaux/([0-9a-f]{32})$")
@@ -31,7 +31,7 @@ def _select(client, **criteria):
 
 
 def _run(client, app_config, url, data):
-    response = client.post(url, data=data)
+    response = client.post(url, data=confirmed(data))
     assert response.status_code == 303, response.get_data(as_text=True)
     job_id = JOB_URL.search(response.headers["Location"]).group(1)
     job = wait_for_job(app_config["SESAME_REDIS_URL"], job_id)
@@ -128,7 +128,7 @@ def test_refusals_change_nothing(lp, app_config, demo_directory):
     page = lp.get("/eleves").get_data(as_text=True)
     token = csrf_token(page)
     lp.post("/eleves/selection/vider", data={"csrf_token": token})
-    empty = lp.post("/eleves/notifications", data={"csrf_token": token, "notification": "courrier"})
+    empty = lp.post("/eleves/notifications", data=confirmed({"csrf_token": token, "notification": "courrier"}))
     assert empty.status_code == 400
     assert "Aucun élève n'est sélectionné" in html.unescape(empty.get_data(as_text=True))
     assert lp.get("/eleves/notifications").status_code == 405
@@ -143,7 +143,7 @@ def test_refusals_change_nothing(lp, app_config, demo_directory):
     redis = Redis.from_url(app_config["SESAME_REDIS_URL"])
     key = next(k for k in redis.scan_iter("sesame:selection:*") if k.endswith(b":0990002P:students"))
     redis.sadd(key, *foreign)
-    refused = lp.post("/eleves/reinitialisations", data={"csrf_token": token})
+    refused = lp.post("/eleves/reinitialisations", data=confirmed({"csrf_token": token}))
     assert refused.status_code == 400
     assert "1 élève(s) qui ne sont pas de votre établissement" in html.unescape(refused.get_data(as_text=True))
     states = demo_directory.students.count_by_state(LP, mine)

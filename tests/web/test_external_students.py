@@ -5,7 +5,7 @@ import re
 
 from directory.model import AccountState
 from directory.students import StudentCriteria
-from support import SSO_SECRET, csrf_token, pdf_pages, sign_in, wait_for_job
+from support import confirmed, SSO_SECRET, csrf_token, pdf_pages, sign_in, wait_for_job
 
 LP, LYC = "0990002P", "0990003R"
 ROW_IDS = re.compile(r'name="ids" value="([0-9a-f]{32})"')
@@ -45,7 +45,7 @@ def test_notify_an_external_student_and_their_school_sees_it(signed_in, app, dem
     token = csrf_token(lp.get("/eleves-exterieurs").get_data(as_text=True))
     lp.post("/eleves-exterieurs/selection/vider", data={"csrf_token": token})
     assert lp.post("/eleves-exterieurs/selection", data={"csrf_token": token, "id": target, "ids": [target]}).status_code == 200
-    response = lp.post("/eleves-exterieurs/notifications", data={"csrf_token": token, "notification": "courrier"})
+    response = lp.post("/eleves-exterieurs/notifications", data=confirmed({"csrf_token": token, "notification": "courrier"}))
     assert response.status_code == 303
     job = wait_for_job(app_config["SESAME_REDIS_URL"], JOB_URL.search(response.headers["Location"]).group(1))
     assert job.status == "finished" and job.population == "external"

@@ -8,7 +8,7 @@ import re
 from directory import attributes as A
 from directory.model import AccountState
 from directory.students import StudentCriteria
-from support import SSO_SECRET, binds, csrf_token, pdf_pages, sign_in, wait_for_job
+from support import confirmed, SSO_SECRET, binds, csrf_token, pdf_pages, sign_in, wait_for_job
 
 CLG, LP, LYC = "0990001N", "0990002P", "0990003R"
 ROW_IDS = re.compile(r'name="ids" value="([0-9a-f]{32})"')
@@ -64,7 +64,7 @@ def test_notify_a_parent_names_the_children_here_and_lists_them(signed_in, demo_
     token = csrf_token(lp.get("/responsables").get_data(as_text=True))
     lp.post("/responsables/selection/vider", data={"csrf_token": token})
     lp.post("/responsables/selection", data={"csrf_token": token, "id": target, "ids": [target]})
-    response = lp.post("/responsables/notifications", data={"csrf_token": token, "notification": "courrier"})
+    response = lp.post("/responsables/notifications", data=confirmed({"csrf_token": token, "notification": "courrier"}))
     job = wait_for_job(app_config["SESAME_REDIS_URL"], JOB_URL.search(response.headers["Location"]).group(1))
     assert job.status == "finished"
     page = lp.get(f"/travaux/{job.id}").get_data(as_text=True)
@@ -78,7 +78,7 @@ def test_notify_a_parent_names_the_children_here_and_lists_them(signed_in, demo_
     dn = demo_directory.search(demo_directory.base(A.GUARDIANS), f"(uid={identifier})", ["1.1"])[0][0]
     assert binds(slapd.ldap_url, dn, password)
 
-    response = lp.post("/responsables/listes", data={"csrf_token": token, "format": "csv"})
+    response = lp.post("/responsables/listes", data=confirmed({"csrf_token": token, "format": "csv"}))
     job = wait_for_job(app_config["SESAME_REDIS_URL"], JOB_URL.search(response.headers["Location"]).group(1))
     page = lp.get(f"/travaux/{job.id}").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(lp.get(re.search(r'href="(/fichiers/[^"]+)"', page).group(1)).data
@@ -99,7 +99,7 @@ def test_franceconnect_parents_get_no_letter_and_no_reset(signed_in, demo_direct
     assert refused.status_code == 409 and "FranceConnect" in html.unescape(refused.get_data(as_text=True))
     lp.post("/responsables/selection/vider", data={"csrf_token": token})
     lp.post("/responsables/selection", data={"csrf_token": token, "id": target, "ids": [target]})
-    response = lp.post("/responsables/reinitialisations", data={"csrf_token": token})
+    response = lp.post("/responsables/reinitialisations", data=confirmed({"csrf_token": token}))
     job = wait_for_job(app_config["SESAME_REDIS_URL"], JOB_URL.search(response.headers["Location"]).group(1))
     report = html.unescape(lp.get(f"/travaux/{job.id}").get_data(as_text=True))
     assert "FranceConnect" in report and "Non traité" in report

@@ -36,7 +36,7 @@ def test_killing_the_worker_halfway_ends_with_every_account_notified_once(demo_d
     redis.flushdb()
     ids = demo_directory.students.ids(LYC, StudentCriteria(states=(AccountState.NOT_NOTIFIED,)))[:ACCOUNTS]
     store = JobStore(redis, hold=3)
-    job = store.create("notify", "chef.lyc", LYC, "students", ids, {"letters": True, "reset": False})
+    job, _ = store.create("notify", "chef.lyc", LYC, "students", ids, {"letters": True, "reset": False})
     queue(redis).enqueue(run_job, job.id, job_timeout=600)
 
     # slow hashing (about 0.1 s a hash) so that there is a "halfway" to kill it at

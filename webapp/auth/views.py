@@ -6,7 +6,7 @@ import logging
 import time
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request, session,
                    url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import HTTPException
@@ -131,6 +131,8 @@ def switch_establishment():
 @bp.app_context_processor
 def shell_context():
     """The header and tabs of every page. Error pages render even when this cannot be had."""
+    if g.get("service_down"):
+        return {}
     try:
         if not current_user.is_authenticated:
             return {}

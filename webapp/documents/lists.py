@@ -98,3 +98,12 @@ def list_csv(establishment: Establishment, rows: list[ListRow], guardians: bool 
             row.state_label, row.identifier, row.password_shown, date_fr(row.notification_date),
             date_fr(row.last_login))])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def csv_document(header, rows) -> bytes:
+    """Any table as the lists' CSV: `;`, UTF-8 with BOM, formulas guarded."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(header)
+    writer.writerows([safe_cell(v) for v in row] for row in rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

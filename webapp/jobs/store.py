@@ -52,25 +52,46 @@ class JobStore:
         self.redis = redis
         self.hold = hold      # seconds a worker's hold on a job lasts unless renewed
 
-    def create(self, kind: str, owner: str, uai: str, population: str, account_ids, options=None) -> Job:
-        job = Job(secrets.token_hex(16), kind, owner, uai, population, list(account_ids), options or {},
-                  QUEUED, time.time())
+    def create(self, kind: str, owner: str, uai: str, population: str, account_ids, options=None,
+               job_id: str | None = None) -> tuple[Job, bool]:
+        """A new job, or (False) the one that already has `job_id`: a confirmation posted twice."""
+        job = Job(job_id or secrets.token_hex(16), kind, owner, uai, population, list(account_ids),
+                  options or {}, QUEUED, time.time())
+        if not self.redis.set(_key(job.id), json.dumps(job.__dict__), ex=JOB_TTL, nx=True):
+            return self.get(job.id), False
+        self._list(job)
+        return job, True
+
+    def _list(self, job: Job) -> None:
         pipe = self.redis.pipeline()
-        pipe.set(_key(job.id), json.dumps(job.__dict__), ex=JOB_TTL)
-        pipe.lpush(f"sesame:jobs:{owner}", job.id)
-        pipe.ltrim(f"sesame:jobs:{owner}", 0, RECENT - 1)
+        pipe.lpush(f"sesame:jobs:{job.owner}", job.id)
+        pipe.ltrim(f"sesame:jobs:{job.owner}", 0, RECENT - 1)
         pipe.sadd("sesame:jobs:open", job.id)
         pipe.execute()
-        return job
+
+    def restore(self, job: Job) -> None:
+        """A job whose record was lost, rebuilt from the directory, back where its owner finds it."""
+        self.save(job)
+        if job.id.encode() not in self.redis.lrange(f"sesame:jobs:{job.owner}", 0, RECENT - 1):
+            self._list(job)
+
+    def forget(self, job_id: str) -> None:
+        self.redis.delete(_key(job_id))
+        self.redis.srem("sesame:jobs:open", job_id)
 
     def get(self, job_id: str) -> Job | None:
         raw = self.redis.get(_key(job_id))
         return Job(**json.loads(raw)) if raw else None
 
     def save(self, job: Job) -> None:
-        self.redis.set(_key(job.id), json.dumps(job.__dict__), ex=JOB_TTL)
+        """Every job not finished nor interrupted stays where the workers' sweeper looks for it."""
+        pipe = self.redis.pipeline()
+        pipe.set(_key(job.id), json.dumps(job.__dict__), ex=JOB_TTL)
         if job.status in (FINISHED, FAILED):
-            self.redis.srem("sesame:jobs:open", job.id)
+            pipe.srem("sesame:jobs:open", job.id)
+        else:
+            pipe.sadd("sesame:jobs:open", job.id)
+        pipe.execute()
 
     def recent(self, owner: str) -> list[Job]:
         ids = [i.decode() for i in self.redis.lrange(f"sesame:jobs:{owner}", 0, RECENT - 1)]

@@ -9,21 +9,22 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import current_app
+from redis.exceptions import RedisError
 
-from directory.audit import record_action
+from directory.audit import close_job
 from directory.errors import Conflict, DirectoryUnavailable
 from directory.lifecycle import Action, decide
 from directory.model import AccountOrigin, AccountState
 from directory.names import sort_name
 from directory.students import account_id_of
 
-from ..accounts import student_accounts
 from ..students.population import of_job
 from ..documents.files import FileStore
 from ..documents.letters import Letter, letter_settings, letters_pdf
 from ..documents.lists import ListRow, list_csv, list_pdf
 from ..extensions import directory, redis
 from ..holders import tokens
+from .report import accounts_of, counts, outcomes
 from .store import DONE, FAILED, FINISHED, REFUSED, RUNNING, UNCHANGED, Job, JobStore, job_store
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,10 @@ class _Heartbeat:
 
     def _beat(self):
         while not self.stopped.wait(max(1, self.store.hold / 6)):
-            self.store.keep(self.job_id, WORKER)
+            try:
+                self.store.keep(self.job_id, WORKER)
+            except RedisError:
+                pass    # the hold lapses while Redis is away; the job stops at its next note
 
     def __enter__(self):
         self.thread.start()
@@ -54,7 +58,10 @@ class _Heartbeat:
     def __exit__(self, *exc):
         self.stopped.set()
         self.thread.join()
-        self.store.release(self.job_id)
+        try:
+            self.store.release(self.job_id)
+        except RedisError:
+            pass        # a hold nobody renews lapses by itself
 
 
 def run_job(job_id: str) -> None:
@@ -72,6 +79,12 @@ def run_job(job_id: str) -> None:
             _produce_document(job, store)
             _audit(job, store)
             job.status = FINISHED
+        except RedisError:
+            # The job queue went away: nothing can be noted. The record stays « En cours » with no
+            # hold, and a worker's sweeper takes the job up when Redis is back; what was written
+            # carries the job's mark, so nothing is done twice.
+            log.warning("job %s stopped: Redis unavailable", job_id)
+            return
         except DirectoryUnavailable:
             log.warning("job %s stopped: directory unavailable", job_id)
             job.status = FAILED
@@ -88,7 +101,7 @@ def run_job(job_id: str) -> None:
 def _change_accounts(job: Job, store: JobStore) -> None:
     action = Action.NOTIFY if job.kind == "notify" else Action.RESET
     reset_password = bool(job.options.get("reset"))
-    worker_accounts = _accounts_of(job)
+    worker_accounts = accounts_of(job)
     done = store.outcomes(job.id)
     todo = [i for i in job.account_ids if i not in done]
     threads = current_app.config["SESAME_HASH_THREADS"] or os.cpu_count() or 2
@@ -122,11 +135,6 @@ def _change_accounts(job: Job, store: JobStore) -> None:
             store.record_many(job.id, results)     # one round trip per batch: progress moves by fifty
 
 
-def _accounts_of(job: Job):
-    population = of_job(job.population)
-    return student_accounts(external=population.external, guardians=population.guardians)
-
-
 def _children_here(job: Job, records) -> dict[str, str]:
     """For parents: « Zoé MARTIN (6A), ... » — their children attached to the job's establishment."""
     children = {r.account_id: [account_id_of(dn) for dn in r.children] for r in records.values()}
@@ -138,9 +146,9 @@ def _children_here(job: Job, records) -> dict[str, str]:
 
 def _letters_and_rows(job: Job, store: JobStore):
     """The accounts as they now are, for letters and lists (passwords opened from their seal)."""
-    worker_accounts = _accounts_of(job)
-    outcomes = store.outcomes(job.id)
-    wanted = [i for i in job.account_ids if outcomes.get(i, ("",))[0] != REFUSED]
+    worker_accounts = accounts_of(job)
+    found = outcomes(job, store)
+    wanted = [i for i in job.account_ids if found.get(i, ("",))[0] != REFUSED]
     records = worker_accounts.read(job.uai, wanted)
     classes = {c.code: c for c in directory.current.classes(job.uai)}
     mefs = {m.code: m for m in directory.current.mefs(job.uai)}
@@ -184,13 +192,13 @@ def _produce_document(job: Job, store: JobStore) -> None:
 
 
 def _audit(job: Job, store: JobStore) -> None:
-    outcomes = store.outcomes(job.id)
-    counts = {k: sum(1 for o, _ in outcomes.values() if o == k) for k in (DONE, UNCHANGED, REFUSED)}
+    found = outcomes(job, store)
+    total = counts(found)
     options = ", ".join(f"{k}={v}" for k, v in sorted(job.options.items()))
-    summary = (f"{job.kind} ({options}) : {counts[DONE]} fait(s), {counts[UNCHANGED]} inchangé(s), "
-               f"{counts[REFUSED]} non traité(s) sur {job.total}")
-    targets = [i for i, (o, _) in outcomes.items() if o == DONE]
-    record_action(directory.current, job.id, job.owner, job.kind, job.uai, targets, summary)
+    summary = (f"{job.kind} ({options}) : {total[DONE]} fait(s), {total[UNCHANGED]} inchangé(s), "
+               f"{total[REFUSED]} non traité(s) sur {job.total}")
+    targets = [i for i, (o, _) in found.items() if o == DONE]
+    close_job(directory.current, job.id, job.owner, job.kind, job.uai, targets, summary)
 
 
 def resume_abandoned(queue) -> list[str]:

@@ -6,12 +6,12 @@ from flask_login import login_required
 
 
 from ..access import staff
-from ..accounts import student_accounts
 from ..documents.files import FileStore
+from ..documents.lists import csv_document
 from ..extensions import redis
 from ..rendering import page_or_fragment
-from ..students.population import of_job
-from .store import DONE, FAILED, OUTCOME_LABELS, REFUSED, RUNNING, UNCHANGED, job_store
+from . import report
+from .store import DONE, FAILED, FINISHED, OUTCOME_LABELS, QUEUED, REFUSED, RUNNING, job_store
 from .worker import queue
 
 bp = Blueprint("jobs", __name__)
@@ -27,31 +27,40 @@ def enqueue(job) -> None:
 
 def _my_job(job_id: str):
     """The job if it is the signed-in person's, for an establishment they still act on; else 404."""
-    job = job_store().get(job_id) if job_id.isalnum() else None
+    job = report.find(job_id, job_store()) if job_id.isalnum() else None
     member = staff()
     if job is None or job.owner != member.uid or not member.may_act_on(job.uai):
         abort(404)
     return job
 
 
+def _resumable(job, store) -> bool:
+    """Interrupted, or left « En cours » by a worker that no longer holds it."""
+    return job.status == FAILED or (job.status in (QUEUED, RUNNING) and not store.held(job.id))
+
+
+def _names(job, ids) -> dict[str, tuple[str, str, str]]:
+    return {r.account_id: (r.surname.upper(), r.given_name, r.identifier or "")
+            for r in report.accounts_of(job).read(job.uai, ids).values()}
+
+
 def _report(job, store):
-    outcomes = store.outcomes(job.id)
-    counts = {k: sum(1 for o, _ in outcomes.values() if o == k) for k in (DONE, UNCHANGED, REFUSED)}
+    outcomes = report.outcomes(job, store)
+    counts = report.counts(outcomes)
     refused = []
     if counts[REFUSED]:
         ids = [i for i, (o, _) in outcomes.items() if o == REFUSED]
-        population = of_job(job.population)
-        accounts = student_accounts(external=population.external, guardians=population.guardians)
-        names = {r.account_id: f"{r.surname.upper()} {r.given_name}" for r in accounts.read(job.uai, ids).values()}
-        refused = sorted((names.get(i, i), outcomes[i][1]) for i in ids)
+        names = _names(job, ids)
+        refused = sorted((f"{names[i][0]} {names[i][1]}" if i in names else i, outcomes[i][1]) for i in ids)
     return outcomes, counts, refused
 
 
 @bp.route("/travaux")
 @login_required
 def index():
-    jobs = [j for j in job_store().recent(staff().uid) if staff().may_act_on(j.uai)]
     store = job_store()
+    report.recover_lost(staff().uid, store)
+    jobs = [j for j in store.recent(staff().uid) if staff().may_act_on(j.uai)]
     return render_template("jobs/index.html", jobs=jobs, titles=TITLES,
                            progress={j.id: store.progress(j.id) for j in jobs})
 
@@ -62,9 +71,34 @@ def show(job_id):
     job = _my_job(job_id)
     store = job_store()
     outcomes, counts, refused = _report(job, store)
+    running = job.status in (QUEUED, RUNNING)
     return page_or_fragment("jobs/show.html", "jobs/partial/progress.html", job=job, title=TITLES[job.kind],
                             done=len(outcomes), counts=counts, refused=refused, labels=OUTCOME_LABELS,
-                            running=job.status not in ("finished", FAILED))
+                            running=running, resumable=_resumable(job, store),
+                            waiting=running and not store.held(job.id))
+
+
+@bp.route("/travaux/<job_id>/compte-rendu.csv")
+@login_required
+def report_csv(job_id):
+    """The report account by account: who was done, left unchanged or not touched, and why."""
+    job = _my_job(job_id)
+    store = job_store()
+    outcomes = report.outcomes(job, store)
+    names = _names(job, job.account_ids)
+    rows = []
+    for account_id in job.account_ids:
+        surname, given_name, identifier = names.get(account_id, ("", "", ""))
+        outcome, detail = outcomes.get(account_id, ("", ""))
+        label = OUTCOME_LABELS.get(outcome, "Pas encore traité" if job.status in (QUEUED, RUNNING)
+                                   else "Non traité")
+        rows.append((surname, given_name, identifier, account_id, label, detail if outcome == REFUSED else ""))
+    rows.sort(key=lambda r: (r[0], r[1], r[3]))
+    content = csv_document(["Nom", "Prénom", "Identifiant", "Numéro de compte", "Résultat", "Motif"], rows)
+    response = current_app.response_class(content, mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="compte-rendu-{job.id[:8]}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/travaux/<job_id>/relancer", methods=["POST"])
@@ -72,10 +106,10 @@ def show(job_id):
 def restart(job_id):
     job = _my_job(job_id)
     store = job_store()
-    if job.status != FAILED or store.held(job.id):
+    if job.status == FINISHED or not _resumable(job, store):
         flash("Cette opération n'est pas interrompue : rien à relancer.", "error")
         return redirect(url_for("jobs.show", job_id=job.id), 303)
-    job.status = RUNNING
+    job.status, job.message = RUNNING, ""
     store.save(job)
     enqueue(job)
     flash("L'opération reprend là où elle s'était arrêtée.", "info")

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, Worker
 
 QUEUE = "sesame"
@@ -28,17 +30,43 @@ def _sweep(app, jobs_queue: Queue, stop: threading.Event) -> None:
                 log.exception("sweep failed")
 
 
+def _wait_for_redis(connection: Redis, stop: threading.Event, log) -> None:
+    """Until Redis answers again (or the worker is asked to stop), every few seconds."""
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            connection.ping()
+            log.info("Redis answers again: the worker goes on")
+            return
+        except RedisError:
+            stop.wait(delay)
+            delay = min(delay * 2, 15.0)
+
+
 def main() -> None:
     from webapp import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    log = logging.getLogger(__name__)
     app = create_app()
     connection = Redis.from_url(app.config["SESAME_REDIS_URL"])
     jobs_queue = queue(connection)
     stop = threading.Event()
     threading.Thread(target=_sweep, args=(app, jobs_queue, stop), daemon=True).start()
     with app.app_context():
-        Worker([jobs_queue], connection=connection).work(with_scheduler=False)
+        # RQ's worker quits when Redis goes away; this one waits for Redis and starts working again
+        while not stop.is_set():
+            worker = Worker([jobs_queue], connection=connection)
+            try:
+                worker.work(with_scheduler=False)
+            except RedisError as error:
+                log.warning("Redis unavailable (%s)", error)
+            if getattr(worker, "_shutdown_requested_date", None) is not None:
+                break          # SIGTERM or Ctrl-C: RQ's own shutdown has run
+            for number in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(number, lambda *_: stop.set())
+            log.warning("the worker lost Redis: it waits for it, then goes on")
+            _wait_for_redis(connection, stop, log)
     stop.set()
 
 

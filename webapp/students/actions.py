@@ -1,14 +1,15 @@
 """The three actions of the guide on selected students: (re)notify, reset passwords, list accounts."""
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import login_required
 
 from directory import lifecycle
-from directory.audit import record_action
-from directory.errors import Conflict
+from directory.audit import open_job, record_action
+from directory.errors import Conflict, WriteOutcomeUnknown
 from directory.model import AccountOrigin, AccountState, Role
 
 from ..access import current_uai, roles_allowed, staff
@@ -75,11 +76,23 @@ def _start(kind: str, options: dict, form):
     uai = current_uai()
     if not form.validate_on_submit():
         return _form_page(kind, form, uai, 400, ["Le formulaire n'est pas valide : vérifiez vos choix."])
+    owner = staff().uid
+    job_id = hashlib.sha256(f"{owner}:{form.confirmation.data}".encode()).hexdigest()[:32]
+    store = job_store()
+    existing = store.get(job_id)
+    if existing is not None:     # this confirmation was posted already: its job, not a second one
+        return redirect(url_for("jobs.show", job_id=existing.id), 303)
     selected, by_state, problems = _selected(uai)
     if problems:
         return _form_page(kind, form, uai, 400, problems)
-    job = job_store().create(kind, staff().uid, uai, current().name, selected, options)
-    enqueue(job)
+    job, created = store.create(kind, owner, uai, current().name, selected, options, job_id=job_id)
+    if created:
+        try:   # the directory knows of the job before any account is changed
+            open_job(directory.current, job.id, owner, kind, uai, current().name, options, selected)
+        except Exception:
+            store.forget(job.id)
+            raise
+        enqueue(job)
     return redirect(url_for("jobs.show", job_id=job.id), 303)
 
 
@@ -149,6 +162,10 @@ def reset_one(account_id):
         applied = accounts.apply(record, lifecycle.reset(record.state), f"row-{secrets.token_hex(8)}")
     except Conflict:
         return render_error(409, "Le compte vient d'être modifié par quelqu'un d'autre : rechargez la page.")
+    except WriteOutcomeUnknown:
+        return render_error(503, "L'annuaire a cessé de répondre pendant la réinitialisation et n'a pas pu dire si "
+                                 "elle a été faite. Rechargez la page dans quelques instants : la ligne montrera "
+                                 "l'état du compte.")
     record_action(directory.current, f"row-{secrets.token_hex(12)}", staff().uid, "reset", uai, [account_id],
                   "reset (une ligne) : 1 fait(s) sur 1")
     _, student = _repo().get(uai, account_id, current().external)

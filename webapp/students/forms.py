@@ -1,21 +1,35 @@
 """The forms of the three actions on selected students."""
+import secrets
+
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SubmitField
+from wtforms import BooleanField, HiddenField, RadioField, SubmitField
+from wtforms.validators import Regexp
 
 LETTER, NO_LETTER = "courrier", "sans-courrier"
 
 
-class NotifyForm(FlaskForm):
+class ConfirmationForm(FlaskForm):
+    """A confirmation is used once: its token, made when the form is shown, names the job it starts,
+    so the same form posted twice (a retry, a reload, two tabs) makes one job."""
+    confirmation = HiddenField(validators=[Regexp(r"^[A-Za-z0-9_-]{22}$")])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_submitted():
+            self.confirmation.data = secrets.token_urlsafe(16)
+
+
+class NotifyForm(ConfirmationForm):
     notification = RadioField("Type de notification", default=LETTER, choices=[
         (LETTER, "Courrier individuel (PDF)"), (NO_LETTER, "Sans courrier")])
     reset_password = BooleanField("Réinitialiser le mot de passe")
     submit = SubmitField("Confirmer")
 
 
-class ResetForm(FlaskForm):
+class ResetForm(ConfirmationForm):
     submit = SubmitField("Confirmer")
 
 
-class ListForm(FlaskForm):
+class ListForm(ConfirmationForm):
     format = RadioField("Format", default="pdf", choices=[("pdf", "PDF"), ("csv", "CSV")])
     submit = SubmitField("Confirmer")
