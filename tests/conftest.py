@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import base64
-import os
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +16,7 @@ from webapp.embedded import EmbeddedRedis
 ROOT = Path(__file__).resolve().parent.parent
 
 from support import (ARGON2, SEAL_KEY, SERVICE_DN, SERVICE_PASSWORD, SSO_SECRET, SUFFIX,
-                     sign_in)
+                     sign_in, start_worker)
 
 
 @pytest.fixture(scope="session")
@@ -124,21 +121,6 @@ def signed_in(client):
         assert response.status_code == 302, response.get_data(as_text=True)
         return client
     return sign
-
-
-def worker_environment(app_config, **overrides) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SESAME_")}
-    for name, value in {**app_config, **overrides}.items():
-        if name.startswith("SESAME_"):
-            env[name] = ",".join(value) if isinstance(value, (tuple, list)) else str(value)
-    return env
-
-
-def start_worker(app_config, **overrides) -> subprocess.Popen:
-    """A real RQ worker process, as the Procfile runs it."""
-    return subprocess.Popen([sys.executable, "-m", "webapp.jobs.worker"], cwd=ROOT,
-                            env=worker_environment(app_config, **overrides),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 @pytest.fixture(scope="session")

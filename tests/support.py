@@ -1,8 +1,12 @@
 """What the tests share: the suite's settings and helpers to sign in through the real forms."""
 from __future__ import annotations
 
+import os
 import re
 import secrets
+import subprocess
+import sys
+from pathlib import Path
 
 SUFFIX = "dc=sesame,dc=test"
 SERVICE_DN = f"cn=sesame,ou=services,{SUFFIX}"
@@ -12,6 +16,7 @@ SSO_SECRET = secrets.token_urlsafe(16)
 # Light hashing for the suite's own accounts; the configured cost is measured in bench/.
 ARGON2 = (1, 1024, 1)
 DEMO_PASSWORD = "demo-sesame-2026"
+ROOT = Path(__file__).resolve().parent.parent
 
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
@@ -80,3 +85,18 @@ def wait_for_mail(sink, to: str, after: int = 0, timeout: float = 10.0):
             return found[-1]
         time.sleep(0.05)
     raise AssertionError(f"no mail for {to} within {timeout} s")
+
+
+def worker_environment(app_config, **overrides) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SESAME_")}
+    for name, value in {**app_config, **overrides}.items():
+        if name.startswith("SESAME_"):
+            env[name] = ",".join(value) if isinstance(value, (tuple, list)) else str(value)
+    return env
+
+
+def start_worker(app_config, **overrides) -> subprocess.Popen:
+    """A real RQ worker process, as the Procfile runs it."""
+    return subprocess.Popen([sys.executable, "-m", "webapp.jobs.worker"], cwd=ROOT,
+                            env=worker_environment(app_config, **overrides),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

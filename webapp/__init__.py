@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from redis import Redis
 
-from . import config, errors, formatting, security
+from . import config, errors, formatting, security, sessions
 from .extensions import csrf, directory, htmx, login_manager, redis, server_sessions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +56,7 @@ def register_extensions(app: Flask) -> None:
     directory.init_app(app)
     redis.init_app(app)
     server_sessions.init_app(app)
+    sessions.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)

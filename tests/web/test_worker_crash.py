@@ -10,9 +10,8 @@ from directory import attributes as A
 from directory.model import AccountState
 from directory.passwords import Sealer
 from directory.students import StudentCriteria
-from conftest import start_worker
 from directory.embedded import terminate
-from support import SEAL_KEY, wait_for_job
+from support import SEAL_KEY, start_worker, wait_for_job
 
 LYC = "0990003R"
 ACCOUNTS = 80

@@ -1,0 +1,136 @@
+"""A TCP proxy between the app and slapd that can lose the answer to a modify, as a broken network does."""
+from __future__ import annotations
+
+import socket
+import threading
+
+MODIFY_REQUEST = 0x66           # [APPLICATION 6]: a modify
+MODIFY_RESPONSE = 0x67          # [APPLICATION 7]: slapd's answer to a modify
+
+
+def _read_message(sock: socket.socket) -> bytes | None:
+    """One whole LDAPMessage (BER: SEQUENCE tag, length, content), or None once the peer closed."""
+    def exactly(n: int) -> bytes | None:
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            if not chunk:
+                return None
+            data += chunk
+        return data
+    head = exactly(2)
+    if head is None:
+        return None
+    length, extra = head[1], b""
+    if length & 0x80:
+        extra = exactly(length & 0x7F)
+        if extra is None:
+            return None
+        length = int.from_bytes(extra, "big")
+    body = exactly(length)
+    return None if body is None else head + extra + body
+
+
+def _length(data: bytes, index: int) -> tuple[int, int]:
+    """A BER length at `index`: (length, index of the content)."""
+    first = data[index]
+    if not first & 0x80:
+        return first, index + 1
+    count = first & 0x7F
+    return int.from_bytes(data[index + 1:index + 1 + count], "big"), index + 1 + count
+
+
+def _operation(message: bytes) -> tuple[int, int]:
+    """The protocolOp tag of an LDAPMessage (after the SEQUENCE header and the messageID), and
+    where its content starts."""
+    _, index = _length(message, 1)
+    id_length, index = _length(message, index + 1)
+    tag = message[index + id_length]
+    _, content = _length(message, index + id_length + 1)
+    return tag, content
+
+
+def _modified_dn(message: bytes) -> str | None:
+    tag, content = _operation(message)
+    if tag != MODIFY_REQUEST:
+        return None
+    length, start = _length(message, content + 1)     # the entry's DN, an OCTET STRING
+    return message[start:start + length].decode("utf-8")
+
+
+class LdapProxy:
+    """Listens on a free loopback port and forwards to slapd. `lose(n)` is asked for the n-th answer
+    to a modify (counting from 1, over every connection): when it says yes, the proxy closes both
+    sides instead of passing the answer on — slapd has applied the modify, the client never hears."""
+
+    def __init__(self, upstream_port: int, lose=lambda n: False):
+        self.upstream_port = upstream_port
+        self.lose = lose
+        self.modify_answers = 0
+        self.lost = 0
+        self.modifies: dict[str, int] = {}      # modify requests per entry
+        self._lock = threading.Lock()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._closing = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"ldap://127.0.0.1:{self.port}"
+
+    def _accept(self) -> None:
+        while not self._closing:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(("127.0.0.1", self.upstream_port))
+            except OSError:
+                client.close()
+                continue
+            threading.Thread(target=self._requests, args=(client, server), daemon=True).start()
+            threading.Thread(target=self._answers, args=(server, client), daemon=True).start()
+
+    def _requests(self, client: socket.socket, server: socket.socket) -> None:
+        try:
+            while (message := _read_message(client)) is not None:
+                dn = _modified_dn(message)
+                if dn is not None:
+                    with self._lock:
+                        self.modifies[dn] = self.modifies.get(dn, 0) + 1
+                server.sendall(message)
+        except OSError:
+            pass
+        finally:
+            _close(client, server)
+
+    def _answers(self, server: socket.socket, client: socket.socket) -> None:
+        try:
+            while (message := _read_message(server)) is not None:
+                if _operation(message)[0] == MODIFY_RESPONSE:
+                    with self._lock:
+                        self.modify_answers += 1
+                        drop = self.lose(self.modify_answers)
+                        self.lost += drop
+                    if drop:
+                        return
+                client.sendall(message)
+        except OSError:
+            pass
+        finally:
+            _close(server, client)
+
+    def close(self) -> None:
+        self._closing = True
+        self._listener.close()
+
+
+def _close(*sockets: socket.socket) -> None:
+    for sock in sockets:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
