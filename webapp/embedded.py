@@ -237,6 +237,10 @@ def run(port: int = 5000) -> int:
                     os.killpg(child.pid, signal.SIGKILL)
                 running[name] = start(name)
                 children.append(running[name])
+            if redis and redis.process and redis.process.poll() is not None and not stopping:
+                print("Redis stopped unexpectedly: starting it again from its append-only file",
+                      file=sys.stderr, flush=True)
+                redis.start()
             if slapd and slapd.process:
                 slapd.process.poll()   # reaps a slapd stopped by `make directory-stop`
             time.sleep(0.3)
