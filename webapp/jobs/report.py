@@ -66,12 +66,12 @@ def recover(trace: audit.JobTrace, store: JobStore) -> Job | None:
     return job
 
 
-def find(job_id: str, store: JobStore) -> Job | None:
-    """The job from the job queue's records, or found again in the directory."""
+def find(job_id: str, owner: str, store: JobStore) -> Job | None:
+    """The job from the job queue's records, or (one of `owner`'s) found again in the directory."""
     job = store.get(job_id)
     if job is None and job_id.isalnum():
         trace = audit.job_trace(directory.current, job_id)
-        job = recover(trace, store) if trace else None
+        job = recover(trace, store) if trace and trace.actor == owner else None
     return job
 
 

@@ -27,8 +27,8 @@ def enqueue(job) -> None:
 
 def _my_job(job_id: str):
     """The job if it is the signed-in person's, for an establishment they still act on; else 404."""
-    job = report.find(job_id, job_store()) if job_id.isalnum() else None
     member = staff()
+    job = report.find(job_id, member.uid, job_store()) if job_id.isalnum() else None
     if job is None or job.owner != member.uid or not member.may_act_on(job.uai):
         abort(404)
     return job
