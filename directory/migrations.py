@@ -11,6 +11,7 @@ from . import attributes as A
 from .connection import open_connection, translated
 from .errors import DirectoryError, InsufficientRights, NotFound
 from .escaping import equals
+from .indexes import merge_indexes
 from .ldif import Change, parse
 from .passwords import PasswordHasher
 
@@ -134,7 +135,7 @@ class Migrator:
                     values = values or self._values(conn)
                     say(f"applying {name}")
                     for change in parse(_fill(path.read_text(encoding="utf-8"), values, path)):
-                        _apply(conn, change)
+                        _apply(conn, change, say)
                     self._record(conn, name)
                     applied.append(name)
                 return applied
@@ -181,7 +182,22 @@ def _fill(text: str, values: dict[str, str], path: Path) -> str:
     return _PLACEHOLDER.sub(replace, text)
 
 
-def _apply(conn, change: Change) -> None:
+def _merge_indexes(conn, dn: str, wanted: list[str], say) -> None:
+    """Indexes are merged with those the database has, never added blindly: see merge_indexes.
+    Delete and add go in one modify, so that slapd reindexes only the types that are new."""
+    with translated():
+        conn.search(dn, "(objectClass=*)", ldap3.BASE, attributes=["olcDbIndex"])
+    existing = conn.entries[0].entry_attributes_as_dict.get("olcDbIndex", []) if conn.entries else []
+    delete, add = merge_indexes(list(existing), wanted)
+    changes = ([(ldap3.MODIFY_DELETE, delete)] if delete else []) + ([(ldap3.MODIFY_ADD, add)] if add else [])
+    if delete:
+        say(f"  indexes merged with those already defined (rewritten: {'; '.join(delete)})")
+    if changes:
+        with translated():
+            conn.modify(dn, {"olcDbIndex": changes})
+
+
+def _apply(conn, change: Change, say=print) -> None:
     with translated():
         if change.kind == "add":
             object_classes = change.attributes.get("objectClass", [])
@@ -191,6 +207,9 @@ def _apply(conn, change: Change) -> None:
             ops = {"add": ldap3.MODIFY_ADD, "replace": ldap3.MODIFY_REPLACE, "delete": ldap3.MODIFY_DELETE}
             # one modify per attribute keeps the order of the file, which cn=config cares about
             for op, attribute, values in change.modifications:
-                conn.modify(change.dn, {attribute: [(ops[op], values)]})
+                if op == "add" and attribute.lower() == "olcdbindex":
+                    _merge_indexes(conn, change.dn, values, say)
+                else:
+                    conn.modify(change.dn, {attribute: [(ops[op], values)]})
         else:
             conn.delete(change.dn)
