@@ -86,3 +86,11 @@ def test_a_later_migration_that_adds_indexes_merges_them(fresh_slapd, migration_
     assert "uid eq,pres,sub" in indexes and "mail eq" in indexes
     assert sum(v.split()[0].lower() == "objectclass" for v in indexes) == 1
 
+
+def test_an_identity_that_already_manages_the_database_is_granted_nothing(fresh_slapd, migration_settings):
+    settings = dataclasses.replace(migration_settings, url=fresh_slapd.ldapi_url,
+                                   migrator_dn=fresh_slapd.manager_dn)
+    said = []
+    Migrator(settings).migrate(say=said.append)
+    assert not any(line.startswith("granted") for line in said)
+    assert sum("manage" in rule for rule in _database_config(fresh_slapd)["olcAccess"]) == 1
