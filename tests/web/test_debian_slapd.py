@@ -20,9 +20,10 @@ from directory.demo_load import DEMO_HASHER
 from directory.embedded import DebianPackage, EmbeddedSlapd, peercred_dn
 from directory.migrations import available
 from directory.passwords import Sealer
-from support import sign_in
+from support import DEMO_PASSWORD, csrf_token
 
 ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "deploy" / "sesame.env.example"
 SUFFIX = "dc=nodomain"                       # what the package writes on a host without a domain
 SERVICE_DN = f"cn=sesame,ou=services,{SUFFIX}"
 STUDENTS_SEEDED = 12
@@ -35,22 +36,39 @@ def debian_slapd(tmp_path_factory):
         yield server
 
 
+def example_settings() -> dict:
+    """deploy/sesame.env.example, the file the README has an operator fill in, read as systemd does."""
+    settings = {}
+    for line in EXAMPLE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            settings[name] = value.strip('"')
+    return settings
+
+
 @pytest.fixture(scope="module")
-def readme_settings(debian_slapd, redis_server):
-    """Only the settings the README lists, as an operator would export them."""
-    seal_key = secrets.token_bytes(32)
-    return {
-        "SESAME_SECRET_KEY": secrets.token_urlsafe(32),
+def readme_settings(debian_slapd, redis_server, tmp_path_factory):
+    """The example's settings with its blanks filled as the README says; only the addresses differ,
+    those of this temporary slapd (not the system's socket and port) and of the suite's Redis."""
+    settings = example_settings()
+    assert settings["SESAME_LDAP_SUFFIX"] == SUFFIX
+    assert settings["SESAME_LDAP_MIGRATOR_DN"] == DebianPackage.ROOT_OVER_LDAPI
+    blanks = {name for name, value in settings.items() if not value}
+    assert blanks == {"SESAME_SECRET_KEY", "SESAME_SEAL_KEY", "SESAME_LDAP_BIND_PASSWORD", "SESAME_SSO_SECRET"}
+    settings.update({
+        "SESAME_SECRET_KEY": secrets.token_urlsafe(48),
+        "SESAME_SEAL_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "SESAME_LDAP_BIND_PASSWORD": secrets.token_urlsafe(48),
+        "SESAME_SSO_SECRET": secrets.token_urlsafe(48),
         "SESAME_LDAP_URL": debian_slapd.ldap_url,
-        "SESAME_LDAP_SUFFIX": SUFFIX,
-        "SESAME_LDAP_BIND_PASSWORD": secrets.token_urlsafe(16),
         "SESAME_LDAP_ADMIN_URL": debian_slapd.ldapi_url,
-        # root's peercred DN when the suite runs as root, as the README's step 2 has it
+        # root's own identity when the suite runs as root, as in the example
         "SESAME_LDAP_MIGRATOR_DN": peercred_dn(),
-        "SESAME_SEAL_KEY": base64.b64encode(seal_key).decode(),
         # a database of its own: no session or rate limit of the other tests
         "SESAME_REDIS_URL": re.sub(r"/0$", "/7", redis_server.url),
-    }
+        "SESAME_FILES_DIR": str(tmp_path_factory.mktemp("files")),
+    })
+    return settings
 
 
 def flask(settings: dict, *args: str) -> subprocess.CompletedProcess:
@@ -142,15 +160,26 @@ def _seed_one_school(settings: dict) -> list[str]:
     return [e.attributes[A.SURNAME][0] for e in students]
 
 
-def test_chef_lp_signs_in_and_finds_the_students(migrations_run_twice, readme_settings):
+# What the reverse proxy of deploy/nginx/sesame.conf adds to each request it forwards to gunicorn
+NGINX = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https",
+         "X-Forwarded-Host": "sesame.example.org"}
+BROWSER = {"Referer": "https://sesame.example.org/connexion"}   # checked by the CSRF guard on HTTPS
+
+
+def test_chef_lp_signs_in_through_the_proxy_and_finds_the_students(migrations_run_twice, readme_settings):
     from webapp import create_app
     from webapp.config import from_environment
     surnames = _seed_one_school(readme_settings)
     app = create_app({**from_environment(readme_settings), "TESTING": True})
     client = app.test_client()
-    assert sign_in(client, "chef.lp").status_code == 302
-    page = html.unescape(client.get("/eleves").get_data(as_text=True))
-    assert f"<strong>{STUDENTS_SEEDED}</strong> élève(s)" in page
-    assert all(surname.upper() in page.upper() for surname in surnames)
-    found = html.unescape(client.get("/eleves", query_string={"q": surnames[0]}).get_data(as_text=True))
+    page = client.get("/connexion", headers=NGINX).get_data(as_text=True)
+    response = client.post("/connexion", headers=NGINX | BROWSER, data={
+        "csrf_token": csrf_token(page), "uid": "chef.lp", "password": DEMO_PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert "Secure" in response.headers["Set-Cookie"]
+    students = html.unescape(client.get("/eleves", headers=NGINX).get_data(as_text=True))
+    assert f"<strong>{STUDENTS_SEEDED}</strong> élève(s)" in students
+    assert all(surname.upper() in students.upper() for surname in surnames)
+    found = html.unescape(client.get("/eleves", headers=NGINX, query_string={"q": surnames[0]})
+                          .get_data(as_text=True))
     assert surnames[0].upper() in found.upper()
