@@ -1,7 +1,10 @@
 """A private slapd under a folder of ours, configured through cn=config: for `make run` and the tests."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -89,20 +92,86 @@ olcAccess: {{0}}to * by dn.exact="{manager}" manage by * break
 """
 
 
+class SesameDefault:
+    """The embedded default's first cn=config: schema core, cosine, inetOrgPerson and one mdb
+    database that this process's identity over ldapi manages; the migrations do the rest."""
+
+    def config_ldif(self, server: "EmbeddedSlapd") -> str:
+        return _bootstrap_config(server.data_dir, server.root, server.suffix, server.max_size,
+                                 server.no_sync)
+
+    def entries_ldif(self, server: "EmbeddedSlapd") -> str | None:
+        return None   # the migrations add the suffix entry
+
+
+class DebianPackage:
+    """cn=config and the suffix entry exactly as Debian's slapd package writes them when it is
+    installed (its postinst fills /usr/share/slapd/slapd.init.ldif with the suffix and the admin's
+    hashed password, then adds the suffix entry): the same modules, schemas, ACLs, indexes, limits
+    and rootdn `cn=admin,<suffix>`. Only what would touch the machine's own slapd moves under our
+    folder: the pid and args files and the database directory. Root's identity over ldapi, which the
+    package lets manage everything, becomes this process's (the same when run as root).
+
+    For the tests of « Pointing Sésame at a real directory »: never for `make run`.
+    """
+
+    TEMPLATE = Path("/usr/share/slapd/slapd.init.ldif")
+    ROOT_OVER_LDAPI = "gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth"
+
+    def __init__(self, admin_password: str | None = None):
+        self.admin_password = admin_password or secrets.token_urlsafe(15)
+
+    def config_ldif(self, server: "EmbeddedSlapd") -> str:
+        text = self.TEMPLATE.read_text(encoding="utf-8")
+        moves = {
+            "@SUFFIX@": server.suffix,
+            "@PASSWORD@": _ssha(self.admin_password),     # what slappasswd gives the postinst
+            "olcPidFile: /var/run/slapd/slapd.pid": f"olcPidFile: {server.pid_path}",
+            "olcArgsFile: /var/run/slapd/slapd.args": f"olcArgsFile: {server.root / 'slapd.args'}",
+            "olcDbDirectory: /var/lib/ldap": f"olcDbDirectory: {server.data_dir}",
+            self.ROOT_OVER_LDAPI: peercred_dn(),
+        }
+        for old, new in moves.items():
+            if old not in text:
+                raise RuntimeError(f"{self.TEMPLATE} has changed: no {old!r} in it")
+            text = text.replace(old, new)
+        for system_path in ("/var/run/slapd", "/var/lib/ldap"):
+            if system_path in text:    # never let a copy write where the system's slapd lives
+                raise RuntimeError(f"{self.TEMPLATE} names {system_path} in an unexpected place")
+        return text
+
+    def entries_ldif(self, server: "EmbeddedSlapd") -> str | None:
+        # the postinst's create_new_directory; the organization defaults to the domain
+        dc = server.suffix.split(",", 1)[0].split("=", 1)[1]
+        domain = ".".join(part.split("=", 1)[1] for part in server.suffix.split(","))
+        return (f"dn: {server.suffix}\nobjectClass: top\nobjectClass: dcObject\n"
+                f"objectClass: organization\no: {domain}\ndc: {dc}\n\n")
+
+
+def _ssha(password: str) -> str:
+    salt = secrets.token_bytes(8)
+    digest = hashlib.sha1(password.encode() + salt).digest()
+    return "{SSHA}" + base64.b64encode(digest + salt).decode()
+
+
 class EmbeddedSlapd:
     """One slapd process with its config and data under `root`; kept between runs unless removed.
 
-    `no_sync` trades durability on power loss for speed: right for tests and the demo, never for
+    `initial` writes its first cn=config (and entries): the embedded default, or `DebianPackage()`
+    for a slapd configured as Debian's package configures the system's one (which takes neither
+    `max_size` nor `no_sync`: its own 1 GiB and synchronous writes). `no_sync` trades durability on power loss for speed: right for tests and the demo, never for
     a real directory.
     """
 
     def __init__(self, root: Path | str, suffix: str, port: int | None = None,
-                 max_size: int = 4 * 1024**3, no_sync: bool = True):
+                 max_size: int = 4 * 1024**3, no_sync: bool = True,
+                 initial: SesameDefault | DebianPackage | None = None):
         self.root = Path(root).resolve()
         self.suffix = suffix
         self.port = port or self._kept_port()
         self.max_size = max_size
         self.no_sync = no_sync
+        self.initial = initial or SesameDefault()
         self.config_dir = self.root / "slapd.d"
         self.data_dir = self.root / "data"
         self.socket_path = self.root / "ldapi"
@@ -148,13 +217,19 @@ class EmbeddedSlapd:
         return (self.config_dir / "cn=config.ldif").exists()
 
     def configure(self) -> None:
-        """Write the initial cn=config: schema core, cosine, inetOrgPerson and one mdb database."""
+        """Write the initial cn=config, and the initial entries if `initial` has some."""
         self.config_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         ldif = self.root / "bootstrap.ldif"
-        ldif.write_text(_bootstrap_config(self.data_dir, self.root, self.suffix, self.max_size, self.no_sync))
+        ldif.write_text(self.initial.config_ldif(self))
         subprocess.run([SLAPADD, "-n0", "-F", str(self.config_dir), "-l", str(ldif)],
                        check=True, capture_output=True)
+        entries = self.initial.entries_ldif(self)
+        if entries:
+            path = self.root / "entries.ldif"
+            path.write_text(entries, encoding="utf-8")
+            subprocess.run([SLAPADD, "-F", str(self.config_dir), "-b", self.suffix, "-l", str(path)],
+                           check=True, capture_output=True)
 
     def start(self, timeout: float = 15.0) -> "EmbeddedSlapd":
         if not self.is_configured():

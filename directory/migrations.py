@@ -11,6 +11,7 @@ from . import attributes as A
 from .connection import open_connection, translated
 from .errors import DirectoryError, InsufficientRights, NotFound
 from .escaping import equals
+from .indexes import merge_indexes
 from .ldif import Change, parse
 from .passwords import PasswordHasher
 
@@ -77,19 +78,41 @@ class Migrator:
                 "the migration identity must manage cn=config and the database must exist")
         return conn.entries[0].entry_dn
 
-    def _values(self, conn) -> dict[str, str]:
+    def _values(self, database: str, migrator: str) -> dict[str, str]:
         s = self.settings
         t, m, p = s.argon2
         return {
             "suffix": s.suffix,
-            "database": self._database_dn(conn),
+            "database": database,
             "service_dn": s.service_dn,
             "service_cn": s.service_dn.split(",", 1)[0].split("=", 1)[1],
             "service_password_hash": SERVICE_HASHER.hash(s.service_password),
-            "migrator_dn": s.migrator_dn or s.admin_dn or self._who_am_i(conn),
+            "migrator_dn": migrator,
             "module_path": s.module_path,
             "argon2_params": f"t={t} m={m} p={p}",
         }
+
+    def _migrator_dn(self, conn) -> str:
+        s = self.settings
+        return s.migrator_dn or s.admin_dn or self._who_am_i(conn)
+
+    def _grant_migrator(self, conn, database: str, migrator: str, say) -> None:
+        """Give the migration identity `manage` on the accounts database, through cn=config.
+
+        An identity that manages cn=config may already give itself anything; it is not always given
+        the data too: Debian's package gives root over ldapi cn=config, and the database's own ACLs
+        (`to * by * read`) shadow the frontend rule that would let it write the entries. 0003 puts
+        this same rule first when it replaces the database's ACLs, so a database migrated once
+        already has it and nothing is changed.
+        """
+        with translated():
+            conn.search(database, "(objectClass=*)", ldap3.BASE, attributes=["olcAccess"])
+        rules = conn.entries[0].entry_attributes_as_dict.get("olcAccess", []) if conn.entries else []
+        if rules and _grants_manage(_in_order(rules)[0], migrator):
+            return
+        with translated():
+            conn.modify(database, {"olcAccess": [(ldap3.MODIFY_ADD, ["{0}" + _manage_rule(migrator)])]})
+        say(f"granted {migrator} manage on {self.settings.suffix} (first ACL of {database})")
 
     def _who_am_i(self, conn) -> str:
         """The DN slapd gives the migration identity: the ACLs grant it `manage`. Without one, the
@@ -113,28 +136,29 @@ class Migrator:
     def pending(self) -> list[Path]:
         conn = self._connect()
         try:
-            done = self.applied(conn)
+            return self._pending(conn)
         finally:
             conn.unbind()
-        return [p for p in available(self.directory) if _name(p) not in done]
 
     def migrate(self, say=print) -> list[str]:
-        """Apply what is not yet applied; return the names applied (none the second time)."""
+        """Apply what is not yet applied; return the names applied (none the second time, when
+        nothing is written, not even cn=config read)."""
         conn = self._connect()
         try:
             try:
+                if not self._pending(conn):
+                    return []
+                database = self._database_dn(conn)
+                migrator = self._migrator_dn(conn)
+                self._grant_migrator(conn, database, migrator, say)
                 self._ensure_base(conn)
-                values = None
-                done = self.applied(conn)
+                values = self._values(database, migrator)
                 applied = []
-                for path in available(self.directory):
+                for path in self._pending(conn):   # again: the record may be readable only now
                     name = _name(path)
-                    if name in done:
-                        continue
-                    values = values or self._values(conn)
                     say(f"applying {name}")
                     for change in parse(_fill(path.read_text(encoding="utf-8"), values, path)):
-                        _apply(conn, change)
+                        _apply(conn, change, say)
                     self._record(conn, name)
                     applied.append(name)
                 return applied
@@ -142,9 +166,15 @@ class Migrator:
                 raise MigrationRightsError(
                     "the migration identity lacks the rights to change the directory "
                     f"({self.settings.admin_dn or 'SASL EXTERNAL over ldapi'}): it must manage cn=config "
-                    f"and the database of {self.settings.suffix}. LDAP said: {error}") from error
+                    f"(it then grants itself manage on the database of {self.settings.suffix}), and "
+                    "SESAME_LDAP_MIGRATOR_DN, when set, must be the DN slapd gives it (ldapwhoami). "
+                    f"LDAP said: {error}") from error
         finally:
             conn.unbind()
+
+    def _pending(self, conn) -> list[Path]:
+        done = self.applied(conn)
+        return [p for p in available(self.directory) if _name(p) not in done]
 
     def _exists(self, conn, dn: str) -> bool:
         try:
@@ -181,7 +211,49 @@ def _fill(text: str, values: dict[str, str], path: Path) -> str:
     return _PLACEHOLDER.sub(replace, text)
 
 
-def _apply(conn, change: Change) -> None:
+def _manage_rule(migrator: str) -> str:
+    """The first ACL of the accounts database, as 0003 writes it too."""
+    return f'to * by dn.exact="{migrator}" manage by * break'
+
+
+_ORDER_PREFIX = re.compile(r"^\{(\d+)\}")
+_MANAGE = re.compile(r'^to\s+\*\s+by\s+dn(?:\.exact|\.base)?\s*=\s*"?([^"]+?)"?\s+manage(?:\s|$)',
+                     re.IGNORECASE)
+
+
+def _in_order(rules: list[str]) -> list[str]:
+    """olcAccess values by their {n} prefix, without it."""
+    def position(rule):
+        match = _ORDER_PREFIX.match(rule)
+        return int(match.group(1)) if match else 0
+    return [_ORDER_PREFIX.sub("", rule, count=1) for rule in sorted(rules, key=position)]
+
+
+def _normal_dn(dn: str) -> str:
+    return re.sub(r"\s*([,=+])\s*", r"\1", dn.strip()).lower()
+
+
+def _grants_manage(rule: str, migrator: str) -> bool:
+    match = _MANAGE.match(rule.strip())
+    return bool(match) and _normal_dn(match.group(1)) == _normal_dn(migrator)
+
+
+def _merge_indexes(conn, dn: str, wanted: list[str], say) -> None:
+    """Indexes are merged with those the database has, never added blindly: see merge_indexes.
+    Delete and add go in one modify, so that slapd reindexes only the types that are new."""
+    with translated():
+        conn.search(dn, "(objectClass=*)", ldap3.BASE, attributes=["olcDbIndex"])
+    existing = conn.entries[0].entry_attributes_as_dict.get("olcDbIndex", []) if conn.entries else []
+    delete, add = merge_indexes(list(existing), wanted)
+    changes = ([(ldap3.MODIFY_DELETE, delete)] if delete else []) + ([(ldap3.MODIFY_ADD, add)] if add else [])
+    if delete:
+        say(f"  indexes merged with those already defined (rewritten: {'; '.join(delete)})")
+    if changes:
+        with translated():
+            conn.modify(dn, {"olcDbIndex": changes})
+
+
+def _apply(conn, change: Change, say=print) -> None:
     with translated():
         if change.kind == "add":
             object_classes = change.attributes.get("objectClass", [])
@@ -191,6 +263,9 @@ def _apply(conn, change: Change) -> None:
             ops = {"add": ldap3.MODIFY_ADD, "replace": ldap3.MODIFY_REPLACE, "delete": ldap3.MODIFY_DELETE}
             # one modify per attribute keeps the order of the file, which cn=config cares about
             for op, attribute, values in change.modifications:
-                conn.modify(change.dn, {attribute: [(ops[op], values)]})
+                if op == "add" and attribute.lower() == "olcdbindex":
+                    _merge_indexes(conn, change.dn, values, say)
+                else:
+                    conn.modify(change.dn, {attribute: [(ops[op], values)]})
         else:
             conn.delete(change.dn)

@@ -61,3 +61,36 @@ def test_without_a_migrator_dn_the_runner_asks_slapd_who_it_is(fresh_slapd, migr
                             sasl_mechanism=ldap3.EXTERNAL, sasl_credentials="", auto_bind=True)
     conn.search("cn=config", "(olcSuffix=*)", ldap3.LEVEL, attributes=["olcAccess"])
     assert any(fresh_slapd.manager_dn in str(rule) for rule in conn.entries[0].olcAccess.values)
+
+
+def _database_config(server) -> dict:
+    conn = ldap3.Connection(ldap3.Server(server.ldapi_url), authentication=ldap3.SASL,
+                            sasl_mechanism=ldap3.EXTERNAL, sasl_credentials="", auto_bind=True)
+    conn.search("cn=config", "(olcSuffix=*)", ldap3.LEVEL, attributes=["olcAccess", "olcDbIndex"])
+    config = conn.entries[0].entry_attributes_as_dict
+    conn.unbind()
+    return config
+
+
+def test_a_later_migration_that_adds_indexes_merges_them(fresh_slapd, migration_settings, tmp_path):
+    settings = dataclasses.replace(migration_settings, url=fresh_slapd.ldapi_url,
+                                   migrator_dn=fresh_slapd.manager_dn)
+    Migrator(settings).migrate(say=lambda _: None)
+    for path in available():
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "0099_more_indexes.ldif").write_text(
+        "dn: {{database}}\nchangetype: modify\nadd: olcDbIndex\n"
+        "olcDbIndex: uid sub\nolcDbIndex: objectClass eq\nolcDbIndex: mail eq\n-\n")
+    assert Migrator(settings, tmp_path).migrate(say=lambda _: None) == ["0099_more_indexes"]
+    indexes = _database_config(fresh_slapd)["olcDbIndex"]
+    assert "uid eq,pres,sub" in indexes and "mail eq" in indexes
+    assert sum(v.split()[0].lower() == "objectclass" for v in indexes) == 1
+
+
+def test_an_identity_that_already_manages_the_database_is_granted_nothing(fresh_slapd, migration_settings):
+    settings = dataclasses.replace(migration_settings, url=fresh_slapd.ldapi_url,
+                                   migrator_dn=fresh_slapd.manager_dn)
+    said = []
+    Migrator(settings).migrate(say=said.append)
+    assert not any(line.startswith("granted") for line in said)
+    assert sum("manage" in rule for rule in _database_config(fresh_slapd)["olcAccess"]) == 1

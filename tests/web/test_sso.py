@@ -46,3 +46,24 @@ def test_refused_when_sso_is_not_configured(app, client):
     app.config["SESAME_SSO_SECRET"] = ""
     headers = dict(HEADERS, **{"X-Sesame-Proxy-Secret": ""})
     assert client.get("/connexion/sso", headers=headers).status_code == 403
+
+
+@pytest.fixture
+def behind_one_proxy(demo_directory, app_config):
+    """The app as the README's reverse-proxy example runs it: SESAME_PROXY_HOPS=1."""
+    from webapp import create_app
+    return create_app(dict(app_config, SESAME_PROXY_HOPS=1)).test_client()
+
+
+def test_behind_a_reverse_proxy_the_proxys_own_address_is_the_one_trusted(behind_one_proxy):
+    # the proxy at 127.0.0.1 forwards a person at 203.0.113.9: X-Forwarded-For names the person
+    forwarded = dict(HEADERS, **{"X-Forwarded-For": "203.0.113.9"})
+    assert behind_one_proxy.get("/connexion/sso", headers=forwarded).status_code == 302
+
+
+def test_behind_a_reverse_proxy_a_forged_forwarded_for_does_not_make_anyone_a_proxy(behind_one_proxy):
+    # a person at 192.0.2.7, talking to Sésame directly, claims to be forwarded by 127.0.0.1
+    forged = dict(HEADERS, **{"X-Forwarded-For": "127.0.0.1"})
+    response = behind_one_proxy.get("/connexion/sso", headers=forged,
+                                    environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert response.status_code == 403

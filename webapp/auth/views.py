@@ -80,6 +80,14 @@ def login():
     return render_template("auth/login.html", form=form), status
 
 
+def _peer_address() -> str | None:
+    """The address that connected to Sésame. Behind reverse proxies (SESAME_PROXY_HOPS) the request's
+    remote address is the person's, taken from X-Forwarded-For, which anybody may write: the SSO
+    headers are believed from the proxy that connects, never from what a header says."""
+    original = request.environ.get("werkzeug.proxy_fix.orig") or {}
+    return original.get("REMOTE_ADDR") or request.remote_addr
+
+
 @bp.route("/connexion/sso")
 def sso():
     """Support staff arrive here through the SSO proxy, which vouches for them in a header.
@@ -90,7 +98,7 @@ def sso():
     secret = config["SESAME_SSO_SECRET"]
     given = request.headers.get(config["SESAME_SSO_SECRET_HEADER"], "")
     uid = request.headers.get(config["SESAME_SSO_USER_HEADER"], "").strip()
-    trusted = request.remote_addr in config["SESAME_SSO_TRUSTED_PROXIES"]
+    trusted = _peer_address() in config["SESAME_SSO_TRUSTED_PROXIES"]
     if not secret or not trusted or not hmac.compare_digest(given.encode(), secret.encode()) or not uid:
         log.warning("SSO sign-in refused from %s", request.remote_addr)
         abort(403)
