@@ -16,15 +16,21 @@ from support import binds, confirmed, csrf_token
 NOTIFY_WITH_RESET = {"notification": "courrier", "reset_password": "y"}
 
 
-def test_slapd_killed_mid_job_the_report_names_every_account_it_changed(fresh):
-    servers = fresh
-    app = make_app(servers.config)
-    client = head_of_lyc(app)
-    ids = students(servers.directory, 0, 120)
+def _job_under_way(servers, start: int, count: int = 120):
+    """chef.lyc notifies `count` students with letters and reset, on a worker of its own; returned
+    once the directory holds at least ten of its marks: halfway, to break something."""
+    client = head_of_lyc(make_app(servers.config))
+    ids = students(servers.directory, start, count)
     before = snapshot(servers.directory, ids)
-    servers.start_worker()
+    worker = servers.start_worker()
     job_id = start_job(client, ids, data=NOTIFY_WITH_RESET)
     wait_until(lambda: len(marked(servers.directory, job_id)) >= 10)
+    return client, ids, before, worker, job_id
+
+
+def test_slapd_killed_mid_job_the_report_names_every_account_it_changed(fresh):
+    servers = fresh
+    client, ids, before, _, job_id = _job_under_way(servers, 0)
     servers.kill_slapd()
     wait_until(lambda: job_status(servers.config, job_id) == "failed", timeout=30)
     servers.slapd.start()
@@ -51,13 +57,7 @@ def _seals_at(servers, ids):
 
 def test_a_worker_killed_then_the_resumed_job_killed_again_never_stays_running(fresh):
     servers = fresh
-    app = make_app(servers.config)
-    client = head_of_lyc(app)
-    ids = students(servers.directory, 120, 120)
-    before = snapshot(servers.directory, ids)
-    first = servers.start_worker()
-    job_id = start_job(client, ids, data=NOTIFY_WITH_RESET)
-    wait_until(lambda: len(marked(servers.directory, job_id)) >= 10)
+    client, ids, before, first, job_id = _job_under_way(servers, 120)
     servers.kill(first)
     after_first = _seals_at(servers, marked(servers.directory, job_id))
 
@@ -142,13 +142,7 @@ def test_redis_away_pages_answer_503_in_french_and_the_session_survives(fresh):
 
 def test_redis_killed_mid_job_the_worker_waits_and_the_job_ends_right(fresh):
     servers = fresh
-    app = make_app(servers.config)
-    client = head_of_lyc(app)
-    ids = students(servers.directory, 300, 120)
-    before = snapshot(servers.directory, ids)
-    worker = servers.start_worker()
-    job_id = start_job(client, ids, data=NOTIFY_WITH_RESET)
-    wait_until(lambda: len(marked(servers.directory, job_id)) >= 10)
+    client, ids, before, worker, job_id = _job_under_way(servers, 300)
     servers.kill_redis()
     import time
     time.sleep(2)
@@ -162,13 +156,7 @@ def test_redis_killed_mid_job_the_worker_waits_and_the_job_ends_right(fresh):
 
 def test_a_job_whose_record_was_lost_is_found_again_from_the_directory(fresh):
     servers = fresh
-    app = make_app(servers.config)
-    client = head_of_lyc(app)
-    ids = students(servers.directory, 420, 120)
-    before = snapshot(servers.directory, ids)
-    worker = servers.start_worker()
-    job_id = start_job(client, ids, data=NOTIFY_WITH_RESET)
-    wait_until(lambda: len(marked(servers.directory, job_id)) >= 10)
+    client, ids, before, worker, job_id = _job_under_way(servers, 420)
     servers.kill(worker)
     # worse than a crash within the second the append-only file may lose: every record of it gone
     connection = Redis.from_url(servers.config["SESAME_REDIS_URL"])
