@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import groupby
 
-from directory.model import AccountState, Establishment
+from directory.model import AccountState, Establishment, last_sign_in
 from directory.names import sort_name
 
 from ..formatting import date_fr
@@ -48,6 +48,10 @@ class ListRow:
         if self.state is AccountState.NOTIFIED:
             return self.provisional_password or ""
         return ""
+
+    @property
+    def last_sign_in(self) -> datetime | None:
+        return last_sign_in(self.state, self.last_login)
 
     @property
     def state_label(self) -> str:
@@ -96,11 +100,11 @@ def list_csv(establishment: Establishment, rows: list[ListRow], guardians: bool 
             writer.writerow([safe_cell(v) for v in (
                 establishment.uai, establishment.name, row.surname, row.given_name, row.children,
                 row.state_label, row.identifier, row.password_shown, date_fr(row.notification_date),
-                date_fr(row.last_login))])
+                date_fr(row.last_sign_in))])
         return ("\ufeff" + out.getvalue()).encode("utf-8")
     for row in _sorted(rows):
         writer.writerow([safe_cell(v) for v in (
             establishment.uai, establishment.name, row.surname, row.given_name, row.mef_label, row.class_code,
             row.state_label, row.identifier, row.password_shown, date_fr(row.notification_date),
-            date_fr(row.last_login))])
+            date_fr(row.last_sign_in))])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
