@@ -45,3 +45,11 @@ def test_the_students_table_fits_1280_pixels(request, live_server, who, javascri
     assert seen["page"] <= seen["window"] == 1280, seen
     assert seen["table"] <= 1280 and seen["lastCell"] <= 1280, seen
     assert [h for h in seen["headings"] if h[1] > 2] == [], seen["headings"]
+
+
+def test_the_holders_grey_background_reaches_the_foot_of_a_desktop_window(page, live_server):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(live_server + "/compte/connexion")
+    body = page.evaluate("""() => ({height: document.body.getBoundingClientRect().height, window: window.innerHeight,
+                                    colour: getComputedStyle(document.body).backgroundColor})""")
+    assert body["colour"] != "rgb(255, 255, 255)" and body["height"] >= body["window"], body

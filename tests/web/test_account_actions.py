@@ -190,3 +190,16 @@ def test_a_reset_account_shows_no_last_sign_in_even_after_a_bind(lp, app_config,
     token = _select(lp, q=active.surname)
     header, rows = _list_csv(lp, app_config, token)
     assert rows[active.identifier][6] == "Compte notifié et non activé" and rows[active.identifier][10] == ""
+
+
+def test_renotifying_a_notified_student_says_the_password_was_kept_under_its_tab(lp, app_config, demo_directory):
+    account_id = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.NOTIFIED,)))[11]
+    token = csrf_token(lp.get("/eleves").get_data(as_text=True))
+    lp.post("/eleves/selection/vider", data={"csrf_token": token})
+    lp.post("/eleves/selection", data={"csrf_token": token, "id": account_id, "ids": [account_id]})
+    job, page = _run(lp, app_config, "/eleves/notifications", {"csrf_token": token, "notification": "sans-courrier"})
+    page = " ".join(html.unescape(page).split())
+    assert job.status == "finished"
+    assert "un compte déjà « Notifié et non activé » compté « Fait » a gardé son mot de passe provisoire" in page
+    assert 'href="/eleves" aria-current="page">Élèves<' in page          # the job's tab stays highlighted
+    assert lp.get("/travaux").status_code == 200

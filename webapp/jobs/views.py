@@ -64,7 +64,8 @@ def show(job_id):
     outcomes, counts, refused = _report(job, store)
     return page_or_fragment("jobs/show.html", "jobs/partial/progress.html", job=job, title=TITLES[job.kind],
                             done=len(outcomes), counts=counts, refused=refused, labels=OUTCOME_LABELS,
-                            running=job.status not in ("finished", FAILED))
+                            running=job.status not in ("finished", FAILED),
+                            current_tab=f"{of_job(job.population).name}.index")
 
 
 @bp.route("/travaux/<job_id>/relancer", methods=["POST"])
