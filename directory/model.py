@@ -32,6 +32,13 @@ _STATE_COLOURS = {
 }
 
 
+def last_sign_in(state: AccountState, last_bind: datetime | None) -> datetime | None:
+    """« Date de dernière connexion »: slapd's pwdLastSuccess counts every successful bind, a service
+    checking a provisional password included, and survives a reset. Only an « Activé » account has
+    signed in with a password of its own: the others show none."""
+    return last_bind if state is AccountState.ACTIVE else None
+
+
 class AccountOrigin(enum.Enum):
     REGISTRY = "REGISTRY"           # created from the school registry's extract
     MANUAL = "MANUAL"               # created by hand in the console

@@ -11,7 +11,7 @@ from ldap3.core.exceptions import LDAPOperationResult
 from . import attributes as A
 from .errors import NotFound
 from .escaping import all_of, any_of, contains, equals
-from .model import AccountOrigin, AccountState, Guardian, Student
+from .model import AccountOrigin, AccountState, Guardian, Student, last_sign_in
 from .names import fold
 from .sorting import VLV_ERROR, VLV_RESPONSE_OID, SortKey, page_control, read_page_answer, sort_control
 
@@ -156,7 +156,8 @@ def student_from_entry(entry: dict) -> Student:
         birth_date=_date(_first(entry, A.BIRTH_DATE)),
         origin=_origin(_first(entry, A.ACCOUNT_ORIGIN)),
         notification_date=parse_time(_first(entry, A.NOTIFICATION_DATE)),
-        last_login=parse_time(_first(entry, A.PWD_LAST_SUCCESS)),
+        last_login=last_sign_in(_state(_first(entry, A.ACCOUNT_STATE)),
+                                parse_time(_first(entry, A.PWD_LAST_SUCCESS))),
         mail=_first(entry, A.MAIL),
         mail_verified=str(_first(entry, A.MAIL_VERIFIED, "")).upper() == "TRUE",
         locked=bool(entry.get(A.PWD_ACCOUNT_LOCKED_TIME)),
@@ -175,7 +176,8 @@ def guardian_from_entry(entry: dict, children_ids: tuple[str, ...] | None = None
         children=children_ids,
         origin=_origin(_first(entry, A.ACCOUNT_ORIGIN)),
         notification_date=parse_time(_first(entry, A.NOTIFICATION_DATE)),
-        last_login=parse_time(_first(entry, A.PWD_LAST_SUCCESS)),
+        last_login=last_sign_in(_state(_first(entry, A.ACCOUNT_STATE)),
+                                parse_time(_first(entry, A.PWD_LAST_SUCCESS))),
         mail=_first(entry, A.MAIL),
         mail_verified=str(_first(entry, A.MAIL_VERIFIED, "")).upper() == "TRUE",
     )

@@ -19,19 +19,47 @@ def live_server(app):
 
 
 @pytest.fixture(scope="session")
-def browser(tmp_path_factory):
+def playwright():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM,
-            headless=True, args=CHROMIUM_ARGS)
-        yield context
-        context.close()
+        yield playwright
+
+
+def _chromium(playwright, profile, **options):
+    """Debian's Chromium with a fresh profile: never a browser of Playwright's own."""
+    return playwright.chromium.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, **options)
+
+
+@pytest.fixture(scope="session")
+def browser(playwright, tmp_path_factory):
+    context = _chromium(playwright, tmp_path_factory.mktemp("chromium-profile"))
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def browser_without_javascript(playwright, tmp_path_factory):
+    context = _chromium(playwright, tmp_path_factory.mktemp("chromium-profile-nojs"), java_script_enabled=False)
+    yield context
+    context.close()
+
+
+def _fresh_page(context):
+    page = context.new_page()
+    context.clear_cookies()
+    return page
 
 
 @pytest.fixture
 def page(browser):
-    page = browser.new_page()
-    browser.clear_cookies()
+    page = _fresh_page(browser)
+    yield page
+    page.close()
+
+
+@pytest.fixture
+def page_without_javascript(browser_without_javascript):
+    page = _fresh_page(browser_without_javascript)
     yield page
     page.close()

@@ -45,3 +45,14 @@ def test_reset_always_gives_a_new_password_and_notified(state):
 def test_decide_dispatches_on_the_action():
     assert decide(Action.RESET, ACTIVE) == reset(ACTIVE)
     assert decide(Action.NOTIFY, ACTIVE, True) == notify(ACTIVE, True)
+
+
+def test_only_an_activated_account_shows_a_last_sign_in():
+    from datetime import datetime, timezone
+
+    from directory.model import last_sign_in
+    bound = datetime(2026, 3, 2, 8, 30, tzinfo=timezone.utc)
+    assert last_sign_in(AccountState.ACTIVE, bound) == bound
+    assert last_sign_in(AccountState.NOTIFIED, bound) is None       # a provisional password checked, or reset
+    assert last_sign_in(AccountState.NOT_NOTIFIED, bound) is None
+    assert last_sign_in(AccountState.ACTIVE, None) is None

@@ -168,3 +168,38 @@ def test_files_and_jobs_are_only_their_owners(lp, app, app_config):
     assert other.get(file_url).status_code == 404
     assert other.get(f"/travaux/{job.id}").status_code == 404
     assert lp.get("/travaux").status_code == 200 and job.id in lp.get("/travaux").get_data(as_text=True)
+
+
+def test_a_reset_account_shows_no_last_sign_in_even_after_a_bind(lp, app_config, demo_directory, slapd):
+    """pwdLastSuccess survives a reset and counts any bind, a service checking the provisional password
+    included: « Notifié et non activé » shows no date of last sign-in, on screen or in the list."""
+    active = [s for s in demo_directory.students.search(LP, StudentCriteria(states=(AccountState.ACTIVE,)),
+                                                       page=2).items if s.last_login][0]
+    token = csrf_token(lp.get("/eleves").get_data(as_text=True))
+    reset = lp.post(f"/eleves/{active.account_id}/reinitialisation", data={"csrf_token": token})
+    password = re.search(r'mot de passe provisoire : <strong class="credential">([A-Z2-9]{8})<',
+                         reset.get_data(as_text=True)).group(1)
+    dn, _ = demo_directory.students.get(LP, active.account_id)
+    assert ldap3.Connection(ldap3.Server(slapd.ldap_url), dn, password).bind()   # a service checks it
+    found = demo_directory.search(dn, "(objectClass=*)", ["pwdLastSuccess"])
+    assert found[0][1].get("pwdLastSuccess")          # slapd does keep a date of last bind ...
+    page = lp.get("/eleves", query_string={"q": active.surname}).get_data(as_text=True)
+    row = next(r for r in re.findall(r"<tr[^>]*>.*?</tr>", page, re.S) if active.account_id in r)
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    assert cells[5] == "Notifié et non activé" and cells[8] == ""      # ... the screen shows none
+    token = _select(lp, q=active.surname)
+    header, rows = _list_csv(lp, app_config, token)
+    assert rows[active.identifier][6] == "Compte notifié et non activé" and rows[active.identifier][10] == ""
+
+
+def test_renotifying_a_notified_student_says_the_password_was_kept_under_its_tab(lp, app_config, demo_directory):
+    account_id = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.NOTIFIED,)))[11]
+    token = csrf_token(lp.get("/eleves").get_data(as_text=True))
+    lp.post("/eleves/selection/vider", data={"csrf_token": token})
+    lp.post("/eleves/selection", data={"csrf_token": token, "id": account_id, "ids": [account_id]})
+    job, page = _run(lp, app_config, "/eleves/notifications", {"csrf_token": token, "notification": "sans-courrier"})
+    page = " ".join(html.unescape(page).split())
+    assert job.status == "finished"
+    assert "un compte déjà « Notifié et non activé » compté « Fait » a gardé son mot de passe provisoire" in page
+    assert 'href="/eleves" aria-current="page">Élèves<' in page          # the job's tab stays highlighted
+    assert lp.get("/travaux").status_code == 200

@@ -7,7 +7,7 @@ import re
 
 from directory import attributes as A
 from directory.model import AccountState
-from directory.students import StudentCriteria
+from directory.students import StudentCriteria, StudentSort
 from support import confirmed, SSO_SECRET, binds, csrf_token, pdf_pages, sign_in, wait_for_job
 
 CLG, LP, LYC = "0990001N", "0990002P", "0990003R"
@@ -115,3 +115,26 @@ def test_another_establishments_parent_and_support_staff_are_refused(signed_in, 
     support = lp.application.test_client()
     support.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
     assert support.get("/responsables").status_code == 403
+
+
+def test_the_parents_list_is_in_the_screens_order(signed_in, demo_directory, app_config, worker):
+    """AÏT OUALI before ANDRÉ, ÖZTÜRK among the O: the CSV sorts as the screen does (issue 11)."""
+    lp = signed_in("chef.lp")
+    screen, number = [], 1
+    while True:
+        page = demo_directory.guardians.search(LP, StudentCriteria(), StudentSort.NAME, False, number)
+        screen += [(g.surname, g.given_name) for g in page.items]
+        if number >= page.pages:
+            break
+        number += 1
+    token = csrf_token(lp.get("/responsables").get_data(as_text=True))
+    lp.post("/responsables/selection/vider", data={"csrf_token": token})
+    lp.post("/responsables/selection/tout", data={"csrf_token": token, "tout": "1"})
+    response = lp.post("/responsables/listes", data=confirmed({"csrf_token": token, "format": "csv"}))
+    job = wait_for_job(app_config["SESAME_REDIS_URL"], JOB_URL.search(response.headers["Location"]).group(1))
+    page = lp.get(f"/travaux/{job.id}").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(lp.get(re.search(r'href="(/fichiers/[^"]+)"', page).group(1)).data
+                                       .decode("utf-8-sig")), delimiter=";"))[1:]
+    listed = [(row[2], row[3]) for row in rows]
+    assert len(listed) == len(screen) > 100
+    assert listed == screen

@@ -9,7 +9,7 @@ from directory import attributes as A
 from directory.model import AccountState
 from directory.names import fold
 from directory.students import StudentCriteria
-from support import SSO_SECRET, csrf_token
+from support import SSO_SECRET, binds, csrf_token
 
 LP, CLG = "0990002P", "0990001N"
 ROW = re.compile(r'<tr[^>]*>.*?</tr>', re.S)
@@ -85,11 +85,25 @@ def test_row_reset_shows_the_new_password_which_binds(support, demo_directory, s
     conn.unbind()
 
 
-def test_row_reset_without_javascript_shows_a_page_with_the_password(support, demo_directory):
+def test_row_reset_without_javascript_answers_the_same_list_with_the_password_in_its_row(support, demo_directory,
+                                                                                        slapd):
     account_id = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.NOTIFIED,)))[3]
+    dn, student = demo_directory.students.get(LP, account_id)
     token = csrf_token(support.get("/eleves").get_data(as_text=True))
-    page = support.post(f"/eleves/{account_id}/reinitialisation", data={"csrf_token": token}).get_data(as_text=True)
-    assert "Mot de passe provisoire" in page and re.search(r'class="password">[A-Z2-9]{8}<', page)
+    response = support.post(f"/eleves/{account_id}/reinitialisation",
+                            data={"csrf_token": token, "q": student.surname})
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200 and "no-store" in response.headers["Cache-Control"]
+    confirmation = re.search(r"Le mot de passe a bien été réinitialisé pour (.+?)\. Identifiant : "
+                             r'<strong class="credential">(.+?)</strong>, mot de passe provisoire : '
+                             r'<strong class="credential">([A-Z2-9]{8})</strong>', page)
+    assert confirmation and confirmation.groups() == (student.display_name, student.identifier,
+                                                       confirmation.group(3))
+    password = confirmation.group(3)
+    row = next(r for r in ROW.findall(page) if "just-reset" in r)
+    assert student.identifier in row and f'<td class="password">{password} ' in row
+    assert f'value="{student.surname}"' in page       # the same search, kept
+    assert binds(slapd.ldap_url, dn, password)
 
 
 def test_support_is_refused_notify_other_establishments_settings_and_profiles(support, demo_directory):

@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import groupby
 
-from directory.model import AccountState, Establishment
+from directory.model import AccountState, Establishment, last_sign_in
+from directory.names import sort_name
 
 from ..formatting import date_fr
 from .pdf import html_to_pdf, render_document
@@ -49,12 +50,21 @@ class ListRow:
         return ""
 
     @property
+    def last_sign_in(self) -> datetime | None:
+        return last_sign_in(self.state, self.last_login)
+
+    @property
     def state_label(self) -> str:
         return LIST_STATE_LABELS[self.state]
 
 
+def _by_name(row: ListRow):
+    """The order of the screen (the directory sorts on the same folded name): AÏT OUALI before ANDRÉ."""
+    return sort_name(row.given_name, row.surname), row.identifier
+
+
 def _sorted(rows):
-    return sorted(rows, key=lambda r: (r.class_code, r.surname.lower(), r.given_name.lower()))
+    return sorted(rows, key=lambda r: (r.class_code, *_by_name(r)))
 
 
 def pages_by_class(rows: list[ListRow]):
@@ -86,17 +96,17 @@ def list_csv(establishment: Establishment, rows: list[ListRow], guardians: bool 
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(GUARDIAN_CSV_COLUMNS if guardians else CSV_COLUMNS)
     if guardians:
-        for row in sorted(rows, key=lambda r: (r.surname.lower(), r.given_name.lower())):
+        for row in sorted(rows, key=_by_name):
             writer.writerow([safe_cell(v) for v in (
                 establishment.uai, establishment.name, row.surname, row.given_name, row.children,
                 row.state_label, row.identifier, row.password_shown, date_fr(row.notification_date),
-                date_fr(row.last_login))])
+                date_fr(row.last_sign_in))])
         return ("\ufeff" + out.getvalue()).encode("utf-8")
     for row in _sorted(rows):
         writer.writerow([safe_cell(v) for v in (
             establishment.uai, establishment.name, row.surname, row.given_name, row.mef_label, row.class_code,
             row.state_label, row.identifier, row.password_shown, date_fr(row.notification_date),
-            date_fr(row.last_login))])
+            date_fr(row.last_sign_in))])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

@@ -10,6 +10,7 @@ from ..documents.files import FileStore
 from ..documents.lists import csv_document
 from ..extensions import redis
 from ..rendering import page_or_fragment
+from ..students.population import of_job
 from . import report
 from .store import DONE, FAILED, FINISHED, OUTCOME_LABELS, QUEUED, REFUSED, RUNNING, job_store
 from .worker import queue
@@ -75,7 +76,8 @@ def show(job_id):
     return page_or_fragment("jobs/show.html", "jobs/partial/progress.html", job=job, title=TITLES[job.kind],
                             done=len(outcomes), counts=counts, refused=refused, labels=OUTCOME_LABELS,
                             running=running, resumable=_resumable(job, store),
-                            waiting=running and not store.held(job.id))
+                            waiting=running and not store.held(job.id),
+                            current_tab=f"{of_job(job.population).name}.index")
 
 
 @bp.route("/travaux/<job_id>/compte-rendu.csv")

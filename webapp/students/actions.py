@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from directory import lifecycle
@@ -23,7 +23,7 @@ from ..jobs.views import enqueue
 from .forms import LETTER, ListForm, NotifyForm, ResetForm
 from .query import ACCOUNT_ID
 from .population import current, ep
-from .views import STAFF, _children_here, _reference, _repo, _selection, route
+from .views import STAFF, _children_here, _query, _reference, _repo, _results_context, _selection, route
 
 HEADS = (Role.HEAD, Role.ADMIN)
 SCREENS = {
@@ -169,11 +169,19 @@ def reset_one(account_id):
     record_action(directory.current, f"row-{secrets.token_hex(12)}", staff().uid, "reset", uai, [account_id],
                   "reset (une ligne) : 1 fait(s) sur 1")
     _, student = _repo().get(uai, account_id, current().external)
-    classes, mefs, attachments = _reference(uai)
-    context = dict(s=student, selected=_selection(uai).which([account_id]), classes=classes, mefs=mefs,
-                   attachments=attachments, children_of=_children_here(uai, [student]) if current().guardians else {},
-                   support=staff().role is Role.SUPPORT, passwords={account_id: applied.password},
-                   just_reset=True)
+    done = {"student": student, "password": applied.password}
     if wants_fragment():
-        return render_template("students/partial/row.html", **context)
-    return render_template("students/reset_one.html", password=applied.password, **context)
+        classes, mefs, attachments = _reference(uai)
+        return render_template("students/partial/reset_row.html", s=student, done=done,
+                               selected=_selection(uai).which([account_id]), classes=classes, mefs=mefs,
+                               attachments=attachments, support=staff().role is Role.SUPPORT,
+                               children_of=_children_here(uai, [student]) if current().guardians else {},
+                               passwords={account_id: applied.password}, just_reset=True)
+    # without JavaScript: the list the button was pressed in, its row showing the new password, and
+    # the confirmation above it with the identifier and password (the row may have left the search)
+    query, classes, mefs = _query(request.form, uai)
+    if query.errors:
+        query, classes, mefs = _query({}, uai)
+    context = _results_context(uai, query, classes, mefs)
+    context["passwords"] = {**context["passwords"], account_id: applied.password}
+    return render_template("students/index.html", reset_id=account_id, done=done, **context)
