@@ -89,7 +89,15 @@ class Migrator:
             "migrator_dn": s.migrator_dn or s.admin_dn or self._who_am_i(conn),
             "module_path": s.module_path,
             "argon2_params": f"t={t} m={m} p={p}",
+            **self._overlays(conn),
         }
+
+    def _overlays(self, conn) -> dict[str, str]:
+        """`ppolicy_overlay`: the DN of the database's ppolicy overlay, whatever its index (a deployment
+        may have had overlays of its own before Sésame's); absent before migration 0004 adds it."""
+        with translated():
+            conn.search(self._database_dn(conn), "(objectClass=olcPPolicyConfig)", ldap3.LEVEL, attributes=["1.1"])
+        return {"ppolicy_overlay": conn.entries[0].entry_dn} if conn.entries else {}
 
     def _who_am_i(self, conn) -> str:
         """The DN slapd gives the migration identity: the ACLs grant it `manage`. Without one, the
@@ -131,7 +139,7 @@ class Migrator:
                     name = _name(path)
                     if name in done:
                         continue
-                    values = values or self._values(conn)
+                    values = {**(values or self._values(conn)), **self._overlays(conn)}
                     say(f"applying {name}")
                     for change in parse(_fill(path.read_text(encoding="utf-8"), values, path)):
                         _apply(conn, change)
