@@ -48,6 +48,7 @@ class Holder:
     must_change: bool
     locked: bool
     sealed: bytes | None = None
+    locked_at: str | None = None  # pwdAccountLockedTime, as the directory wrote it
     password_version: str = ""    # pwdChangedTime: a session opened before a change is worth nothing
 
 
@@ -68,6 +69,7 @@ def _holder(dn: str, entry: dict, raw: dict) -> Holder:
                   must_change=str(_first(entry, A.PWD_RESET, "")).upper() == "TRUE",
                   locked=bool(entry.get(A.PWD_ACCOUNT_LOCKED_TIME)),
                   sealed=(raw.get(A.SEALED_PASSWORD) or [None])[0],
+                  locked_at=_first(entry, A.PWD_ACCOUNT_LOCKED_TIME),
                   password_version=_password_version(entry, raw))
 
 
@@ -143,8 +145,8 @@ class Holders:
             open_connection(self.directory.settings.url, holder.dn, password, self.directory.settings.timeout).unbind()
         except InvalidCredentials:
             # ppolicy answers a locked account exactly like a wrong password: the lock tells them apart
-            locked = self.by_dn(holder.dn).locked
-            return (SignIn.LOCKED if locked else SignIn.REFUSED), holder
+            fresh = self.by_dn(holder.dn)
+            return (SignIn.LOCKED if fresh.locked else SignIn.REFUSED), fresh
         fresh = self.by_dn(holder.dn)
         if fresh.must_change or fresh.state is not AccountState.ACTIVE:
             return SignIn.MUST_CHANGE, fresh

@@ -128,6 +128,17 @@ class Staff:
     display_name: str
     role: Role
     uais: tuple[str, ...] = field(default=())   # establishments they may act on; ADMIN: every one
+    password_version: str = ""                  # changes with their password: older sessions end
 
     def may_act_on(self, uai: str) -> bool:
         return self.role is Role.ADMIN or uai in self.uais
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    """What the directory's default password policy says (ppolicy's cn=default)."""
+    lockout: bool = True
+    max_failure: int = 10              # failures ...
+    failure_interval: int = 900        # ... within this many seconds lock the account ...
+    lockout_duration: int = 900        # ... for this long (0: until an administrator unlocks it)
+    min_length: int = 8

@@ -75,3 +75,26 @@ def wait_for_mail(sink, to: str, after: int = 0, timeout: float = 10.0):
             return found[-1]
         time.sleep(0.05)
     raise AssertionError(f"no mail for {to} within {timeout} s")
+
+
+def own_staff_member(directory, uid: str, password: str, head_of: str | None = "0990002P") -> str:
+    """A staff entry of the test's own (a head of the LP by default); its DN. Remove it with
+    `remove_entry` when done: demo staff are shared by every test."""
+    from directory import attributes as A
+    from directory.passwords import PasswordHasher
+    dn = f"uid={uid},{A.STAFF},{SUFFIX}"
+    values = {A.UID: uid, A.CN: uid, A.SURNAME: uid, A.USER_PASSWORD: PasswordHasher(*ARGON2).hash(password)}
+    if head_of:
+        values[A.HEAD_OF] = head_of
+    directory.writes.run(lambda conn: conn.add(dn, [A.OC_PERSON, A.OC_STAFF], values))
+    return dn
+
+
+def remove_entry(directory, dn: str) -> None:
+    directory.writes.run(lambda conn: conn.delete(dn))
+
+
+def locked_in_directory(directory, dn: str) -> bool:
+    from directory import attributes as A
+    found = directory.search(dn, "(objectClass=*)", [A.PWD_ACCOUNT_LOCKED_TIME], "BASE")
+    return bool(found and found[0][1].get(A.PWD_ACCOUNT_LOCKED_TIME))

@@ -38,9 +38,10 @@ SETTINGS = {
     "SSO_SECRET_HEADER": ("X-Sesame-Proxy-Secret", _STR),
     "SSO_SECRET": ("", _STR),                    # empty: SSO sign-in is off
     "SSO_TRUSTED_PROXIES": (("127.0.0.1", "::1"), _list),
-    "LOGIN_ATTEMPTS": (5, _INT),                 # failed sign-ins per identifier ...
-    "LOGIN_ATTEMPTS_PER_ADDRESS": (50, _INT),    # ... and per address (a school's staff share one)
-    "LOGIN_WINDOW": (300, _INT),                 # ... in this many seconds
+    "LOGIN_ATTEMPTS": (5, _INT),                 # failed sign-ins per identifier from one address ...
+    "LOGIN_ATTEMPTS_PER_IDENTIFIER": (8, _INT),  # ... from every address (kept under pwdMaxFailure) ...
+    "LOGIN_ATTEMPTS_PER_ADDRESS": (100, _INT),   # ... and per address, any identifier (a school shares one)
+    "LOGIN_WINDOW": (900, _INT),                 # ... counted until this many quiet seconds (≥ the policy's)
     "FAILED_SIGN_IN_DELAY": (1.0, float),        # seconds a refused sign-in waits before answering
     "SESSION_HOURS": (8, _INT),
     "SECURE_COOKIES": (False, _bool),            # set true behind HTTPS

@@ -23,10 +23,20 @@ def accounts(demo_directory):
     return Accounts(demo_directory, A.STUDENTS, PasswordHasher(1, 1024, 1), Sealer(SEAL_KEY))
 
 
+def _expired(demo_directory, dn, days=90):
+    """Whether this account's provisional password is older than the default period (the demo has some)."""
+    from datetime import datetime, timedelta, timezone
+    from directory.students import parse_time
+    found = demo_directory.search(dn, "(objectClass=*)", [A.PWD_CHANGED_TIME], ldap3.BASE)
+    changed = parse_time((found[0][1].get(A.PWD_CHANGED_TIME) or [None])[0]) if found else None
+    return changed is not None and changed < datetime.now(timezone.utc) - timedelta(days=days)
+
+
 def _notified(demo_directory, accounts, skip):
-    """A student of the LP with a provisional password of the school's, and that password."""
-    account_id = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.NOTIFIED,)))[skip]
-    record = accounts.read_one(LP, account_id)
+    """A student of the LP with a provisional password of the school's, still valid, and that password."""
+    ids = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.NOTIFIED,)))
+    records = (accounts.read_one(LP, i) for i in ids)
+    record = [r for _, r in zip(range(skip + 1), (r for r in records if not _expired(demo_directory, r.dn)))][skip]
     return record, accounts.provisional_password(record)
 
 
@@ -163,8 +173,9 @@ def test_eleven_wrong_passwords_lock_and_a_reset_lifts_it(app, demo_directory, a
         conn.bind()
     client = app.test_client()
     locked = _post(client, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
-    assert locked.status_code == 403
-    assert "verrouillé" in html.unescape(locked.get_data(as_text=True))
+    assert locked.status_code == 401     # as any refusal: the status does not tell that the account exists
+    text = html.unescape(locked.get_data(as_text=True))
+    assert "verrouillé" in text and re.search(r"jusqu'à \d\d h \d\d", text) and "Mot de passe oublié" in text
     head = signed_in("chef.lp")
     profile = head.get(f"/eleves/fiche/{record.account_id}").get_data(as_text=True)
     assert "verrouillé après trop d'erreurs" in html.unescape(profile)
@@ -179,14 +190,33 @@ def test_holder_sign_in_refusals_are_one_message(app):
         assert "Identifiant ou mot de passe incorrect." in html.unescape(response.get_data(as_text=True))
 
 
-def test_eleven_wrong_passwords_through_the_page_end_on_the_lock_message(app, demo_directory, accounts):
+def test_eleven_wrong_passwords_through_the_page_are_stopped_before_the_directory_locks(app, demo_directory, accounts):
     record, provisional = _notified(demo_directory, accounts, 6)
     client = app.test_client()
     statuses = [_post(client, "/compte/connexion", {"identifier": record.identifier, "password": f"faux{i}"}).status_code
                 for i in range(11)]
-    assert statuses[:9] == [401] * 9 and statuses[9:] == [403, 403]   # the tenth failure locks
+    assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}
     last = _post(client, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
-    assert last.status_code == 403 and "verrouillé" in html.unescape(last.get_data(as_text=True))
+    text = html.unescape(last.get_data(as_text=True))
+    assert last.status_code == 429 and "suspendues jusqu'à" in text and "Mot de passe oublié" in text
+    assert not demo_directory.students.get(LP, record.account_id)[1].locked
+    at_home = app.test_client()
+    page = at_home.get("/compte/connexion", environ_base={"REMOTE_ADDR": "192.0.2.44"})
+    answer = at_home.post("/compte/connexion", environ_base={"REMOTE_ADDR": "192.0.2.44"},
+                          data={"csrf_token": csrf_token(page.get_data(as_text=True)),
+                                "identifier": record.identifier, "password": provisional})
+    assert answer.status_code == 302      # the holder, from home
+
+
+def test_fifty_one_correct_holder_sign_ins_from_one_address_in_a_minute_all_succeed(app, demo_directory, accounts):
+    app.config["SESAME_LOGIN_ATTEMPTS_PER_ADDRESS"] = 50
+    ids = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.NOTIFIED,)))[20:]
+    room = [r for r in (accounts.read_one(LP, i) for i in ids) if not _expired(demo_directory, r.dn)][:51]
+    assert len(room) == 51
+    statuses = [_post(app.test_client(), "/compte/connexion",
+                      {"identifier": r.identifier, "password": accounts.provisional_password(r)}).status_code
+                for r in room]
+    assert statuses == [302] * 51
 
 
 def test_a_refused_sign_in_is_slowed(app, demo_directory, accounts):

@@ -11,8 +11,9 @@ from directory.errors import Conflict, InvalidCredentials, NotFound, ValidationF
 from directory.holders import FIRST_PASSWORD_RULES, PASSWORD_RULES, Holder, Holders, SignIn
 from directory.names import ascii_lower
 from directory.passwords import Sealer
+from directory.repository import lock_end
 
-from .. import mail, ratelimit
+from .. import mail, ratelimit, signin
 from ..config import seal_key
 from ..extensions import directory
 from . import tokens
@@ -21,10 +22,7 @@ from .forms import BirthDateForm, ForgotIdentifierForm, ForgotPasswordForm, Hold
 bp = Blueprint("holders", __name__, url_prefix="/compte")
 log = logging.getLogger(__name__)
 
-REFUSAL = "Identifiant ou mot de passe incorrect."
-LOCKED = ("Votre compte est verrouillé après trop d'erreurs de mot de passe. Attendez 15 minutes, utilisez "
-          "« Mot de passe oublié » si vous avez confirmé une adresse mail, ou demandez à votre établissement "
-          "de réinitialiser votre mot de passe.")
+REFUSAL = signin.REFUSAL
 SENT = ("Si ce compte existe et qu'une adresse mail confirmée lui est associée, un message vient d'y être "
         "envoyé. Le lien qu'il contient est valable 30 minutes et ne sert qu'une fois.")
 SENT_IDENTIFIER = ("Si cette adresse mail est confirmée pour un compte, un message vient d'y être envoyé avec "
@@ -84,20 +82,25 @@ def sign_in():
         if status == 400:
             flash(REFUSAL, "error")
         return render_template("holder/sign_in.html", form=form), status
+    started = time.monotonic()
     identifier = (form.identifier.data or "").strip().lower()
-    if not _limit("holder-login", identifier):
-        flash("Trop de tentatives : réessayez dans quelques minutes.", "error")
+    failures = ratelimit.sign_in_failures("holder-login", identifier)
+    verdict = failures.reserve()
+    if not verdict.allowed:
+        flash(signin.throttled(verdict, holder=True), "error")
         return render_template("holder/sign_in.html", form=form), 429
     outcome, holder = holders().sign_in(identifier, form.password.data or "")
     if outcome in (SignIn.REFUSED, SignIn.LOCKED):
-        time.sleep(current_app.config["SESAME_FAILED_SIGN_IN_DELAY"])   # each failure costs the guesser time
+        signin.refuse_at(started)   # each failure costs the guesser time, known identifier or not
     if outcome is SignIn.REFUSED:
         flash(REFUSAL, "error")
         return render_template("holder/sign_in.html", form=form), 401
     if outcome is SignIn.LOCKED:
-        flash(LOCKED, "error")
-        return render_template("holder/sign_in.html", form=form), 403
-    ratelimit.clear("holder-login", [f"id:{ascii_lower(identifier)[:128]}"])
+        # the same status as any refusal; the words are for the holder, whom the lock stops
+        flash(signin.locked(lock_end(holder.locked_at, directory.current.password_policy()) or None,
+                            holder=True), "error")
+        return render_template("holder/sign_in.html", form=form), 401
+    failures.succeeded()
     session.clear()
     session["holder_dn"] = holder.dn
     session["holder_version"] = holder.password_version
