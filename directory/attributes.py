@@ -25,6 +25,7 @@ OC_SCHOOL_CLASS = "sesameSchoolClass"
 OC_MEF = "sesameMefEntry"
 OC_AUDIT = "sesameAuditRecord"
 OC_PERSON = "inetOrgPerson"
+OC_CREDENTIALS = "sesameCredentials"    # auxiliary: password stamp, staff second factor (migration 0009)
 
 # Standard attributes.
 UID = "uid"
@@ -71,3 +72,6 @@ ACTOR = "sesameActor"                   # audit: who
 ACTION = "sesameAction"                 # audit: what
 TARGET = "sesameTarget"                 # audit: on which accounts
 CREATED = "createTimestamp"
+PASSWORD_STAMP = "sesamePasswordStamp"  # replaced at every password change Sésame makes
+TOTP_SECRET = "sesameTotpSecret"        # staff: the sealed TOTP secret
+TOTP_RECOVERY = "sesameTotpRecovery"    # staff: SHA-256 of each unused recovery code

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from redis import Redis
 
-from . import config, errors, formatting, security
+from . import config, errors, formatting, security, sessions
 from .extensions import csrf, directory, htmx, login_manager, redis, server_sessions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +23,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         hops = app.config["SESAME_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    sessions.init_app(app)          # before the user loader runs: an old session never loads
     register_extensions(app)
     register_blueprints(app)
     errors.init_app(app)
@@ -42,7 +43,9 @@ def _derive_config(app: Flask) -> None:
     settings.setdefault("SESSION_REDIS", Redis.from_url(settings["SESAME_REDIS_URL"]))
     settings.setdefault("SESSION_KEY_PREFIX", "sesame:session:")
     settings.setdefault("SESSION_PERMANENT", True)
-    settings["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=settings["SESAME_SESSION_HOURS"])
+    # idle timeout, renewed at each request; the absolute lifetime (SESAME_SESSION_HOURS) is webapp.sessions'
+    settings["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=min(settings["SESAME_SESSION_IDLE_MINUTES"],
+                                                                   settings["SESAME_SESSION_HOURS"] * 60))
     settings["SESSION_COOKIE_NAME"] = "sesame"
     settings["SESSION_COOKIE_HTTPONLY"] = True
     settings["SESSION_COOKIE_SAMESITE"] = "Lax"

@@ -43,7 +43,8 @@ SETTINGS = {
     "LOGIN_ATTEMPTS_PER_ADDRESS": (100, _INT),   # ... and per address, any identifier (a school shares one)
     "LOGIN_WINDOW": (900, _INT),                 # ... counted until this many quiet seconds (≥ the policy's)
     "FAILED_SIGN_IN_DELAY": (1.0, float),        # seconds a refused sign-in waits before answering
-    "SESSION_HOURS": (8, _INT),
+    "SESSION_HOURS": (8, _INT),                  # a session ends this long after sign-in, whatever the activity
+    "SESSION_IDLE_MINUTES": (30, _INT),          # ... or after this long without a request
     "SECURE_COOKIES": (False, _bool),            # set true behind HTTPS
     "PROXY_HOPS": (0, _INT),                     # reverse proxies in front (X-Forwarded-For trusted that deep)
     "PUBLIC_URL": ("http://127.0.0.1:5000", _STR),

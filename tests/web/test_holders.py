@@ -269,3 +269,47 @@ def test_recovery_answers_the_same_when_the_mail_relay_is_down(app, demo_directo
     answers = [_post(app.test_client(), "/compte/mot-de-passe-oublie", {"identifier": identifier}).status_code
                for identifier in (record.identifier, "nobody.at.all")]
     assert answers == [303, 303]
+
+
+def _stored_password(slapd, dn):
+    manager = ldap3.Connection(ldap3.Server(slapd.ldapi_url), authentication=ldap3.SASL,
+                               sasl_mechanism=ldap3.EXTERNAL, sasl_credentials="", auto_bind=True)
+    manager.search(dn, "(objectClass=*)", ldap3.BASE, attributes=[A.USER_PASSWORD])
+    return [v.decode() for v in manager.entries[0][A.USER_PASSWORD].raw_values]
+
+
+def test_a_chosen_and_a_recovered_password_are_stored_as_argon2id(app, demo_directory, accounts, slapd, mail_sink):
+    record, address = _activated_with_mail(app, demo_directory, accounts, mail_sink, 11, "example.net")
+    assert _stored_password(slapd, record.dn)[0].startswith("{ARGON2}$argon2id$")
+    _post(app.test_client(), "/compte/mot-de-passe-oublie", {"identifier": record.identifier})
+    link = _last_link(mail_sink, address, after=1)
+    assert _post(app.test_client(), link, {"password": "encore un autre 2026", "confirm": "encore un autre 2026"}).status_code == 302
+    assert _stored_password(slapd, record.dn)[0].startswith("{ARGON2}$argon2id$")
+    assert _binds(slapd, record.dn, "encore un autre 2026")
+
+
+def test_a_recovery_in_the_same_second_as_the_previous_change_ends_the_older_session(app, demo_directory, accounts):
+    from directory.holders import Holders
+    record, provisional = _notified(demo_directory, accounts, 12)
+    holder = app.test_client()
+    _post(holder, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
+    _post(holder, "/compte/mot-de-passe", {"password": GOOD, "confirm": GOOD})
+    assert holder.get("/compte/naissance").status_code == 200
+    service = Holders(demo_directory, PasswordHasher(1, 1024, 1))
+    before = service.by_dn(record.dn)
+    service.set_password(before, "mot de passe de secours")      # as a recovery link does, at once
+    after = service.by_dn(record.dn)
+    answer = holder.get("/compte/naissance")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/compte/connexion", (before, after)
+
+
+def test_a_holder_session_ends_after_its_absolute_lifetime(app, demo_directory, accounts):
+    import time
+    record, provisional = _notified(demo_directory, accounts, 13)
+    holder = app.test_client()
+    _post(holder, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
+    assert holder.get("/compte/mot-de-passe").status_code == 200
+    with holder.session_transaction() as session:
+        session["started"] = time.time() - app.config["SESAME_SESSION_HOURS"] * 3600 - 1
+    answer = holder.get("/compte/mot-de-passe")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/compte/connexion"

@@ -208,3 +208,36 @@ def test_next_to_a_page_of_the_site_is_followed(client):
 def test_an_expired_session_sends_htmx_to_the_sign_in_page(client):
     response = client.get("/eleves?q=zoe", headers={"HX-Request": "true"})
     assert response.status_code == 401 and response.headers["HX-Redirect"] == "/connexion"
+
+
+def test_a_staff_password_change_ends_their_other_sessions(app, demo_directory, slapd):
+    import ldap3
+    dn = own_staff_member(demo_directory, "chef.essai4", "le bon mot de passe")
+    try:
+        office, laptop = app.test_client(), app.test_client()
+        assert sign_in(office, "chef.essai4", "le bon mot de passe").status_code == 302
+        assert sign_in(laptop, "chef.essai4", "le bon mot de passe").status_code == 302
+        assert office.get("/").status_code == 200 and laptop.get("/").status_code == 200
+        me = ldap3.Connection(ldap3.Server(slapd.ldap_url), dn, "le bon mot de passe", auto_bind=True)
+        assert me.extend.standard.modify_password(None, "le bon mot de passe", "un tout nouveau secret")
+        for client in (office, laptop):
+            answer = client.get("/")
+            assert answer.status_code == 302 and answer.headers["Location"].startswith("/connexion")
+        assert sign_in(app.test_client(), "chef.essai4", "un tout nouveau secret").status_code == 302
+    finally:
+        remove_entry(demo_directory, dn)
+
+
+def test_a_session_ends_after_its_absolute_lifetime_however_busy(app, client):
+    import time
+    sign_in(client, "chef.lp")
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as session:
+        session["started"] = time.time() - app.config["SESAME_SESSION_HOURS"] * 3600 - 1
+    answer = client.get("/")
+    assert answer.status_code == 302 and answer.headers["Location"].startswith("/connexion")
+
+
+def test_the_idle_timeout_is_shorter_than_the_lifetime(app):
+    from datetime import timedelta
+    assert app.permanent_session_lifetime == timedelta(minutes=app.config["SESAME_SESSION_IDLE_MINUTES"])

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from directory.errors import AccountLocked, DirectoryError, InvalidCredentials, NotFound
 from directory.model import Role
 
-from .. import ratelimit, signin
+from .. import ratelimit, sessions, signin
 from ..access import StaffUser, current_uai, staff, tabs_for
 from ..extensions import directory
 from .forms import SignInForm, SwitchEstablishmentForm
@@ -30,6 +30,8 @@ def _start_session(user: StaffUser) -> None:
     session.clear()
     login_user(user)
     session["uai"] = user.staff.uais[0] if user.staff.uais else None
+    session["staff_version"] = user.staff.password_version   # a change of password ends the session
+    sessions.start(session)
     current_app.session_interface.regenerate(session)
 
 

@@ -13,7 +13,8 @@ from directory.names import ascii_lower
 from directory.passwords import Sealer
 from directory.repository import lock_end
 
-from .. import mail, ratelimit, signin
+from .. import mail, ratelimit, sessions, signin
+from ..accounts import hasher
 from ..config import seal_key
 from ..extensions import directory
 from . import tokens
@@ -32,7 +33,7 @@ CONFIRM_HOURS = 48
 
 
 def holders() -> Holders:
-    return Holders(directory.current)
+    return Holders(directory.current, hasher())
 
 
 def _sealer() -> Sealer:
@@ -104,6 +105,7 @@ def sign_in():
     session.clear()
     session["holder_dn"] = holder.dn
     session["holder_version"] = holder.password_version
+    sessions.start(session)
     current_app.session_interface.regenerate(session)
     if outcome is SignIn.MUST_CHANGE:
         # kept sealed, server-side, only until the new password is chosen: the change is made as
