@@ -43,6 +43,7 @@ SETTINGS = {
     "LOGIN_ATTEMPTS_PER_ADDRESS": (100, _INT),   # ... and per address, any identifier (a school shares one)
     "LOGIN_WINDOW": (900, _INT),                 # ... counted until this many quiet seconds (≥ the policy's)
     "FAILED_SIGN_IN_DELAY": (1.0, float),        # seconds a refused sign-in waits before answering
+    "STAFF_TOTP": ("required", _STR),            # heads' and identity team's second factor: required|optional|off
     "SESSION_HOURS": (8, _INT),                  # a session ends this long after sign-in, whatever the activity
     "SESSION_IDLE_MINUTES": (30, _INT),          # ... or after this long without a request
     "SECURE_COOKIES": (False, _bool),            # set true behind HTTPS

@@ -113,6 +113,9 @@ def embedded_environment(instance: Path, slapd: EmbeddedSlapd | None, redis: Emb
     env = dict(os.environ)
     env.setdefault("SESAME_PUBLIC_URL", f"http://127.0.0.1:{port}")
     env.setdefault("SESAME_FILES_DIR", str(instance / "files"))
+    # the demo's staff share one password: the second factor is offered (« Double authentification »
+    # in the header), not imposed; a real deployment requires it by default
+    env.setdefault("SESAME_STAFF_TOTP", "optional")
     for name, value in instance_secrets(instance).items():
         if name != "SESAME_REDIS_PASSWORD":   # it travels inside SESAME_REDIS_URL
             env.setdefault(name, value)

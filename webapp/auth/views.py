@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from directory.errors import AccountLocked, DirectoryError, InvalidCredentials, NotFound
 from directory.model import Role
+from directory.repository import PASSWORD_ROLES
 
 from .. import ratelimit, sessions, signin
 from ..access import StaffUser, current_uai, staff, tabs_for
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 REFUSAL = signin.REFUSAL
 
 
-def _start_session(user: StaffUser) -> None:
+def start_session(user: StaffUser) -> None:
     """A new session id at every sign-in, so that a planted cookie is worth nothing."""
     session.clear()
     login_user(user)
@@ -75,9 +76,8 @@ def login():
             status = 401
         else:
             failures.succeeded()
-            _start_session(StaffUser(staff_member))
-            log.info("staff sign-in: %s", staff_member.uid)
-            return redirect(_safe_next(request.args.get("next")))
+            from .second_factor import after_password   # its routes join this blueprint
+            return after_password(staff_member, _safe_next(request.args.get("next")))
     elif request.method == "POST":
         flash(REFUSAL, "error")
         status = 400
@@ -108,7 +108,7 @@ def sso():
         # heads and the identity team sign in with their password (and, later, a second factor)
         log.warning("SSO sign-in refused for a non-support role from %s", request.remote_addr)
         abort(403)
-    _start_session(StaffUser(staff_member))
+    start_session(StaffUser(staff_member))
     log.info("staff SSO sign-in: %s", staff_member.uid)
     return redirect(url_for("home.index"))
 
@@ -149,6 +149,8 @@ def shell_context():
             "tabs": tabs_for(member.role),
             "establishment": directory.current.establishment(uai),
             "switch_form": switch,
+            "second_factor_offered": member.role in PASSWORD_ROLES
+            and str(current_app.config["SESAME_STAFF_TOTP"]).lower() != "off",
         }
     except (DirectoryError, HTTPException):
         return {}
