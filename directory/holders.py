@@ -6,7 +6,7 @@ import hashlib
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import ldap3
 
@@ -14,7 +14,7 @@ from . import attributes as A
 from .connection import open_connection
 from .errors import InvalidCredentials, NotFound, ValidationFailed
 from .escaping import all_of, equals
-from .model import AccountState
+from .model import AccountState, provisional_expired
 from .passwords import PasswordHasher
 from .repository import equalize_timing
 from .students import _first, _state, parse_time
@@ -31,6 +31,7 @@ class SignIn(enum.Enum):
     OK = "ok"
     MUST_CHANGE = "must-change"       # a provisional password: choose one first
     LOCKED = "locked"                 # too many failures: the directory refuses even the right password
+    EXPIRED = "expired"               # the right provisional password, given too long ago: ask the school
     REFUSED = "refused"
 
 
@@ -52,6 +53,7 @@ class Holder:
     locked_at: str | None = None  # pwdAccountLockedTime, as the directory wrote it
     has_credentials: bool = False  # carries the sesameCredentials class (its password stamp)
     password_version: str = ""    # pwdChangedTime: a session opened before a change is worth nothing
+    password_changed: datetime | None = None
 
 
 def _password_version(entry: dict, raw: dict) -> str:
@@ -75,7 +77,8 @@ def _holder(dn: str, entry: dict, raw: dict) -> Holder:
                   sealed=(raw.get(A.SEALED_PASSWORD) or [None])[0],
                   locked_at=_first(entry, A.PWD_ACCOUNT_LOCKED_TIME),
                   has_credentials=A.OC_CREDENTIALS.lower() in {str(c).lower() for c in entry.get(A.OBJECT_CLASS) or ()},
-                  password_version=_password_version(entry, raw))
+                  password_version=_password_version(entry, raw),
+                  password_changed=parse_time(_first(entry, A.PWD_CHANGED_TIME)))
 
 
 def check_rules(holder: Holder, new: str, min_length: int = 8) -> None:
@@ -130,8 +133,9 @@ class Holders:
         return self._find(all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), equals(A.MAIL, mail),
                                  equals(A.MAIL_VERIFIED, "TRUE")))
 
-    def sign_in(self, identifier: str, password: str) -> tuple[SignIn, Holder | None]:
-        """A bind as the holder; an empty password is refused here (LDAP would take it as anonymous)."""
+    def sign_in(self, identifier: str, password: str, provisional_days: int = 90) -> tuple[SignIn, Holder | None]:
+        """A bind as the holder; an empty password is refused here (LDAP would take it as anonymous).
+        A provisional password older than `provisional_days` is refused after the bind proved it."""
         if not identifier or not password:
             return SignIn.REFUSED, None
         try:
@@ -147,6 +151,8 @@ class Holders:
             return (SignIn.LOCKED if fresh.locked else SignIn.REFUSED), fresh
         fresh = self.by_dn(holder.dn)
         if fresh.must_change or fresh.state is not AccountState.ACTIVE:
+            if provisional_expired(AccountState.NOTIFIED, fresh.password_changed, provisional_days):
+                return SignIn.EXPIRED, fresh
             return SignIn.MUST_CHANGE, fresh
         return SignIn.OK, fresh
 

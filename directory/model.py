@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 
 
 class AccountState(enum.Enum):
@@ -91,6 +91,7 @@ class Student:
     mail: str | None = None
     mail_verified: bool = False
     locked: bool = False                       # ppolicy locked it after too many wrong passwords
+    password_changed: datetime | None = None   # pwdChangedTime: for a provisional password, when it was given
 
     @property
     def display_name(self) -> str:
@@ -110,6 +111,7 @@ class Guardian:
     last_login: datetime | None = None
     mail: str | None = None
     mail_verified: bool = False
+    password_changed: datetime | None = None
 
     @property
     def display_name(self) -> str:
@@ -119,6 +121,17 @@ class Guardian:
     def by_franceconnect(self) -> bool:
         """Signs in through FranceConnect: no letter, no password of ours to reset."""
         return self.origin is AccountOrigin.FRANCECONNECT
+
+
+def provisional_expired(state: AccountState, password_changed: datetime | None, days: int,
+                        now: datetime | None = None) -> bool:
+    """A provisional password (« Notifié et non activé ») given more than `days` ago no longer signs in
+    (EduConnect's letters are valid three months). Without a date (given before Sésame kept one), or
+    with `days` 0, it does not expire."""
+    if state is not AccountState.NOTIFIED or password_changed is None or days <= 0:
+        return False
+    now = now or datetime.now(timezone.utc)
+    return password_changed < now - timedelta(days=days)
 
 
 @dataclass(frozen=True)

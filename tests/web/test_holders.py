@@ -313,3 +313,41 @@ def test_a_holder_session_ends_after_its_absolute_lifetime(app, demo_directory, 
         session["started"] = time.time() - app.config["SESAME_SESSION_HOURS"] * 3600 - 1
     answer = holder.get("/compte/mot-de-passe")
     assert answer.status_code == 302 and answer.headers["Location"] == "/compte/connexion"
+
+
+def _an_expired_student(demo_directory, accounts):
+    ids = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.NOTIFIED,)))
+    for account_id in ids:
+        record = accounts.read_one(LP, account_id)
+        if _expired(demo_directory, record.dn):
+            return record
+    raise AssertionError("the demo has no expired provisional password at the LP")
+
+
+def test_an_expired_provisional_password_is_refused_in_french_then_works_after_a_reset(
+        app, demo_directory, accounts, signed_in):
+    record = _an_expired_student(demo_directory, accounts)
+    old = accounts.provisional_password(record)
+    refused = _post(app.test_client(), "/compte/connexion", {"identifier": record.identifier, "password": old})
+    text = html.unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 403
+    assert "Votre mot de passe provisoire a expiré" in text and "Demandez à votre établissement" in text
+
+    head = signed_in("chef.lp")
+    assert "expiré" in head.get("/eleves", query_string={"q": record.identifier.split(".")[0] + " " + record.surname}).get_data(as_text=True)
+    assert "expiré" in head.get(f"/eleves/fiche/{record.account_id}").get_data(as_text=True)
+    token = csrf_token(head.get("/eleves").get_data(as_text=True))
+    assert head.post(f"/eleves/{record.account_id}/reinitialisation", data={"csrf_token": token}).status_code == 200
+    assert "expiré" not in head.get(f"/eleves/fiche/{record.account_id}").get_data(as_text=True)
+
+    fresh = accounts.provisional_password(accounts.read_one(LP, record.account_id))
+    again = _post(app.test_client(), "/compte/connexion", {"identifier": record.identifier, "password": fresh})
+    assert again.status_code == 302 and again.headers["Location"] == "/compte/mot-de-passe"
+
+
+def test_the_period_is_a_setting(app, demo_directory, accounts):
+    record = _an_expired_student(demo_directory, accounts)
+    app.config["SESAME_PROVISIONAL_DAYS"] = 3650
+    answer = _post(app.test_client(), "/compte/connexion",
+                   {"identifier": record.identifier, "password": accounts.provisional_password(record)})
+    assert answer.status_code == 302

@@ -24,6 +24,8 @@ bp = Blueprint("holders", __name__, url_prefix="/compte")
 log = logging.getLogger(__name__)
 
 REFUSAL = signin.REFUSAL
+EXPIRED = ("Votre mot de passe provisoire a expiré : il n'était valable que {days} jours. Demandez à votre "
+           "établissement un nouveau mot de passe provisoire (un nouveau courrier).")
 SENT = ("Si ce compte existe et qu'une adresse mail confirmée lui est associée, un message vient d'y être "
         "envoyé. Le lien qu'il contient est valable 30 minutes et ne sert qu'une fois.")
 SENT_IDENTIFIER = ("Si cette adresse mail est confirmée pour un compte, un message vient d'y être envoyé avec "
@@ -90,7 +92,8 @@ def sign_in():
     if not verdict.allowed:
         flash(signin.throttled(verdict, holder=True), "error")
         return render_template("holder/sign_in.html", form=form), 429
-    outcome, holder = holders().sign_in(identifier, form.password.data or "")
+    outcome, holder = holders().sign_in(identifier, form.password.data or "",
+                                        current_app.config["SESAME_PROVISIONAL_DAYS"])
     if outcome in (SignIn.REFUSED, SignIn.LOCKED):
         signin.refuse_at(started)   # each failure costs the guesser time, known identifier or not
     if outcome is SignIn.REFUSED:
@@ -102,6 +105,10 @@ def sign_in():
                             holder=True), "error")
         return render_template("holder/sign_in.html", form=form), 401
     failures.succeeded()
+    if outcome is SignIn.EXPIRED:
+        # the password was right: saying why it does not open the account tells a stranger nothing
+        flash(EXPIRED.format(days=current_app.config["SESAME_PROVISIONAL_DAYS"]), "error")
+        return render_template("holder/sign_in.html", form=form), 403
     session.clear()
     session["holder_dn"] = holder.dn
     session["holder_version"] = holder.password_version
