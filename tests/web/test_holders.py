@@ -55,6 +55,7 @@ def _activated_with_mail(app, demo_directory, accounts, mail_sink, skip, domain)
     holder = app.test_client()
     _post(holder, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
     _post(holder, "/compte/mot-de-passe", {"password": GOOD, "confirm": GOOD})
+    _post(holder, "/compte/naissance", {"birth_date": demo_directory.students.get(LP, record.account_id)[1].birth_date.isoformat()})
     address = f"{record.identifier}@{domain}"
     _post(holder, "/compte/courriel", {"mail": address, "submit": "Enregistrer"})
     holder.get(_last_link(mail_sink, address))
@@ -233,11 +234,11 @@ def test_a_session_opened_before_a_school_reset_ends(app, demo_directory, accoun
     holder = app.test_client()
     _post(holder, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
     _post(holder, "/compte/mot-de-passe", {"password": GOOD, "confirm": GOOD})
-    assert holder.get("/compte/").status_code == 200
+    assert holder.get("/compte/naissance").status_code == 200
     head = signed_in("chef.lp")
     token = csrf_token(head.get("/eleves").get_data(as_text=True))
     head.post(f"/eleves/{record.account_id}/reinitialisation", data={"csrf_token": token})
-    answer = holder.get("/compte/")
+    answer = holder.get("/compte/naissance")
     assert answer.status_code == 302 and answer.headers["Location"] == "/compte/connexion"
     assert holder.get("/compte/courriel").headers["Location"] == "/compte/connexion"
 
@@ -351,3 +352,27 @@ def test_the_period_is_a_setting(app, demo_directory, accounts):
     answer = _post(app.test_client(), "/compte/connexion",
                    {"identifier": record.identifier, "password": accounts.provisional_password(record)})
     assert answer.status_code == 302
+
+
+def test_the_birth_date_step_cannot_be_skipped_after_the_password_step(app, demo_directory, accounts):
+    record, provisional = _notified(demo_directory, accounts, 14)
+    holder = app.test_client()
+    _post(holder, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
+    assert _post(holder, "/compte/mot-de-passe", {"password": GOOD, "confirm": GOOD}).headers["Location"] == "/compte/naissance"
+    for url in ("/compte/", "/compte/courriel"):
+        assert holder.get(url).headers["Location"] == "/compte/naissance", url
+    _, student = demo_directory.students.get(LP, record.account_id)
+    assert _post(holder, "/compte/naissance", {"birth_date": student.birth_date.isoformat()}).status_code == 302
+    assert holder.get("/compte/").status_code == 200
+
+
+@pytest.mark.parametrize("url,field,value,words", [
+    ("/compte/mot-de-passe-oublie", "identifier", "", "Indiquez votre identifiant."),
+    ("/compte/mot-de-passe-oublie", "identifier", "a" * 500, "au plus 128 caractères"),
+    ("/compte/identifiant-oublie", "mail", "", "Indiquez votre adresse mail."),
+    ("/compte/identifiant-oublie", "mail", "a" * 300 + "@example.org", "au plus 200 caractères"),
+])
+def test_forgot_forms_say_what_is_wrong_with_an_empty_or_overlong_entry(app, url, field, value, words):
+    answer = _post(app.test_client(), url, {field: value})
+    assert answer.status_code == 400
+    assert words in html.unescape(answer.get_data(as_text=True))

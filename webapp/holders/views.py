@@ -65,6 +65,9 @@ def choose_a_password_first():
     open_anyway = {"holders.choose_password", "holders.sign_out", "holders.sign_in"}
     if session.get("holder_current") and request.endpoint not in open_anyway:
         return redirect(url_for("holders.choose_password"))
+    # then a student confirms their birth date before anything else (it was skipped by going to /compte/)
+    if session.get("birth_date_pending") and request.endpoint not in open_anyway | {"holders.birth_date"}:
+        return redirect(url_for("holders.birth_date"))
     return None
 
 
@@ -145,6 +148,8 @@ def choose_password():
         else:
             session.pop("holder_current", None)
             session["holder_version"] = holders().by_dn(holder.dn).password_version
+            if holder.is_student and holder.birth_date:
+                session["birth_date_pending"] = True
             flash("Votre mot de passe est enregistré : votre compte est activé.", "success")
             return redirect(url_for("holders.birth_date" if holder.is_student else "holders.mail_address"))
     elif request.method == "POST":
@@ -162,6 +167,7 @@ def birth_date():
     if form.validate_on_submit():
         if holder.birth_date and form.birth_date.data == holder.birth_date:
             session["birth_date_confirmed"] = True
+            session.pop("birth_date_pending", None)
             flash("Votre date de naissance est confirmée.", "success")
             return redirect(url_for("holders.mail_address"))
         flash("Cette date ne correspond pas à celle que connaît votre établissement. Vérifiez-la, ou "
@@ -259,7 +265,7 @@ def forgot_password():
                           "demande, ignorez ce message : votre mot de passe ne change pas.\n")
         flash(SENT, "info")
         return redirect(url_for("holders.forgot_password"), 303)
-    return render_template("holder/forgot_password.html", form=form), (400 if request.method == "POST" else 200)
+    return _form_refused(form, "holder/forgot_password.html")
 
 
 @bp.route("/identifiant-oublie", methods=["GET", "POST"])
@@ -275,7 +281,19 @@ def forgot_identifier():
                           f"Bonjour,\n\nVoici le ou les identifiants Sésame associés à cette adresse :\n\n{lines}\n")
         flash(SENT_IDENTIFIER, "info")
         return redirect(url_for("holders.forgot_identifier"), 303)
-    return render_template("holder/forgot_identifier.html", form=form), (400 if request.method == "POST" else 200)
+    return _form_refused(form, "holder/forgot_identifier.html")
+
+
+def _form_refused(form, template: str):
+    """The form again; after a POST it could not take, with what was wrong, in words (not a bare 400)."""
+    if request.method != "POST":
+        return render_template(template, form=form), 200
+    reasons = [error for name, errors in form.errors.items() if name != "csrf_token" for error in errors]
+    if "csrf_token" in form.errors:
+        reasons.append("Le formulaire a expiré : recommencez.")
+    for reason in reasons or ["Vérifiez ce que vous avez saisi."]:
+        flash(reason, "error")
+    return render_template(template, form=form), 400
 
 
 @bp.route("/nouveau-mot-de-passe/<token>", methods=["GET", "POST"])
