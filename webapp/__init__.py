@@ -23,12 +23,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         hops = app.config["SESAME_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    security.init_app(app)          # first: an oversized request is refused before any other work
     sessions.init_app(app)          # before the user loader runs: an old session never loads
     register_extensions(app)
     register_blueprints(app)
     errors.init_app(app)
     formatting.init_app(app)
-    security.init_app(app)
     register_commands(app)
     return app
 

@@ -48,6 +48,7 @@ SETTINGS = {
     "SESSION_HOURS": (8, _INT),                  # a session ends this long after sign-in, whatever the activity
     "SESSION_IDLE_MINUTES": (30, _INT),          # ... or after this long without a request
     "SECURE_COOKIES": (False, _bool),            # set true behind HTTPS
+    "HSTS_SECONDS": (0, _INT),                   # > 0 behind HTTPS: Strict-Transport-Security max-age
     "PROXY_HOPS": (0, _INT),                     # reverse proxies in front (X-Forwarded-For trusted that deep)
     "PUBLIC_URL": ("http://127.0.0.1:5000", _STR),
     "FILES_DIR": ("instance/files", _STR),        # generated letters and lists, never served as static

@@ -203,7 +203,8 @@ def run(port: int = 5000) -> int:
                                           start_new_session=True))
         children.append(subprocess.Popen(
             [python, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-             "--no-control-socket", "--access-logfile", "-", "wsgi:app"], env=env, cwd=ROOT,
+             "--no-control-socket", "--access-logfile", "-",
+             "--limit-request-line", "8190", "--limit-request-field_size", "16380", "wsgi:app"], env=env, cwd=ROOT,
             start_new_session=True))
         print(DEMO_SIGN_INS.format(port=port), flush=True)
         failed = False
