@@ -26,6 +26,7 @@ OC_MEF = "sesameMefEntry"
 OC_AUDIT = "sesameAuditRecord"
 OC_JOB = "sesameJobRecord"              # auxiliary, on the audit record of a bulk job
 OC_PERSON = "inetOrgPerson"
+OC_CREDENTIALS = "sesameCredentials"    # auxiliary: password stamp, staff second factor (migration 0009)
 
 # Standard attributes.
 UID = "uid"
@@ -74,3 +75,6 @@ TARGET = "sesameTarget"                 # audit: on which accounts
 JOB_SPEC = "sesameJobSpec"              # a job's audit record: population and options (JSON)
 JOB_STATE = "sesameJobState"            # a job's audit record: open, then closed
 CREATED = "createTimestamp"
+PASSWORD_STAMP = "sesamePasswordStamp"  # replaced at every password change Sésame makes
+TOTP_SECRET = "sesameTotpSecret"        # staff: the sealed TOTP secret
+TOTP_RECOVERY = "sesameTotpRecovery"    # staff: SHA-256 of each unused recovery code

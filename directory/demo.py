@@ -231,6 +231,13 @@ def _time(moment: datetime) -> str:
     return moment.strftime("%Y%m%d%H%M%SZ")
 
 
+def _expired_in_demo(account_id: str, notified: datetime) -> bool:
+    """About one provisional password in four among those given before June: expired, so that the
+    screens show « expiré » (decided from the account id: the seeded draws stay as they were). The
+    others carry no date and never expire, whatever the day the demo is looked at."""
+    return notified < datetime(2026, 6, 1) and int(account_id[-4:], 16) % 4 == 0
+
+
 class _Builder:
     def __init__(self, suffix: str, hash_password: Callable[[str], str], seal: Callable[[str, str], bytes]):
         self.rng = random.Random(DEMO_SEED)
@@ -334,6 +341,9 @@ class _Builder:
             values[attr.USER_PASSWORD] = [self.hash_password(provisional)]
             values[attr.SEALED_PASSWORD] = [self.seal(provisional, account_id)]
             values[attr.PWD_RESET] = [TRUE]
+            if _expired_in_demo(account_id, notified):
+                # ppolicy's date of the password: older than the default 90 days, the letter expired
+                values[attr.PWD_CHANGED_TIME] = [_time(notified)]
             return values
         values[attr.PWD_LAST_SUCCESS] = [_time(self.moment(notified + timedelta(minutes=5), LAST_MOMENT))]
         if origin is AccountOrigin.FRANCECONNECT:

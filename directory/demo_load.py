@@ -54,9 +54,9 @@ def load_demo(directory: Directory, seal_key: bytes, workers: int = 4) -> str:
     data = _build(directory, seal_key)
 
     def add(entry):
-        # slapd refuses pwdLastSuccess over LDAP (no-user-modification): over LDAP the demo has
-        # no last sign-in dates; load_demo_offline keeps them.
-        attributes = {k: v for k, v in entry.attributes.items() if k != A.PWD_LAST_SUCCESS}
+        # slapd refuses pwdLastSuccess and pwdChangedTime over LDAP (no-user-modification): over LDAP the
+        # demo has no last sign-in dates nor expired provisional passwords; load_demo_offline keeps them.
+        attributes = {k: v for k, v in entry.attributes.items() if k not in (A.PWD_LAST_SUCCESS, A.PWD_CHANGED_TIME)}
 
         def operation(conn):
             conn.add(entry.dn, list(entry.object_classes), attributes)

@@ -17,6 +17,15 @@ class InvalidCredentials(DirectoryError):
     """A bind was refused: unknown identity, wrong password, or a locked account."""
 
 
+class AccountLocked(InvalidCredentials):
+    """The directory locked the account after too many failures: even the right password is refused.
+    `until` is when the lock ends (None: until an administrator lifts it)."""
+
+    def __init__(self, until=None):
+        self.until = until
+        super().__init__(f"account locked until {until}")
+
+
 class InsufficientRights(DirectoryError):
     """The identity we are bound as may not do this."""
 

@@ -3,25 +3,26 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import ldap3
-from ldap3.core import exceptions as lx
 
 from . import attributes as A
-from .connection import open_connection, translate
-from .errors import Conflict, InvalidCredentials, NotFound, ValidationFailed
+from .connection import open_connection
+from .errors import InvalidCredentials, NotFound, ValidationFailed
 from .escaping import all_of, equals
-from .model import AccountState
+from .model import AccountState, provisional_expired
+from .passwords import PasswordHasher
 from .repository import equalize_timing
 from .students import _first, _state, parse_time
 
 HOLDER_BRANCHES = (A.STUDENTS, A.GUARDIANS)
 HOLDER_ATTRIBUTES = [A.ACCOUNT_ID, A.UID, A.SURNAME, A.GIVEN_NAME, A.ACCOUNT_STATE, A.BIRTH_DATE, A.MAIL,
                      A.MAIL_VERIFIED, A.PWD_RESET, A.PWD_ACCOUNT_LOCKED_TIME, A.SEALED_PASSWORD,
-                     A.PWD_LAST_SUCCESS, A.PWD_CHANGED_TIME]
+                     A.PWD_LAST_SUCCESS, A.PWD_CHANGED_TIME, A.PASSWORD_STAMP, A.OBJECT_CLASS]
 PASSWORD_RULES = ("contenir au moins 8 caractères", "ne contenir ni votre identifiant, ni votre nom")
 FIRST_PASSWORD_RULES = PASSWORD_RULES + ("être différent du mot de passe provisoire",)
 
@@ -30,6 +31,7 @@ class SignIn(enum.Enum):
     OK = "ok"
     MUST_CHANGE = "must-change"       # a provisional password: choose one first
     LOCKED = "locked"                 # too many failures: the directory refuses even the right password
+    EXPIRED = "expired"               # the right provisional password, given too long ago: ask the school
     REFUSED = "refused"
 
 
@@ -48,14 +50,19 @@ class Holder:
     must_change: bool
     locked: bool
     sealed: bytes | None = None
+    locked_at: str | None = None  # pwdAccountLockedTime, as the directory wrote it
+    has_credentials: bool = False  # carries the sesameCredentials class (its password stamp)
     password_version: str = ""    # pwdChangedTime: a session opened before a change is worth nothing
+    password_changed: datetime | None = None
 
 
 def _password_version(entry: dict, raw: dict) -> str:
-    """Changes whenever the password does: its change time (to the second), and the sealed provisional
-    password a school reset always replaces (two changes may share a second)."""
+    """Changes whenever the password does: its change time (to the second), the stamp every change by
+    the holder or by recovery replaces, and the sealed provisional password a school reset always
+    replaces (two changes may share a second)."""
     sealed = (raw.get(A.SEALED_PASSWORD) or [b""])[0]
-    return f"{_first(entry, A.PWD_CHANGED_TIME, '')}:{hashlib.sha256(sealed).hexdigest()[:16]}"
+    return (f"{_first(entry, A.PWD_CHANGED_TIME, '')}:{_first(entry, A.PASSWORD_STAMP, '')}:"
+            f"{hashlib.sha256(sealed).hexdigest()[:16]}")
 
 
 def _holder(dn: str, entry: dict, raw: dict) -> Holder:
@@ -68,23 +75,18 @@ def _holder(dn: str, entry: dict, raw: dict) -> Holder:
                   must_change=str(_first(entry, A.PWD_RESET, "")).upper() == "TRUE",
                   locked=bool(entry.get(A.PWD_ACCOUNT_LOCKED_TIME)),
                   sealed=(raw.get(A.SEALED_PASSWORD) or [None])[0],
-                  password_version=_password_version(entry, raw))
+                  locked_at=_first(entry, A.PWD_ACCOUNT_LOCKED_TIME),
+                  has_credentials=A.OC_CREDENTIALS.lower() in {str(c).lower() for c in entry.get(A.OBJECT_CLASS) or ()},
+                  password_version=_password_version(entry, raw),
+                  password_changed=parse_time(_first(entry, A.PWD_CHANGED_TIME)))
 
 
-def _refusal_in_french(message: str) -> str:
-    text = (message or "").lower()
-    if "too short" in text or "quality" in text:
-        return "Ce mot de passe ne respecte pas les règles : au moins 8 caractères."
-    if "history" in text or "in use" in text:
-        return "Choisissez un mot de passe que vous n'avez pas déjà utilisé."
-    if "too young" in text:
-        return "Ce mot de passe vient d'être changé : réessayez plus tard."
-    return "L'annuaire a refusé ce mot de passe : choisissez-en un autre."
-
-
-def check_rules(holder: Holder, new: str) -> None:
-    """The rules the page shows that the directory's policy does not check itself."""
+def check_rules(holder: Holder, new: str, min_length: int = 8) -> None:
+    """The rules the page shows. Sésame writes the hash itself (argon2id), so the directory's policy
+    does not see the clear password: its minimum length is checked here."""
     lowered = new.lower()
+    if len(new) < min_length:
+        raise ValidationFailed([f"Ce mot de passe ne respecte pas les règles : au moins {min_length} caractères."])
     if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co") for c in new):
         raise ValidationFailed(["Le mot de passe contient un caractère invisible ou non autorisé."])
     if holder.identifier and (holder.identifier.lower() in lowered
@@ -93,8 +95,9 @@ def check_rules(holder: Holder, new: str) -> None:
 
 
 class Holders:
-    def __init__(self, directory):
+    def __init__(self, directory, hasher: PasswordHasher | None = None):
         self.directory = directory
+        self.hasher = hasher or PasswordHasher()
 
     def _find(self, filter_: str) -> list[Holder]:
         found = []
@@ -130,8 +133,9 @@ class Holders:
         return self._find(all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), equals(A.MAIL, mail),
                                  equals(A.MAIL_VERIFIED, "TRUE")))
 
-    def sign_in(self, identifier: str, password: str) -> tuple[SignIn, Holder | None]:
-        """A bind as the holder; an empty password is refused here (LDAP would take it as anonymous)."""
+    def sign_in(self, identifier: str, password: str, provisional_days: int = 90) -> tuple[SignIn, Holder | None]:
+        """A bind as the holder; an empty password is refused here (LDAP would take it as anonymous).
+        A provisional password older than `provisional_days` is refused after the bind proved it."""
         if not identifier or not password:
             return SignIn.REFUSED, None
         try:
@@ -143,56 +147,49 @@ class Holders:
             open_connection(self.directory.settings.url, holder.dn, password, self.directory.settings.timeout).unbind()
         except InvalidCredentials:
             # ppolicy answers a locked account exactly like a wrong password: the lock tells them apart
-            locked = self.by_dn(holder.dn).locked
-            return (SignIn.LOCKED if locked else SignIn.REFUSED), holder
+            fresh = self.by_dn(holder.dn)
+            return (SignIn.LOCKED if fresh.locked else SignIn.REFUSED), fresh
         fresh = self.by_dn(holder.dn)
         if fresh.must_change or fresh.state is not AccountState.ACTIVE:
+            if provisional_expired(AccountState.NOTIFIED, fresh.password_changed, provisional_days):
+                return SignIn.EXPIRED, fresh
             return SignIn.MUST_CHANGE, fresh
         return SignIn.OK, fresh
 
     def choose_password(self, holder: Holder, current: str, new: str) -> None:
-        """The holder changes their own password (RFC 3062, bound as themselves): the directory's
-        password policy checks it and hashes it. Then the account is « Activé » and its sealed
-        provisional password is erased, in one conditional modify."""
+        """The holder replaces their provisional password: a bind as themselves proves the current one,
+        then the service writes the argon2id hash of the new one (slapd's own hashing of the password-
+        modify operation gives argon2i), the account becomes « Activé » and its sealed provisional
+        password is erased, in one modify conditional on the state and sealed password read."""
         if new == current:
             raise ValidationFailed(["Choisissez un mot de passe différent du mot de passe provisoire."])
-        check_rules(holder, new)
-        conn = open_connection(self.directory.settings.url, holder.dn, current, self.directory.settings.timeout)
-        try:
-            conn.extend.standard.modify_password(None, current, new)
-        except lx.LDAPConstraintViolationResult as error:
-            raise ValidationFailed([_refusal_in_french(error.message)]) from error
-        except lx.LDAPException as error:
-            raise translate(error) from error
-        finally:
-            conn.unbind()
-        self.activate(holder)
+        check_rules(holder, new, self.directory.password_policy().min_length)
+        open_connection(self.directory.settings.url, holder.dn, current, self.directory.settings.timeout).unbind()
+        self._write_password(holder, new)
         # sign in once with the new password: slapd keeps the date of last sign-in (pwdLastSuccess) at a
         # successful bind, and the bind with a provisional password did not count
         open_connection(self.directory.settings.url, holder.dn, new, self.directory.settings.timeout).unbind()
 
-    def activate(self, holder: Holder) -> None:
-        modifications = {A.ACCOUNT_STATE: [(ldap3.MODIFY_DELETE, [holder.state.value]),
-                                           (ldap3.MODIFY_ADD, [AccountState.ACTIVE.value])]}
+    def _write_password(self, holder: Holder, new: str) -> None:
+        """The chosen password's hash, a new stamp, no change forced, « Activé », no sealed password."""
+        modifications = {
+            A.USER_PASSWORD: [(ldap3.MODIFY_REPLACE, [self.hasher.hash(new)])],
+            A.PWD_RESET: [(ldap3.MODIFY_REPLACE, [])],
+            A.PASSWORD_STAMP: [(ldap3.MODIFY_REPLACE, [secrets.token_hex(16)])],
+            A.ACCOUNT_STATE: [(ldap3.MODIFY_DELETE, [holder.state.value]),
+                              (ldap3.MODIFY_ADD, [AccountState.ACTIVE.value])],
+        }
+        if not holder.has_credentials:
+            modifications[A.OBJECT_CLASS] = [(ldap3.MODIFY_ADD, [A.OC_CREDENTIALS])]
         if holder.sealed:
             modifications[A.SEALED_PASSWORD] = [(ldap3.MODIFY_DELETE, [holder.sealed])]
         self.directory.writes.run(lambda conn: conn.modify(holder.dn, modifications))
 
     def set_password(self, holder: Holder, new: str) -> None:
-        """Recovery by a confirmed e-mail: the service sets the password the holder chose (the policy
-        checks it), no change is forced at next sign-in, and the account is « Activé »."""
-        check_rules(holder, new)
-
-        def operation(conn):
-            conn.extend.standard.modify_password(holder.dn, None, new)
-            conn.modify(holder.dn, {A.PWD_RESET: [(ldap3.MODIFY_REPLACE, [])]})
-        try:
-            self.directory.writes.run(operation)
-        except Conflict as error:   # the policy's refusal is a constraint violation
-            raise ValidationFailed([_refusal_in_french(str(error))]) from error
-        fresh = self.by_dn(holder.dn)
-        if fresh.state is not AccountState.ACTIVE or fresh.sealed:
-            self.activate(fresh)
+        """Recovery by a confirmed e-mail: the service sets the password the holder chose, no change is
+        forced at next sign-in, and the account is « Activé »."""
+        check_rules(holder, new, self.directory.password_policy().min_length)
+        self._write_password(holder, new)
 
     def set_mail(self, holder: Holder, mail: str) -> None:
         self.directory.writes.run(lambda conn: conn.modify(holder.dn, {

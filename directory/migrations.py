@@ -90,6 +90,7 @@ class Migrator:
             "migrator_dn": migrator,
             "module_path": s.module_path,
             "argon2_params": f"t={t} m={m} p={p}",
+            **self._overlays(conn),
         }
 
     def _migrator_dn(self, conn) -> str:
@@ -113,6 +114,13 @@ class Migrator:
         with translated():
             conn.modify(database, {"olcAccess": [(ldap3.MODIFY_ADD, ["{0}" + _manage_rule(migrator)])]})
         say(f"granted {migrator} manage on {self.settings.suffix} (first ACL of {database})")
+
+    def _overlays(self, conn) -> dict[str, str]:
+        """`ppolicy_overlay`: the DN of the database's ppolicy overlay, whatever its index (a deployment
+        may have had overlays of its own before Sésame's); absent before migration 0004 adds it."""
+        with translated():
+            conn.search(self._database_dn(conn), "(objectClass=olcPPolicyConfig)", ldap3.LEVEL, attributes=["1.1"])
+        return {"ppolicy_overlay": conn.entries[0].entry_dn} if conn.entries else {}
 
     def _who_am_i(self, conn) -> str:
         """The DN slapd gives the migration identity: the ACLs grant it `manage`. Without one, the
@@ -156,6 +164,7 @@ class Migrator:
                 applied = []
                 for path in self._pending(conn):   # again: the record may be readable only now
                     name = _name(path)
+                    values = {**values, **self._overlays(conn)}
                     say(f"applying {name}")
                     for change in parse(_fill(path.read_text(encoding="utf-8"), values, path)):
                         _apply(conn, change, say)

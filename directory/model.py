@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 
 
 class AccountState(enum.Enum):
@@ -98,6 +98,7 @@ class Student:
     mail: str | None = None
     mail_verified: bool = False
     locked: bool = False                       # ppolicy locked it after too many wrong passwords
+    password_changed: datetime | None = None   # pwdChangedTime: for a provisional password, when it was given
 
     @property
     def display_name(self) -> str:
@@ -117,6 +118,7 @@ class Guardian:
     last_login: datetime | None = None
     mail: str | None = None
     mail_verified: bool = False
+    password_changed: datetime | None = None
 
     @property
     def display_name(self) -> str:
@@ -128,6 +130,17 @@ class Guardian:
         return self.origin is AccountOrigin.FRANCECONNECT
 
 
+def provisional_expired(state: AccountState, password_changed: datetime | None, days: int,
+                        now: datetime | None = None) -> bool:
+    """A provisional password (« Notifié et non activé ») given more than `days` ago no longer signs in
+    (EduConnect's letters are valid three months). Without a date (given before Sésame kept one), or
+    with `days` 0, it does not expire."""
+    if state is not AccountState.NOTIFIED or password_changed is None or days <= 0:
+        return False
+    now = now or datetime.now(timezone.utc)
+    return password_changed < now - timedelta(days=days)
+
+
 @dataclass(frozen=True)
 class Staff:
     uid: str
@@ -135,6 +148,17 @@ class Staff:
     display_name: str
     role: Role
     uais: tuple[str, ...] = field(default=())   # establishments they may act on; ADMIN: every one
+    password_version: str = ""                  # changes with their password: older sessions end
 
     def may_act_on(self, uai: str) -> bool:
         return self.role is Role.ADMIN or uai in self.uais
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    """What the directory's default password policy says (ppolicy's cn=default)."""
+    lockout: bool = True
+    max_failure: int = 10              # failures ...
+    failure_interval: int = 900        # ... within this many seconds lock the account ...
+    lockout_duration: int = 900        # ... for this long (0: until an administrator unlocks it)
+    min_length: int = 8

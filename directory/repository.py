@@ -2,28 +2,48 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import ldap3
 
 from . import attributes as A
 from .connection import ConnectionPool, DirectorySettings, open_connection
-from .errors import InvalidCredentials, NotFound
+from .errors import AccountLocked, InvalidCredentials, NotFound
 from .escaping import all_of, any_of, equals
 from .escaping import dn as child_dn
-from .model import AccountState, Establishment, Mef, Role, SchoolClass, Staff
+from .model import AccountState, Establishment, Mef, PasswordPolicy, Role, SchoolClass, Staff
 from .passwords import PasswordHasher
-from .students import Students
+from .students import Students, parse_time
 
 # Establishments, classes and MEFs change a few times a year: each process keeps them this long.
 REFERENCE_TTL = 60.0
 
-_STAFF_ATTRIBUTES = [A.UID, A.CN, A.DISPLAY_NAME, A.HEAD_OF, A.SUPPORT_FOR]
+_STAFF_ATTRIBUTES = [A.UID, A.CN, A.DISPLAY_NAME, A.HEAD_OF, A.SUPPORT_FOR, A.PWD_CHANGED_TIME]
+# Heads, their delegates and the identity team sign in with a password; support staff only through
+# the SSO proxy, which gives them their second factor.
+PASSWORD_ROLES = (Role.HEAD, Role.ADMIN)
 _TIMING = PasswordHasher()
 
 
 def equalize_timing(password: str) -> None:
     """About what slapd spends checking an argon2 hash at the default cost."""
     _TIMING.hash(password or "-")
+
+
+def staff_password_version(entry: dict) -> str:
+    """Changes with the staff member's password (pwdChangedTime, kept by ppolicy whoever changes it)."""
+    return str(_first(entry, A.PWD_CHANGED_TIME, ""))
+
+
+def lock_end(locked_time, policy: PasswordPolicy):
+    """When a lock set at `locked_time` (pwdAccountLockedTime) ends: False if there is no lock, None
+    if it lasts until an administrator lifts it (ppolicy's 000001010000Z, or no lockout duration)."""
+    if not locked_time:
+        return False
+    started = parse_time(locked_time)
+    if started is None or started.year < 1970 or not policy.lockout_duration:
+        return None
+    return started + timedelta(seconds=policy.lockout_duration)
 
 
 def _first(entry: dict, attribute: str, default=""):
@@ -78,34 +98,73 @@ class Directory:
             raise NotFound(uid)
         return found[0]
 
-    def authenticate_staff(self, uid: str, password: str) -> Staff:
-        """Check uid + password by a bind as that staff member. An empty password is refused here,
-        never sent: LDAP would take it as an anonymous bind and say yes."""
+    def authenticate_staff(self, uid: str, password: str, roles=PASSWORD_ROLES) -> Staff:
+        """Check uid + password by a bind as that staff member, if their role signs in by password.
+        An empty password is refused here, never sent: LDAP would take it as an anonymous bind and
+        say yes. A staff member of another role is refused like an unknown one, without a bind."""
         if not uid or not password:
             raise InvalidCredentials("empty identifier or password")
         try:
-            dn, _ = self._staff_entry(uid)
+            member = self.staff(uid)
         except NotFound:
             equalize_timing(password)   # an unknown uid answers no faster than a wrong password
             raise InvalidCredentials("unknown staff member") from None
-        conn = open_connection(self.settings.url, dn, password, self.settings.timeout)
-        conn.unbind()
+        if member.role not in roles:
+            equalize_timing(password)
+            raise InvalidCredentials(f"{member.role.value} does not sign in by password")
+        try:
+            open_connection(self.settings.url, member.dn, password, self.settings.timeout).unbind()
+        except InvalidCredentials:
+            until = self.locked_until(member.dn)
+            if until is not False:
+                raise AccountLocked(until) from None
+            raise
         return self.staff(uid)
+
+    def locked_until(self, dn: str):
+        """False if the directory has not locked this entry; else when the lock ends (None: until an
+        administrator lifts it). ppolicy answers a locked account like a wrong password."""
+        found = self.search(dn, "(objectClass=*)", [A.PWD_ACCOUNT_LOCKED_TIME], ldap3.BASE)
+        locked = _first(found[0][1], A.PWD_ACCOUNT_LOCKED_TIME, None) if found else None
+        return lock_end(locked, self.password_policy())
+
+    def password_policy(self) -> PasswordPolicy:
+        return self._cached(("policy",), self._password_policy)
+
+    def _password_policy(self) -> PasswordPolicy:
+        found = self.search(f"cn=default,{self.base(A.POLICIES)}", "(objectClass=pwdPolicy)",
+                            ["pwdLockout", "pwdMaxFailure", "pwdFailureCountInterval", "pwdLockoutDuration",
+                             "pwdMinLength"], ldap3.BASE)
+        if not found:
+            return PasswordPolicy()
+        entry = found[0][1]
+
+        def number(name, default):
+            try:
+                return int(_first(entry, name, default))
+            except (TypeError, ValueError):
+                return default
+        return PasswordPolicy(lockout=str(_first(entry, "pwdLockout", "FALSE")).upper() == "TRUE",
+                              max_failure=number("pwdMaxFailure", 0) or 10 ** 6,
+                              failure_interval=number("pwdFailureCountInterval", 0),
+                              lockout_duration=number("pwdLockoutDuration", 0),
+                              min_length=number("pwdMinLength", 0))
 
     def staff(self, uid: str) -> Staff:
         """The staff member with their role and establishments; NotFound if they have none."""
         dn, entry = self._staff_entry(uid)
         name = _first(entry, A.DISPLAY_NAME) or _first(entry, A.CN) or uid
         uid = _first(entry, A.UID, uid)
+        version = staff_password_version(entry)
         if self._is_admin(dn):
             uais = tuple(e.uai for e in self.establishments())
-            return Staff(uid, dn, name, Role.ADMIN, uais)
+            return Staff(uid, dn, name, Role.ADMIN, uais, version)
         heads = tuple(sorted(entry.get(A.HEAD_OF) or []))
         if heads:
-            return Staff(uid, dn, name, Role.HEAD, heads)
+            return Staff(uid, dn, name, Role.HEAD, heads, version)
         supports = tuple(sorted(entry.get(A.SUPPORT_FOR) or []))
         if supports:
-            return Staff(uid, dn, name, Role.SUPPORT, supports)
+            return Staff(uid, dn, name, Role.SUPPORT, supports, version)
         raise NotFound(f"{uid} has no role in any establishment")
 
     def _is_admin(self, dn: str) -> bool:

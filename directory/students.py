@@ -20,9 +20,11 @@ PAGE_SIZE = 50
 
 STUDENT_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.EXTERNAL_UAI, A.CLASS_CODE,
                       A.MEF_CODE, A.INE, A.BIRTH_DATE, A.ACCOUNT_STATE, A.ACCOUNT_ORIGIN,
-                      A.NOTIFICATION_DATE, A.PWD_LAST_SUCCESS, A.MAIL, A.MAIL_VERIFIED, A.PWD_ACCOUNT_LOCKED_TIME]
+                      A.NOTIFICATION_DATE, A.PWD_LAST_SUCCESS, A.MAIL, A.MAIL_VERIFIED, A.PWD_ACCOUNT_LOCKED_TIME,
+                      A.PWD_CHANGED_TIME]
 GUARDIAN_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.ACCOUNT_STATE, A.ACCOUNT_ORIGIN,
-                       A.NOTIFICATION_DATE, A.PWD_LAST_SUCCESS, A.MAIL, A.MAIL_VERIFIED, A.CHILD]
+                       A.NOTIFICATION_DATE, A.PWD_LAST_SUCCESS, A.MAIL, A.MAIL_VERIFIED, A.CHILD,
+                       A.PWD_CHANGED_TIME]
 
 _TEXT = "caseIgnoreOrderingMatch"   # for attributes whose schema has no ORDERING rule
 
@@ -161,6 +163,7 @@ def student_from_entry(entry: dict) -> Student:
         mail=_first(entry, A.MAIL),
         mail_verified=str(_first(entry, A.MAIL_VERIFIED, "")).upper() == "TRUE",
         locked=bool(entry.get(A.PWD_ACCOUNT_LOCKED_TIME)),
+        password_changed=parse_time(_first(entry, A.PWD_CHANGED_TIME)),
     )
 
 
@@ -180,6 +183,7 @@ def guardian_from_entry(entry: dict, children_ids: tuple[str, ...] | None = None
                                 parse_time(_first(entry, A.PWD_LAST_SUCCESS))),
         mail=_first(entry, A.MAIL),
         mail_verified=str(_first(entry, A.MAIL_VERIFIED, "")).upper() == "TRUE",
+        password_changed=parse_time(_first(entry, A.PWD_CHANGED_TIME)),
     )
 
 

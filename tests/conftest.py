@@ -88,6 +88,7 @@ def app_config(slapd, redis_server, mail_sink, tmp_path_factory):
         "SESAME_REDIS_URL": redis_server.url,
         "SESAME_SEAL_KEY": base64.b64encode(SEAL_KEY).decode(),
         "SESAME_SSO_SECRET": SSO_SECRET,
+        "SESAME_STAFF_TOTP": "off",           # its own tests turn it on
         "SESAME_ARGON2_TIME_COST": ARGON2[0],
         "SESAME_ARGON2_MEMORY_COST": ARGON2[1],
         "SESAME_ARGON2_PARALLELISM": ARGON2[2],
@@ -100,7 +101,7 @@ def app(demo_directory, app_config, redis_server):
 
     from webapp import create_app
     connection = Redis.from_url(redis_server.url)
-    for pattern in ("sesame:session:*", "sesame:limit:*", "sesame:selection:*"):
+    for pattern in ("sesame:session:*", "sesame:limit:*", "sesame:selection:*", "sesame:totp:*"):
         keys = list(connection.scan_iter(pattern))
         if keys:
             connection.delete(*keys)   # each test starts signed out, unthrottled, nothing selected

@@ -100,3 +100,26 @@ def start_worker(app_config, **overrides) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "webapp.jobs.worker"], cwd=ROOT,
                             env=worker_environment(app_config, **overrides),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def own_staff_member(directory, uid: str, password: str, head_of: str | None = "0990002P") -> str:
+    """A staff entry of the test's own (a head of the LP by default); its DN. Remove it with
+    `remove_entry` when done: demo staff are shared by every test."""
+    from directory import attributes as A
+    from directory.passwords import PasswordHasher
+    dn = f"uid={uid},{A.STAFF},{SUFFIX}"
+    values = {A.UID: uid, A.CN: uid, A.SURNAME: uid, A.USER_PASSWORD: PasswordHasher(*ARGON2).hash(password)}
+    if head_of:
+        values[A.HEAD_OF] = head_of
+    directory.writes.run(lambda conn: conn.add(dn, [A.OC_PERSON, A.OC_STAFF], values))
+    return dn
+
+
+def remove_entry(directory, dn: str) -> None:
+    directory.writes.run(lambda conn: conn.delete(dn))
+
+
+def locked_in_directory(directory, dn: str) -> bool:
+    from directory import attributes as A
+    found = directory.search(dn, "(objectClass=*)", [A.PWD_ACCOUNT_LOCKED_TIME], "BASE")
+    return bool(found and found[0][1].get(A.PWD_ACCOUNT_LOCKED_TIME))

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from redis import Redis
 
-from . import config, errors, formatting, security, sessions
+from . import config, errors, formatting, lifetime, security, sessions
 from .extensions import csrf, directory, htmx, login_manager, redis, server_sessions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,11 +23,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         hops = app.config["SESAME_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    security.init_app(app)          # first: an oversized request is refused before any other work
+    lifetime.init_app(app)          # before the user loader runs: an old session never loads
     register_extensions(app)
     register_blueprints(app)
     errors.init_app(app)
     formatting.init_app(app)
-    security.init_app(app)
     register_commands(app)
     return app
 
@@ -42,7 +43,9 @@ def _derive_config(app: Flask) -> None:
     settings.setdefault("SESSION_REDIS", Redis.from_url(settings["SESAME_REDIS_URL"]))
     settings.setdefault("SESSION_KEY_PREFIX", "sesame:session:")
     settings.setdefault("SESSION_PERMANENT", True)
-    settings["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=settings["SESAME_SESSION_HOURS"])
+    # idle timeout, renewed at each request; the absolute lifetime (SESAME_SESSION_HOURS) is webapp.lifetime's
+    settings["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=min(settings["SESAME_SESSION_IDLE_MINUTES"],
+                                                                   settings["SESAME_SESSION_HOURS"] * 60))
     settings["SESSION_COOKIE_NAME"] = "sesame"
     settings["SESSION_COOKIE_HTTPONLY"] = True
     settings["SESSION_COOKIE_SAMESITE"] = "Lax"
@@ -81,6 +84,7 @@ def _unauthorized():
 
 
 def register_blueprints(app: Flask) -> None:
+    from .auth import second_factor  # noqa: F401 - its routes join the auth blueprint
     from .auth.views import bp as auth
     from .help import bp as help_bp
     from .holders.views import bp as holders

@@ -37,7 +37,12 @@ def load_staff(uid: str):
     if g.get("directory_down") or g.get("service_down"):
         return None  # rendering the 503 page: shown signed out rather than failing a second time
     try:
-        return StaffUser(directory.current.staff(uid))
+        member = directory.current.staff(uid)
+        if member.password_version != session.get("staff_version"):
+            # their password changed since this session began (here or with any other tool): it ends
+            session.clear()
+            return None
+        return StaffUser(member)
     except NotFound:
         return None  # gone from the directory, or no longer any role: signed out
     except DirectoryUnavailable:

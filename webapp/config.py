@@ -38,12 +38,17 @@ SETTINGS = {
     "SSO_SECRET_HEADER": ("X-Sesame-Proxy-Secret", _STR),
     "SSO_SECRET": ("", _STR),                    # empty: SSO sign-in is off
     "SSO_TRUSTED_PROXIES": (("127.0.0.1", "::1"), _list),
-    "LOGIN_ATTEMPTS": (5, _INT),                 # failed sign-ins per identifier ...
-    "LOGIN_ATTEMPTS_PER_ADDRESS": (50, _INT),    # ... and per address (a school's staff share one)
-    "LOGIN_WINDOW": (300, _INT),                 # ... in this many seconds
+    "LOGIN_ATTEMPTS": (5, _INT),                 # failed sign-ins per identifier from one address ...
+    "LOGIN_ATTEMPTS_PER_IDENTIFIER": (8, _INT),  # ... from every address (kept under pwdMaxFailure) ...
+    "LOGIN_ATTEMPTS_PER_ADDRESS": (100, _INT),   # ... and per address, any identifier (a school shares one)
+    "LOGIN_WINDOW": (900, _INT),                 # ... counted until this many quiet seconds (≥ the policy's)
     "FAILED_SIGN_IN_DELAY": (1.0, float),        # seconds a refused sign-in waits before answering
-    "SESSION_HOURS": (8, _INT),
+    "STAFF_TOTP": ("required", _STR),            # heads' and identity team's second factor: required|optional|off
+    "PROVISIONAL_DAYS": (90, _INT),              # a provisional password no longer signs in after this (0: never)
+    "SESSION_HOURS": (8, _INT),                  # a session ends this long after sign-in, whatever the activity
+    "SESSION_IDLE_MINUTES": (30, _INT),          # ... or after this long without a request
     "SECURE_COOKIES": (False, _bool),            # set true behind HTTPS
+    "HSTS_SECONDS": (0, _INT),                   # > 0 behind HTTPS: Strict-Transport-Security max-age
     "PROXY_HOPS": (0, _INT),                     # reverse proxies in front (X-Forwarded-For trusted that deep)
     "PUBLIC_URL": ("http://127.0.0.1:5000", _STR),
     "FILES_DIR": ("instance/files", _STR),        # generated letters and lists, never served as static

@@ -124,6 +124,9 @@ def embedded_environment(instance: Path, slapd: EmbeddedSlapd | None, redis: Emb
     env = dict(os.environ)
     env.setdefault("SESAME_PUBLIC_URL", f"http://127.0.0.1:{port}")
     env.setdefault("SESAME_FILES_DIR", str(instance / "files"))
+    # the demo's staff share one password: the second factor is offered (« Double authentification »
+    # in the header), not imposed; a real deployment requires it by default
+    env.setdefault("SESAME_STAFF_TOTP", "optional")
     for name, value in instance_secrets(instance).items():
         if name != "SESAME_REDIS_PASSWORD":   # it travels inside SESAME_REDIS_URL
             env.setdefault(name, value)
@@ -210,7 +213,8 @@ def run(port: int = 5000) -> int:
         commands = {
             "job worker": [python, "-m", "webapp.jobs.worker"],
             "web server": [python, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads",
-                           "4", "--no-control-socket", "--access-logfile", "-", "wsgi:app"],
+                           "4", "--no-control-socket", "--access-logfile", "-",
+                           "--limit-request-line", "8190", "--limit-request-field_size", "16380", "wsgi:app"],
         }
 
         def start(name: str) -> subprocess.Popen:

@@ -17,7 +17,9 @@ MESSAGES = {
     404: ("Page introuvable", "Cette page ou cette fiche n'existe pas, ou n'est pas de votre établissement."),
     405: ("Action non permise", "Cette action ne peut pas être faite de cette façon."),
     409: ("Modifié entre-temps", "Ce compte vient d'être modifié par quelqu'un d'autre : rechargez la page."),
+    414: ("Adresse trop longue", "L'adresse demandée est trop longue : revenez à l'accueil et recommencez."),
     429: ("Trop de tentatives", "Trop de tentatives : réessayez dans quelques minutes."),
+    431: ("Requête trop volumineuse", "La requête est trop volumineuse : videz les cookies de ce site et recommencez."),
     500: ("Erreur interne", "Une erreur inattendue s'est produite. L'équipe technique est prévenue."),
     503: ("Service momentanément indisponible",
           "L'annuaire ne répond pas pour le moment. Réessayez dans quelques instants."),
@@ -53,7 +55,7 @@ def _server_error(error):
 
 
 def init_app(app) -> None:
-    for code in (400, 403, 404, 405, 429):
+    for code in (400, 403, 404, 405, 414, 429, 431):
         app.register_error_handler(code, lambda error, code=code: render_error(code))
     app.register_error_handler(500, _server_error)
     app.register_error_handler(RedisError, _redis_down)

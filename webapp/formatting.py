@@ -26,6 +26,16 @@ def datetime_fr(value) -> str:
     return value.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
 
 
+def provisional_expired(account) -> bool:
+    """For the staff screens: « expiré » beside the state of an account whose letter is too old."""
+    from flask import current_app
+
+    from directory.model import provisional_expired as expired
+    return expired(account.state, getattr(account, "password_changed", None),
+                   current_app.config["SESAME_PROVISIONAL_DAYS"])
+
+
 def init_app(app) -> None:
+    app.add_template_global(provisional_expired, "provisional_expired")
     app.add_template_filter(date_fr, "date_fr")
     app.add_template_filter(datetime_fr, "datetime_fr")

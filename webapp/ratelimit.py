@@ -1,7 +1,18 @@
-"""Counting attempts per key in Redis, in fixed windows: the brake on sign-in and reset forms."""
+"""Counting attempts per key in Redis: the brake on sign-in and reset forms.
+
+Sign-in counts failures only, so that a computer room signing in from one address is never stopped by
+its own successes; its per-identifier ceilings stay under the directory's lockout (read from the
+directory's password policy), so that nobody can lock an account in the directory through Sésame."""
 from __future__ import annotations
 
-from .extensions import redis
+import time
+from dataclasses import dataclass
+
+from flask import current_app, request
+
+from directory.names import ascii_lower
+
+from .extensions import directory, redis
 
 
 def _key(scope: str, subject: str) -> str:
@@ -12,8 +23,7 @@ def attempt(scope: str, limits: dict, window: int) -> bool:
     """Count one attempt for every subject (an address, an identifier) and say whether it may go on.
 
     The count goes up before the attempt is made, in one step: attempts sent all at once cannot slip
-    past the limit. `limits` maps each subject to the attempts it is allowed per window; a successful
-    attempt clears its subject's count."""
+    past the limit. `limits` maps each subject to the attempts it is allowed per window."""
     subjects = [s for s in limits if s]
     pipe = redis.current.pipeline()
     for subject in subjects:
@@ -27,3 +37,88 @@ def clear(scope: str, subjects) -> None:
     keys = [_key(scope, s) for s in subjects if s]
     if keys:
         redis.current.delete(*keys)
+
+
+@dataclass(frozen=True)
+class Limit:
+    subject: str
+    allowed: int          # failures allowed ...
+    window: int           # ... in this many seconds
+    sliding: bool         # each failure starts the window again (the count ends only after a quiet window)
+    per_identifier: bool  # cleared by a success, as the directory clears its own failure count
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    until: float | None = None          # blocked until this moment (seconds since the epoch)
+    by_identifier: bool = False         # blocked for this identifier, rather than for the address
+
+
+class Failures:
+    """The failures of one sign-in form. `reserve()` counts the attempt as a failure before it is made
+    (attempts sent at once cannot slip past); `succeeded()` takes it back and clears the identifier's
+    count; a refusal leaves it counted."""
+
+    def __init__(self, scope: str, limits: list[Limit]):
+        self.scope = scope
+        self.limits = [limit for limit in limits if limit.subject]
+
+    def reserve(self) -> Verdict:
+        pipe = redis.current.pipeline()
+        for limit in self.limits:
+            key = _key(self.scope, limit.subject)
+            pipe.incr(key)
+            if limit.sliding:
+                pipe.expire(key, limit.window)
+            else:
+                pipe.expire(key, limit.window, nx=True)
+        counts = pipe.execute()[0::2]
+        over = [limit for limit, count in zip(self.limits, counts) if count > limit.allowed]
+        if not over:
+            return Verdict(True)
+        # not attempted, so not a failure: the counts go back, and a blocked identifier's window does
+        # not move on with every try
+        pipe = redis.current.pipeline()
+        for limit in self.limits:
+            pipe.decr(_key(self.scope, limit.subject))
+        for limit in over:
+            pipe.ttl(_key(self.scope, limit.subject))
+        ttls = pipe.execute()[len(self.limits):]
+        wait = max([t for t in ttls if t and t > 0] or [1])
+        return Verdict(False, time.time() + wait, any(limit.per_identifier for limit in over))
+
+    def succeeded(self) -> None:
+        pipe = redis.current.pipeline()
+        for limit in self.limits:
+            key = _key(self.scope, limit.subject)
+            if limit.per_identifier:
+                pipe.delete(key)
+            else:
+                pipe.decr(key)
+        pipe.execute()
+
+
+def sign_in_failures(scope: str, identifier: str) -> Failures:
+    """The limits of a sign-in form for this identifier from this address.
+
+    Per identifier, from one address and from all: at most `SESAME_LOGIN_ATTEMPTS` and
+    `SESAME_LOGIN_ATTEMPTS_PER_IDENTIFIER` failures, counted until a quiet `SESAME_LOGIN_WINDOW`; both
+    are kept under the directory's own lockout (fewer failures than pwdMaxFailure, over at least
+    pwdFailureCountInterval) whatever the settings say. Per address, `SESAME_LOGIN_ATTEMPTS_PER_ADDRESS`
+    failures in a window, whatever the identifiers. An unknown identifier is counted like a known one:
+    the answers tell nobody which identifiers exist."""
+    config = current_app.config
+    window, per_identifier = config["SESAME_LOGIN_WINDOW"], config["SESAME_LOGIN_ATTEMPTS_PER_IDENTIFIER"]
+    policy = directory.current.password_policy()
+    if policy.lockout:
+        window = max(window, policy.failure_interval)
+        per_identifier = min(per_identifier, policy.max_failure - 1)
+    per_pair = min(config["SESAME_LOGIN_ATTEMPTS"], per_identifier)
+    who = ascii_lower(identifier or "")[:128]
+    address = request.remote_addr or "-"
+    return Failures(scope, [
+        Limit(f"addr:{address}", config["SESAME_LOGIN_ATTEMPTS_PER_ADDRESS"], window, False, False),
+        Limit(f"id:{who}@{address}" if who else "", per_pair, window, True, True),
+        Limit(f"id:{who}" if who else "", per_identifier, window, True, True),
+    ])

@@ -1,7 +1,13 @@
-"""Response headers every page carries: CSP without inline code, no framing, no sniffing, no caching."""
+"""Response headers every page carries: CSP without inline code, no framing, no sniffing, no caching,
+HSTS when set; and requests too large refused by the app itself, in French, with those headers."""
 from __future__ import annotations
 
-from flask import request
+from flask import abort, current_app, request
+
+# The app's own caps, under gunicorn's (Procfile: --limit-request-line 8190,
+# --limit-request-field_size 16380): gunicorn answered these itself, in English and without the headers.
+MAX_URI = 4094                 # bytes of path and query (gunicorn's default request-line limit)
+MAX_HEADER_FIELD = 8190        # bytes of one header line (gunicorn's default field limit)
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -24,6 +30,9 @@ def add_security_headers(response):
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    hsts = current_app.config.get("SESAME_HSTS_SECONDS") or 0
+    if hsts > 0:
+        headers.setdefault("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
     if request.endpoint != "static":
         # Pages show children's data and, later, passwords: never kept by the browser or a proxy.
         headers["Cache-Control"] = "no-store"
@@ -31,5 +40,17 @@ def add_security_headers(response):
     return response
 
 
+def refuse_oversized():
+    environ = request.environ
+    uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path
+    if len(uri.encode("latin-1", "replace")) > MAX_URI:
+        abort(414)
+    for name, value in request.headers.items():
+        if len(name) + len(value) + 2 > MAX_HEADER_FIELD:
+            abort(431)
+    return None
+
+
 def init_app(app) -> None:
+    app.before_request(refuse_oversized)
     app.after_request(add_security_headers)

@@ -68,3 +68,60 @@ def test_a_staff_lockout_lasts_fifteen_minutes_not_for_ever(demo_directory, slap
     policy = conn.entries[0]
     assert int(policy.pwdMaxFailure.value) == 10
     assert int(policy.pwdLockoutDuration.value) == 900 and int(policy.pwdFailureCountInterval.value) == 900
+
+
+@pytest.fixture
+def own_holder(demo_directory, slapd):
+    """A student account of the test's own, with a password the service set (as a reset does)."""
+    from directory.passwords import PasswordHasher
+    dn = f"{A.ACCOUNT_ID}=quality-test,{A.STUDENTS},{SUFFIX}"
+    service = _service(slapd)
+    service.add(dn, ["inetOrgPerson", A.OC_ACCOUNT], {
+        A.ACCOUNT_ID: "quality-test", A.CN: "Q T", A.SURNAME: "T", A.ACCOUNT_STATE: "ACTIVE",
+        A.UID: "quality.test", A.USER_PASSWORD: PasswordHasher(1, 1024, 1).hash("le mot de passe 2026")})
+    assert service.result["description"] == "success", service.result
+    yield dn, "le mot de passe 2026"
+    service.delete(dn)
+
+
+def _as(slapd, dn, password):
+    return ldap3.Connection(ldap3.Server(slapd.ldap_url), dn, password, auto_bind=True)
+
+
+def _stored_password(slapd, dn):
+    manager = ldap3.Connection(ldap3.Server(slapd.ldapi_url), authentication=ldap3.SASL,
+                               sasl_mechanism=ldap3.EXTERNAL, sasl_credentials="", auto_bind=True)
+    manager.search(dn, "(objectClass=*)", ldap3.BASE, attributes=[A.USER_PASSWORD])
+    return [v.decode() if isinstance(v, bytes) else v for v in manager.entries[0][A.USER_PASSWORD].values]
+
+
+def test_a_holder_cannot_set_their_own_password_to_a_hash(own_holder, slapd):
+    import base64
+    import hashlib
+    import os
+    dn, password = own_holder
+    salt = os.urandom(4)
+    weak = "{SSHA}" + base64.b64encode(hashlib.sha1(b"x" + salt).digest() + salt).decode()
+    holder = _as(slapd, dn, password)
+    assert not holder.modify(dn, {A.USER_PASSWORD: [(ldap3.MODIFY_REPLACE, [weak])]})
+    assert holder.result["description"] == "constraintViolation"
+    assert not ldap3.Connection(ldap3.Server(slapd.ldap_url), dn, "x").bind()
+
+
+def test_a_holder_cannot_set_a_short_password_and_a_cleartext_one_is_hashed(own_holder, slapd):
+    dn, password = own_holder
+    holder = _as(slapd, dn, password)
+    assert not holder.modify(dn, {A.USER_PASSWORD: [(ldap3.MODIFY_REPLACE, ["x"])]})
+    assert holder.modify(dn, {A.USER_PASSWORD: [(ldap3.MODIFY_REPLACE, ["un autre mot de passe"])]})
+    stored = _stored_password(slapd, dn)
+    assert stored and all(v.startswith("{ARGON2}") for v in stored), stored
+
+
+def test_the_service_still_writes_the_hashes_it_computes_and_still_cannot_read_them(own_holder, slapd):
+    from directory.passwords import PasswordHasher
+    dn, _ = own_holder
+    service = _service(slapd)
+    assert service.modify(dn, {A.USER_PASSWORD: [(ldap3.MODIFY_REPLACE, [PasswordHasher(1, 1024, 1).hash("P4SSW0RD")])]})
+    assert _as(slapd, dn, "P4SSW0RD").bound
+    service.search(dn, "(objectClass=*)", ldap3.BASE, attributes=[A.USER_PASSWORD])
+    assert not service.entries[0].entry_attributes_as_dict.get(A.USER_PASSWORD)

@@ -14,8 +14,18 @@ from support import DEMO_PASSWORD
     ("admin.idt", Role.ADMIN, ("0990001N", "0990002P", "0990003R")),
 ])
 def test_demo_staff_roles(demo_directory, uid, role, uais):
-    staff = demo_directory.authenticate_staff(uid, DEMO_PASSWORD)
+    staff = demo_directory.staff(uid)
     assert (staff.role, staff.uais) == (role, uais)
+
+
+@pytest.mark.parametrize("uid", ["chef.lp", "admin.idt"])
+def test_heads_and_the_identity_team_sign_in_by_password(demo_directory, uid):
+    assert demo_directory.authenticate_staff(uid, DEMO_PASSWORD).uid == uid
+
+
+def test_support_staff_do_not_sign_in_by_password_even_the_right_one(demo_directory):
+    with pytest.raises(InvalidCredentials):
+        demo_directory.authenticate_staff("support.lp", DEMO_PASSWORD)
 
 
 @pytest.mark.parametrize("uid,password", [("chef.lp", "nope"), ("chef.lp", ""), ("", DEMO_PASSWORD),

@@ -23,7 +23,7 @@ SCHEMA = Path(__file__).resolve().parents[2] / "migrations" / "0002_schema.ldif"
 # and the ppolicy operational attribute an administrator may set.
 INET_ORG_PERSON = {attr.CN, attr.SURNAME, attr.GIVEN_NAME, attr.UID, attr.MAIL, attr.USER_PASSWORD,
                    attr.DISPLAY_NAME, attr.DESCRIPTION}
-OPERATIONAL = {attr.PWD_RESET, attr.PWD_LAST_SUCCESS}
+OPERATIONAL = {attr.PWD_RESET, attr.PWD_LAST_SUCCESS, attr.PWD_CHANGED_TIME}
 
 
 def _hash(clear: str) -> str:
@@ -327,3 +327,12 @@ def test_dates_stay_in_the_past_school_year(students, guardians):
         for name in (attr.NOTIFICATION_DATE, attr.PWD_LAST_SUCCESS):
             if name in entry.attributes:
                 assert "20250901" <= _one(entry, name)[:8] < today
+
+
+def test_some_provisional_passwords_of_the_demo_are_expired(students, guardians):
+    notified = _by_state(students + guardians, "NOTIFIED")
+    dated = [e for e in notified if attr.PWD_CHANGED_TIME in e.attributes]
+    assert 0.05 * len(notified) < len(dated) < 0.5 * len(notified)
+    for entry in dated:   # well over 90 days before the demo's today
+        assert _one(entry, attr.PWD_CHANGED_TIME) < "20260601000000Z"
+        assert _one(entry, attr.PWD_CHANGED_TIME) == _one(entry, attr.NOTIFICATION_DATE)

@@ -16,7 +16,9 @@ def test_password_column_by_state(state, shown):
 
 
 @pytest.mark.parametrize("value,safe", [("=1+1", "'=1+1"), ("+33 6", "'+33 6"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"),
-                                        ("\tx", "'\tx"), ("Zoé", "Zoé"), ("", ""), (None, "")])
+                                        ("\tx", "'\tx"), ("Zoé", "Zoé"), ("", ""), (None, ""),
+                                        (" =1+1", "' =1+1"), ("\n=HYPERLINK(1)", "'\n=HYPERLINK(1)"),
+                                        ("\u00a0 +1", "'\u00a0 +1"), ("\r\n-2", "'\r\n-2"), ("Le Goff", "Le Goff")])
 def test_no_cell_runs_as_a_formula(value, safe):
     assert safe_cell(value) == safe
 

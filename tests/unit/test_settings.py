@@ -6,6 +6,7 @@ def test_defaults_without_environment():
     config = from_environment({})
     assert config["SESAME_LDAP_SUFFIX"] == "dc=sesame,dc=local"
     assert config["SESAME_SSO_TRUSTED_PROXIES"] == ("127.0.0.1", "::1")
+    assert config["SESAME_STAFF_TOTP"] == "required"        # a second factor unless said otherwise
 
 
 def test_environment_overrides_and_parses():

@@ -23,10 +23,20 @@ def accounts(demo_directory):
     return Accounts(demo_directory, A.STUDENTS, PasswordHasher(1, 1024, 1), Sealer(SEAL_KEY))
 
 
+def _expired(demo_directory, dn, days=90):
+    """Whether this account's provisional password is older than the default period (the demo has some)."""
+    from datetime import datetime, timedelta, timezone
+    from directory.students import parse_time
+    found = demo_directory.search(dn, "(objectClass=*)", [A.PWD_CHANGED_TIME], ldap3.BASE)
+    changed = parse_time((found[0][1].get(A.PWD_CHANGED_TIME) or [None])[0]) if found else None
+    return changed is not None and changed < datetime.now(timezone.utc) - timedelta(days=days)
+
+
 def _notified(demo_directory, accounts, skip):
-    """A student of the LP with a provisional password of the school's, and that password."""
-    account_id = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.NOTIFIED,)))[skip]
-    record = accounts.read_one(LP, account_id)
+    """A student of the LP with a provisional password of the school's, still valid, and that password."""
+    ids = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.NOTIFIED,)))
+    records = (accounts.read_one(LP, i) for i in ids)
+    record = [r for _, r in zip(range(skip + 1), (r for r in records if not _expired(demo_directory, r.dn)))][skip]
     return record, accounts.provisional_password(record)
 
 
@@ -45,6 +55,7 @@ def _activated_with_mail(app, demo_directory, accounts, mail_sink, skip, domain)
     holder = app.test_client()
     _post(holder, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
     _post(holder, "/compte/mot-de-passe", {"password": GOOD, "confirm": GOOD})
+    _post(holder, "/compte/naissance", {"birth_date": demo_directory.students.get(LP, record.account_id)[1].birth_date.isoformat()})
     address = f"{record.identifier}@{domain}"
     _post(holder, "/compte/courriel", {"mail": address, "submit": "Enregistrer"})
     holder.get(_last_link(mail_sink, address))
@@ -163,8 +174,9 @@ def test_eleven_wrong_passwords_lock_and_a_reset_lifts_it(app, demo_directory, a
         conn.bind()
     client = app.test_client()
     locked = _post(client, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
-    assert locked.status_code == 403
-    assert "verrouillé" in html.unescape(locked.get_data(as_text=True))
+    assert locked.status_code == 401     # as any refusal: the status does not tell that the account exists
+    text = html.unescape(locked.get_data(as_text=True))
+    assert "verrouillé" in text and re.search(r"jusqu'à \d\d h \d\d", text) and "Mot de passe oublié" in text
     head = signed_in("chef.lp")
     profile = head.get(f"/eleves/fiche/{record.account_id}").get_data(as_text=True)
     assert "verrouillé après trop d'erreurs" in html.unescape(profile)
@@ -179,14 +191,33 @@ def test_holder_sign_in_refusals_are_one_message(app):
         assert "Identifiant ou mot de passe incorrect." in html.unescape(response.get_data(as_text=True))
 
 
-def test_eleven_wrong_passwords_through_the_page_end_on_the_lock_message(app, demo_directory, accounts):
+def test_eleven_wrong_passwords_through_the_page_are_stopped_before_the_directory_locks(app, demo_directory, accounts):
     record, provisional = _notified(demo_directory, accounts, 6)
     client = app.test_client()
     statuses = [_post(client, "/compte/connexion", {"identifier": record.identifier, "password": f"faux{i}"}).status_code
                 for i in range(11)]
-    assert statuses[:9] == [401] * 9 and statuses[9:] == [403, 403]   # the tenth failure locks
+    assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}
     last = _post(client, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
-    assert last.status_code == 403 and "verrouillé" in html.unescape(last.get_data(as_text=True))
+    text = html.unescape(last.get_data(as_text=True))
+    assert last.status_code == 429 and "suspendues jusqu'à" in text and "Mot de passe oublié" in text
+    assert not demo_directory.students.get(LP, record.account_id)[1].locked
+    at_home = app.test_client()
+    page = at_home.get("/compte/connexion", environ_base={"REMOTE_ADDR": "192.0.2.44"})
+    answer = at_home.post("/compte/connexion", environ_base={"REMOTE_ADDR": "192.0.2.44"},
+                          data={"csrf_token": csrf_token(page.get_data(as_text=True)),
+                                "identifier": record.identifier, "password": provisional})
+    assert answer.status_code == 302      # the holder, from home
+
+
+def test_fifty_one_correct_holder_sign_ins_from_one_address_in_a_minute_all_succeed(app, demo_directory, accounts):
+    app.config["SESAME_LOGIN_ATTEMPTS_PER_ADDRESS"] = 50
+    ids = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.NOTIFIED,)))[20:]
+    room = [r for r in (accounts.read_one(LP, i) for i in ids) if not _expired(demo_directory, r.dn)][:51]
+    assert len(room) == 51
+    statuses = [_post(app.test_client(), "/compte/connexion",
+                      {"identifier": r.identifier, "password": accounts.provisional_password(r)}).status_code
+                for r in room]
+    assert statuses == [302] * 51
 
 
 def test_a_refused_sign_in_is_slowed(app, demo_directory, accounts):
@@ -203,11 +234,11 @@ def test_a_session_opened_before_a_school_reset_ends(app, demo_directory, accoun
     holder = app.test_client()
     _post(holder, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
     _post(holder, "/compte/mot-de-passe", {"password": GOOD, "confirm": GOOD})
-    assert holder.get("/compte/").status_code == 200
+    assert holder.get("/compte/naissance").status_code == 200
     head = signed_in("chef.lp")
     token = csrf_token(head.get("/eleves").get_data(as_text=True))
     head.post(f"/eleves/{record.account_id}/reinitialisation", data={"csrf_token": token})
-    answer = holder.get("/compte/")
+    answer = holder.get("/compte/naissance")
     assert answer.status_code == 302 and answer.headers["Location"] == "/compte/connexion"
     assert holder.get("/compte/courriel").headers["Location"] == "/compte/connexion"
 
@@ -239,3 +270,109 @@ def test_recovery_answers_the_same_when_the_mail_relay_is_down(app, demo_directo
     answers = [_post(app.test_client(), "/compte/mot-de-passe-oublie", {"identifier": identifier}).status_code
                for identifier in (record.identifier, "nobody.at.all")]
     assert answers == [303, 303]
+
+
+def _stored_password(slapd, dn):
+    manager = ldap3.Connection(ldap3.Server(slapd.ldapi_url), authentication=ldap3.SASL,
+                               sasl_mechanism=ldap3.EXTERNAL, sasl_credentials="", auto_bind=True)
+    manager.search(dn, "(objectClass=*)", ldap3.BASE, attributes=[A.USER_PASSWORD])
+    return [v.decode() for v in manager.entries[0][A.USER_PASSWORD].raw_values]
+
+
+def test_a_chosen_and_a_recovered_password_are_stored_as_argon2id(app, demo_directory, accounts, slapd, mail_sink):
+    record, address = _activated_with_mail(app, demo_directory, accounts, mail_sink, 11, "example.net")
+    assert _stored_password(slapd, record.dn)[0].startswith("{ARGON2}$argon2id$")
+    _post(app.test_client(), "/compte/mot-de-passe-oublie", {"identifier": record.identifier})
+    link = _last_link(mail_sink, address, after=1)
+    assert _post(app.test_client(), link, {"password": "encore un autre 2026", "confirm": "encore un autre 2026"}).status_code == 302
+    assert _stored_password(slapd, record.dn)[0].startswith("{ARGON2}$argon2id$")
+    assert _binds(slapd, record.dn, "encore un autre 2026")
+
+
+def test_a_recovery_in_the_same_second_as_the_previous_change_ends_the_older_session(app, demo_directory, accounts):
+    from directory.holders import Holders
+    record, provisional = _notified(demo_directory, accounts, 12)
+    holder = app.test_client()
+    _post(holder, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
+    _post(holder, "/compte/mot-de-passe", {"password": GOOD, "confirm": GOOD})
+    assert holder.get("/compte/naissance").status_code == 200
+    service = Holders(demo_directory, PasswordHasher(1, 1024, 1))
+    before = service.by_dn(record.dn)
+    service.set_password(before, "mot de passe de secours")      # as a recovery link does, at once
+    after = service.by_dn(record.dn)
+    answer = holder.get("/compte/naissance")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/compte/connexion", (before, after)
+
+
+def test_a_holder_session_ends_after_its_absolute_lifetime(app, demo_directory, accounts):
+    import time
+    record, provisional = _notified(demo_directory, accounts, 13)
+    holder = app.test_client()
+    _post(holder, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
+    assert holder.get("/compte/mot-de-passe").status_code == 200
+    with holder.session_transaction() as session:
+        session["started"] = time.time() - app.config["SESAME_SESSION_HOURS"] * 3600 - 1
+    answer = holder.get("/compte/mot-de-passe")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/compte/connexion"
+
+
+def _an_expired_student(demo_directory, accounts):
+    ids = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.NOTIFIED,)))
+    for account_id in ids:
+        record = accounts.read_one(LP, account_id)
+        if _expired(demo_directory, record.dn):
+            return record
+    raise AssertionError("the demo has no expired provisional password at the LP")
+
+
+def test_an_expired_provisional_password_is_refused_in_french_then_works_after_a_reset(
+        app, demo_directory, accounts, signed_in):
+    record = _an_expired_student(demo_directory, accounts)
+    old = accounts.provisional_password(record)
+    refused = _post(app.test_client(), "/compte/connexion", {"identifier": record.identifier, "password": old})
+    text = html.unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 403
+    assert "Votre mot de passe provisoire a expiré" in text and "Demandez à votre établissement" in text
+
+    head = signed_in("chef.lp")
+    assert "expiré" in head.get("/eleves", query_string={"q": record.identifier.split(".")[0] + " " + record.surname}).get_data(as_text=True)
+    assert "expiré" in head.get(f"/eleves/fiche/{record.account_id}").get_data(as_text=True)
+    token = csrf_token(head.get("/eleves").get_data(as_text=True))
+    assert head.post(f"/eleves/{record.account_id}/reinitialisation", data={"csrf_token": token}).status_code == 200
+    assert "expiré" not in head.get(f"/eleves/fiche/{record.account_id}").get_data(as_text=True)
+
+    fresh = accounts.provisional_password(accounts.read_one(LP, record.account_id))
+    again = _post(app.test_client(), "/compte/connexion", {"identifier": record.identifier, "password": fresh})
+    assert again.status_code == 302 and again.headers["Location"] == "/compte/mot-de-passe"
+
+
+def test_the_period_is_a_setting(app, demo_directory, accounts):
+    record = _an_expired_student(demo_directory, accounts)
+    app.config["SESAME_PROVISIONAL_DAYS"] = 3650
+    answer = _post(app.test_client(), "/compte/connexion",
+                   {"identifier": record.identifier, "password": accounts.provisional_password(record)})
+    assert answer.status_code == 302
+
+
+def test_the_birth_date_step_cannot_be_skipped_after_the_password_step(app, demo_directory, accounts):
+    record, provisional = _notified(demo_directory, accounts, 14)
+    holder = app.test_client()
+    _post(holder, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
+    assert _post(holder, "/compte/mot-de-passe", {"password": GOOD, "confirm": GOOD}).headers["Location"] == "/compte/naissance"
+    for url in ("/compte/", "/compte/courriel"):
+        assert holder.get(url).headers["Location"] == "/compte/naissance", url
+    _, student = demo_directory.students.get(LP, record.account_id)
+    assert _post(holder, "/compte/naissance", {"birth_date": student.birth_date.isoformat()}).status_code == 302
+    assert holder.get("/compte/").status_code == 200
+
+
+@pytest.mark.parametrize("url,field,value,words", [
+    ("/compte/mot-de-passe-oublie", "identifier", "", "Indiquez votre identifiant."),
+    ("/compte/mot-de-passe-oublie", "identifier", "a" * 500, "au plus 128 caractères"),
+    ("/compte/identifiant-oublie", "mail", "", "Indiquez votre adresse mail."),
+    ("/compte/identifiant-oublie", "mail", "a" * 300 + "@example.org", "au plus 200 caractères"),
+])
+def test_forgot_forms_say_what_is_wrong_with_an_empty_or_overlong_entry(app, url, field, value, words):
+    answer = _post(app.test_client(), url, {field: value})
+    assert answer.status_code == 400
+    assert words in html.unescape(answer.get_data(as_text=True))

@@ -3,7 +3,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from support import csrf_token, sign_in
+import html
+import re
+
+from support import csrf_token, locked_in_directory, own_staff_member, remove_entry, sign_in
 
 REFUSAL = "Identifiant ou mot de passe incorrect."
 
@@ -77,13 +80,90 @@ def test_sign_out_needs_post_and_csrf(client):
     assert client.get("/").status_code == 200
 
 
-def test_repeated_failures_are_rate_limited(app, client):
+def test_repeated_failures_are_rate_limited_and_the_answer_says_until_when(app, client):
     limit = app.config["SESAME_LOGIN_ATTEMPTS"]
     for _ in range(limit):
         assert sign_in(client, "chef.clg", "bad").status_code == 401
     response = sign_in(client, "chef.clg", "demo-sesame-2026")
     assert response.status_code == 429
-    assert "Trop de tentatives" in response.get_data(as_text=True)
+    text = html.unescape(response.get_data(as_text=True))
+    assert "Trop d'erreurs de mot de passe pour cet identifiant" in text
+    assert re.search(r"suspendues jusqu'à \d\d h \d\d", text)
+
+
+def _flash(response) -> str:
+    return re.sub(r"\d\d h \d\d", "HH h MM", html.unescape(response.get_data(as_text=True)).split('class="flash')[1].split("</")[0])
+
+
+def test_a_throttled_unknown_identifier_reads_exactly_like_a_known_one(app):
+    answers = []
+    for uid in ("chef.lyc", "personne.inconnue"):
+        client = app.test_client()
+        for _ in range(app.config["SESAME_LOGIN_ATTEMPTS"]):
+            sign_in(client, uid, "bad")
+        answers.append((sign_in(client, uid, "bad").status_code, _flash(sign_in(client, uid, "bad"))))
+    assert answers[0] == answers[1] and answers[0][0] == 429
+
+
+def test_fifty_one_correct_staff_sign_ins_from_one_address_all_succeed(app):
+    app.config["SESAME_LOGIN_ATTEMPTS_PER_ADDRESS"] = 50
+    statuses = [sign_in(app.test_client(), "chef.lp").status_code for _ in range(51)]
+    assert statuses == [302] * 51
+
+
+def test_eleven_wrong_passwords_for_a_head_from_one_address_do_not_lock_the_head(app, demo_directory):
+    dn = own_staff_member(demo_directory, "chef.essai", "le bon mot de passe")
+    try:
+        client = app.test_client()
+        statuses = [sign_in(client, "chef.essai", f"faux {n}").status_code for n in range(11)]
+        assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}
+        assert not locked_in_directory(demo_directory, dn)
+        elsewhere = sign_in(app.test_client(), "chef.essai", "le bon mot de passe",
+                            environ_base={"REMOTE_ADDR": "192.0.2.10"})
+        assert elsewhere.status_code == 302   # the head, from their own office
+    finally:
+        remove_entry(demo_directory, dn)
+
+
+def test_wrong_passwords_from_many_addresses_stay_under_the_directory_lockout(app, demo_directory):
+    dn = own_staff_member(demo_directory, "chef.essai2", "le bon mot de passe")
+    try:
+        for n in range(12):
+            sign_in(app.test_client(), "chef.essai2", "faux", environ_base={"REMOTE_ADDR": f"192.0.2.{n}"})
+        assert not locked_in_directory(demo_directory, dn)
+        assert sign_in(app.test_client(), "chef.essai2", "le bon mot de passe").status_code == 429
+    finally:
+        remove_entry(demo_directory, dn)
+
+
+def test_a_head_locked_by_the_directory_is_told_so_and_until_when(app, demo_directory, slapd):
+    import ldap3
+    dn = own_staff_member(demo_directory, "chef.essai3", "le bon mot de passe")
+    try:
+        for _ in range(10):   # failures made elsewhere than Sésame, straight at the directory
+            ldap3.Connection(ldap3.Server(slapd.ldap_url), dn, "faux").bind()
+        response = sign_in(app.test_client(), "chef.essai3", "le bon mot de passe")
+        text = html.unescape(response.get_data(as_text=True))
+        assert response.status_code == 401
+        assert "Votre compte est verrouillé" in text and re.search(r"jusqu'à \d\d h \d\d", text)
+    finally:
+        remove_entry(demo_directory, dn)
+
+
+def test_support_staff_cannot_sign_in_with_their_password(client):
+    response = sign_in(client, "support.lp")
+    assert response.status_code == 401 and REFUSAL in html.unescape(response.get_data(as_text=True))
+    assert client.get("/").status_code == 302
+
+
+def test_a_refusal_answers_at_the_same_moment_whatever_the_work_took(app):
+    from webapp.signin import refuse_at
+    slept = []
+    with app.app_context():
+        app.config["SESAME_FAILED_SIGN_IN_DELAY"] = 1.0
+        for work in (0.01, 0.06):   # a known identifier's bind, an unknown one's equalizing hash
+            refuse_at(100.0, clock=lambda work=work: 100.0 + work, sleep=slept.append)
+    assert [round(100.0 + w + s, 6) for w, s in zip((0.01, 0.06), slept)] == [101.0, 101.0]
 
 
 def _sign_in_then(client, target):
@@ -128,3 +208,36 @@ def test_next_to_a_page_of_the_site_is_followed(client):
 def test_an_expired_session_sends_htmx_to_the_sign_in_page(client):
     response = client.get("/eleves?q=zoe", headers={"HX-Request": "true"})
     assert response.status_code == 401 and response.headers["HX-Redirect"] == "/connexion"
+
+
+def test_a_staff_password_change_ends_their_other_sessions(app, demo_directory, slapd):
+    import ldap3
+    dn = own_staff_member(demo_directory, "chef.essai4", "le bon mot de passe")
+    try:
+        office, laptop = app.test_client(), app.test_client()
+        assert sign_in(office, "chef.essai4", "le bon mot de passe").status_code == 302
+        assert sign_in(laptop, "chef.essai4", "le bon mot de passe").status_code == 302
+        assert office.get("/").status_code == 200 and laptop.get("/").status_code == 200
+        me = ldap3.Connection(ldap3.Server(slapd.ldap_url), dn, "le bon mot de passe", auto_bind=True)
+        assert me.extend.standard.modify_password(None, "le bon mot de passe", "un tout nouveau secret")
+        for client in (office, laptop):
+            answer = client.get("/")
+            assert answer.status_code == 302 and answer.headers["Location"].startswith("/connexion")
+        assert sign_in(app.test_client(), "chef.essai4", "un tout nouveau secret").status_code == 302
+    finally:
+        remove_entry(demo_directory, dn)
+
+
+def test_a_session_ends_after_its_absolute_lifetime_however_busy(app, client):
+    import time
+    sign_in(client, "chef.lp")
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as session:
+        session["started"] = time.time() - app.config["SESAME_SESSION_HOURS"] * 3600 - 1
+    answer = client.get("/")
+    assert answer.status_code == 302 and answer.headers["Location"].startswith("/connexion")
+
+
+def test_the_idle_timeout_is_shorter_than_the_lifetime(app):
+    from datetime import timedelta
+    assert app.permanent_session_lifetime == timedelta(minutes=app.config["SESAME_SESSION_IDLE_MINUTES"])

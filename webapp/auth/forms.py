@@ -16,3 +16,10 @@ class SignInForm(FlaskForm):
 class SwitchEstablishmentForm(FlaskForm):
     uai = SelectField("Établissement", choices=[])
     submit = SubmitField("Changer d'établissement")
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField("Code", validators=[Length(max=32)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autocapitalize": "none",
+                                  "spellcheck": "false"})
+    submit = SubmitField("Valider")

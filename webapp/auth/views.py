@@ -11,11 +11,11 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import HTTPException
 
-from directory.errors import DirectoryError, InvalidCredentials, NotFound
+from directory.errors import AccountLocked, DirectoryError, InvalidCredentials, NotFound
 from directory.model import Role
-from directory.names import ascii_lower
+from directory.repository import PASSWORD_ROLES
 
-from .. import ratelimit
+from .. import ratelimit, lifetime, signin
 from ..access import StaffUser, current_uai, staff, tabs_for
 from ..extensions import directory
 from .forms import SignInForm, SwitchEstablishmentForm
@@ -23,14 +23,16 @@ from .forms import SignInForm, SwitchEstablishmentForm
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
 
-REFUSAL = "Identifiant ou mot de passe incorrect."
+REFUSAL = signin.REFUSAL
 
 
-def _start_session(user: StaffUser) -> None:
+def start_session(user: StaffUser) -> None:
     """A new session id at every sign-in, so that a planted cookie is worth nothing."""
     session.clear()
     login_user(user)
     session["uai"] = user.staff.uais[0] if user.staff.uais else None
+    session["staff_version"] = user.staff.password_version   # a change of password ends the session
+    lifetime.start(session)
     current_app.session_interface.regenerate(session)
 
 
@@ -53,26 +55,29 @@ def login():
     form = SignInForm()
     status = 200
     if form.validate_on_submit():
+        started = time.monotonic()
         uid = (form.uid.data or "").strip()
-        config = current_app.config
-        subjects = [f"addr:{request.remote_addr}", f"uid:{ascii_lower(uid)[:256]}"]
-        window = config["SESAME_LOGIN_WINDOW"]
-        limits = dict(zip(subjects, (config["SESAME_LOGIN_ATTEMPTS_PER_ADDRESS"], config["SESAME_LOGIN_ATTEMPTS"])))
-        if not ratelimit.attempt("login", limits, window):
-            flash("Trop de tentatives de connexion : réessayez dans quelques minutes.", "error")
+        failures = ratelimit.sign_in_failures("login", uid)
+        verdict = failures.reserve()
+        if not verdict.allowed:
+            flash(signin.throttled(verdict, holder=False), "error")
             return render_template("auth/login.html", form=form), 429
         try:
             staff_member = directory.current.authenticate_staff(uid, form.password.data or "")
+        except AccountLocked as lock:
+            log.info("staff sign-in refused (locked in the directory) from %s", request.remote_addr)
+            signin.refuse_at(started)
+            flash(signin.locked(lock.until, holder=False), "error")
+            status = 401
         except (InvalidCredentials, NotFound):
             log.info("staff sign-in refused from %s", request.remote_addr)
-            time.sleep(config["SESAME_FAILED_SIGN_IN_DELAY"])   # each failure costs the guesser time
+            signin.refuse_at(started)
             flash(REFUSAL, "error")
             status = 401
         else:
-            ratelimit.clear("login", subjects[1:])
-            _start_session(StaffUser(staff_member))
-            log.info("staff sign-in: %s", staff_member.uid)
-            return redirect(_safe_next(request.args.get("next")))
+            failures.succeeded()
+            from .second_factor import after_password   # its routes join this blueprint
+            return after_password(staff_member, _safe_next(request.args.get("next")))
     elif request.method == "POST":
         flash(REFUSAL, "error")
         status = 400
@@ -111,7 +116,7 @@ def sso():
         # heads and the identity team sign in with their password (and, later, a second factor)
         log.warning("SSO sign-in refused for a non-support role from %s", request.remote_addr)
         abort(403)
-    _start_session(StaffUser(staff_member))
+    start_session(StaffUser(staff_member))
     log.info("staff SSO sign-in: %s", staff_member.uid)
     return redirect(url_for("home.index"))
 
@@ -154,6 +159,8 @@ def shell_context():
             "tabs": tabs_for(member.role),
             "establishment": directory.current.establishment(uai),
             "switch_form": switch,
+            "second_factor_offered": member.role in PASSWORD_ROLES
+            and str(current_app.config["SESAME_STAFF_TOTP"]).lower() != "off",
         }
     except (DirectoryError, HTTPException):
         return {}

@@ -88,7 +88,9 @@ def list_pdf(establishment: Establishment, rows: list[ListRow], guardians: bool 
 def safe_cell(value: str) -> str:
     """A cell a spreadsheet will show as text, never run as a formula."""
     value = "" if value is None else str(value)
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    # spreadsheets skip leading spaces and line feeds before they look for a formula
+    return "'" + value if value.lstrip(" \n\r\t\v\f\u00a0").startswith(FORMULA_STARTS) or \
+        value.startswith(FORMULA_STARTS) else value
 
 
 def list_csv(establishment: Establishment, rows: list[ListRow], guardians: bool = False) -> bytes:

@@ -40,12 +40,16 @@ class MailForm(FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    identifier = StringField("Identifiant", validators=[InputRequired("Indiquez votre identifiant."), Length(max=128)],
+    identifier = StringField("Identifiant", validators=[
+        InputRequired("Indiquez votre identifiant."),
+        Length(max=128, message="Un identifiant compte au plus 128 caractères : vérifiez celui de votre courrier.")],
                              render_kw={"autocomplete": "username", "autocapitalize": "none"})
     submit = SubmitField("Recevoir un lien")
 
 
 class ForgotIdentifierForm(FlaskForm):
-    mail = EmailField("Adresse mail", validators=[InputRequired("Indiquez votre adresse mail."), Length(max=200)],
+    mail = EmailField("Adresse mail", validators=[
+        InputRequired("Indiquez votre adresse mail."),
+        Length(max=200, message="Une adresse mail compte au plus 200 caractères : vérifiez-la.")],
                       render_kw={"autocomplete": "email"})
     submit = SubmitField("Recevoir mon identifiant")

@@ -11,8 +11,10 @@ from directory.errors import Conflict, InvalidCredentials, NotFound, ValidationF
 from directory.holders import FIRST_PASSWORD_RULES, PASSWORD_RULES, Holder, Holders, SignIn
 from directory.names import ascii_lower
 from directory.passwords import Sealer
+from directory.repository import lock_end
 
-from .. import mail, ratelimit
+from .. import mail, ratelimit, lifetime, signin
+from ..accounts import hasher
 from ..config import seal_key
 from ..extensions import directory
 from . import tokens
@@ -21,10 +23,9 @@ from .forms import BirthDateForm, ForgotIdentifierForm, ForgotPasswordForm, Hold
 bp = Blueprint("holders", __name__, url_prefix="/compte")
 log = logging.getLogger(__name__)
 
-REFUSAL = "Identifiant ou mot de passe incorrect."
-LOCKED = ("Votre compte est verrouillé après trop d'erreurs de mot de passe. Attendez 15 minutes, utilisez "
-          "« Mot de passe oublié » si vous avez confirmé une adresse mail, ou demandez à votre établissement "
-          "de réinitialiser votre mot de passe.")
+REFUSAL = signin.REFUSAL
+EXPIRED = ("Votre mot de passe provisoire a expiré : il n'était valable que {days} jours. Demandez à votre "
+           "établissement un nouveau mot de passe provisoire (un nouveau courrier).")
 SENT = ("Si ce compte existe et qu'une adresse mail confirmée lui est associée, un message vient d'y être "
         "envoyé. Le lien qu'il contient est valable 30 minutes et ne sert qu'une fois.")
 SENT_IDENTIFIER = ("Si cette adresse mail est confirmée pour un compte, un message vient d'y être envoyé avec "
@@ -34,7 +35,7 @@ CONFIRM_HOURS = 48
 
 
 def holders() -> Holders:
-    return Holders(directory.current)
+    return Holders(directory.current, hasher())
 
 
 def _sealer() -> Sealer:
@@ -64,6 +65,9 @@ def choose_a_password_first():
     open_anyway = {"holders.choose_password", "holders.sign_out", "holders.sign_in"}
     if session.get("holder_current") and request.endpoint not in open_anyway:
         return redirect(url_for("holders.choose_password"))
+    # then a student confirms their birth date before anything else (it was skipped by going to /compte/)
+    if session.get("birth_date_pending") and request.endpoint not in open_anyway | {"holders.birth_date"}:
+        return redirect(url_for("holders.birth_date"))
     return None
 
 
@@ -84,23 +88,34 @@ def sign_in():
         if status == 400:
             flash(REFUSAL, "error")
         return render_template("holder/sign_in.html", form=form), status
+    started = time.monotonic()
     identifier = (form.identifier.data or "").strip().lower()
-    if not _limit("holder-login", identifier):
-        flash("Trop de tentatives : réessayez dans quelques minutes.", "error")
+    failures = ratelimit.sign_in_failures("holder-login", identifier)
+    verdict = failures.reserve()
+    if not verdict.allowed:
+        flash(signin.throttled(verdict, holder=True), "error")
         return render_template("holder/sign_in.html", form=form), 429
-    outcome, holder = holders().sign_in(identifier, form.password.data or "")
+    outcome, holder = holders().sign_in(identifier, form.password.data or "",
+                                        current_app.config["SESAME_PROVISIONAL_DAYS"])
     if outcome in (SignIn.REFUSED, SignIn.LOCKED):
-        time.sleep(current_app.config["SESAME_FAILED_SIGN_IN_DELAY"])   # each failure costs the guesser time
+        signin.refuse_at(started)   # each failure costs the guesser time, known identifier or not
     if outcome is SignIn.REFUSED:
         flash(REFUSAL, "error")
         return render_template("holder/sign_in.html", form=form), 401
     if outcome is SignIn.LOCKED:
-        flash(LOCKED, "error")
+        # the same status as any refusal; the words are for the holder, whom the lock stops
+        flash(signin.locked(lock_end(holder.locked_at, directory.current.password_policy()) or None,
+                            holder=True), "error")
+        return render_template("holder/sign_in.html", form=form), 401
+    failures.succeeded()
+    if outcome is SignIn.EXPIRED:
+        # the password was right: saying why it does not open the account tells a stranger nothing
+        flash(EXPIRED.format(days=current_app.config["SESAME_PROVISIONAL_DAYS"]), "error")
         return render_template("holder/sign_in.html", form=form), 403
-    ratelimit.clear("holder-login", [f"id:{ascii_lower(identifier)[:128]}"])
     session.clear()
     session["holder_dn"] = holder.dn
     session["holder_version"] = holder.password_version
+    lifetime.start(session)
     current_app.session_interface.regenerate(session)
     if outcome is SignIn.MUST_CHANGE:
         # kept sealed, server-side, only until the new password is chosen: the change is made as
@@ -133,6 +148,8 @@ def choose_password():
         else:
             session.pop("holder_current", None)
             session["holder_version"] = holders().by_dn(holder.dn).password_version
+            if holder.is_student and holder.birth_date:
+                session["birth_date_pending"] = True
             flash("Votre mot de passe est enregistré : votre compte est activé.", "success")
             return redirect(url_for("holders.birth_date" if holder.is_student else "holders.mail_address"))
     elif request.method == "POST":
@@ -150,6 +167,7 @@ def birth_date():
     if form.validate_on_submit():
         if holder.birth_date and form.birth_date.data == holder.birth_date:
             session["birth_date_confirmed"] = True
+            session.pop("birth_date_pending", None)
             flash("Votre date de naissance est confirmée.", "success")
             return redirect(url_for("holders.mail_address"))
         flash("Cette date ne correspond pas à celle que connaît votre établissement. Vérifiez-la, ou "
@@ -247,7 +265,7 @@ def forgot_password():
                           "demande, ignorez ce message : votre mot de passe ne change pas.\n")
         flash(SENT, "info")
         return redirect(url_for("holders.forgot_password"), 303)
-    return render_template("holder/forgot_password.html", form=form), (400 if request.method == "POST" else 200)
+    return _form_refused(form, "holder/forgot_password.html")
 
 
 @bp.route("/identifiant-oublie", methods=["GET", "POST"])
@@ -263,7 +281,19 @@ def forgot_identifier():
                           f"Bonjour,\n\nVoici le ou les identifiants Sésame associés à cette adresse :\n\n{lines}\n")
         flash(SENT_IDENTIFIER, "info")
         return redirect(url_for("holders.forgot_identifier"), 303)
-    return render_template("holder/forgot_identifier.html", form=form), (400 if request.method == "POST" else 200)
+    return _form_refused(form, "holder/forgot_identifier.html")
+
+
+def _form_refused(form, template: str):
+    """The form again; after a POST it could not take, with what was wrong, in words (not a bare 400)."""
+    if request.method != "POST":
+        return render_template(template, form=form), 200
+    reasons = [error for name, errors in form.errors.items() if name != "csrf_token" for error in errors]
+    if "csrf_token" in form.errors:
+        reasons.append("Le formulaire a expiré : recommencez.")
+    for reason in reasons or ["Vérifiez ce que vous avez saisi."]:
+        flash(reason, "error")
+    return render_template(template, form=form), 400
 
 
 @bp.route("/nouveau-mot-de-passe/<token>", methods=["GET", "POST"])

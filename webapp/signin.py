@@ -1,0 +1,56 @@
+"""What staff and holders' sign-in forms share: refusals that all take the same time, and the words
+for a throttled identifier or a locked account (what happened, until when, what to do)."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+from flask import current_app
+
+from .formatting import PARIS
+from .ratelimit import Verdict
+
+REFUSAL = "Identifiant ou mot de passe incorrect."
+
+
+def refuse_at(started: float, clock=time.monotonic, sleep=time.sleep) -> None:
+    """A refused sign-in answers `SESAME_FAILED_SIGN_IN_DELAY` seconds after it began, whatever work
+    it did: each failure costs a guesser time, and an unknown identifier answers exactly when a wrong
+    password for a known one does (a fixed sleep after the work kept the difference of the work)."""
+    remaining = started + current_app.config["SESAME_FAILED_SIGN_IN_DELAY"] - clock()
+    if remaining > 0:
+        sleep(remaining)
+
+
+def _moment(value) -> str:
+    if isinstance(value, (int, float)):
+        value = datetime.fromtimestamp(value, PARIS)
+    value = value.astimezone(PARIS)
+    now = datetime.now(PARIS)
+    if value.date() == now.date():
+        return value.strftime("%H h %M")
+    if value.date() == (now + timedelta(days=1)).date():
+        return value.strftime("demain à %H h %M")
+    return value.strftime("le %d/%m/%Y à %H h %M")
+
+
+def throttled(verdict: Verdict, holder: bool) -> str:
+    """Said alike for every identifier, known or not: the count is of what was typed."""
+    until = _moment(verdict.until) if verdict.until else None
+    if not verdict.by_identifier:
+        return f"Trop de tentatives de connexion depuis votre réseau : réessayez à partir de {until}."
+    help_ = ("Si vous avez oublié votre mot de passe, utilisez « Mot de passe oublié » (adresse mail confirmée) "
+             "ou demandez à votre établissement de le réinitialiser."
+             if holder else
+             "Si vous avez oublié votre mot de passe, adressez-vous au support de votre académie.")
+    return (f"Trop d'erreurs de mot de passe pour cet identifiant : les connexions sont suspendues jusqu'à "
+            f"{until}, pour protéger le compte. {help_}")
+
+
+def locked(until, holder: bool) -> str:
+    """The directory itself locked the account (failures made elsewhere than Sésame)."""
+    when = f"jusqu'à {_moment(until)}" if until else "jusqu'à ce qu'il soit déverrouillé"
+    help_ = ("Utilisez « Mot de passe oublié » si vous avez confirmé une adresse mail, ou demandez à votre "
+             "établissement de réinitialiser votre mot de passe."
+             if holder else "Adressez-vous au support de votre académie si vous ne pouvez pas attendre.")
+    return f"Votre compte est verrouillé après trop d'erreurs de mot de passe, {when}. {help_}"
