@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import worker_environment
+from support import worker_environment
 from directory.embedded import free_port, terminate
 
 ROOT = Path(__file__).resolve().parents[2]
