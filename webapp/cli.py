@@ -56,3 +56,19 @@ def seed_demo_command():
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
     click.echo(report)
+
+
+@directory_cli.command("remove-second-factor")
+@click.argument("uid")
+def remove_second_factor_command(uid):
+    """Remove a staff member's TOTP second factor (lost phone, no recovery code left): when
+    SESAME_STAFF_TOTP is `required`, they enroll again at their next sign-in."""
+    from directory.passwords import Sealer
+    from directory.second_factor import SecondFactors
+    try:
+        member = directory.current.staff(uid)
+        SecondFactors(directory.current, Sealer(seal_key(current_app.config))).remove(member.dn)
+    except DirectoryError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"second factor of {uid} removed")

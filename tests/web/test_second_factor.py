@@ -148,3 +148,12 @@ def test_a_signed_in_head_enrolls_from_the_header_when_optional(app, required):
     assert "est activée" in client.get("/connexion/second-facteur").get_data(as_text=True)
     _sign_out(client)
     assert sign_in(client, "chef.lp").headers["Location"] == "/connexion/code"
+
+
+def test_the_identity_team_removes_a_lost_factor_from_the_command_line(app, required):
+    client = app.test_client()
+    _enroll(client, "admin.idt")
+    _sign_out(client)
+    result = app.test_cli_runner().invoke(args=["directory", "remove-second-factor", "admin.idt"])
+    assert result.exit_code == 0, result.output
+    assert sign_in(app.test_client(), "admin.idt").headers["Location"] == "/connexion/second-facteur"
