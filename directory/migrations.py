@@ -90,7 +90,6 @@ class Migrator:
             "migrator_dn": migrator,
             "module_path": s.module_path,
             "argon2_params": f"t={t} m={m} p={p}",
-            **self._overlays(conn),
         }
 
     def _migrator_dn(self, conn) -> str:

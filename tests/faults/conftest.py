@@ -37,7 +37,7 @@ def servers(tmp_path_factory):
         "SESAME_SMTP_HOST": "127.0.0.1", "SESAME_SMTP_PORT": 9,
         # OWASP's minimum, as in production: a job of 120 accounts takes a few seconds
         "SESAME_ARGON2_TIME_COST": 2, "SESAME_ARGON2_MEMORY_COST": 19456, "SESAME_ARGON2_PARALLELISM": 1,
-        "SESAME_JOB_HOLD_SECONDS": 3, "SESAME_JOB_SWEEP_SECONDS": 1,
+        "SESAME_JOB_HOLD_SECONDS": 3, "SESAME_JOB_SWEEP_SECONDS": 1, "SESAME_STAFF_TOTP": "off",
     }
     found = Servers(slapd, redis, directory, config, root)
     yield found
