@@ -39,6 +39,51 @@ def clear(scope: str, subjects) -> None:
         redis.current.delete(*keys)
 
 
+# One step in Redis: count the attempt under every key; if one is over its limit, take every count back
+# (an attempt not made is no failure) without moving any window, and answer which keys block and for
+# how long; else start or slide the windows. A blocked identifier's « until » never moves with its tries.
+_RESERVE_LUA = """
+local blocked = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('INCR', key) > tonumber(ARGV[(i - 1) * 3 + 1]) then blocked[#blocked + 1] = i end
+end
+if #blocked > 0 then
+  for i, key in ipairs(KEYS) do
+    redis.call('DECR', key)
+    if redis.call('TTL', key) < 0 then redis.call('EXPIRE', key, ARGV[(i - 1) * 3 + 2]) end
+  end
+  local answer = {}
+  for _, i in ipairs(blocked) do
+    answer[#answer + 1] = i
+    answer[#answer + 1] = redis.call('TTL', KEYS[i])
+  end
+  return answer
+end
+for i, key in ipairs(KEYS) do
+  if ARGV[(i - 1) * 3 + 3] == '1' or redis.call('TTL', key) < 0 then
+    redis.call('EXPIRE', key, ARGV[(i - 1) * 3 + 2])
+  end
+end
+return {}
+"""
+
+
+class _Script:
+    """The Lua script, loaded once per Redis connection pool."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def __call__(self, keys, args, client):
+        script = getattr(client, "_sesame_reserve", None)
+        if script is None:
+            script = client._sesame_reserve = client.register_script(self.source)
+        return script(keys=keys, args=args)
+
+
+_RESERVE = _Script(_RESERVE_LUA)
+
+
 @dataclass(frozen=True)
 class Limit:
     subject: str
@@ -65,28 +110,15 @@ class Failures:
         self.limits = [limit for limit in limits if limit.subject]
 
     def reserve(self) -> Verdict:
-        pipe = redis.current.pipeline()
-        for limit in self.limits:
-            key = _key(self.scope, limit.subject)
-            pipe.incr(key)
-            if limit.sliding:
-                pipe.expire(key, limit.window)
-            else:
-                pipe.expire(key, limit.window, nx=True)
-        counts = pipe.execute()[0::2]
-        over = [limit for limit, count in zip(self.limits, counts) if count > limit.allowed]
+        keys = [_key(self.scope, limit.subject) for limit in self.limits]
+        args = [value for limit in self.limits
+                for value in (limit.allowed, limit.window, 1 if limit.sliding else 0)]
+        over = _RESERVE(keys=keys, args=args, client=redis.current)
         if not over:
             return Verdict(True)
-        # not attempted, so not a failure: the counts go back, and a blocked identifier's window does
-        # not move on with every try
-        pipe = redis.current.pipeline()
-        for limit in self.limits:
-            pipe.decr(_key(self.scope, limit.subject))
-        for limit in over:
-            pipe.ttl(_key(self.scope, limit.subject))
-        ttls = pipe.execute()[len(self.limits):]
-        wait = max([t for t in ttls if t and t > 0] or [1])
-        return Verdict(False, time.time() + wait, any(limit.per_identifier for limit in over))
+        blocking = [self.limits[int(i) - 1] for i in over[0::2]]
+        wait = max([int(ttl) for ttl in over[1::2] if int(ttl) > 0] or [1])
+        return Verdict(False, time.time() + wait, any(limit.per_identifier for limit in blocking))
 
     def succeeded(self) -> None:
         pipe = redis.current.pipeline()

@@ -125,3 +125,14 @@ def test_the_service_still_writes_the_hashes_it_computes_and_still_cannot_read_t
     assert _as(slapd, dn, "P4SSW0RD").bound
     service.search(dn, "(objectClass=*)", ldap3.BASE, attributes=[A.USER_PASSWORD])
     assert not service.entries[0].entry_attributes_as_dict.get(A.USER_PASSWORD)
+
+
+def test_one_rule_guards_passwords_after_the_migrations(migrated, slapd):
+    manager = ldap3.Connection(ldap3.Server(slapd.ldapi_url), authentication=ldap3.SASL,
+                               sasl_mechanism=ldap3.EXTERNAL, sasl_credentials="", auto_bind=True)
+    manager.search("cn=config", f"(olcSuffix={SUFFIX})", ldap3.LEVEL, attributes=["olcAccess"])
+    rules = [str(r) for r in manager.entries[0].olcAccess.values]
+    password_rules = [r for r in rules if "to attrs=userPassword " in r]
+    assert len(password_rules) == 1 and f'"{SERVICE_DN}" =wm by self =xw' in password_rules[0], rules
+    secret_rule = next(i for i, r in enumerate(rules) if "sesameTotpSecret" in r)
+    assert secret_rule < next(i for i, r in enumerate(rules) if "dn.subtree" in r)

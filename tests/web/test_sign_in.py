@@ -241,3 +241,15 @@ def test_a_session_ends_after_its_absolute_lifetime_however_busy(app, client):
 def test_the_idle_timeout_is_shorter_than_the_lifetime(app):
     from datetime import timedelta
     assert app.permanent_session_lifetime == timedelta(minutes=app.config["SESAME_SESSION_IDLE_MINUTES"])
+
+
+def test_trying_again_while_stopped_does_not_move_the_end_of_the_stop(app, client, redis_server):
+    from redis import Redis
+    for _ in range(app.config["SESAME_LOGIN_ATTEMPTS"]):
+        sign_in(client, "chef.clg", "bad")
+    connection = Redis.from_url(redis_server.url)
+    key = next(k for k in connection.scan_iter("sesame:limit:login:id:chef.clg@*"))
+    connection.expire(key, 600)             # as if the last failure were five minutes old
+    for _ in range(3):
+        assert sign_in(client, "chef.clg", "bad").status_code == 429
+    assert connection.ttl(key) <= 600 and int(connection.get(key)) == app.config["SESAME_LOGIN_ATTEMPTS"]
