@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from redis import Redis
 
-from . import config, errors, formatting, lifetime, security, sessions
+from . import config, errors, formatting, security, sessions
 from .extensions import csrf, directory, htmx, login_manager, redis, server_sessions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = app.config["SESAME_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     security.init_app(app)          # first: an oversized request is refused before any other work
-    lifetime.init_app(app)          # before the user loader runs: an old session never loads
+    sessions.init_lifetime(app)     # before the user loader runs: an old session never loads
     register_extensions(app)
     register_blueprints(app)
     errors.init_app(app)
@@ -43,7 +43,7 @@ def _derive_config(app: Flask) -> None:
     settings.setdefault("SESSION_REDIS", Redis.from_url(settings["SESAME_REDIS_URL"]))
     settings.setdefault("SESSION_KEY_PREFIX", "sesame:session:")
     settings.setdefault("SESSION_PERMANENT", True)
-    # idle timeout, renewed at each request; the absolute lifetime (SESAME_SESSION_HOURS) is webapp.lifetime's
+    # idle timeout, renewed at each request; the absolute lifetime (SESAME_SESSION_HOURS) is webapp.sessions'
     settings["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=min(settings["SESAME_SESSION_IDLE_MINUTES"],
                                                                    settings["SESAME_SESSION_HOURS"] * 60))
     settings["SESSION_COOKIE_NAME"] = "sesame"

@@ -16,7 +16,7 @@ from directory.model import Staff
 from directory.passwords import Sealer
 from directory.repository import PASSWORD_ROLES
 
-from .. import ratelimit, lifetime, signin
+from .. import ratelimit, sessions, signin
 from ..access import StaffUser, staff
 from ..config import seal_key
 from ..extensions import directory, redis
@@ -48,7 +48,7 @@ def after_password(member: Staff, next_url: str):
             session["staff_pending"] = member.uid
             session["staff_pending_version"] = member.password_version
             session["next"] = next_url
-            lifetime.start(session)
+            sessions.start(session)
             current_app.session_interface.regenerate(session)
             return redirect(url_for("auth.second_factor_code" if enrolled else "auth.enrol"))
     start_session(StaffUser(member))
@@ -68,9 +68,7 @@ def _pending() -> Staff:
         except NotFound:
             member = None
     if member is None or member.password_version != session.get("staff_pending_version"):
-        session.clear()
-        flash("Reconnectez-vous avec votre identifiant et votre mot de passe.", "info")
-        abort(redirect(url_for("auth.login")))
+        sessions.end("Reconnectez-vous avec votre identifiant et votre mot de passe.", "auth.login")
     return member
 
 

@@ -15,7 +15,7 @@ from directory.errors import AccountLocked, DirectoryError, InvalidCredentials, 
 from directory.model import Role
 from directory.repository import PASSWORD_ROLES
 
-from .. import ratelimit, lifetime, signin
+from .. import ratelimit, sessions, signin
 from ..access import StaffUser, current_uai, staff, tabs_for
 from ..extensions import directory
 from .forms import SignInForm, SwitchEstablishmentForm
@@ -32,7 +32,7 @@ def start_session(user: StaffUser) -> None:
     login_user(user)
     session["uai"] = user.staff.uais[0] if user.staff.uais else None
     session["staff_version"] = user.staff.password_version   # a change of password ends the session
-    lifetime.start(session)
+    sessions.start(session)
     current_app.session_interface.regenerate(session)
 
 

@@ -13,7 +13,7 @@ from directory.names import ascii_lower
 from directory.passwords import Sealer
 from directory.repository import lock_end
 
-from .. import mail, ratelimit, lifetime, signin
+from .. import mail, ratelimit, sessions, signin
 from ..accounts import hasher
 from ..config import seal_key
 from ..extensions import directory
@@ -53,9 +53,7 @@ def _signed_in() -> Holder:
     except NotFound:
         holder = None
     if holder is None or holder.password_version != session.get("holder_version"):
-        session.clear()
-        flash("Votre session a pris fin : reconnectez-vous.", "info")
-        abort(redirect(url_for("holders.sign_in")))
+        sessions.end("Votre session a pris fin : reconnectez-vous.", "holders.sign_in")
     return holder
 
 
@@ -115,7 +113,7 @@ def sign_in():
     session.clear()
     session["holder_dn"] = holder.dn
     session["holder_version"] = holder.password_version
-    lifetime.start(session)
+    sessions.start(session)
     current_app.session_interface.regenerate(session)
     if outcome is SignIn.MUST_CHANGE:
         # kept sealed, server-side, only until the new password is chosen: the change is made as

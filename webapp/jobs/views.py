@@ -12,7 +12,7 @@ from ..extensions import redis
 from ..rendering import page_or_fragment
 from ..students.population import of_job
 from . import report
-from .store import DONE, FAILED, FINISHED, OUTCOME_LABELS, QUEUED, REFUSED, RUNNING, job_store
+from .store import FAILED, FINISHED, OUTCOME_LABELS, QUEUED, REFUSED, RUNNING, job_store
 from .worker import queue
 
 bp = Blueprint("jobs", __name__)
