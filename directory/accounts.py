@@ -17,7 +17,7 @@ from .students import _first, _state, account_id_of, in_establishment, parse_tim
 
 RECORD_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.CLASS_CODE, A.MEF_CODE,
                      A.ACCOUNT_STATE, A.SEALED_PASSWORD, A.LAST_JOB, A.NOTIFICATION_DATE,
-                     A.PWD_LAST_SUCCESS, A.MAIL, A.ACCOUNT_ORIGIN, A.CHILD]
+                     A.PWD_LAST_SUCCESS, A.PWD_CHANGED_TIME, A.MAIL, A.ACCOUNT_ORIGIN, A.CHILD]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class AccountRecord:
     last_login: datetime | None = None
     origin: str = "REGISTRY"
     children: tuple[str, ...] = ()     # guardians: DNs of their children
+    password_changed: datetime | None = None   # ppolicy's date of the current password
 
 
 def _record(dn: str, entry: dict, raw: dict) -> AccountRecord:
@@ -50,7 +51,8 @@ def _record(dn: str, entry: dict, raw: dict) -> AccountRecord:
         class_code=_first(entry, A.CLASS_CODE, ""), mef_code=_first(entry, A.MEF_CODE, ""),
         notification_date=parse_time(_first(entry, A.NOTIFICATION_DATE)),
         last_login=parse_time(_first(entry, A.PWD_LAST_SUCCESS)),
-        origin=_first(entry, A.ACCOUNT_ORIGIN, "REGISTRY"), children=tuple(entry.get(A.CHILD) or ()))
+        origin=_first(entry, A.ACCOUNT_ORIGIN, "REGISTRY"), children=tuple(entry.get(A.CHILD) or ()),
+        password_changed=parse_time(_first(entry, A.PWD_CHANGED_TIME)))
 
 
 def generalized_time(moment: datetime) -> str:

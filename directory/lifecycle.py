@@ -34,13 +34,15 @@ class Change:
         return self.after is AccountState.NOTIFIED
 
 
-def notify(state: AccountState, reset_password: bool = False) -> Change:
-    """SPEC §4: Non notifié gets a provisional password; Notifié keeps it unless reset; Activé keeps
-    its own password unless reset, which sends it back to Notifié (change at next sign-in)."""
+def notify(state: AccountState, reset_password: bool = False, expired: bool = False) -> Change:
+    """SPEC §4: Non notifié gets a provisional password; Notifié keeps it unless reset, or unless it
+    expired (a letter must never print a password that no longer signs in); Activé keeps its own
+    password unless reset, which sends it back to Notifié (change at next sign-in)."""
     if state is AccountState.NOT_NOTIFIED:
         return Change(state, AccountState.NOTIFIED, new_password=True, stamp_notification=True)
     if state is AccountState.NOTIFIED:
-        return Change(state, AccountState.NOTIFIED, new_password=reset_password, stamp_notification=True)
+        return Change(state, AccountState.NOTIFIED, new_password=reset_password or expired,
+                      stamp_notification=True)
     if reset_password:
         return Change(state, AccountState.NOTIFIED, new_password=True, stamp_notification=True)
     return Change(state, AccountState.ACTIVE, new_password=False, stamp_notification=False)
@@ -53,5 +55,5 @@ def reset(state: AccountState) -> Change:
                   stamp_notification=state is AccountState.NOT_NOTIFIED)
 
 
-def decide(action: Action, state: AccountState, reset_password: bool = False) -> Change:
-    return notify(state, reset_password) if action is Action.NOTIFY else reset(state)
+def decide(action: Action, state: AccountState, reset_password: bool = False, expired: bool = False) -> Change:
+    return notify(state, reset_password, expired) if action is Action.NOTIFY else reset(state)

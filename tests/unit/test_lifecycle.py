@@ -56,3 +56,9 @@ def test_only_an_activated_account_shows_a_last_sign_in():
     assert last_sign_in(AccountState.NOTIFIED, bound) is None       # a provisional password checked, or reset
     assert last_sign_in(AccountState.NOT_NOTIFIED, bound) is None
     assert last_sign_in(AccountState.ACTIVE, None) is None
+
+
+def test_notify_a_notified_account_whose_password_expired_gives_a_new_one():
+    change = notify(NOTIFIED, reset_password=False, expired=True)
+    assert change.new_password and change.after is AccountState.NOTIFIED
+    assert not notify(ACTIVE, expired=True).new_password

@@ -203,3 +203,28 @@ def test_renotifying_a_notified_student_says_the_password_was_kept_under_its_tab
     assert "un compte déjà « Notifié et non activé » compté « Fait » a gardé son mot de passe provisoire" in page
     assert 'href="/eleves" aria-current="page">Élèves<' in page          # the job's tab stays highlighted
     assert lp.get("/travaux").status_code == 200
+
+
+def test_renotifying_an_expired_provisional_password_prints_a_new_one_that_binds(signed_in, worker, app_config,
+                                                                                 demo_directory, slapd):
+    from directory.model import provisional_expired
+    lyc = signed_in("chef.lyc")
+    notified = demo_directory.students.ids("0990003R", StudentCriteria(states=(AccountState.NOTIFIED,)))
+    expired = [i for i in notified
+               if provisional_expired(AccountState.NOTIFIED, demo_directory.students.get("0990003R", i)[1]
+                                      .password_changed, app_config.get("SESAME_PROVISIONAL_DAYS", 90))]
+    assert expired, "the demo has expired provisional passwords at the lycée"
+    target = expired[-1]
+    _, student = demo_directory.students.get("0990003R", target)
+    token = csrf_token(lyc.get("/eleves").get_data(as_text=True))
+    lyc.post("/eleves/selection/vider", data={"csrf_token": token})
+    lyc.post("/eleves/selection", data={"csrf_token": token, "id": target, "ids": [target]})
+    job, page = _run(lyc, app_config, "/eleves/notifications", {"csrf_token": token, "notification": "courrier"})
+    assert job.status == "finished"
+    letter = pdf_pages(_download(lyc, page))[0]
+    password = re.search(r"Mot de passe provisoire : ([A-Z0-9]{8})", letter).group(1)
+    conn = ldap3.Connection(ldap3.Server(slapd.ldap_url), _bind_dn(demo_directory, student.identifier), password)
+    assert conn.bind(), "the letter's password signs in"
+    conn.unbind()
+    assert not provisional_expired(AccountState.NOTIFIED, demo_directory.students.get("0990003R", target)[1]
+                                   .password_changed, 90)

@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 from directory.audit import close_job
 from directory.errors import Conflict, DirectoryUnavailable
 from directory.lifecycle import Action, decide
-from directory.model import AccountOrigin, AccountState
+from directory.model import AccountOrigin, AccountState, provisional_expired
 from directory.names import sort_name
 from directory.students import account_id_of
 
@@ -105,13 +105,15 @@ def _change_accounts(job: Job, store: JobStore) -> None:
     done = store.outcomes(job.id)
     todo = [i for i in job.account_ids if i not in done]
     threads = current_app.config["SESAME_HASH_THREADS"] or os.cpu_count() or 2
+    provisional_days = current_app.config["SESAME_PROVISIONAL_DAYS"]
 
     def process(item):
         record, proposal = item
         if record.origin == AccountOrigin.FRANCECONNECT.value:
             return record.account_id, REFUSED, ("Ce responsable se connecte avec FranceConnect : ni courrier ni "
                                                 "mot de passe Sésame.")
-        change = decide(action, record.state, reset_password)
+        expired = provisional_expired(record.state, record.password_changed, provisional_days)
+        change = decide(action, record.state, reset_password, expired)
         try:
             applied = worker_accounts.apply(record, change, job.id, proposed_identifier=proposal)
         except Conflict:

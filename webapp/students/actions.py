@@ -30,7 +30,8 @@ SCREENS = {
     # kind: (title, the route its form posts to, what happens to the students of each state)
     "notify": ("(Re)Notifier les comptes", "notify", {
         "NOT_NOTIFIED": "Reçoivent un identifiant et un mot de passe provisoire, et passent à « Notifié et non activé ».",
-        "NOTIFIED": "Conservent leur mot de passe provisoire (un nouveau si « Réinitialiser le mot de passe » est coché).",
+        "NOTIFIED": "Conservent leur mot de passe provisoire (un nouveau si « Réinitialiser le mot de passe » est coché, "
+                    "ou s'il a expiré).",
         "ACTIVE": "Gardent le mot de passe qu'ils ont choisi ; leur courrier ne montre que l'identifiant. Si "
                   "« Réinitialiser le mot de passe » est coché : nouveau mot de passe provisoire, retour à "
                   "« Notifié et non activé »."}),
