@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import ldap3
 
 from . import attributes as A
-from .errors import Conflict, NotFound, WriteOutcomeUnknown
+from .errors import Conflict, NotFound
 from .escaping import all_of, any_of, equals, starts_with
 from .lifecycle import Change
 from .model import AccountState
@@ -99,15 +99,8 @@ class Accounts:
 
     def reread(self, record: AccountRecord) -> AccountRecord | None:
         """The entry of `record` as it is now (None if it is gone), read from the provider."""
-        def operation(conn):
-            try:
-                conn.search(record.dn, "(objectClass=*)", ldap3.BASE, attributes=RECORD_ATTRIBUTES)
-            except ldap3.core.exceptions.LDAPNoSuchObjectResult:
-                return None
-            found = [e for e in conn.response if e.get("type") == "searchResEntry"]
-            return (found[0]["dn"], found[0]["attributes"], found[0]["raw_attributes"]) if found else None
-        found = self.directory.writes.run(operation)
-        return _record(*found) if found else None
+        found = self.directory.read_entry(record.dn, RECORD_ATTRIBUTES)
+        return _record(found["dn"], found["attributes"], found["raw_attributes"]) if found else None
 
     def marked(self, job_id: str) -> set[str]:
         """The accounts of this branch that carry `job_id` as their mark: the ones that job changed
@@ -217,18 +210,7 @@ class Accounts:
         return self.provisional_password(record) if record.state is AccountState.NOTIFIED else None
 
     def _write(self, record: AccountRecord, modifications: dict, job_id: str) -> None:
-        """Send the modify; never twice blindly. When its answer is lost, the entry is read back: the
-        job's mark on it says the change was applied; an entry still as it was read gets the modify
-        again (its conditions still hold, so it cannot apply twice); anything else changed meanwhile."""
-        for _ in range(3):
-            try:
-                self.directory.writes.write(lambda conn: conn.modify(record.dn, modifications))
-                return
-            except WriteOutcomeUnknown:
-                now = self.reread(record)          # DirectoryUnavailable if the directory is still away
-                if now is not None and now.last_job == job_id:
-                    return
-                if now is None or (now.state, now.sealed, now.last_job, now.identifier) != \
-                        (record.state, record.sealed, record.last_job, record.identifier):
-                    raise Conflict("changed meanwhile") from None
-        raise WriteOutcomeUnknown(f"{record.dn}: the directory did not answer three modifies")
+        """The modify, never twice blindly: after a lost answer the job's mark on the entry says
+        whether it applied."""
+        self.directory.modify_once(record.dn, modifications, attributes=[A.LAST_JOB],
+                                   applied=lambda entry: _first(entry["attributes"], A.LAST_JOB) == job_id)

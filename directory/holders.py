@@ -171,11 +171,13 @@ class Holders:
         open_connection(self.directory.settings.url, holder.dn, new, self.directory.settings.timeout).unbind()
 
     def _write_password(self, holder: Holder, new: str) -> None:
-        """The chosen password's hash, a new stamp, no change forced, « Activé », no sealed password."""
+        """The chosen password's hash, a new stamp, no change forced, « Activé », no sealed password;
+        after a lost answer, the new stamp on the entry says it was written."""
+        stamp = secrets.token_hex(16)
         modifications = {
             A.USER_PASSWORD: [(ldap3.MODIFY_REPLACE, [self.hasher.hash(new)])],
             A.PWD_RESET: [(ldap3.MODIFY_REPLACE, [])],
-            A.PASSWORD_STAMP: [(ldap3.MODIFY_REPLACE, [secrets.token_hex(16)])],
+            A.PASSWORD_STAMP: [(ldap3.MODIFY_REPLACE, [stamp])],
             A.ACCOUNT_STATE: [(ldap3.MODIFY_DELETE, [holder.state.value]),
                               (ldap3.MODIFY_ADD, [AccountState.ACTIVE.value])],
         }
@@ -183,7 +185,8 @@ class Holders:
             modifications[A.OBJECT_CLASS] = [(ldap3.MODIFY_ADD, [A.OC_CREDENTIALS])]
         if holder.sealed:
             modifications[A.SEALED_PASSWORD] = [(ldap3.MODIFY_DELETE, [holder.sealed])]
-        self.directory.writes.run(lambda conn: conn.modify(holder.dn, modifications))
+        self.directory.modify_once(holder.dn, modifications, attributes=[A.PASSWORD_STAMP],
+                                   applied=lambda entry: stamp in (entry["attributes"].get(A.PASSWORD_STAMP) or []))
 
     def set_password(self, holder: Holder, new: str) -> None:
         """Recovery by a confirmed e-mail: the service sets the password the holder chose, no change is

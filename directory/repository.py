@@ -8,7 +8,7 @@ import ldap3
 
 from . import attributes as A
 from .connection import ConnectionPool, DirectorySettings, open_connection
-from .errors import AccountLocked, InvalidCredentials, NotFound
+from .errors import AccountLocked, InvalidCredentials, NotFound, WriteOutcomeUnknown
 from .escaping import all_of, any_of, equals
 from .escaping import dn as child_dn
 from .model import AccountState, Establishment, Mef, PasswordPolicy, Role, SchoolClass, Staff
@@ -84,6 +84,32 @@ class Directory:
             conn.search(base, filter_, scope, attributes=attributes)
             return [(e["dn"], e["attributes"]) for e in conn.response if e.get("type") == "searchResEntry"]
         return self.reads.run(operation)
+
+    def read_entry(self, dn: str, attributes) -> dict | None:
+        """One entry as the provider has it now (after a write, a replica may lag); None if gone."""
+        def operation(conn):
+            conn.search(dn, "(objectClass=*)", ldap3.BASE, attributes=attributes)
+            found = [e for e in conn.response if e.get("type") == "searchResEntry"]
+            return found[0] if found else None
+        try:
+            return self.writes.run(operation)
+        except NotFound:
+            return None
+
+    def modify_once(self, dn: str, modifications: dict, applied, attributes) -> None:
+        """A modify never sent twice blindly (DESIGN decision 5). When its answer is lost, the entry is
+        read back and `applied(entry)` — on the attributes named, raw values under "raw_attributes" —
+        says whether it took; if not, it is sent again, and its own conditions (the values it deletes)
+        decide: an entry changed meanwhile refuses it as a Conflict."""
+        for _ in range(3):
+            try:
+                self.writes.write(lambda conn: conn.modify(dn, modifications))
+                return
+            except WriteOutcomeUnknown:
+                entry = self.read_entry(dn, attributes)   # DirectoryUnavailable while it is still away
+                if entry is not None and applied(entry):
+                    return
+        raise WriteOutcomeUnknown(f"{dn}: the directory did not answer three modifies")
 
     def ping(self) -> bool:
         """True when the directory answers a read; raises DirectoryUnavailable otherwise."""

@@ -115,9 +115,11 @@ class SecondFactors:
         request at the same moment), so each works once."""
         if not looks_like_recovery_code(code):
             return False
-        try:
-            self.directory.writes.run(lambda conn: conn.modify(
-                dn, {A.TOTP_RECOVERY: [(ldap3.MODIFY_DELETE, [recovery_hash(code)])]}))
+        spent = recovery_hash(code)
+        try:   # after a lost answer: the hash gone from the entry says it was spent
+            self.directory.modify_once(dn, {A.TOTP_RECOVERY: [(ldap3.MODIFY_DELETE, [spent])]},
+                                       attributes=[A.TOTP_RECOVERY],
+                                       applied=lambda entry: spent not in (entry["attributes"].get(A.TOTP_RECOVERY) or []))
         except Conflict:
             return False
         return True

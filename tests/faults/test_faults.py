@@ -201,3 +201,36 @@ def test_the_same_confirmation_posted_twice_makes_one_job(fresh):
     assert connection.llen("sesame:jobs:chef.lyc") == 1
     other = client.post("/eleves/notifications", data=confirmed({k: v for k, v in data.items() if k != "confirmation"}))
     assert other.headers["Location"] != first.headers["Location"], "a new confirmation is a new job"
+
+
+def test_a_holders_password_change_whose_answer_is_lost_is_not_told_a_conflict(fresh):
+    """The new password's stamp on the entry says the change applied: no second modify, no
+    « votre mot de passe provisoire a changé » for a change that worked."""
+    from directory.model import AccountState, provisional_expired
+    servers = fresh
+    losing = {"on": False}
+    proxy = LdapProxy(servers.slapd.port, lose=lambda n: losing["on"])
+    try:
+        app = make_app(dict(servers.config, SESAME_LDAP_URL=proxy.url))
+        chosen = "Un-mot-de-passe-2026"
+        notified = [r for r in accounts(servers.directory).read(LYC, students(servers.directory, 600, 200)).values()
+                    if r.state is AccountState.NOTIFIED
+                    and not provisional_expired(r.state, r.password_changed, 90)]
+        record = notified[0]
+        provisional = accounts(servers.directory).provisional_password(record)
+        holder = app.test_client()
+
+        def post(url, data):
+            token = csrf_token(holder.get(url).get_data(as_text=True))
+            return holder.post(url, data={"csrf_token": token, **data})
+        assert post("/compte/connexion", {"identifier": record.identifier, "password": provisional}).status_code == 302
+        losing["on"] = True
+        done = post("/compte/mot-de-passe", {"password": chosen, "confirm": chosen})
+        losing["on"] = False
+        assert proxy.lost == 1, "the proxy was to lose that modify's answer"
+        assert done.status_code == 302 and done.headers["Location"] == "/compte/naissance", \
+            html.unescape(done.get_data(as_text=True))[:2000]
+        assert binds(servers.slapd.ldap_url, record.dn, chosen)
+        assert {dn.lower(): n for dn, n in proxy.modifies.items()}[record.dn.lower()] == 1
+    finally:
+        proxy.close()
