@@ -163,7 +163,7 @@ class Holders:
         password is erased, in one modify conditional on the state and sealed password read."""
         if new == current:
             raise ValidationFailed(["Choisissez un mot de passe différent du mot de passe provisoire."])
-        check_rules(holder, new, self.directory.password_policy().min_length)
+        self.check_password(holder, new)
         open_connection(self.directory.settings.url, holder.dn, current, self.directory.settings.timeout).unbind()
         self._write_password(holder, new)
         # sign in once with the new password: slapd keeps the date of last sign-in (pwdLastSuccess) at a
@@ -191,8 +191,12 @@ class Holders:
     def set_password(self, holder: Holder, new: str) -> None:
         """Recovery by a confirmed e-mail: the service sets the password the holder chose, no change is
         forced at next sign-in, and the account is « Activé »."""
-        check_rules(holder, new, self.directory.password_policy().min_length)
+        self.check_password(holder, new)
         self._write_password(holder, new)
+
+    def check_password(self, holder: Holder, new: str) -> None:
+        """ValidationFailed(reasons) unless `new` follows the rules shown and the policy's minimum."""
+        check_rules(holder, new, self.directory.password_policy().min_length)
 
     def set_mail(self, holder: Holder, mail: str) -> None:
         self.directory.writes.run(lambda conn: conn.modify(holder.dn, {

@@ -9,7 +9,9 @@ from .extensions import redis
 class Selection:
     def __init__(self, kind: str, uai: str):
         self.key = f"sesame:selection:{session.sid}:{uai}:{kind}"
-        self.ttl = int(current_app.permanent_session_lifetime.total_seconds())
+        # as long as a session may live, not its idle timeout: a head who selects, then works
+        # elsewhere a while, finds the selection again
+        self.ttl = int(current_app.config["SESAME_SESSION_HOURS"] * 3600)
 
     def add(self, ids) -> None:
         ids = list(ids)

@@ -123,6 +123,10 @@ def test_forgot_password_answers_the_same_for_known_and_unknown_and_the_link_wor
     link = _last_link(mail_sink, address, after=1)
     assert link.startswith("/compte/nouveau-mot-de-passe/")
 
+    breaks_a_rule = f"{record.identifier} 2026"        # holds the identifier
+    refused = _post(app.test_client(), link, {"password": breaks_a_rule, "confirm": breaks_a_rule})
+    assert refused.status_code == 400 and "ni votre identifiant" in html.unescape(refused.get_data(as_text=True)), \
+        "a password that breaks a rule is said, and the link is not spent"
     new = "un autre mot de passe 27"
     first = _post(app.test_client(), link, {"password": new, "confirm": new})
     assert first.status_code == 302 and _binds(slapd, record.dn, new)

@@ -303,15 +303,22 @@ def new_password(token):
     form = NewPasswordForm()
     status = 200
     if form.validate_on_submit():
+        holder = holders().by_dn(payload["dn"])
+        try:   # a password that breaks a rule is said before the link is spent: the form stays usable
+            holders().check_password(holder, form.password.data)
+        except ValidationFailed as refusal:
+            for reason in refusal.reasons:
+                flash(reason, "error")
+            return render_template("holder/password.html", form=form, rules=PASSWORD_RULES, holder=None,
+                                   action=url_for("holders.new_password", token=token)), 400
         if tokens.redeem("reset", token) is None:      # used meanwhile by another request
             return render_template("holder/message.html", title="Lien expiré ou déjà utilisé",
                                    message="Ce lien vient d'être utilisé."), 410
-        holder = holders().by_dn(payload["dn"])
         try:
             holders().set_password(holder, form.password.data)
-        except ValidationFailed as refusal:
+        except (ValidationFailed, Conflict) as refusal:
             # the link is spent: a new one is needed, said plainly
-            for reason in refusal.reasons:
+            for reason in getattr(refusal, "reasons", ["Le compte a été modifié entre-temps."]):
                 flash(reason, "error")
             flash("Demandez un nouveau lien avec « Mot de passe oublié ».", "error")
             return redirect(url_for("holders.forgot_password"))
