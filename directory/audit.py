@@ -8,6 +8,7 @@ from datetime import datetime
 import ldap3
 
 from . import attributes as A
+from .errors import Conflict, NotFound, ValidationFailed
 from .escaping import all_of, dn, equals
 from .students import parse_time
 
@@ -31,12 +32,10 @@ class JobTrace:
 
 def _add(directory, entry_dn: str, object_classes, attributes) -> None:
     """An add that may be sent twice: the second finds the first's entry and does nothing."""
-    def operation(conn):
-        try:
-            conn.add(entry_dn, object_classes, attributes)
-        except ldap3.core.exceptions.LDAPEntryAlreadyExistsResult:
-            pass
-    directory.writes.run(operation)
+    try:
+        directory.writes.run(lambda conn: conn.add(entry_dn, object_classes, attributes))
+    except Conflict:
+        pass      # already there
 
 
 def _dn(directory, record_id: str) -> str:
@@ -68,21 +67,13 @@ def close_job(directory, job_id: str, actor: str, action: str, uai: str, targets
     records were opened at once (an older version) gets its record now."""
     targets = sorted(set(targets))
     entry_dn = _dn(directory, job_id)
-
-    def operation(conn):
-        try:
-            conn.modify(entry_dn, {A.DESCRIPTION: [(ldap3.MODIFY_REPLACE, [summary])],
-                                   A.JOB_STATE: [(ldap3.MODIFY_REPLACE, [CLOSED])],
-                                   A.TARGET: [(ldap3.MODIFY_REPLACE, targets)]})
-            return True
-        except ldap3.core.exceptions.LDAPNoSuchObjectResult:
-            return False
-        except ldap3.core.exceptions.LDAPObjectClassViolationResult:
-            conn.modify(entry_dn, {A.DESCRIPTION: [(ldap3.MODIFY_REPLACE, [summary])],
-                                   A.TARGET: [(ldap3.MODIFY_REPLACE, targets)]})
-            return True
-    if not directory.writes.run(operation):   # a replace sent twice changes nothing more
+    final = {A.DESCRIPTION: [(ldap3.MODIFY_REPLACE, [summary])], A.TARGET: [(ldap3.MODIFY_REPLACE, targets)]}
+    try:   # replaces: sent twice, they change nothing more
+        directory.writes.run(lambda conn: conn.modify(entry_dn, {**final, A.JOB_STATE: [(ldap3.MODIFY_REPLACE, [CLOSED])]}))
+    except NotFound:
         record_action(directory, job_id, actor, action, uai, targets, summary)
+    except ValidationFailed:     # a record without the job class (written by an older version)
+        directory.writes.run(lambda conn: conn.modify(entry_dn, final))
 
 
 def _trace(entry: dict, with_targets: bool) -> JobTrace:
@@ -101,12 +92,6 @@ def job_trace(directory, job_id: str) -> JobTrace | None:
     found = directory.search(_dn(directory, job_id), equals(A.OBJECT_CLASS, A.OC_JOB),
                              _TRACE_ATTRIBUTES + [A.TARGET], ldap3.BASE) if job_id.isalnum() else []
     return _trace(found[0][1], True) if found else None
-
-
-def open_jobs(directory) -> list[JobTrace]:
-    """Jobs that have accounts left to do (targets not read: they can be many)."""
-    found = directory.search(directory.base(A.AUDIT), equals(A.JOB_STATE, OPEN), _TRACE_ATTRIBUTES, ldap3.LEVEL)
-    return [_trace(entry, False) for _, entry in found]
 
 
 def jobs_of(directory, actor: str) -> list[JobTrace]:

@@ -145,7 +145,7 @@ class Directory:
             if until is not False:
                 raise AccountLocked(until) from None
             raise
-        return self.staff(uid)
+        return member
 
     def locked_until(self, dn: str):
         """False if the directory has not locked this entry; else when the lock ends (None: until an

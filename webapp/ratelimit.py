@@ -33,12 +33,6 @@ def attempt(scope: str, limits: dict, window: int) -> bool:
     return all(count <= limits[s] for s, count in zip(subjects, counts))
 
 
-def clear(scope: str, subjects) -> None:
-    keys = [_key(scope, s) for s in subjects if s]
-    if keys:
-        redis.current.delete(*keys)
-
-
 # One step in Redis: count the attempt under every key; if one is over its limit, take every count back
 # (an attempt not made is no failure) without moving any window, and answer which keys block and for
 # how long; else start or slide the windows. A blocked identifier's « until » never moves with its tries.

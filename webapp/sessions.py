@@ -83,7 +83,7 @@ def init_app(app) -> None:
         error = g.get("session_error")
         if error is not None:
             raise error
-        if app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+        if request.endpoint != "static" and app.config["SESSION_COOKIE_NAME"] not in request.cookies:
             # no session read yet: a page about to start one (sign-in) asks Redis first, rather
             # than hand out a form whose session could not be kept
             redis.current.ping()

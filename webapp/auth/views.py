@@ -146,6 +146,7 @@ def shell_context():
     """The header and tabs of every page. Error pages render even when this cannot be had."""
     if g.get("service_down"):
         return {}
+    from .second_factor import mode as second_factor_mode   # it imports this module
     try:
         if not current_user.is_authenticated:
             return {}
@@ -159,8 +160,7 @@ def shell_context():
             "tabs": tabs_for(member.role),
             "establishment": directory.current.establishment(uai),
             "switch_form": switch,
-            "second_factor_offered": member.role in PASSWORD_ROLES
-            and str(current_app.config["SESAME_STAFF_TOTP"]).lower() != "off",
+            "second_factor_offered": member.role in PASSWORD_ROLES and second_factor_mode() != "off",
         }
     except (DirectoryError, HTTPException):
         return {}

@@ -94,22 +94,15 @@ def safe_cell(value: str) -> str:
 
 
 def list_csv(establishment: Establishment, rows: list[ListRow], guardians: bool = False) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(GUARDIAN_CSV_COLUMNS if guardians else CSV_COLUMNS)
     if guardians:
-        for row in sorted(rows, key=_by_name):
-            writer.writerow([safe_cell(v) for v in (
-                establishment.uai, establishment.name, row.surname, row.given_name, row.children,
-                row.state_label, row.identifier, row.password_shown, date_fr(row.notification_date),
-                date_fr(row.last_sign_in))])
-        return ("\ufeff" + out.getvalue()).encode("utf-8")
-    for row in _sorted(rows):
-        writer.writerow([safe_cell(v) for v in (
-            establishment.uai, establishment.name, row.surname, row.given_name, row.mef_label, row.class_code,
-            row.state_label, row.identifier, row.password_shown, date_fr(row.notification_date),
-            date_fr(row.last_sign_in))])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+        return csv_document(GUARDIAN_CSV_COLUMNS, ((
+            establishment.uai, establishment.name, row.surname, row.given_name, row.children, row.state_label,
+            row.identifier, row.password_shown, date_fr(row.notification_date), date_fr(row.last_sign_in))
+            for row in sorted(rows, key=_by_name)))
+    return csv_document(CSV_COLUMNS, ((
+        establishment.uai, establishment.name, row.surname, row.given_name, row.mef_label, row.class_code,
+        row.state_label, row.identifier, row.password_shown, date_fr(row.notification_date),
+        date_fr(row.last_sign_in)) for row in _sorted(rows)))
 
 
 def csv_document(header, rows) -> bytes:

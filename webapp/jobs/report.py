@@ -62,7 +62,8 @@ def recover(trace: audit.JobTrace, store: JobStore) -> Job | None:
     else:
         job.message = LOST + "relancez-la pour terminer les autres."
     store.restore(job)
-    store.record_many(job.id, [(i, DONE, "") for i in marked if i in set(job.account_ids)])
+    asked = set(job.account_ids)
+    store.record_many(job.id, [(i, DONE, "") for i in marked if i in asked])
     return job
 
 
@@ -76,7 +77,11 @@ def find(job_id: str, owner: str, store: JobStore) -> Job | None:
 
 
 def recover_lost(owner: str, store: JobStore) -> None:
-    """Rebuild every recent job of `owner` that the directory knows and the job queue lost."""
+    """Rebuild every recent job of `owner` that the directory knows and the job queue lost. Looked
+    for once in a while, not at every visit of « Mes opérations »: the mark that it was done lives in
+    Redis too, so a Redis that lost its data looks again at once."""
+    if not store.redis.set(f"sesame:jobs:recovered:{owner}", 1, nx=True, ex=600):
+        return
     recent = [t for t in audit.jobs_of(directory.current, owner)[:RECENT]
               if t.created and time.time() - t.created.timestamp() < JOB_TTL]
     for trace in recent:

@@ -75,10 +75,6 @@ class JobStore:
         if job.id.encode() not in self.redis.lrange(f"sesame:jobs:{job.owner}", 0, RECENT - 1):
             self._list(job)
 
-    def forget(self, job_id: str) -> None:
-        self.redis.delete(_key(job_id))
-        self.redis.srem("sesame:jobs:open", job_id)
-
     def get(self, job_id: str) -> Job | None:
         raw = self.redis.get(_key(job_id))
         return Job(**json.loads(raw)) if raw else None

@@ -12,7 +12,7 @@ from ..extensions import redis
 from ..rendering import page_or_fragment
 from ..students.population import of_job
 from . import report
-from .store import FAILED, FINISHED, OUTCOME_LABELS, QUEUED, REFUSED, RUNNING, job_store
+from .store import FAILED, OUTCOME_LABELS, QUEUED, REFUSED, RUNNING, job_store
 from .worker import queue
 
 bp = Blueprint("jobs", __name__)
@@ -35,9 +35,9 @@ def _my_job(job_id: str):
     return job
 
 
-def _resumable(job, store) -> bool:
+def _resumable(job, held: bool) -> bool:
     """Interrupted, or left « En cours » by a worker that no longer holds it."""
-    return job.status == FAILED or (job.status in (QUEUED, RUNNING) and not store.held(job.id))
+    return job.status == FAILED or (job.status in (QUEUED, RUNNING) and not held)
 
 
 def _names(job, ids) -> dict[str, tuple[str, str, str]]:
@@ -72,11 +72,10 @@ def show(job_id):
     job = _my_job(job_id)
     store = job_store()
     outcomes, counts, refused = _report(job, store)
-    running = job.status in (QUEUED, RUNNING)
+    running, held = job.status in (QUEUED, RUNNING), store.held(job.id)
     return page_or_fragment("jobs/show.html", "jobs/partial/progress.html", job=job, title=TITLES[job.kind],
                             done=len(outcomes), counts=counts, refused=refused, labels=OUTCOME_LABELS,
-                            running=running, resumable=_resumable(job, store),
-                            waiting=running and not store.held(job.id),
+                            running=running, resumable=_resumable(job, held), waiting=running and not held,
                             current_tab=f"{of_job(job.population).name}.index")
 
 
@@ -108,7 +107,7 @@ def report_csv(job_id):
 def restart(job_id):
     job = _my_job(job_id)
     store = job_store()
-    if job.status == FINISHED or not _resumable(job, store):
+    if not _resumable(job, store.held(job.id)):
         flash("Cette opération n'est pas interrompue : rien à relancer.", "error")
         return redirect(url_for("jobs.show", job_id=job.id), 303)
     job.status, job.message = RUNNING, ""

@@ -86,13 +86,10 @@ def _start(kind: str, options: dict, form):
     selected, by_state, problems = _selected(uai)
     if problems:
         return _form_page(kind, form, uai, 400, problems)
+    # the directory knows of the job before any account is changed (written twice, it is one record)
+    open_job(directory.current, job_id, owner, kind, uai, current().name, options, selected)
     job, created = store.create(kind, owner, uai, current().name, selected, options, job_id=job_id)
     if created:
-        try:   # the directory knows of the job before any account is changed
-            open_job(directory.current, job.id, owner, kind, uai, current().name, options, selected)
-        except Exception:
-            store.forget(job.id)
-            raise
         enqueue(job)
     return redirect(url_for("jobs.show", job_id=job.id), 303)
 
