@@ -114,11 +114,11 @@ class Migrator:
             conn.modify(database, {"olcAccess": [(ldap3.MODIFY_ADD, ["{0}" + _manage_rule(migrator)])]})
         say(f"granted {migrator} manage on {self.settings.suffix} (first ACL of {database})")
 
-    def _overlays(self, conn) -> dict[str, str]:
+    def _overlays(self, conn, database: str) -> dict[str, str]:
         """`ppolicy_overlay`: the DN of the database's ppolicy overlay, whatever its index (a deployment
         may have had overlays of its own before Sésame's); absent before migration 0004 adds it."""
         with translated():
-            conn.search(self._database_dn(conn), "(objectClass=olcPPolicyConfig)", ldap3.LEVEL, attributes=["1.1"])
+            conn.search(database, "(objectClass=olcPPolicyConfig)", ldap3.LEVEL, attributes=["1.1"])
         return {"ppolicy_overlay": conn.entries[0].entry_dn} if conn.entries else {}
 
     def _who_am_i(self, conn) -> str:
@@ -163,9 +163,11 @@ class Migrator:
                 applied = []
                 for path in self._pending(conn):   # again: the record may be readable only now
                     name = _name(path)
-                    values = {**values, **self._overlays(conn)}
+                    text = path.read_text(encoding="utf-8")
+                    if "{{ppolicy_overlay}}" in text:   # made by an earlier migration of this run, maybe
+                        values = {**values, **self._overlays(conn, database)}
                     say(f"applying {name}")
-                    for change in parse(_fill(path.read_text(encoding="utf-8"), values, path)):
+                    for change in parse(_fill(text, values, path)):
                         _apply(conn, change, say)
                     self._record(conn, name)
                     applied.append(name)
