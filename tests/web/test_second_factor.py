@@ -32,10 +32,14 @@ def _enroll(client, uid="chef.lp"):
     page = client.get("/connexion/second-facteur").get_data(as_text=True)
     assert '<img src="data:image/svg+xml' in page and "QR code" in page
     secret = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', page).group(1).replace(" ", "")
-    done = _post(client, "/connexion/second-facteur", {"code": pyotp.TOTP(secret).now()})
+    posted = _post(client, "/connexion/second-facteur", {"code": pyotp.TOTP(secret).now()})
+    assert posted.status_code == 303 and posted.headers["Location"] == "/connexion/codes-de-secours"
+    done = client.get("/connexion/codes-de-secours")
     assert done.status_code == 200
     codes = re.findall(r"<li><code>([A-Z0-9-]{14})</code></li>", done.get_data(as_text=True))
     assert len(codes) == 10
+    again = client.get("/connexion/codes-de-secours")           # a reload: shown once, then gone
+    assert again.status_code == 302 and not re.findall(r"<li><code>", again.get_data(as_text=True))
     return secret, codes
 
 
@@ -48,6 +52,8 @@ def test_chef_lp_enrolls_signs_out_and_cannot_sign_in_again_without_the_code(app
     client = app.test_client()
     secret, codes = _enroll(client)
     assert client.get("/").status_code == 200            # signed in once enrolled
+    assert client.get("/connexion/code").headers["Location"] == "/", "the back button keeps the session"
+    assert client.get("/").status_code == 200
     _sign_out(client)
 
     again = sign_in(client, "chef.lp")
@@ -144,7 +150,7 @@ def test_a_signed_in_head_enrolls_from_the_header_when_optional(app, required):
     assert 'href="/connexion/second-facteur">Double authentification<' in page
     enrol = client.get("/connexion/second-facteur").get_data(as_text=True)
     secret = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', enrol).group(1).replace(" ", "")
-    assert _post(client, "/connexion/second-facteur", {"code": pyotp.TOTP(secret).now()}).status_code == 200
+    assert _post(client, "/connexion/second-facteur", {"code": pyotp.TOTP(secret).now()}).headers["Location"] == "/connexion/codes-de-secours"
     assert "est activée" in client.get("/connexion/second-facteur").get_data(as_text=True)
     _sign_out(client)
     assert sign_in(client, "chef.lp").headers["Location"] == "/connexion/code"

@@ -85,8 +85,20 @@ def _finish(member: Staff):
     return next_url
 
 
+@bp.route("/connexion/codes-de-secours")
+def recovery_codes():
+    """The recovery codes, once: reloaded, the page says they were shown and goes on."""
+    codes, next_url = session.pop("recovery_codes", None), session.pop("recovery_next", None)
+    if not codes:
+        flash("Vos codes de secours ont déjà été affichés : ils ne le sont qu'une fois.", "info")
+        return redirect(url_for("home.index"))
+    return render_template("auth/recovery_codes.html", codes=codes, next=next_url or url_for("home.index"))
+
+
 @bp.route("/connexion/code", methods=["GET", "POST"])
 def second_factor_code():
+    if current_user.is_authenticated:    # signed in already (the back button): nothing to ask
+        return redirect(url_for("home.index"))
     member = _pending()
     form = SecondFactorForm()
     status = 200
@@ -159,7 +171,9 @@ def enrol():
                 session.pop("totp_enrol_secret", None)
                 log.info("staff second factor enrolled: %s", member.uid)
                 next_url = url_for("home.index") if signed_in else _finish(member)
-                return render_template("auth/recovery_codes.html", codes=codes, next=next_url)
+                # shown by a page of its own (post, then redirect): a reload never re-sends the code
+                session["recovery_codes"], session["recovery_next"] = codes, next_url
+                return redirect(url_for("auth.recovery_codes"), 303)
             flash("Ce code ne correspond pas : vérifiez l'heure du téléphone et saisissez le code affiché.", "error")
             status = 400
     elif request.method == "POST":
