@@ -95,9 +95,10 @@ def test_a_lost_answer_to_a_modify_is_read_back_not_sent_again(fresh):
         row_id = students(servers.directory, 240, 1)[0]
         token = csrf_token(client.get("/eleves").get_data(as_text=True))
         lost_before = proxy.lost
-        response = client.post(f"/eleves/{row_id}/reinitialisation", data={"csrf_token": token})
+        posted = client.post(f"/eleves/{row_id}/reinitialisation", data={"csrf_token": token})
         assert proxy.lost == lost_before + 1, "the proxy was to lose this modify's answer"
-        assert response.status_code == 200, response.get_data(as_text=True)
+        assert posted.status_code == 303, posted.get_data(as_text=True)
+        response = client.get(posted.headers["Location"])
         record = accounts(servers.directory).read(LYC, [row_id])[row_id]
         password = accounts(servers.directory).provisional_password(record)
         assert password in response.get_data(as_text=True)

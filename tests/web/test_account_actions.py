@@ -178,7 +178,7 @@ def test_a_reset_account_shows_no_last_sign_in_even_after_a_bind(lp, app_config,
     token = csrf_token(lp.get("/eleves").get_data(as_text=True))
     reset = lp.post(f"/eleves/{active.account_id}/reinitialisation", data={"csrf_token": token})
     password = re.search(r'mot de passe provisoire : <strong class="credential">([A-Z2-9]{8})<',
-                         reset.get_data(as_text=True)).group(1)
+                         lp.get(reset.headers["Location"]).get_data(as_text=True)).group(1)
     dn, _ = demo_directory.students.get(LP, active.account_id)
     assert ldap3.Connection(ldap3.Server(slapd.ldap_url), dn, password).bind()   # a service checks it
     found = demo_directory.search(dn, "(objectClass=*)", ["pwdLastSuccess"])

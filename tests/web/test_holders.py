@@ -167,7 +167,7 @@ def test_a_school_reset_voids_a_pending_link(app, demo_directory, accounts, mail
     link = _last_link(mail_sink, address, after=1)
     head = signed_in("chef.lp")
     token = csrf_token(head.get("/eleves").get_data(as_text=True))
-    assert head.post(f"/eleves/{record.account_id}/reinitialisation", data={"csrf_token": token}).status_code == 200
+    assert head.post(f"/eleves/{record.account_id}/reinitialisation", data={"csrf_token": token}).status_code == 303
     assert app.test_client().get(link).status_code == 410
 
 
@@ -342,7 +342,7 @@ def test_an_expired_provisional_password_is_refused_in_french_then_works_after_a
     assert "expiré" in head.get("/eleves", query_string={"q": record.identifier.split(".")[0] + " " + record.surname}).get_data(as_text=True)
     assert "expiré" in head.get(f"/eleves/fiche/{record.account_id}").get_data(as_text=True)
     token = csrf_token(head.get("/eleves").get_data(as_text=True))
-    assert head.post(f"/eleves/{record.account_id}/reinitialisation", data={"csrf_token": token}).status_code == 200
+    assert head.post(f"/eleves/{record.account_id}/reinitialisation", data={"csrf_token": token}).status_code == 303
     assert "expiré" not in head.get(f"/eleves/fiche/{record.account_id}").get_data(as_text=True)
 
     fresh = accounts.provisional_password(accounts.read_one(LP, record.account_id))

@@ -85,13 +85,15 @@ def test_row_reset_shows_the_new_password_which_binds(support, demo_directory, s
     conn.unbind()
 
 
-def test_row_reset_without_javascript_answers_the_same_list_with_the_password_in_its_row(support, demo_directory,
+def test_row_reset_without_javascript_comes_back_to_the_same_list_with_the_password_in_its_row(support, demo_directory,
                                                                                         slapd):
     account_id = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.NOTIFIED,)))[3]
     dn, student = demo_directory.students.get(LP, account_id)
     token = csrf_token(support.get("/eleves").get_data(as_text=True))
-    response = support.post(f"/eleves/{account_id}/reinitialisation",
-                            data={"csrf_token": token, "q": student.surname})
+    posted = support.post(f"/eleves/{account_id}/reinitialisation",
+                          data={"csrf_token": token, "q": student.surname})
+    assert posted.status_code == 303            # post, then redirect: a reload never resets again
+    response = support.get(posted.headers["Location"])
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 200 and "no-store" in response.headers["Cache-Control"]
     confirmation = re.search(r"Le mot de passe a bien été réinitialisé pour (.+?)\. Identifiant : "
@@ -104,6 +106,9 @@ def test_row_reset_without_javascript_answers_the_same_list_with_the_password_in
     assert student.identifier in row and f'<td class="password">{password} ' in row
     assert f'value="{student.surname}"' in page       # the same search, kept
     assert binds(slapd.ldap_url, dn, password)
+    reloaded = html.unescape(support.get(posted.headers["Location"]).get_data(as_text=True))
+    assert "Le mot de passe a bien été réinitialisé" not in reloaded      # said once
+    assert binds(slapd.ldap_url, dn, password), "the reload changed nothing"
 
 
 def test_support_is_refused_notify_other_establishments_settings_and_profiles(support, demo_directory):

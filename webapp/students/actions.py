@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import login_required
 
 from directory import lifecycle
@@ -23,7 +23,7 @@ from ..jobs.views import enqueue
 from .forms import LETTER, ListForm, NotifyForm, ResetForm
 from .query import ACCOUNT_ID
 from .population import current, ep
-from .views import STAFF, _children_here, _query, _reference, _repo, _results_context, _selection, route
+from .views import STAFF, _children_here, _query, _reference, _repo, _selection, route
 
 HEADS = (Role.HEAD, Role.ADMIN)
 SCREENS = {
@@ -175,11 +175,10 @@ def reset_one(account_id):
                                attachments=attachments, support=staff().role is Role.SUPPORT,
                                children_of=_children_here(uai, [student]) if current().guardians else {},
                                passwords={account_id: applied.password}, just_reset=True)
-    # without JavaScript: the list the button was pressed in, its row showing the new password, and
-    # the confirmation above it with the identifier and password (the row may have left the search)
-    query, classes, mefs = _query(request.form, uai)
+    # without JavaScript: back (post, then redirect) to the list the button was pressed in, its row
+    # showing the new password and the confirmation above it, once; a reload never resets again
+    query, _, _ = _query(request.form, uai)
     if query.errors:
-        query, classes, mefs = _query({}, uai)
-    context = _results_context(uai, query, classes, mefs)
-    context["passwords"] = {**context["passwords"], account_id: applied.password}
-    return render_template("students/index.html", reset_id=account_id, done=done, **context)
+        query, _, _ = _query({}, uai)
+    session["just_reset"] = {"account_id": account_id, "password": applied.password}
+    return redirect(query.url(url_for(ep("index"))), 303)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from directory import attributes as A
@@ -196,6 +196,12 @@ def index():
     uai = current_uai()
     query, classes, mefs = _query(request.args, uai)
     context = _results_context(uai, query, classes, mefs)
+    just_reset = session.pop("just_reset", None)      # a row's reset without JavaScript, shown once
+    if just_reset and not wants_fragment():
+        account_id, password = just_reset["account_id"], just_reset["password"]
+        _, student = _repo().get(uai, account_id, current().external)
+        context["passwords"] = {**context["passwords"], account_id: password}
+        context.update(reset_id=account_id, done={"student": student, "password": password})
     status = 400 if query.errors else 200
     return page_or_fragment("students/index.html", "students/partial/results.html", status, **context)
 
