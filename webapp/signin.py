@@ -34,11 +34,16 @@ def _moment(value) -> str:
     return value.strftime("le %d/%m/%Y à %H h %M")
 
 
-def throttled(verdict: Verdict, holder: bool) -> str:
-    """Said alike for every identifier, known or not: the count is of what was typed."""
+def throttled(verdict: Verdict, holder: bool, codes: bool = False) -> str:
+    """Said alike for every identifier, known or not: the count is of what was typed (passwords, or
+    the second factor's codes)."""
     until = _moment(verdict.until) if verdict.until else None
     if not verdict.by_identifier:
         return f"Trop de tentatives de connexion depuis votre réseau : réessayez à partir de {until}."
+    if codes:
+        return (f"Trop de codes incorrects pour cet identifiant : la saisie du code est suspendue jusqu'à {until}, "
+                "pour protéger le compte. Vérifiez l'heure du téléphone, ou utilisez un code de secours ensuite ; "
+                "sans téléphone ni code de secours, adressez-vous au support de votre académie.")
     help_ = ("Si vous avez oublié votre mot de passe, utilisez « Mot de passe oublié » (adresse mail confirmée) "
              "ou demandez à votre établissement de le réinitialiser."
              if holder else

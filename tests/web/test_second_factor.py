@@ -101,7 +101,9 @@ def test_code_attempts_are_limited_like_passwords(app, required):
     wrong = "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"
     statuses = [_post(client, "/connexion/code", {"code": wrong}).status_code for _ in range(6)]
     assert statuses == [401] * 5 + [429]
-    assert _post(client, "/connexion/code", {"code": pyotp.TOTP(secret).at(time.time() + 30)}).status_code == 429
+    stopped = _post(client, "/connexion/code", {"code": pyotp.TOTP(secret).at(time.time() + 30)})
+    assert stopped.status_code == 429
+    assert "Trop de codes incorrects" in html.unescape(stopped.get_data(as_text=True))   # not « mot de passe »
 
 
 def test_a_password_alone_cannot_replace_an_enrolled_factor(app, required):

@@ -107,7 +107,7 @@ def second_factor_code():
         failures = ratelimit.sign_in_failures("totp", member.uid)
         verdict = failures.reserve()
         if not verdict.allowed:
-            flash(signin.throttled(verdict, holder=False), "error")
+            flash(signin.throttled(verdict, holder=False, codes=True), "error")
             return render_template("auth/code.html", form=form), 429
         code = form.code.data or ""
         enrolment = factors().read(member.dn)
@@ -160,7 +160,7 @@ def enrol():
         failures = ratelimit.sign_in_failures("totp-enrol", member.uid)
         verdict = failures.reserve()
         if not verdict.allowed:
-            flash(signin.throttled(verdict, holder=False), "error")
+            flash(signin.throttled(verdict, holder=False, codes=True), "error")
             status = 429
         else:
             step = totp.matching_step(secret, form.code.data or "")
