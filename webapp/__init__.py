@@ -75,7 +75,8 @@ def _unauthorized():
     send the whole page there, rather than swap the form into a table."""
     from flask import make_response, redirect, request, url_for
     from .rendering import wants_fragment
-    target = url_for("auth.login", next=request.full_path if request.method == "GET" and not wants_fragment() else None)
+    back = request.full_path.rstrip("?")      # Werkzeug adds "?" to a path without a query
+    target = url_for("auth.login", next=back if request.method == "GET" and not wants_fragment() else None)
     if wants_fragment():
         response = make_response("", 401)
         response.headers["HX-Redirect"] = url_for("auth.login")

@@ -139,7 +139,7 @@ def embedded_environment(instance: Path, slapd: EmbeddedSlapd | None, redis: Emb
 
 
 DEMO_SIGN_INS = """
-Sésame is running on http://127.0.0.1:{port}
+Sésame is running on http://127.0.0.1:{port}  (staff second factor: {totp})
 
 Demo sign-ins (password demo-sesame-2026, demo data only):
   chef.clg   head of 0990001N CLG Jean Moulin
@@ -224,7 +224,7 @@ def run(port: int = 5000) -> int:
 
         running = {name: start(name) for name in commands}
         children.extend(running.values())
-        print(DEMO_SIGN_INS.format(port=port), flush=True)
+        print(DEMO_SIGN_INS.format(port=port, totp=env["SESAME_STAFF_TOTP"]), flush=True)
         restarts: dict[str, list[float]] = {name: [] for name in commands}
         while not stopping:
             for name, child in list(running.items()):

@@ -205,6 +205,11 @@ def test_next_to_a_page_of_the_site_is_followed(client):
     assert response.headers["Location"] == "/eleves?q=zoe"
 
 
+def test_a_signed_out_visit_comes_back_to_the_same_page_without_a_stray_question_mark(client):
+    assert client.get("/eleves").headers["Location"] == "/connexion?next=/eleves"
+    assert client.get("/eleves?q=zoe").headers["Location"] == "/connexion?next=/eleves?q%3Dzoe"
+
+
 def test_an_expired_session_sends_htmx_to_the_sign_in_page(client):
     response = client.get("/eleves?q=zoe", headers={"HX-Request": "true"})
     assert response.status_code == 401 and response.headers["HX-Redirect"] == "/connexion"
