@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import ldap3
 
 from . import attributes as A
-from .errors import Conflict, NotFound
+from .errors import Conflict, IdentifierTaken, NotFound
 from .escaping import all_of, any_of, equals, starts_with
 from .lifecycle import Change
 from .model import AccountState
@@ -195,7 +195,7 @@ class Accounts:
             try:
                 self._write(record, modifications, job_id)
             except Conflict as error:
-                if A.UID in modifications and "non-unique" in str(error) and attempt < 4:
+                if A.UID in modifications and isinstance(error, IdentifierTaken) and attempt < 4:
                     continue   # another account took that identifier meanwhile: the next number
                 now = self.reread(record)
                 if now is not None and now.last_job == job_id:

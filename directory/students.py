@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
 import ldap3
-from ldap3.core.exceptions import LDAPOperationResult
 
 from . import attributes as A
-from .errors import NotFound
+from .errors import NotFound, PageOutOfRange
 from .escaping import all_of, any_of, contains, equals
 from .model import AccountOrigin, AccountState, Guardian, Student, last_sign_in
 from .names import fold
-from .sorting import VLV_ERROR, VLV_RESPONSE_OID, SortKey, page_control, read_page_answer, sort_control
+from .connection import translated
+from .sorting import VLV_RESPONSE_OID, SortKey, page_control, read_page_answer, sort_control
 
 NAME_MAX_LENGTH = 100
 PAGE_SIZE = 50
@@ -222,12 +222,11 @@ class Students:
             if conn.sesame_sorted >= SORTED_SEARCHES_PER_CONNECTION:
                 conn.sesame_retire = True
             try:
-                conn.search(self.base, filter_, ldap3.LEVEL, attributes=self.attributes,
-                            controls=controls)
+                with translated():
+                    conn.search(self.base, filter_, ldap3.LEVEL, attributes=self.attributes,
+                                controls=controls)
                 entries = [e["attributes"] for e in conn.response if e.get("type") == "searchResEntry"]
-            except LDAPOperationResult as error:
-                if error.result != VLV_ERROR:     # a page past the last one: no rows, still a total
-                    raise
+            except PageOutOfRange:     # a page past the last one: no rows, still a total
                 entries = []
             answer = (conn.result.get("controls") or {}).get(VLV_RESPONSE_OID)
             return entries, read_page_answer(answer["value"]) if answer else None
