@@ -9,11 +9,11 @@ import ldap3
 from . import attributes as A
 from .errors import Conflict, IdentifierTaken, NotFound
 from .escaping import all_of, any_of, equals, starts_with
-from .lifecycle import Change
+from .lifecycle import Change, shows_password
 from .model import AccountState
 from .names import identifier_stem
 from .passwords import PasswordHasher, Sealer, provisional_password
-from .students import _first, _state, account_id_of, in_establishment, parse_time
+from .students import _first, _state, account_id_of, parse_time
 
 RECORD_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.CLASS_CODE, A.MEF_CODE,
                      A.ACCOUNT_STATE, A.SEALED_PASSWORD, A.LAST_JOB, A.NOTIFICATION_DATE,
@@ -71,14 +71,14 @@ class Applied:
 
 
 class Accounts:
-    """Reads accounts of one branch and applies lifecycle changes to them, one entry at a time."""
+    """Reads accounts of one population and applies lifecycle changes to them, one entry at a time."""
 
-    def __init__(self, directory, branch: str, hasher: PasswordHasher, sealer: Sealer, external: bool = False):
+    def __init__(self, directory, population, hasher: PasswordHasher, sealer: Sealer):
         self.directory = directory
-        self.base = directory.base(branch)
+        self.population = population
+        self.base = directory.base(population.branch)
         self.hasher = hasher
         self.sealer = sealer
-        self.external = external   # acting for an establishment on its external students
 
     def read(self, uai: str, account_ids) -> dict[str, AccountRecord]:
         """The accounts of `uai` among `account_ids`; the others are simply absent from the answer."""
@@ -86,7 +86,7 @@ class Accounts:
         found: dict[str, AccountRecord] = {}
         for start in range(0, len(wanted), 200):
             chunk = wanted[start:start + 200]
-            filter_ = all_of(in_establishment(uai, self.external), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
+            filter_ = all_of(self.population.in_establishment(uai), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
 
             def operation(conn, filter_=filter_):
                 conn.search(self.base, filter_, ldap3.LEVEL, attributes=RECORD_ATTRIBUTES)
@@ -103,7 +103,7 @@ class Accounts:
         return _record(found["dn"], found["attributes"], found["raw_attributes"]) if found else None
 
     def marked(self, job_id: str) -> set[str]:
-        """The accounts of this branch that carry `job_id` as their mark: the ones that job changed
+        """The accounts of this population's branch that carry `job_id` as their mark: the ones that job changed
         (unless a later job changed them again). Indexed: one search, identifiers only."""
         def operation(conn):
             conn.search(self.base, equals(A.LAST_JOB, job_id), ldap3.LEVEL, attributes=[A.ACCOUNT_ID])
@@ -200,14 +200,14 @@ class Accounts:
                 now = self.reread(record)
                 if now is not None and now.last_job == job_id:
                     # this job's own change got there first (another worker on the same job)
-                    return Applied(now, change, now.identifier, self._shown(now), True)
+                    return Applied(now, change, now.identifier, self.shown_password(now), True)
                 raise
-            shown = password if change.after is AccountState.NOTIFIED else None
-            return Applied(record, change, identifier, shown)
+            return Applied(record, change, identifier, password if change.letter_shows_password else None)
         raise Conflict("no free identifier")
 
-    def _shown(self, record: AccountRecord) -> str | None:
-        return self.provisional_password(record) if record.state is AccountState.NOTIFIED else None
+    def shown_password(self, record: AccountRecord) -> str | None:
+        """The provisional password a letter of this account prints, if any."""
+        return self.provisional_password(record) if shows_password(record.state) else None
 
     def _write(self, record: AccountRecord, modifications: dict, job_id: str) -> None:
         """The modify, never twice blindly: after a lost answer the job's mark on the entry says

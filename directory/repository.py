@@ -7,6 +7,7 @@ from datetime import timedelta
 import ldap3
 
 from . import attributes as A
+from . import populations
 from .connection import ConnectionPool, DirectorySettings, open_connection
 from .errors import AccountLocked, InvalidCredentials, NotFound, WriteOutcomeUnknown
 from .escaping import all_of, any_of, equals
@@ -60,17 +61,20 @@ class Directory:
         self.suffix = settings.suffix
         self.writes = ConnectionPool(settings)
         self.reads = ConnectionPool(settings, read_only=True)
-        self._students = Students(self)
-        self._guardians = Students(self, guardians=True)
+        self._populations = {p.name: Students(self, p) for p in populations.ALL}
         self._cache: dict[tuple, tuple[float, object]] = {}
+
+    def population(self, population: populations.Population) -> Students:
+        """The accounts of one population: search, count, get."""
+        return self._populations[population.name]
 
     @property
     def students(self) -> Students:
-        return self._students
+        return self.population(populations.STUDENTS)
 
     @property
     def guardians(self) -> Students:
-        return self._guardians
+        return self.population(populations.GUARDIANS)
 
     def close(self) -> None:
         self.writes.close()
@@ -251,9 +255,10 @@ class Directory:
 
     # --- counts -------------------------------------------------------------------------------
 
-    def count_by_state(self, branch: str, uai: str) -> dict[AccountState, int]:
-        """Accounts of one establishment per state (students: attached there; guardians: a child there)."""
-        found = self.search(self.base(branch), equals(A.UAI, uai), [A.ACCOUNT_STATE], ldap3.LEVEL)
+    def count_by_state(self, population: populations.Population, uai: str) -> dict[AccountState, int]:
+        """Accounts of one population of an establishment per state."""
+        found = self.search(self.base(population.branch), population.in_establishment(uai), [A.ACCOUNT_STATE],
+                            ldap3.LEVEL)
         counts = {state: 0 for state in AccountState}
         for _, entry in found:
             try:

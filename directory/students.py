@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 
 import ldap3
 
 from . import attributes as A
 from .errors import NotFound, PageOutOfRange
-from .escaping import all_of, any_of, contains, equals
+from .escaping import all_of, any_of, contains, dn, equals
 from .model import AccountOrigin, AccountState, Guardian, Student, last_sign_in
 from .names import fold
 from .connection import translated
@@ -55,27 +55,27 @@ class StudentSort(enum.Enum):
         return first + by_name
 
 
-def in_establishment(uai: str, external: bool = False) -> str:
-    """The students an establishment sees: attached to it, or (external) following a shared course there."""
-    return equals(A.EXTERNAL_UAI if external else A.UAI, uai)
-
-
 @dataclass(frozen=True)
 class StudentCriteria:
     name: str = ""
     mef: str = ""
     classes: tuple[str, ...] = ()
     states: tuple[AccountState, ...] = ()
-    external: bool = False                 # « Élèves extérieurs »: students of other establishments
-    attachments: tuple[str, ...] = ()      # their establishments of attachment (UAIs)
-    children: tuple[str, ...] | None = None  # guardians: only those of these children (DNs); () matches nobody
+    attachments: tuple[str, ...] = ()      # external students: their establishments of attachment (UAIs)
+    child_name: str = ""                   # parents: of a child here with this name...
+    child_classes: tuple[str, ...] = ()    # ...or in these classes (resolved by the directory)
+    children: tuple[str, ...] | None = None  # parents: only those of these children (DNs); () matches nobody
 
     @property
     def is_filtering(self) -> bool:
         return bool(self.name.strip() or self.mef or self.classes or self.states or self.attachments
-                    or self.children is not None)
+                    or self.child_name.strip() or self.child_classes or self.children is not None)
 
-    def filter(self, uai: str) -> str:
+    @property
+    def names_children(self) -> bool:
+        return bool(self.child_name.strip() or self.child_classes)
+
+    def filter(self, in_establishment: str) -> str:
         """The LDAP filter: always within one establishment, whatever the criteria."""
         name_filter = None
         if self.name.strip():
@@ -84,7 +84,7 @@ class StudentCriteria:
             name_filter = contains(A.SEARCH_KEY, folded) if folded else "(!(objectClass=*))"
         return all_of(
             equals(A.OBJECT_CLASS, A.OC_ACCOUNT),
-            in_establishment(uai, self.external),
+            in_establishment,
             any_of(*(equals(A.UAI, a) for a in self.attachments)) if self.attachments else None,
             any_of(*(equals(A.CHILD, dn) for dn in self.children)) if self.children is not None else None,
             name_filter,
@@ -200,22 +200,35 @@ SORTED_SEARCHES_PER_CONNECTION = 1
 
 
 class Students:
-    """The students of one directory; every method takes the establishment it is scoped to. The same
-    queries serve the guardians' branch (`Students(directory, guardians=True)`): a guardian belongs to
-    every establishment one of their children is attached to."""
+    """The accounts of one population (`directory.populations`); every method takes the establishment
+    it is scoped to."""
 
-    def __init__(self, directory, guardians: bool = False):
+    def __init__(self, directory, population):
         self.directory = directory
-        self.base = directory.base(A.GUARDIANS if guardians else A.STUDENTS)
-        self.attributes = GUARDIAN_ATTRIBUTES if guardians else STUDENT_ATTRIBUTES
-        self.decode = guardian_from_entry if guardians else student_from_entry
+        self.population = population
+        self.base = directory.base(population.branch)
+        self.attributes = list(population.attributes)
+        self.decode = population.decode
+
+    def _filter(self, uai: str, criteria: StudentCriteria) -> str:
+        """The criteria's filter; a parent's search by a child's name or class becomes the DNs of the
+        matching students of this establishment first."""
+        if criteria.names_children:
+            students = self.directory.students
+            children = students.ids(uai, StudentCriteria(name=criteria.child_name, classes=criteria.child_classes))
+            criteria = replace(criteria, child_name="", child_classes=(), children=tuple(
+                dn(A.ACCOUNT_ID, i, students.base) for i in children))
+        return criteria.filter(self.population.in_establishment(uai))
+
+    def _of(self, uai: str, *filters) -> str:
+        return all_of(self.population.in_establishment(uai), *filters)
 
     def search(self, uai: str, criteria: StudentCriteria, sort: StudentSort = StudentSort.NAME,
                reverse: bool = False, page: int = 1, size: int = PAGE_SIZE) -> Page:
         """One sorted page and the total, both from the directory (sort and VLV controls)."""
         page = max(1, page)
         controls = [sort_control(sort.keys(reverse)), page_control((page - 1) * size + 1, size)]
-        filter_ = criteria.filter(uai)
+        filter_ = self._filter(uai, criteria)
 
         def operation(conn):
             conn.sesame_sorted = getattr(conn, "sesame_sorted", 0) + 1
@@ -238,37 +251,36 @@ class Students:
     def ids(self, uai: str, criteria: StudentCriteria) -> list[str]:
         """Every matching student's account id, read from the DNs alone (no attribute to decode)."""
         def operation(conn):
-            conn.search(self.base, criteria.filter(uai), ldap3.LEVEL, attributes=["1.1"])
+            conn.search(self.base, self._filter(uai, criteria), ldap3.LEVEL, attributes=["1.1"])
             return [account_id_of(e["dn"]) for e in conn.response if e.get("type") == "searchResEntry"]
         return self.directory.reads.run(operation)
 
-    def existing(self, uai: str, account_ids, external: bool = False) -> set[str]:
-        """Those of `account_ids` that are students of `uai` (or its external students)."""
+    def existing(self, uai: str, account_ids) -> set[str]:
+        """Those of `account_ids` that are of this population at `uai`."""
         wanted = [i for i in account_ids if i]
         if not wanted:
             return set()
         found = set()
         for start in range(0, len(wanted), 200):
             chunk = wanted[start:start + 200]
-            filter_ = all_of(in_establishment(uai, external), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
+            filter_ = self._of(uai, any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
             found.update(account_id_of(dn) for dn, _ in self.directory.search(self.base, filter_, ["1.1"]))
         return found
 
-    def count_by_state(self, uai: str, account_ids, external: bool = False) -> dict[AccountState, int]:
-        """How many of `account_ids` are students of `uai` in each state (others are not counted)."""
+    def count_by_state(self, uai: str, account_ids) -> dict[AccountState, int]:
+        """How many of `account_ids` are of this population at `uai`, in each state (others are not counted)."""
         counts = {state: 0 for state in AccountState}
         wanted = [i for i in account_ids if i]
         for start in range(0, len(wanted), 200):
             chunk = wanted[start:start + 200]
-            filter_ = all_of(in_establishment(uai, external), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
+            filter_ = self._of(uai, any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
             for _, entry in self.directory.search(self.base, filter_, [A.ACCOUNT_STATE], ldap3.LEVEL):
                 counts[_state(_first(entry, A.ACCOUNT_STATE))] += 1
         return counts
 
-    def get(self, uai: str, account_id: str, external: bool = False) -> tuple[str, Student]:
-        """The student of `uai` with this account id, and their DN; NotFound for any other."""
-        filter_ = all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), equals(A.ACCOUNT_ID, account_id),
-                         in_establishment(uai, external))
+    def get(self, uai: str, account_id: str) -> tuple[str, Student]:
+        """The account of this population at `uai` with this id, and its DN; NotFound for any other."""
+        filter_ = self._of(uai, equals(A.OBJECT_CLASS, A.OC_ACCOUNT), equals(A.ACCOUNT_ID, account_id))
         found = self.directory.search(self.base, filter_, self.attributes)
         if len(found) != 1:
             raise NotFound(account_id)
@@ -281,7 +293,7 @@ class Students:
         found: dict[str, Student] = {}
         for start in range(0, len(wanted), 200):
             chunk = wanted[start:start + 200]
-            filter_ = all_of(in_establishment(uai), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
+            filter_ = self._of(uai, any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
             for _, entry in self.directory.search(self.base, filter_, [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME,
                                                                        A.CLASS_CODE, A.UAI], ldap3.LEVEL):
                 student = student_from_entry(entry)
@@ -290,7 +302,9 @@ class Students:
 
     def attachments_of_externals(self, uai: str) -> list[str]:
         """The establishments of attachment of the students who follow a shared course at `uai`."""
-        found = self.directory.search(self.base, all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), in_establishment(uai, True)),
+        from .populations import EXTERNAL
+        found = self.directory.search(self.directory.base(EXTERNAL.branch),
+                                      all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), EXTERNAL.in_establishment(uai)),
                                       [A.UAI], ldap3.LEVEL)
         return sorted({u for _, e in found for u in (e.get(A.UAI) or ())})
 

@@ -4,6 +4,7 @@ import re
 import ldap3
 import pytest
 
+from directory.populations import STUDENTS
 from directory import attributes as A
 from directory.accounts import Accounts
 from directory.errors import Conflict
@@ -19,7 +20,7 @@ CLG = "0990001N"
 
 @pytest.fixture(scope="module")
 def accounts(demo_directory):
-    return Accounts(demo_directory, A.STUDENTS, PasswordHasher(1, 1024, 1), Sealer(SEAL_KEY))
+    return Accounts(demo_directory, STUDENTS, PasswordHasher(1, 1024, 1), Sealer(SEAL_KEY))
 
 
 def _one(demo_directory, state, skip=0):

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from directory.populations import STUDENTS
 from directory import attributes as A
 from directory.accounts import Accounts
 from directory.embedded import EmbeddedSlapd
@@ -93,7 +94,7 @@ def head_of_lyc(app):
 
 
 def accounts(directory) -> Accounts:
-    return Accounts(directory, A.STUDENTS, None, Sealer(SEAL_KEY))
+    return Accounts(directory, STUDENTS, None, Sealer(SEAL_KEY))
 
 
 def students(directory, start: int, count: int) -> list[str]:

@@ -4,6 +4,7 @@ import re
 
 
 from directory.model import AccountState
+from directory.populations import EXTERNAL
 from directory.students import StudentCriteria
 from support import confirmed, SSO_SECRET, csrf_token, pdf_pages, sign_in, wait_for_job
 
@@ -13,7 +14,7 @@ JOB_URL = re.compile(r"/travaux/([0-9a-f]{32})$")
 
 
 def _externals_of(demo_directory, uai, **criteria):
-    return demo_directory.students.ids(uai, StudentCriteria(external=True, **criteria))
+    return demo_directory.population(EXTERNAL).ids(uai, StudentCriteria(**criteria))
 
 
 def test_the_lp_sees_the_lycee_students_who_follow_a_course_there(signed_in, demo_directory):

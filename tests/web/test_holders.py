@@ -6,6 +6,7 @@ import threading
 import ldap3
 import pytest
 
+from directory.populations import STUDENTS
 from directory import attributes as A
 from directory.accounts import Accounts
 from directory.lifecycle import reset
@@ -20,7 +21,7 @@ GOOD = "une phrase facile 2026"
 
 @pytest.fixture(scope="module")
 def accounts(demo_directory):
-    return Accounts(demo_directory, A.STUDENTS, PasswordHasher(1, 1024, 1), Sealer(SEAL_KEY))
+    return Accounts(demo_directory, STUDENTS, PasswordHasher(1, 1024, 1), Sealer(SEAL_KEY))
 
 
 def _expired(demo_directory, dn, days=90):

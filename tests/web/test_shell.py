@@ -25,9 +25,9 @@ def test_pages_need_a_signed_in_user(client):
 
 
 def test_home_counts_accounts_of_the_current_establishment(signed_in, demo_directory):
-    from directory import attributes as A
+    from directory.populations import STUDENTS
     client = signed_in("chef.clg")
-    counts = demo_directory.count_by_state(A.STUDENTS, "0990001N")
+    counts = demo_directory.count_by_state(STUDENTS, "0990001N")
     html = client.get("/").get_data(as_text=True)
     assert f'<td class="number">{sum(counts.values())}</td>' in html
 

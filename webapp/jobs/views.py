@@ -42,7 +42,7 @@ def _resumable(job, held: bool) -> bool:
 
 def _names(job, ids) -> dict[str, tuple[str, str, str]]:
     return {r.account_id: (r.surname.upper(), r.given_name, r.identifier or "")
-            for r in report.accounts_of(job).read(job.uai, ids).values()}
+            for r in report.job_accounts(job).read(job.uai, ids).values()}
 
 
 def _report(job, store):

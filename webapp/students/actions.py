@@ -7,13 +7,14 @@ import secrets
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from directory import lifecycle
+from directory.actions import Refusal, change_accounts
 from directory.audit import open_job, record_action
-from directory.errors import Conflict, WriteOutcomeUnknown
-from directory.model import AccountOrigin, AccountState, Role
+from directory.errors import NotFound, WriteOutcomeUnknown
+from directory.lifecycle import Action
+from directory.model import AccountState, Role
 
 from ..access import current_uai, roles_allowed, staff
-from ..accounts import student_accounts
+from ..accounts import accounts_of
 from ..errors import render_error
 from ..holders import tokens
 from ..rendering import wants_fragment
@@ -51,7 +52,7 @@ def _selected(uai: str):
     """The selection and its accounts per state; refusals (empty, or not all of this establishment)
     are said in French and nothing is done."""
     selected = sorted(_selection(uai).members())
-    by_state = _repo().count_by_state(uai, selected, current().external)
+    by_state = _repo().count_by_state(uai, selected)
     outside = len(selected) - sum(by_state.values())
     problems = []
     if not selected:
@@ -139,8 +140,6 @@ def make_list():
     return _start("list", {"format": form.format.data}, form)
 
 
-
-
 @route("/<account_id>/reinitialisation", methods=["POST"])
 @login_required
 @roles_allowed(*STAFF)
@@ -150,36 +149,38 @@ def reset_one(account_id):
     uai = current_uai()
     if not ACCOUNT_ID.match(account_id):
         abort(404)
-    accounts = student_accounts(external=current().external, guardians=current().guardians)
-    record = accounts.read_one(uai, account_id)          # NotFound → 404 for another establishment
-    if record.origin == AccountOrigin.FRANCECONNECT.value:
-        return render_error(409, "Ce responsable se connecte avec FranceConnect : il n'a pas de mot de passe "
-                                 "Sésame à réinitialiser.")
-    tokens.revoke("reset", [account_id])     # a pending « Mot de passe oublié » link dies first
+    # the same service as the job's: the FranceConnect refusal, the recovery links, the lifecycle's rule
     try:
-        applied = accounts.apply(record, lifecycle.reset(record.state), f"row-{secrets.token_hex(8)}")
-    except Conflict:
-        return render_error(409, "Le compte vient d'être modifié par quelqu'un d'autre : rechargez la page.")
+        result, = change_accounts(accounts_of(current().accounts), uai, [account_id], Action.RESET,
+                                  f"row-{secrets.token_hex(8)}",
+                                  revoke_recovery=lambda ids: tokens.revoke("reset", ids))
     except WriteOutcomeUnknown:
         return render_error(503, "L'annuaire a cessé de répondre pendant la réinitialisation et n'a pas pu dire si "
                                  "elle a été faite. Rechargez la page dans quelques instants : la ligne montrera "
                                  "l'état du compte.")
-    record_action(directory.current, f"row-{secrets.token_hex(12)}", staff().uid, "reset", uai, [account_id],
+    if result.refusal is Refusal.GONE:
+        raise NotFound(account_id)                        # → 404 for another establishment
+    if result.refusal is Refusal.FRANCECONNECT:
+        return render_error(409, "Ce responsable se connecte avec FranceConnect : il n'a pas de mot de passe "
+                                 "Sésame à réinitialiser.")
+    if result.refusal is Refusal.CHANGED_MEANWHILE:
+        return render_error(409, "Le compte vient d'être modifié par quelqu'un d'autre : rechargez la page.")
+    record_action(directory.current, f"row-{secrets.token_hex(12)}", staff().uid, Action.RESET.value, uai, [account_id],
                   "reset (une ligne) : 1 fait(s) sur 1")
-    _, student = _repo().get(uai, account_id, current().external)
-    done = {"student": student, "password": applied.password}
+    _, student = _repo().get(uai, account_id)
+    done = {"student": student, "password": result.password}
     if wants_fragment():
         classes, mefs, attachments = _reference(uai)
         return render_template("students/partial/reset_row.html", s=student, done=done,
                                selected=_selection(uai).which([account_id]), classes=classes, mefs=mefs,
                                attachments=attachments, support=staff().role is Role.SUPPORT,
-                               children_of=_children_here(uai, [student]) if current().guardians else {},
-                               passwords={account_id: applied.password}, just_reset=True)
+                               children_of=_children_here(uai, [student]) if current().searches_children else {},
+                               passwords={account_id: result.password}, just_reset=True)
     # without JavaScript: the list the button was pressed in, its row showing the new password, and
     # the confirmation above it with the identifier and password (the row may have left the search)
     query, classes, mefs = _query(request.form, uai)
     if query.errors:
         query, classes, mefs = _query({}, uai)
     context = _results_context(uai, query, classes, mefs)
-    context["passwords"] = {**context["passwords"], account_id: applied.password}
+    context["passwords"] = {**context["passwords"], account_id: result.password}
     return render_template("students/index.html", reset_id=account_id, done=done, **context)

@@ -2,19 +2,15 @@
 across pages, and the student's profile, for one establishment."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from directory import attributes as A
 from directory.errors import NotFound
-from directory.escaping import dn as child_dn
 from directory.model import AccountState, Role
-from directory.students import Page, StudentCriteria, StudentSort
+from directory.students import Page
 
 from ..access import current_uai, roles_allowed, staff
-from ..accounts import student_accounts
+from ..accounts import accounts_of
 from ..extensions import directory
 from ..rendering import page_or_fragment, wants_fragment
 from ..selection import Selection
@@ -53,8 +49,8 @@ def heads_only():
 
 
 def _repo():
-    """The accounts of the page's population: students, or parents."""
-    return directory.current.guardians if current().guardians else directory.current.students
+    """The accounts of the page's population."""
+    return directory.current.population(current().accounts)
 
 
 @bp.app_context_processor
@@ -76,30 +72,12 @@ def _reference(uai: str):
 
 
 def _read_reference(uai: str):
-    if current().guardians:
-        return {c.code: c for c in directory.current.classes(uai)}, {}, {}
-    if not current().external:
-        classes = {c.code: c for c in directory.current.classes(uai)}
-        mefs = {m.code: m for m in directory.current.mefs(uai)}
-        return classes, mefs, {}
-    attachments = {e.uai: e for e in directory.current.establishments(
-        directory.current.students.attachments_of_externals(uai))}
-    mefs = {m.code: m for a in attachments for m in directory.current.mefs(a)}
-    return {}, mefs, attachments
+    return current().read_reference(uai)
 
 
 def _query(source, uai):
     classes, mefs, attachments = _reference(uai)
-    query = student_query.parse(source, classes, mefs, attachments, external=current().external,
-                                guardians=current().guardians)
-    if current().guardians and not query.errors and (query.child_name.strip() or query.criteria.classes):
-        # parents of the children of this establishment who match: found among the students first
-        children = directory.current.students.ids(
-            uai, StudentCriteria(name=query.child_name, classes=query.criteria.classes))
-        query.child_classes = query.criteria.classes
-        query.criteria = replace(query.criteria, classes=(), children=tuple(
-            child_dn(A.ACCOUNT_ID, i, directory.current.base(A.STUDENTS)) for i in children))
-    return query, classes, mefs
+    return student_query.parse(source, current(), classes, mefs, attachments), classes, mefs
 
 
 def _form_query(uai):
@@ -130,31 +108,10 @@ def _results_context(uai: str, query, classes, mefs) -> dict:
         "selected_count": selection.count(), "states": list(AccountState),
         "state_codes": student_query.CODE_OF_STATE, "sorts": student_query.StudentSort,
         "base": url_for(ep("index")), "actions": _actions_for(staff().role),
-        "attachments": _reference(uai)[2] if current().external else {},
-        "children_of": _children_here(uai, page.items) if current().guardians else {},
+        "attachments": _reference(uai)[2],
+        "children_of": _children_here(uai, page.items) if current().searches_children else {},
         **_columns(uai, page),
     }
-
-
-HEAD_COLUMNS = [(StudentSort.NAME, "Élève"), (StudentSort.CLASS, "Classe"), (StudentSort.MEF, "MEF"),
-                (StudentSort.IDENTIFIER, "Identifiant"), (StudentSort.STATE, "Statut du compte"),
-                (StudentSort.ORIGIN, "Origine du compte"), (StudentSort.NOTIFIED, "Date de notification"),
-                (StudentSort.LAST_LOGIN, "Date de dernière connexion")]
-SUPPORT_COLUMNS = [(StudentSort.NAME, "Élève"), (StudentSort.CLASS, "Classe"), (StudentSort.MEF, "MEF"),
-                   (StudentSort.IDENTIFIER, "Identifiant"), (None, "Mot de passe"),
-                   (StudentSort.STATE, "Statut du compte"), (None, "Email")]
-
-
-EXTERNAL_COLUMNS = [(StudentSort.NAME, "Élève"), (StudentSort.MEF, "MEF"), (None, "Établissement de rattachement"),
-                    (StudentSort.IDENTIFIER, "Identifiant"), (StudentSort.STATE, "Statut du compte"),
-                    (StudentSort.ORIGIN, "Origine du compte"), (StudentSort.NOTIFIED, "Date de notification"),
-                    (StudentSort.LAST_LOGIN, "Date de dernière connexion")]
-
-
-GUARDIAN_COLUMNS = [(StudentSort.NAME, "Responsable"), (None, "Enfant(s) dans l'établissement"),
-                    (StudentSort.IDENTIFIER, "Identifiant"), (StudentSort.STATE, "Statut du compte"),
-                    (StudentSort.ORIGIN, "Origine du compte"), (StudentSort.NOTIFIED, "Date de notification"),
-                    (StudentSort.LAST_LOGIN, "Date de dernière connexion")]
 
 
 def _children_here(uai: str, guardians) -> dict[str, list]:
@@ -166,21 +123,17 @@ def _children_here(uai: str, guardians) -> dict[str, list]:
 
 
 def _columns(uai: str, page) -> dict:
-    """The dépannage table (SPEC §6) for support staff: the provisional password and the e-mail
-    instead of origin and dates; the head's table otherwise; for external students, their
-    establishment of attachment instead of a class of ours."""
-    if current().guardians:
-        return {"columns": GUARDIAN_COLUMNS, "support": False, "passwords": {}}
-    if current().external:
-        return {"columns": EXTERNAL_COLUMNS, "support": False, "passwords": {}}
-    if staff().role is not Role.SUPPORT:
-        return {"columns": HEAD_COLUMNS, "support": False, "passwords": {}}
+    """The population's columns for the role; the dépannage table (SPEC §6) shows provisional passwords."""
+    role = staff().role
+    columns = current().columns(role)
+    if not current().shows_passwords(role):
+        return {"columns": columns, "support": False, "passwords": {}}
     notified = [s.account_id for s in page.items if s.state is AccountState.NOTIFIED]
-    return {"columns": SUPPORT_COLUMNS, "support": True, "passwords": _provisional_passwords(uai, notified)}
+    return {"columns": columns, "support": True, "passwords": _provisional_passwords(uai, notified)}
 
 
 def _provisional_passwords(uai: str, account_ids) -> dict[str, str]:
-    accounts = student_accounts()
+    accounts = accounts_of(current().accounts)
     return {i: accounts.provisional_password(r) or "" for i, r in accounts.read(uai, account_ids).items()}
 
 
@@ -219,7 +172,7 @@ def toggle():
     uai = current_uai()
     account_id = request.form.get("id", "")
     if not student_query.ACCOUNT_ID.match(account_id) or \
-            not _repo().existing(uai, [account_id], current().external):
+            not _repo().existing(uai, [account_id]):
         abort(404)
     selection = _selection(uai)
     if account_id in request.form.getlist("ids"):
@@ -260,7 +213,7 @@ def update_page():
         (selection.add if now_all else selection.remove)(ids)
     else:
         shown = set(request.form.getlist("affiches")[:500])
-        valid = _repo().existing(uai, [i for i in shown if student_query.ACCOUNT_ID.match(i)], current().external)
+        valid = _repo().existing(uai, [i for i in shown if student_query.ACCOUNT_ID.match(i)])
         ticked = set(request.form.getlist("ids")) & valid
         selection.add(ticked)
         selection.remove(valid - ticked)
