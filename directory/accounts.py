@@ -13,12 +13,7 @@ from .lifecycle import Change, shows_password
 from .model import AccountState
 from .names import identifier_stem
 from .passwords import PasswordHasher, Sealer, provisional_password
-from .students import _first, _state, account_id_of, parse_time
-
-RECORD_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.CLASS_CODE, A.MEF_CODE,
-                     A.ACCOUNT_STATE, A.SEALED_PASSWORD, A.LAST_JOB, A.NOTIFICATION_DATE,
-                     A.PWD_LAST_SUCCESS, A.PWD_CHANGED_TIME, A.MAIL, A.ACCOUNT_ORIGIN, A.CHILD]
-
+from .mapping import Field, Mapping, account_id_of, first, many, state, text, time
 
 @dataclass(frozen=True)
 class AccountRecord:
@@ -41,18 +36,21 @@ class AccountRecord:
     password_changed: datetime | None = None   # ppolicy's date of the current password
 
 
+RECORD = Mapping(AccountRecord, [
+    Field("surname", A.SURNAME, text()), Field("given_name", A.GIVEN_NAME, text()), Field("uai", A.UAI, text()),
+    Field("state", A.ACCOUNT_STATE, state), Field("identifier", A.UID),
+    Field("sealed", A.SEALED_PASSWORD, raw=True), Field("last_job", A.LAST_JOB),
+    Field("class_code", A.CLASS_CODE, text()), Field("mef_code", A.MEF_CODE, text()),
+    Field("notification_date", A.NOTIFICATION_DATE, time), Field("last_login", A.PWD_LAST_SUCCESS, time),
+    Field("origin", A.ACCOUNT_ORIGIN, text("REGISTRY")), Field("children", A.CHILD, many),
+    Field("password_changed", A.PWD_CHANGED_TIME, time)],
+    derived=lambda dn, entry, raw, values: {"dn": dn, "account_id": first(entry.get(A.ACCOUNT_ID), account_id_of(dn))},
+    extra_attributes=[A.ACCOUNT_ID])
+RECORD_ATTRIBUTES = RECORD.attributes
+
+
 def _record(dn: str, entry: dict, raw: dict) -> AccountRecord:
-    sealed = (raw.get(A.SEALED_PASSWORD) or [None])[0]
-    return AccountRecord(
-        dn=dn, account_id=_first(entry, A.ACCOUNT_ID, account_id_of(dn)),
-        surname=_first(entry, A.SURNAME, ""), given_name=_first(entry, A.GIVEN_NAME, ""),
-        uai=_first(entry, A.UAI, ""), state=_state(_first(entry, A.ACCOUNT_STATE)),
-        identifier=_first(entry, A.UID), sealed=sealed, last_job=_first(entry, A.LAST_JOB),
-        class_code=_first(entry, A.CLASS_CODE, ""), mef_code=_first(entry, A.MEF_CODE, ""),
-        notification_date=parse_time(_first(entry, A.NOTIFICATION_DATE)),
-        last_login=parse_time(_first(entry, A.PWD_LAST_SUCCESS)),
-        origin=_first(entry, A.ACCOUNT_ORIGIN, "REGISTRY"), children=tuple(entry.get(A.CHILD) or ()),
-        password_changed=parse_time(_first(entry, A.PWD_CHANGED_TIME)))
+    return RECORD.decode(entry, raw, dn)
 
 
 def generalized_time(moment: datetime) -> str:
@@ -107,7 +105,7 @@ class Accounts:
         (unless a later job changed them again). Indexed: one search, identifiers only."""
         def operation(conn):
             conn.search(self.base, equals(A.LAST_JOB, job_id), ldap3.LEVEL, attributes=[A.ACCOUNT_ID])
-            return [_first(e["attributes"], A.ACCOUNT_ID, account_id_of(e["dn"])) for e in conn.response
+            return [first(e["attributes"].get(A.ACCOUNT_ID), account_id_of(e["dn"])) for e in conn.response
                     if e.get("type") == "searchResEntry"]
         return set(self.directory.writes.run(operation))
 
@@ -213,4 +211,4 @@ class Accounts:
         """The modify, never twice blindly: after a lost answer the job's mark on the entry says
         whether it applied."""
         self.directory.modify_once(record.dn, modifications, attributes=[A.LAST_JOB],
-                                   applied=lambda entry: _first(entry["attributes"], A.LAST_JOB) == job_id)
+                                   applied=lambda entry: first(entry["attributes"].get(A.LAST_JOB)) == job_id)

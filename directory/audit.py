@@ -10,7 +10,7 @@ import ldap3
 from . import attributes as A
 from .errors import AlreadyExists, NotFound, ValidationFailed
 from .escaping import all_of, dn, equals
-from .students import parse_time
+from .mapping import parse_time
 
 OPEN, CLOSED = "open", "closed"
 _TRACE_ATTRIBUTES = [A.CN, A.ACTOR, A.ACTION, A.UAI, A.JOB_SPEC, A.JOB_STATE, A.CREATED]

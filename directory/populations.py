@@ -7,7 +7,7 @@ from typing import Callable
 
 from . import attributes as A
 from .escaping import equals
-from .students import GUARDIAN_ATTRIBUTES, STUDENT_ATTRIBUTES, guardian_from_entry, student_from_entry
+from .mapping import GUARDIAN, STUDENT
 
 
 @dataclass(frozen=True)
@@ -23,11 +23,11 @@ class Population:
         return equals(self.establishment_attribute, uai)
 
 
-STUDENTS = Population("students", A.STUDENTS, A.UAI, tuple(STUDENT_ATTRIBUTES), student_from_entry)
+STUDENTS = Population("students", A.STUDENTS, A.UAI, tuple(STUDENT.attributes), STUDENT.decode)
 # « Élèves extérieurs »: students of other establishments following a shared course at this one
-EXTERNAL = Population("external", A.STUDENTS, A.EXTERNAL_UAI, tuple(STUDENT_ATTRIBUTES), student_from_entry)
+EXTERNAL = Population("external", A.STUDENTS, A.EXTERNAL_UAI, tuple(STUDENT.attributes), STUDENT.decode)
 # a parent belongs to every establishment one of their children is attached to
-GUARDIANS = Population("guardians", A.GUARDIANS, A.UAI, tuple(GUARDIAN_ATTRIBUTES), guardian_from_entry,
+GUARDIANS = Population("guardians", A.GUARDIANS, A.UAI, tuple(GUARDIAN.attributes), GUARDIAN.decode,
                        found_by_children=True)
 ALL = (STUDENTS, EXTERNAL, GUARDIANS)
 BY_NAME = {p.name: p for p in ALL}

@@ -3,28 +3,20 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
 
 import ldap3
 
 from . import attributes as A
 from .errors import NotFound, PageOutOfRange
 from .escaping import all_of, any_of, contains, dn, equals
-from .model import AccountOrigin, AccountState, Guardian, Student, last_sign_in
+from .mapping import GUARDIAN, STUDENT, account_id_of, state
+from .model import AccountState, Guardian, Student
 from .names import fold
 from .connection import translated
 from .sorting import VLV_RESPONSE_OID, SortKey, page_control, read_page_answer, sort_control
 
 NAME_MAX_LENGTH = 100
 PAGE_SIZE = 50
-
-STUDENT_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.EXTERNAL_UAI, A.CLASS_CODE,
-                      A.MEF_CODE, A.INE, A.BIRTH_DATE, A.ACCOUNT_STATE, A.ACCOUNT_ORIGIN,
-                      A.NOTIFICATION_DATE, A.PWD_LAST_SUCCESS, A.MAIL, A.MAIL_VERIFIED, A.PWD_ACCOUNT_LOCKED_TIME,
-                      A.PWD_CHANGED_TIME]
-GUARDIAN_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.ACCOUNT_STATE, A.ACCOUNT_ORIGIN,
-                       A.NOTIFICATION_DATE, A.PWD_LAST_SUCCESS, A.MAIL, A.MAIL_VERIFIED, A.CHILD,
-                       A.PWD_CHANGED_TIME]
 
 _TEXT = "caseIgnoreOrderingMatch"   # for attributes whose schema has no ORDERING rule
 
@@ -104,92 +96,6 @@ class Page:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.size))
-
-
-def _first(entry: dict, attribute: str, default=None):
-    values = entry.get(attribute)
-    if isinstance(values, list):
-        return values[0] if values else default
-    return values if values not in (None, "") else default
-
-
-def parse_time(value) -> datetime | None:
-    """Generalized time (`20261128134500Z`) as an aware datetime; None when absent or malformed."""
-    if value is None or isinstance(value, datetime):
-        return value
-    text = value.decode() if isinstance(value, bytes) else str(value)
-    try:
-        return datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
-    except ValueError:
-        return None
-
-
-def _date(value) -> date | None:
-    moment = parse_time(value)
-    return moment.date() if moment else None
-
-
-def _state(value) -> AccountState:
-    try:
-        return AccountState(value)
-    except ValueError:
-        return AccountState.NOT_NOTIFIED
-
-
-def _origin(value) -> AccountOrigin:
-    try:
-        return AccountOrigin(value)
-    except ValueError:
-        return AccountOrigin.REGISTRY
-
-
-def student_from_entry(entry: dict) -> Student:
-    return Student(
-        account_id=_first(entry, A.ACCOUNT_ID, ""),
-        surname=_first(entry, A.SURNAME, ""),
-        given_name=_first(entry, A.GIVEN_NAME, ""),
-        state=_state(_first(entry, A.ACCOUNT_STATE)),
-        uai=_first(entry, A.UAI, ""),
-        identifier=_first(entry, A.UID),
-        external_uais=tuple(entry.get(A.EXTERNAL_UAI) or ()),
-        class_code=_first(entry, A.CLASS_CODE, ""),
-        mef_code=_first(entry, A.MEF_CODE, ""),
-        ine=_first(entry, A.INE, ""),
-        birth_date=_date(_first(entry, A.BIRTH_DATE)),
-        origin=_origin(_first(entry, A.ACCOUNT_ORIGIN)),
-        notification_date=parse_time(_first(entry, A.NOTIFICATION_DATE)),
-        last_login=last_sign_in(_state(_first(entry, A.ACCOUNT_STATE)),
-                                parse_time(_first(entry, A.PWD_LAST_SUCCESS))),
-        mail=_first(entry, A.MAIL),
-        mail_verified=str(_first(entry, A.MAIL_VERIFIED, "")).upper() == "TRUE",
-        locked=bool(entry.get(A.PWD_ACCOUNT_LOCKED_TIME)),
-        password_changed=parse_time(_first(entry, A.PWD_CHANGED_TIME)),
-    )
-
-
-def guardian_from_entry(entry: dict, children_ids: tuple[str, ...] | None = None) -> Guardian:
-    if children_ids is None:
-        children_ids = tuple(account_id_of(dn) for dn in entry.get(A.CHILD) or ())
-    return Guardian(
-        account_id=_first(entry, A.ACCOUNT_ID, ""),
-        surname=_first(entry, A.SURNAME, ""),
-        given_name=_first(entry, A.GIVEN_NAME, ""),
-        state=_state(_first(entry, A.ACCOUNT_STATE)),
-        identifier=_first(entry, A.UID),
-        children=children_ids,
-        origin=_origin(_first(entry, A.ACCOUNT_ORIGIN)),
-        notification_date=parse_time(_first(entry, A.NOTIFICATION_DATE)),
-        last_login=last_sign_in(_state(_first(entry, A.ACCOUNT_STATE)),
-                                parse_time(_first(entry, A.PWD_LAST_SUCCESS))),
-        mail=_first(entry, A.MAIL),
-        mail_verified=str(_first(entry, A.MAIL_VERIFIED, "")).upper() == "TRUE",
-        password_changed=parse_time(_first(entry, A.PWD_CHANGED_TIME)),
-    )
-
-
-def account_id_of(dn: str) -> str:
-    """`sesameAccountId=<id>,ou=students,...` → `<id>`: ids are hex, never escaped."""
-    return dn.split(",", 1)[0].split("=", 1)[1]
 
 
 # slapd keeps the sorted result of every VLV search until its connection closes (slapo-sssvlv has no
@@ -275,7 +181,7 @@ class Students:
             chunk = wanted[start:start + 200]
             filter_ = self._of(uai, any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
             for _, entry in self.directory.search(self.base, filter_, [A.ACCOUNT_STATE], ldap3.LEVEL):
-                counts[_state(_first(entry, A.ACCOUNT_STATE))] += 1
+                counts[state(entry.get(A.ACCOUNT_STATE))] += 1
         return counts
 
     def get(self, uai: str, account_id: str) -> tuple[str, Student]:
@@ -296,7 +202,7 @@ class Students:
             filter_ = self._of(uai, any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
             for _, entry in self.directory.search(self.base, filter_, [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME,
                                                                        A.CLASS_CODE, A.UAI], ldap3.LEVEL):
-                student = student_from_entry(entry)
+                student = STUDENT.decode(entry)
                 found[student.account_id] = student
         return found
 
@@ -310,5 +216,5 @@ class Students:
 
     def guardians(self, student_dn: str) -> list[Guardian]:
         found = self.directory.search(self.directory.base(A.GUARDIANS), equals(A.CHILD, student_dn),
-                                      GUARDIAN_ATTRIBUTES)
-        return sorted((guardian_from_entry(e) for _, e in found), key=lambda g: (g.surname, g.given_name))
+                                      GUARDIAN.attributes)
+        return sorted((GUARDIAN.decode(e) for _, e in found), key=lambda g: (g.surname, g.given_name))

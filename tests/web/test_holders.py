@@ -27,7 +27,7 @@ def accounts(demo_directory):
 def _expired(demo_directory, dn, days=90):
     """Whether this account's provisional password is older than the default period (the demo has some)."""
     from datetime import datetime, timedelta, timezone
-    from directory.students import parse_time
+    from directory.mapping import parse_time
     found = demo_directory.search(dn, "(objectClass=*)", [A.PWD_CHANGED_TIME], ldap3.BASE)
     changed = parse_time((found[0][1].get(A.PWD_CHANGED_TIME) or [None])[0]) if found else None
     return changed is not None and changed < datetime.now(timezone.utc) - timedelta(days=days)
