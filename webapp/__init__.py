@@ -68,6 +68,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = None  # sessions live server-side; ids are renewed at sign-in
     login_manager.unauthorized_handler(_unauthorized)
+    from . import rights
+    rights.init_app(app)
 
 
 def _unauthorized():

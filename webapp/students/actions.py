@@ -11,9 +11,9 @@ from directory.actions import Refusal, change_accounts
 from directory.audit import open_job, record_action
 from directory.errors import NotFound, WriteOutcomeUnknown
 from directory.lifecycle import Action
-from directory.model import AccountState, Role
+from directory.model import AccountState
 
-from ..access import current_uai, roles_allowed, staff
+from ..access import current_uai, staff
 from ..accounts import accounts_of
 from ..errors import render_error
 from ..holders import tokens
@@ -24,9 +24,9 @@ from ..jobs.views import enqueue
 from .forms import LETTER, ListForm, NotifyForm, ResetForm
 from .query import ACCOUNT_ID
 from .population import current, ep
-from .views import STAFF, _children_here, _query, _reference, _repo, _results_context, _selection, route
+from ..rights import Right, requires
+from .views import _children_here, _query, _reference, _repo, _results_context, _selection, route
 
-HEADS = (Role.HEAD, Role.ADMIN)
 SCREENS = {
     # kind: (title, the route its form posts to, what happens to the students of each state)
     "notify": ("(Re)Notifier les comptes", "notify", {
@@ -97,14 +97,14 @@ def _start(kind: str, options: dict, form):
 
 @route("/notifier")
 @login_required
-@roles_allowed(*HEADS)
+@requires(Right.NOTIFY)
 def notify_form():
     return _form_page("notify", NotifyForm(), current_uai())
 
 
 @route("/notifications", methods=["POST"])
 @login_required
-@roles_allowed(*HEADS)
+@requires(Right.NOTIFY)
 def notify():
     form = NotifyForm()
     return _start("notify", {"letters": form.notification.data == LETTER, "reset": bool(form.reset_password.data)},
@@ -113,28 +113,28 @@ def notify():
 
 @route("/reinitialiser")
 @login_required
-@roles_allowed(*STAFF)
+@requires(Right.RESET)
 def reset_form():
     return _form_page("reset", ResetForm(), current_uai())
 
 
 @route("/reinitialisations", methods=["POST"])
 @login_required
-@roles_allowed(*STAFF)
+@requires(Right.RESET)
 def reset():
     return _start("reset", {}, ResetForm())
 
 
 @route("/lister")
 @login_required
-@roles_allowed(*STAFF)
+@requires(Right.LIST)
 def list_form():
     return _form_page("list", ListForm(), current_uai())
 
 
 @route("/listes", methods=["POST"])
 @login_required
-@roles_allowed(*STAFF)
+@requires(Right.LIST)
 def make_list():
     form = ListForm()
     return _start("list", {"format": form.format.data}, form)
@@ -142,7 +142,7 @@ def make_list():
 
 @route("/<account_id>/reinitialisation", methods=["POST"])
 @login_required
-@roles_allowed(*STAFF)
+@requires(Right.RESET)
 def reset_one(account_id):
     """One row's « Réinitialiser le mot de passe »: done at once, the row comes back showing the new
     provisional password to read out or write down (answered no-store, as every page)."""
@@ -173,7 +173,7 @@ def reset_one(account_id):
         classes, mefs, attachments = _reference(uai)
         return render_template("students/partial/reset_row.html", s=student, done=done,
                                selected=_selection(uai).which([account_id]), classes=classes, mefs=mefs,
-                               attachments=attachments, support=staff().role is Role.SUPPORT,
+                               attachments=attachments, support=current().shows_passwords(staff().role),
                                children_of=_children_here(uai, [student]) if current().searches_children else {},
                                passwords={account_id: result.password}, just_reset=True)
     # without JavaScript: the list the button was pressed in, its row showing the new password, and

@@ -16,6 +16,7 @@ from directory.students import StudentSort
 
 from ..documents.lists import GUARDIAN_LIST, STUDENT_LIST, ListLayout
 from ..extensions import directory
+from ..rights import Right, may
 
 HEAD_COLUMNS = [(StudentSort.NAME, "Élève"), (StudentSort.CLASS, "Classe"), (StudentSort.MEF, "MEF"),
                 (StudentSort.IDENTIFIER, "Identifiant"), (StudentSort.STATE, "Statut du compte"),
@@ -56,6 +57,7 @@ def _guardian_reference(uai: str):
 @dataclass(frozen=True)
 class Population:
     accounts: directory_populations.Population   # which accounts (the directory's)
+    right: Right                                 # who may see and act on it
     prefix: str                                  # URL
     title: str
     head_columns: list
@@ -63,7 +65,7 @@ class Population:
     listing: ListLayout
     read_reference: Callable                     # uai → (classes, mefs, attachments) by code
     noun: str = "élève(s)"
-    support_columns: list | None = None          # None: support staff do not see this population
+    troubleshoot_columns: list | None = None     # the dépannage table, for those with that right
     has_profile: bool = False
     filters_by_attachment: bool = False          # criteria: the establishments of attachment
 
@@ -76,19 +78,20 @@ class Population:
         return self.accounts.found_by_children
 
     def columns(self, role: Role) -> list:
-        return self.support_columns if role is Role.SUPPORT and self.support_columns else self.head_columns
+        return self.troubleshoot_columns if self.shows_passwords(role) else self.head_columns
 
     def shows_passwords(self, role: Role) -> bool:
-        return role is Role.SUPPORT and self.support_columns is not None
+        """The dépannage table (SPEC §6): provisional passwords and e-mails instead of origin and dates."""
+        return self.troubleshoot_columns is not None and may(role, Right.TROUBLESHOOT)
 
 
-STUDENTS = Population(directory_populations.STUDENTS, "/eleves", "Gestion des comptes élèves", HEAD_COLUMNS,
+STUDENTS = Population(directory_populations.STUDENTS, Right.SEE_STUDENTS, "/eleves", "Gestion des comptes élèves", HEAD_COLUMNS,
                       "students/partial/cells_students.html", STUDENT_LIST, _own_reference,
-                      support_columns=SUPPORT_COLUMNS, has_profile=True)
-EXTERNAL = Population(directory_populations.EXTERNAL, "/eleves-exterieurs", "Gestion des comptes élèves extérieurs",
+                      troubleshoot_columns=SUPPORT_COLUMNS, has_profile=True)
+EXTERNAL = Population(directory_populations.EXTERNAL, Right.SEE_EXTERNAL, "/eleves-exterieurs", "Gestion des comptes élèves extérieurs",
                       EXTERNAL_COLUMNS, "students/partial/cells_external.html", STUDENT_LIST, _external_reference,
                       filters_by_attachment=True)
-GUARDIANS = Population(directory_populations.GUARDIANS, "/responsables", "Gestion des comptes responsables",
+GUARDIANS = Population(directory_populations.GUARDIANS, Right.SEE_GUARDIANS, "/responsables", "Gestion des comptes responsables",
                        GUARDIAN_COLUMNS, "students/partial/cells_guardians.html", GUARDIAN_LIST, _guardian_reference,
                        noun="responsable(s)")
 ALL = (STUDENTS, EXTERNAL, GUARDIANS)

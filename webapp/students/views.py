@@ -9,10 +9,11 @@ from directory.errors import NotFound
 from directory.model import AccountState, Role
 from directory.students import Page
 
-from ..access import current_uai, roles_allowed, staff
+from ..access import current_uai, staff
 from ..accounts import accounts_of
 from ..extensions import directory
 from ..rendering import page_or_fragment, wants_fragment
+from ..rights import Right, may, requires
 from ..selection import Selection
 from . import query as student_query
 from .population import EXTERNAL, GUARDIANS, STUDENTS, current, ep
@@ -22,11 +23,11 @@ external_bp = Blueprint("external", __name__)
 guardians_bp = Blueprint("guardians", __name__)
 BLUEPRINTS = {STUDENTS.name: bp, EXTERNAL.name: external_bp, GUARDIANS.name: guardians_bp}
 
-STAFF = (Role.HEAD, Role.ADMIN, Role.SUPPORT)
 ACTIONS = {
-    "notify_form": "(Re)Notifier les comptes",
-    "list_form": "Lister les comptes",
-    "reset_form": "Réinitialiser les mots de passe",
+    # the form's view: its label, the right that offers it
+    "notify_form": ("(Re)Notifier les comptes", Right.NOTIFY),
+    "list_form": ("Lister les comptes", Right.LIST),
+    "reset_form": ("Réinitialiser les mots de passe", Right.RESET),
 }
 
 
@@ -39,12 +40,13 @@ def route(rule: str, populations=(STUDENTS, EXTERNAL, GUARDIANS), **options):
     return register
 
 
+@bp.before_request
 @external_bp.before_request
 @guardians_bp.before_request
-def heads_only():
-    """External students and parents are the establishment's heads' (and the identity team's) to act
-    on; support staff help the establishment's own students (SPEC §6)."""
-    if current_user.is_authenticated and staff().role not in (Role.HEAD, Role.ADMIN):
+def population_right():
+    """Each population's pages, for those with the right to see it (support staff help the
+    establishment's own students only: SPEC §6)."""
+    if current_user.is_authenticated and not may(staff().role, current().right):
         abort(403)
 
 
@@ -139,12 +141,11 @@ def _provisional_passwords(uai: str, account_ids) -> dict[str, str]:
 
 def _actions_for(role: Role) -> dict:
     # support staff reset and list; notifying is the head's (SPEC §6)
-    return {ep(k): v for k, v in ACTIONS.items() if not (role is Role.SUPPORT and k == "notify_form")}
+    return {ep(k): label for k, (label, right) in ACTIONS.items() if may(role, right)}
 
 
 @route("")
 @login_required
-@roles_allowed(*STAFF)
 def index():
     uai = current_uai()
     query, classes, mefs = _query(request.args, uai)
@@ -166,7 +167,6 @@ def _results_or_back(uai, query, classes, mefs):
 
 @route("/selection", methods=["POST"])
 @login_required
-@roles_allowed(*STAFF)
 def toggle():
     """One row's checkbox: the student is added to or taken from the selection."""
     uai = current_uai()
@@ -186,7 +186,6 @@ def toggle():
 
 @route("/selection/tout", methods=["POST"])
 @login_required
-@roles_allowed(*STAFF)
 def toggle_all():
     """The header checkbox: every student of the search, on every page, in or out."""
     uai = current_uai()
@@ -201,7 +200,6 @@ def toggle_all():
 
 @route("/selection/page", methods=["POST"])
 @login_required
-@roles_allowed(*STAFF)
 def update_page():
     """Without JavaScript: the ticks of the page shown are taken in at once."""
     uai = current_uai()
@@ -222,7 +220,6 @@ def update_page():
 
 @route("/selection/vider", methods=["POST"])
 @login_required
-@roles_allowed(*STAFF)
 def clear():
     uai = current_uai()
     _selection(uai).clear()
@@ -235,7 +232,7 @@ def clear():
 # the full record (birth date, parents) stays with the establishment of attachment
 @route("/fiche/<account_id>", populations=(STUDENTS,))
 @login_required
-@roles_allowed(Role.HEAD, Role.ADMIN)   # support staff see the columns of their table (SPEC §6), not this
+@requires(Right.OPEN_PROFILE)   # support staff see the columns of their table (SPEC §6), not this
 def profile(account_id):
     uai = current_uai()
     if not student_query.ACCOUNT_ID.match(account_id):
