@@ -102,7 +102,6 @@ class Page:
 # way to release one), and caps them server-wide (olcSssVlvMax, migration 0006): idle pooled
 # connections holding them would starve every other client. A connection that ran a sorted search
 # is closed after it: one bind more (about a millisecond with the service's light hash).
-SORTED_SEARCHES_PER_CONNECTION = 1
 
 
 class Students:
@@ -137,9 +136,7 @@ class Students:
         filter_ = self._filter(uai, criteria)
 
         def operation(conn):
-            conn.sesame_sorted = getattr(conn, "sesame_sorted", 0) + 1
-            if conn.sesame_sorted >= SORTED_SEARCHES_PER_CONNECTION:
-                conn.sesame_retire = True
+            conn.sesame_retire = True     # closed after this search (above)
             try:
                 with translated():
                     conn.search(self.base, filter_, ldap3.LEVEL, attributes=self.attributes,

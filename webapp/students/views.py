@@ -16,12 +16,11 @@ from ..rendering import page_or_fragment, wants_fragment
 from ..rights import Right, may, requires
 from ..selection import Selection
 from . import query as student_query
-from .population import EXTERNAL, GUARDIANS, STUDENTS, current, ep
+from .population import ALL, STUDENTS, current, ep
 
-bp = Blueprint("students", __name__)
-external_bp = Blueprint("external", __name__)
-guardians_bp = Blueprint("guardians", __name__)
-BLUEPRINTS = {STUDENTS.name: bp, EXTERNAL.name: external_bp, GUARDIANS.name: guardians_bp}
+# one blueprint per population, named after it; every view below serves each of them
+BLUEPRINTS = {population.name: Blueprint(population.name, __name__) for population in ALL}
+bp = BLUEPRINTS[STUDENTS.name]
 
 ACTIONS = {
     # the form's view: its label, the right that offers it
@@ -31,7 +30,7 @@ ACTIONS = {
 }
 
 
-def route(rule: str, populations=(STUDENTS, EXTERNAL, GUARDIANS), **options):
+def route(rule: str, populations=ALL, **options):
     """The same view for each population, under its own URL and blueprint."""
     def register(view):
         for population in populations:
@@ -40,14 +39,15 @@ def route(rule: str, populations=(STUDENTS, EXTERNAL, GUARDIANS), **options):
     return register
 
 
-@bp.before_request
-@external_bp.before_request
-@guardians_bp.before_request
 def population_right():
     """Each population's pages, for those with the right to see it (support staff help the
     establishment's own students only: SPEC §6)."""
     if current_user.is_authenticated and not may(staff().role, current().right):
         abort(403)
+
+
+for _blueprint in BLUEPRINTS.values():
+    _blueprint.before_request(population_right)
 
 
 def _repo():
