@@ -35,6 +35,11 @@ class AccountRecord:
     children: tuple[str, ...] = ()     # guardians: DNs of their children
     password_changed: datetime | None = None   # ppolicy's date of the current password
 
+    @property
+    def child_ids(self) -> tuple[str, ...]:
+        """Guardians: the account ids of their children."""
+        return tuple(account_id_of(dn) for dn in self.children)
+
 
 RECORD = Mapping(AccountRecord, [
     Field("surname", A.SURNAME, text()), Field("given_name", A.GIVEN_NAME, text()), Field("uai", A.UAI, text()),

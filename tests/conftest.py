@@ -127,9 +127,8 @@ def signed_in(client):
 @pytest.fixture
 def make_account(demo_directory):
     """`make_account.student(AccountState.NOTIFIED)`: an account of the test's own, removed after it."""
-    factory = AccountFactory(demo_directory)
-    yield factory
-    factory.remove_all()
+    with AccountFactory(demo_directory) as factory:
+        yield factory
 
 
 @pytest.fixture(scope="session")

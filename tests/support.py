@@ -18,6 +18,9 @@ ARGON2 = (1, 1024, 1)
 DEMO_PASSWORD = "demo-sesame-2026"
 ROOT = Path(__file__).resolve().parent.parent
 
+ROW_IDS = re.compile(r'name="ids" value="([0-9a-f]{32})"')    # the accounts of a results page
+JOB_URL = re.compile(r"/travaux/([0-9a-f]{32})$")              # where an action's form sends the browser
+FILE_URL = re.compile(r'href="(/fichiers/[^"]+)"')             # a job's document
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
@@ -171,6 +174,12 @@ class AccountFactory:
         chosen = f"Choisi-{secrets.token_hex(6)}"
         holders.choose_password(holders.by_dn(entry_dn), password, chosen)
         return self.accounts.read_one(uai, account_id), chosen
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove_all()
 
     def remove_all(self) -> None:
         for entry_dn in reversed(self.created):

@@ -20,10 +20,9 @@ from directory.passwords import Sealer
 from directory.repository import Directory
 from webapp.embedded import EmbeddedRedis
 
-from support import ROOT, SEAL_KEY, binds, confirmed, csrf_token, pdf_pages, sign_in, worker_environment
+from support import JOB_URL, ROOT, SEAL_KEY, binds, confirmed, csrf_token, pdf_pages, sign_in, worker_environment
 
 LYC = "0990003R"
-JOB_URL = re.compile(r"/travaux/([0-9a-f]{32})$")
 
 
 @dataclass

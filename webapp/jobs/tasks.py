@@ -16,7 +16,6 @@ from directory.actions import Refusal, change_accounts
 from directory.errors import DirectoryUnavailable
 from directory.lifecycle import Action
 from directory.names import sort_name
-from directory.students import account_id_of
 
 from ..students.population import of_job
 from ..documents.files import FileStore
@@ -130,7 +129,7 @@ def _change_accounts(job: Job, store: JobStore) -> None:
 
 def _children_here(job: Job, records) -> dict[str, str]:
     """For parents: « Zoé MARTIN (6A), ... » — their children attached to the job's establishment."""
-    children = {r.account_id: [account_id_of(dn) for dn in r.children] for r in records.values()}
+    children = {r.account_id: r.child_ids for r in records.values()}
     here = directory.current.students.by_ids(job.uai, [c for ids in children.values() for c in ids])
     return {account_id: ", ".join(sorted(f"{here[c].given_name} {here[c].surname.upper()} ({here[c].class_code})"
                                          for c in ids if c in here))
@@ -143,8 +142,8 @@ def _letters_and_rows(job: Job, store: JobStore):
     found = outcomes(job, store)
     wanted = [i for i in job.account_ids if found.get(i, ("",))[0] != REFUSED]
     records = worker_accounts.read(job.uai, wanted)
-    classes = {c.code: c for c in directory.current.classes(job.uai)}
-    mefs = {m.code: m for m in directory.current.mefs(job.uai)}
+    # the population's own reader: the labels the page showed (external students: their schools' MEFs)
+    classes, mefs, _ = of_job(job.population).read_reference(job.uai)
     return worker_accounts, records, classes, mefs
 
 

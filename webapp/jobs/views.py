@@ -76,7 +76,7 @@ def show(job_id):
     return page_or_fragment("jobs/show.html", "jobs/partial/progress.html", job=job, title=TITLES[job.kind],
                             done=len(outcomes), counts=counts, refused=refused, labels=OUTCOME_LABELS,
                             running=running, resumable=_resumable(job, held), waiting=running and not held,
-                            current_tab=f"{of_job(job.population).name}.index")
+                            current_tab=f"{of_job(job.population).name}.index", pop=of_job(job.population))
 
 
 @bp.route("/travaux/<job_id>/compte-rendu.csv")

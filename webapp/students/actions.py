@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
+from typing import Callable
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
@@ -27,25 +29,40 @@ from .population import current, ep
 from ..rights import Right, requires
 from .views import _children_here, _query, _reference, _repo, _results_context, _selection, route
 
-SCREENS = {
-    # kind: (title, the route its form posts to, what happens to the students of each state)
-    "notify": ("(Re)Notifier les comptes", "notify", {
+@dataclass(frozen=True)
+class Screen:
+    """One action's form and the route it posts to, with what happens to the accounts of each state."""
+    action: Action
+    title: str
+    right: Right
+    form: type
+    options: Callable          # the job's options, from the posted form
+    routes: tuple[str, str, str, str]   # the form's URL and view, the post's URL and view
+    effects: dict
+
+
+SCREENS = {screen.action.value: screen for screen in (
+    Screen(Action.NOTIFY, "(Re)Notifier les comptes", Right.NOTIFY, NotifyForm,
+           lambda form: {"letters": form.notification.data == LETTER, "reset": bool(form.reset_password.data)},
+           ("/notifier", "notify_form", "/notifications", "notify"), {
         "NOT_NOTIFIED": "Reçoivent un identifiant et un mot de passe provisoire, et passent à « Notifié et non activé ».",
         "NOTIFIED": "Conservent leur mot de passe provisoire (un nouveau si « Réinitialiser le mot de passe » est coché, "
                     "ou s'il a expiré).",
         "ACTIVE": "Gardent le mot de passe qu'ils ont choisi ; leur courrier ne montre que l'identifiant. Si "
                   "« Réinitialiser le mot de passe » est coché : nouveau mot de passe provisoire, retour à "
                   "« Notifié et non activé »."}),
-    "reset": ("Réinitialiser les mots de passe", "reset", {
+    Screen(Action.RESET, "Réinitialiser les mots de passe", Right.RESET, ResetForm, lambda form: {},
+           ("/reinitialiser", "reset_form", "/reinitialisations", "reset"), {
         "NOT_NOTIFIED": "Reçoivent un mot de passe provisoire et passent à « Notifié et non activé ».",
         "NOTIFIED": "Reçoivent un nouveau mot de passe provisoire ; l'ancien ne fonctionne plus.",
         "ACTIVE": "Perdent le mot de passe qu'ils ont choisi : nouveau mot de passe provisoire, retour à "
                   "« Notifié et non activé » (à changer à la prochaine connexion)."}),
-    "list": ("Lister les comptes", "make_list", {
+    Screen(Action.LIST, "Lister les comptes", Right.LIST, ListForm, lambda form: {"format": form.format.data},
+           ("/lister", "list_form", "/listes", "make_list"), {
         "NOT_NOTIFIED": "Mot de passe vide : notifiez-les pour qu'un mot de passe provisoire figure dans la liste.",
         "NOTIFIED": "Leur mot de passe provisoire figure dans la liste.",
         "ACTIVE": "Mot de passe remplacé par des astérisques (*****)."}),
-}
+)}
 
 
 def _selected(uai: str):
@@ -56,9 +73,10 @@ def _selected(uai: str):
     outside = len(selected) - sum(by_state.values())
     problems = []
     if not selected:
-        problems.append("Aucun élève n'est sélectionné : cochez des élèves dans la liste, puis choisissez l'action.")
+        problems.append(f"Aucun {current().noun_one} n'est sélectionné : cochez des {current().nouns} dans la liste, "
+                        "puis choisissez l'action.")
     elif outside:
-        problems.append(f"La sélection contient {outside} élève(s) qui ne sont pas de votre établissement : "
+        problems.append(f"La sélection contient {outside} {current().noun} qui ne sont pas de votre établissement : "
                         "rien n'a été fait. Videz la sélection et recommencez.")
     return selected, by_state, problems
 
@@ -67,9 +85,9 @@ def _form_page(kind: str, form, uai: str, status: int = 200, problems=()):
     selected, by_state, found = _selected(uai)
     for problem in list(problems) or found:
         flash(problem, "error")
-    title, post_view, effects = SCREENS[kind]
-    return render_template("students/action.html", kind=kind, title=title, post_endpoint=ep(post_view),
-                           effects=effects, form=form,
+    screen = SCREENS[kind]
+    return render_template("students/action.html", kind=kind, title=screen.title, post_endpoint=ep(screen.routes[3]),
+                           effects=screen.effects, form=form,
                            effects_heading="Dans la liste" if kind == "list" else "Ce qui leur arrivera", selected_count=len(selected), by_state=by_state,
                            states=list(AccountState)), status
 
@@ -95,49 +113,27 @@ def _start(kind: str, options: dict, form):
     return redirect(url_for("jobs.show", job_id=job.id), 303)
 
 
-@route("/notifier")
-@login_required
-@requires(Right.NOTIFY)
-def notify_form():
-    return _form_page("notify", NotifyForm(), current_uai())
+def _register(screen: Screen) -> None:
+    """The action's form page and the post that starts its job, for every population."""
+    form_url, form_view, post_url, post_view = screen.routes
+
+    @login_required
+    @requires(screen.right)
+    def show_form():
+        return _form_page(screen.action.value, screen.form(), current_uai())
+
+    @login_required
+    @requires(screen.right)
+    def start():
+        form = screen.form()
+        return _start(screen.action.value, screen.options(form), form)
+
+    route(form_url, endpoint=form_view)(show_form)
+    route(post_url, methods=["POST"], endpoint=post_view)(start)
 
 
-@route("/notifications", methods=["POST"])
-@login_required
-@requires(Right.NOTIFY)
-def notify():
-    form = NotifyForm()
-    return _start("notify", {"letters": form.notification.data == LETTER, "reset": bool(form.reset_password.data)},
-                  form)
-
-
-@route("/reinitialiser")
-@login_required
-@requires(Right.RESET)
-def reset_form():
-    return _form_page("reset", ResetForm(), current_uai())
-
-
-@route("/reinitialisations", methods=["POST"])
-@login_required
-@requires(Right.RESET)
-def reset():
-    return _start("reset", {}, ResetForm())
-
-
-@route("/lister")
-@login_required
-@requires(Right.LIST)
-def list_form():
-    return _form_page("list", ListForm(), current_uai())
-
-
-@route("/listes", methods=["POST"])
-@login_required
-@requires(Right.LIST)
-def make_list():
-    form = ListForm()
-    return _start("list", {"format": form.format.data}, form)
+for _screen in SCREENS.values():
+    _register(_screen)
 
 
 @route("/<account_id>/reinitialisation", methods=["POST"])

@@ -64,7 +64,9 @@ class Population:
     cells: str                                   # the partial with the cells that differ by population
     listing: ListLayout
     read_reference: Callable                     # uai → (classes, mefs, attachments) by code
-    noun: str = "élève(s)"
+    noun: str = "élève(s)"                       # nouns, as the screens say them
+    noun_one: str = "élève"
+    nouns: str = "élèves"
     troubleshoot_columns: list | None = None     # the dépannage table, for those with that right
     has_profile: bool = False
     filters_by_attachment: bool = False          # criteria: the establishments of attachment
@@ -93,7 +95,7 @@ EXTERNAL = Population(directory_populations.EXTERNAL, Right.SEE_EXTERNAL, "/elev
                       filters_by_attachment=True)
 GUARDIANS = Population(directory_populations.GUARDIANS, Right.SEE_GUARDIANS, "/responsables", "Gestion des comptes responsables",
                        GUARDIAN_COLUMNS, "students/partial/cells_guardians.html", GUARDIAN_LIST, _guardian_reference,
-                       noun="responsable(s)")
+                       noun="responsable(s)", noun_one="responsable", nouns="responsables")
 ALL = (STUDENTS, EXTERNAL, GUARDIANS)
 BY_NAME = {p.name: p for p in ALL}
 
