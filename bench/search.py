@@ -12,7 +12,8 @@ import ldap3
 
 from directory import attributes as A
 from directory.model import AccountState
-from directory.students import STUDENT_ATTRIBUTES, StudentCriteria, StudentSort
+from directory.populations import STUDENTS
+from directory.students import StudentCriteria, StudentSort
 from directory.sorting import page_control, sort_control
 from webapp import create_app
 
@@ -62,7 +63,7 @@ def main(argv=None) -> int:
             def raw_query():
                 # a fresh connection every 7 sorted searches, as the app's pool does
                 nonlocal raw
-                raw.search(base, criteria.filter(uai), ldap3.LEVEL, attributes=STUDENT_ATTRIBUTES,
+                raw.search(base, criteria.filter(STUDENTS.in_establishment(uai)), ldap3.LEVEL, attributes=list(STUDENTS.attributes),
                            controls=controls)
                 raw_query.count += 1
                 if raw_query.count % 7 == 0:

@@ -7,18 +7,13 @@ from datetime import datetime, timezone
 import ldap3
 
 from . import attributes as A
-from .errors import Conflict, NotFound
+from .errors import Conflict, IdentifierTaken, NotFound
 from .escaping import all_of, any_of, equals, starts_with
-from .lifecycle import Change
+from .lifecycle import Change, shows_password
 from .model import AccountState
 from .names import identifier_stem
 from .passwords import PasswordHasher, Sealer, provisional_password
-from .students import _first, _state, account_id_of, in_establishment, parse_time
-
-RECORD_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.CLASS_CODE, A.MEF_CODE,
-                     A.ACCOUNT_STATE, A.SEALED_PASSWORD, A.LAST_JOB, A.NOTIFICATION_DATE,
-                     A.PWD_LAST_SUCCESS, A.PWD_CHANGED_TIME, A.MAIL, A.ACCOUNT_ORIGIN, A.CHILD]
-
+from .mapping import Field, Mapping, account_id_of, first, many, state, text, time
 
 @dataclass(frozen=True)
 class AccountRecord:
@@ -40,19 +35,27 @@ class AccountRecord:
     children: tuple[str, ...] = ()     # guardians: DNs of their children
     password_changed: datetime | None = None   # ppolicy's date of the current password
 
+    @property
+    def child_ids(self) -> tuple[str, ...]:
+        """Guardians: the account ids of their children."""
+        return tuple(account_id_of(dn) for dn in self.children)
+
+
+RECORD = Mapping(AccountRecord, [
+    Field("surname", A.SURNAME, text()), Field("given_name", A.GIVEN_NAME, text()), Field("uai", A.UAI, text()),
+    Field("state", A.ACCOUNT_STATE, state), Field("identifier", A.UID),
+    Field("sealed", A.SEALED_PASSWORD, raw=True), Field("last_job", A.LAST_JOB),
+    Field("class_code", A.CLASS_CODE, text()), Field("mef_code", A.MEF_CODE, text()),
+    Field("notification_date", A.NOTIFICATION_DATE, time), Field("last_login", A.PWD_LAST_SUCCESS, time),
+    Field("origin", A.ACCOUNT_ORIGIN, text("REGISTRY")), Field("children", A.CHILD, many),
+    Field("password_changed", A.PWD_CHANGED_TIME, time)],
+    derived=lambda dn, entry, raw, values: {"dn": dn, "account_id": first(entry.get(A.ACCOUNT_ID), account_id_of(dn))},
+    extra_attributes=[A.ACCOUNT_ID])
+RECORD_ATTRIBUTES = RECORD.attributes
+
 
 def _record(dn: str, entry: dict, raw: dict) -> AccountRecord:
-    sealed = (raw.get(A.SEALED_PASSWORD) or [None])[0]
-    return AccountRecord(
-        dn=dn, account_id=_first(entry, A.ACCOUNT_ID, account_id_of(dn)),
-        surname=_first(entry, A.SURNAME, ""), given_name=_first(entry, A.GIVEN_NAME, ""),
-        uai=_first(entry, A.UAI, ""), state=_state(_first(entry, A.ACCOUNT_STATE)),
-        identifier=_first(entry, A.UID), sealed=sealed, last_job=_first(entry, A.LAST_JOB),
-        class_code=_first(entry, A.CLASS_CODE, ""), mef_code=_first(entry, A.MEF_CODE, ""),
-        notification_date=parse_time(_first(entry, A.NOTIFICATION_DATE)),
-        last_login=parse_time(_first(entry, A.PWD_LAST_SUCCESS)),
-        origin=_first(entry, A.ACCOUNT_ORIGIN, "REGISTRY"), children=tuple(entry.get(A.CHILD) or ()),
-        password_changed=parse_time(_first(entry, A.PWD_CHANGED_TIME)))
+    return RECORD.decode(entry, raw, dn)
 
 
 def generalized_time(moment: datetime) -> str:
@@ -71,14 +74,14 @@ class Applied:
 
 
 class Accounts:
-    """Reads accounts of one branch and applies lifecycle changes to them, one entry at a time."""
+    """Reads accounts of one population and applies lifecycle changes to them, one entry at a time."""
 
-    def __init__(self, directory, branch: str, hasher: PasswordHasher, sealer: Sealer, external: bool = False):
+    def __init__(self, directory, population, hasher: PasswordHasher, sealer: Sealer):
         self.directory = directory
-        self.base = directory.base(branch)
+        self.population = population
+        self.base = directory.base(population.branch)
         self.hasher = hasher
         self.sealer = sealer
-        self.external = external   # acting for an establishment on its external students
 
     def read(self, uai: str, account_ids) -> dict[str, AccountRecord]:
         """The accounts of `uai` among `account_ids`; the others are simply absent from the answer."""
@@ -86,7 +89,7 @@ class Accounts:
         found: dict[str, AccountRecord] = {}
         for start in range(0, len(wanted), 200):
             chunk = wanted[start:start + 200]
-            filter_ = all_of(in_establishment(uai, self.external), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
+            filter_ = all_of(self.population.in_establishment(uai), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
 
             def operation(conn, filter_=filter_):
                 conn.search(self.base, filter_, ldap3.LEVEL, attributes=RECORD_ATTRIBUTES)
@@ -103,11 +106,11 @@ class Accounts:
         return _record(found["dn"], found["attributes"], found["raw_attributes"]) if found else None
 
     def marked(self, job_id: str) -> set[str]:
-        """The accounts of this branch that carry `job_id` as their mark: the ones that job changed
+        """The accounts of this population's branch that carry `job_id` as their mark: the ones that job changed
         (unless a later job changed them again). Indexed: one search, identifiers only."""
         def operation(conn):
             conn.search(self.base, equals(A.LAST_JOB, job_id), ldap3.LEVEL, attributes=[A.ACCOUNT_ID])
-            return [_first(e["attributes"], A.ACCOUNT_ID, account_id_of(e["dn"])) for e in conn.response
+            return [first(e["attributes"].get(A.ACCOUNT_ID), account_id_of(e["dn"])) for e in conn.response
                     if e.get("type") == "searchResEntry"]
         return set(self.directory.writes.run(operation))
 
@@ -195,22 +198,22 @@ class Accounts:
             try:
                 self._write(record, modifications, job_id)
             except Conflict as error:
-                if A.UID in modifications and "non-unique" in str(error) and attempt < 4:
+                if A.UID in modifications and isinstance(error, IdentifierTaken) and attempt < 4:
                     continue   # another account took that identifier meanwhile: the next number
                 now = self.reread(record)
                 if now is not None and now.last_job == job_id:
                     # this job's own change got there first (another worker on the same job)
-                    return Applied(now, change, now.identifier, self._shown(now), True)
+                    return Applied(now, change, now.identifier, self.shown_password(now), True)
                 raise
-            shown = password if change.after is AccountState.NOTIFIED else None
-            return Applied(record, change, identifier, shown)
+            return Applied(record, change, identifier, password if change.letter_shows_password else None)
         raise Conflict("no free identifier")
 
-    def _shown(self, record: AccountRecord) -> str | None:
-        return self.provisional_password(record) if record.state is AccountState.NOTIFIED else None
+    def shown_password(self, record: AccountRecord) -> str | None:
+        """The provisional password a letter of this account prints, if any."""
+        return self.provisional_password(record) if shows_password(record.state) else None
 
     def _write(self, record: AccountRecord, modifications: dict, job_id: str) -> None:
         """The modify, never twice blindly: after a lost answer the job's mark on the entry says
         whether it applied."""
         self.directory.modify_once(record.dn, modifications, attributes=[A.LAST_JOB],
-                                   applied=lambda entry: _first(entry["attributes"], A.LAST_JOB) == job_id)
+                                   applied=lambda entry: first(entry["attributes"].get(A.LAST_JOB)) == job_id)

@@ -8,9 +8,9 @@ from datetime import datetime
 import ldap3
 
 from . import attributes as A
-from .errors import Conflict, NotFound, ValidationFailed
+from .errors import AlreadyExists, NotFound, ValidationFailed
 from .escaping import all_of, dn, equals
-from .students import parse_time
+from .mapping import parse_time
 
 OPEN, CLOSED = "open", "closed"
 _TRACE_ATTRIBUTES = [A.CN, A.ACTOR, A.ACTION, A.UAI, A.JOB_SPEC, A.JOB_STATE, A.CREATED]
@@ -34,8 +34,8 @@ def _add(directory, entry_dn: str, object_classes, attributes) -> None:
     """An add that may be sent twice: the second finds the first's entry and does nothing."""
     try:
         directory.writes.run(lambda conn: conn.add(entry_dn, object_classes, attributes))
-    except Conflict:
-        pass      # already there
+    except AlreadyExists:
+        pass
 
 
 def _dn(directory, record_id: str) -> str:

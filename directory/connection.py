@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 import ldap3
 from ldap3.core import exceptions as lx
 
-from .errors import (Conflict, DirectoryError, DirectoryUnavailable, InsufficientRights,
-                     InvalidCredentials, NotFound, ValidationFailed, WriteOutcomeUnknown)
+from .errors import (AlreadyExists, ChangedMeanwhile, DirectoryError, DirectoryUnavailable, IdentifierTaken,
+                     InsufficientRights, InvalidCredentials, NotFound, PageOutOfRange, RefusedByPolicy,
+                     ValidationFailed, WriteOutcomeUnknown)
+from .sorting import VLV_ERROR
 
 
 @dataclass(frozen=True)
@@ -43,13 +45,19 @@ def translate(error: Exception) -> DirectoryError:
         return InsufficientRights(str(error))
     if isinstance(error, lx.LDAPNoSuchObjectResult):
         return NotFound(str(error))
-    if isinstance(error, (lx.LDAPEntryAlreadyExistsResult, lx.LDAPAssertionFailedResult,
+    if isinstance(error, lx.LDAPEntryAlreadyExistsResult):
+        return AlreadyExists(str(error))
+    if isinstance(error, (lx.LDAPAssertionFailedResult,
                           lx.LDAPNoSuchAttributeResult, lx.LDAPAttributeOrValueExistsResult)):
         # a value a conditional modify deletes is gone, or one it adds is there: changed meanwhile
-        return Conflict(str(error))
+        return ChangedMeanwhile(str(error))
     if isinstance(error, lx.LDAPConstraintViolationResult):
-        # the unique overlay and ppolicy both answer this way
-        return Conflict(str(error))
+        # the unique overlay and ppolicy both answer this way; only the message tells them apart
+        if "non-unique" in str(error):
+            return IdentifierTaken(str(error))
+        return RefusedByPolicy(str(error))
+    if isinstance(error, lx.LDAPOperationResult) and error.result == VLV_ERROR:
+        return PageOutOfRange(str(error))
     if isinstance(error, (lx.LDAPInvalidDnError, lx.LDAPInvalidFilterError,
                           lx.LDAPObjectClassViolationResult, lx.LDAPInvalidAttributeSyntaxResult,
                           lx.LDAPUndefinedAttributeTypeResult, lx.LDAPInvalidDNSyntaxResult,

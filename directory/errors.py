@@ -38,6 +38,27 @@ class Conflict(DirectoryError):
     """The entry changed since it was read, or a value must be unique and is taken."""
 
 
+class ChangedMeanwhile(Conflict):
+    """The entry is no longer as it was read: a value a conditional modify deletes is gone, or one it
+    adds or names is there already."""
+
+
+class AlreadyExists(ChangedMeanwhile):
+    """An add found an entry of that name already there."""
+
+
+class IdentifierTaken(Conflict):
+    """A value the directory keeps unique (slapo-unique: the identifier) belongs to another entry."""
+
+
+class RefusedByPolicy(Conflict):
+    """The password policy (ppolicy) refused the change."""
+
+
+class PageOutOfRange(DirectoryError):
+    """A sorted page past the last one (a VLV error): no rows, still a total."""
+
+
 class ValidationFailed(DirectoryError):
     """A change was refused; `reasons` says why, in words for people."""
 

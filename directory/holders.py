@@ -17,12 +17,9 @@ from .escaping import all_of, equals
 from .model import AccountState, provisional_expired
 from .passwords import PasswordHasher
 from .repository import equalize_timing
-from .students import _first, _state, parse_time
+from .mapping import Field, Mapping, day, first, flag, present, state, text, time
 
 HOLDER_BRANCHES = (A.STUDENTS, A.GUARDIANS)
-HOLDER_ATTRIBUTES = [A.ACCOUNT_ID, A.UID, A.SURNAME, A.GIVEN_NAME, A.ACCOUNT_STATE, A.BIRTH_DATE, A.MAIL,
-                     A.MAIL_VERIFIED, A.PWD_RESET, A.PWD_ACCOUNT_LOCKED_TIME, A.SEALED_PASSWORD,
-                     A.PWD_LAST_SUCCESS, A.PWD_CHANGED_TIME, A.PASSWORD_STAMP, A.OBJECT_CLASS]
 PASSWORD_RULES = ("contenir au moins 8 caractères", "ne contenir ni votre identifiant, ni votre nom")
 FIRST_PASSWORD_RULES = PASSWORD_RULES + ("être différent du mot de passe provisoire",)
 
@@ -60,25 +57,30 @@ def _password_version(entry: dict, raw: dict) -> str:
     """Changes whenever the password does: its change time (to the second), the stamp every change by
     the holder or by recovery replaces, and the sealed provisional password a school reset always
     replaces (two changes may share a second)."""
-    sealed = (raw.get(A.SEALED_PASSWORD) or [b""])[0]
-    return (f"{_first(entry, A.PWD_CHANGED_TIME, '')}:{_first(entry, A.PASSWORD_STAMP, '')}:"
+    sealed = first(raw.get(A.SEALED_PASSWORD), b"")
+    return (f"{first(entry.get(A.PWD_CHANGED_TIME), '')}:{first(entry.get(A.PASSWORD_STAMP), '')}:"
             f"{hashlib.sha256(sealed).hexdigest()[:16]}")
 
 
+def _derived(dn: str, entry: dict, raw: dict, values: dict) -> dict:
+    classes = {str(c).lower() for c in entry.get(A.OBJECT_CLASS) or ()}
+    return {"dn": dn, "is_student": f",{A.STUDENTS}," in dn, "has_credentials": A.OC_CREDENTIALS.lower() in classes,
+            "password_version": _password_version(entry, raw)}
+
+
+HOLDER = Mapping(Holder, [
+    Field("account_id", A.ACCOUNT_ID, text()), Field("identifier", A.UID, text()),
+    Field("surname", A.SURNAME, text()), Field("given_name", A.GIVEN_NAME, text()),
+    Field("state", A.ACCOUNT_STATE, state), Field("birth_date", A.BIRTH_DATE, day), Field("mail", A.MAIL),
+    Field("mail_verified", A.MAIL_VERIFIED, flag), Field("must_change", A.PWD_RESET, flag),
+    Field("locked", A.PWD_ACCOUNT_LOCKED_TIME, present), Field("locked_at", A.PWD_ACCOUNT_LOCKED_TIME),
+    Field("sealed", A.SEALED_PASSWORD, raw=True), Field("password_changed", A.PWD_CHANGED_TIME, time)],
+    _derived, extra_attributes=[A.PASSWORD_STAMP, A.OBJECT_CLASS, A.PWD_LAST_SUCCESS])
+HOLDER_ATTRIBUTES = HOLDER.attributes
+
+
 def _holder(dn: str, entry: dict, raw: dict) -> Holder:
-    birth = parse_time(_first(entry, A.BIRTH_DATE))
-    return Holder(dn=dn, account_id=_first(entry, A.ACCOUNT_ID, ""), identifier=_first(entry, A.UID, ""),
-                  surname=_first(entry, A.SURNAME, ""), given_name=_first(entry, A.GIVEN_NAME, ""),
-                  is_student=f",{A.STUDENTS}," in dn, state=_state(_first(entry, A.ACCOUNT_STATE)),
-                  birth_date=birth.date() if birth else None, mail=_first(entry, A.MAIL),
-                  mail_verified=str(_first(entry, A.MAIL_VERIFIED, "")).upper() == "TRUE",
-                  must_change=str(_first(entry, A.PWD_RESET, "")).upper() == "TRUE",
-                  locked=bool(entry.get(A.PWD_ACCOUNT_LOCKED_TIME)),
-                  sealed=(raw.get(A.SEALED_PASSWORD) or [None])[0],
-                  locked_at=_first(entry, A.PWD_ACCOUNT_LOCKED_TIME),
-                  has_credentials=A.OC_CREDENTIALS.lower() in {str(c).lower() for c in entry.get(A.OBJECT_CLASS) or ()},
-                  password_version=_password_version(entry, raw),
-                  password_changed=parse_time(_first(entry, A.PWD_CHANGED_TIME)))
+    return HOLDER.decode(entry, raw, dn)
 
 
 def check_rules(holder: Holder, new: str, min_length: int = 8) -> None:

@@ -8,12 +8,20 @@ from .model import AccountState
 
 
 class Action(enum.Enum):
+    """What a staff member asks for on accounts; also the kind of a job."""
     NOTIFY = "notify"          # « (Re)Notifier les comptes », letters or not
     RESET = "reset"            # « Réinitialiser les mots de passe »
+    LIST = "list"              # « Lister les comptes »: changes nothing
 
     @property
-    def label(self) -> str:
-        return {"notify": "(Re)notification", "reset": "Réinitialisation des mots de passe"}[self.value]
+    def changes_accounts(self) -> bool:
+        return self is not Action.LIST
+
+
+def shows_password(state: AccountState) -> bool:
+    """A letter or a list shows the provisional password of a « Notifié et non activé » account only:
+    an activated account's letter shows its identifier and no password."""
+    return state is AccountState.NOTIFIED
 
 
 @dataclass(frozen=True)
@@ -30,8 +38,7 @@ class Change:
 
     @property
     def letter_shows_password(self) -> bool:
-        """An activated account's letter shows its identifier and no password."""
-        return self.after is AccountState.NOTIFIED
+        return shows_password(self.after)
 
 
 def notify(state: AccountState, reset_password: bool = False, expired: bool = False) -> Change:
@@ -56,4 +63,8 @@ def reset(state: AccountState) -> Change:
 
 
 def decide(action: Action, state: AccountState, reset_password: bool = False, expired: bool = False) -> Change:
-    return notify(state, reset_password, expired) if action is Action.NOTIFY else reset(state)
+    if action is Action.NOTIFY:
+        return notify(state, reset_password, expired)
+    if action is Action.RESET:
+        return reset(state)
+    raise ValueError(f"{action} changes no account")

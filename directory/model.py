@@ -104,6 +104,10 @@ class Student:
     def display_name(self) -> str:
         return f"{self.surname.upper()} {self.given_name}"
 
+    @property
+    def by_franceconnect(self) -> bool:
+        return self.origin is AccountOrigin.FRANCECONNECT
+
 
 @dataclass(frozen=True)
 class Guardian:

@@ -7,13 +7,15 @@ from datetime import timedelta
 import ldap3
 
 from . import attributes as A
+from . import populations
 from .connection import ConnectionPool, DirectorySettings, open_connection
 from .errors import AccountLocked, InvalidCredentials, NotFound, WriteOutcomeUnknown
 from .escaping import all_of, any_of, equals
 from .escaping import dn as child_dn
 from .model import AccountState, Establishment, Mef, PasswordPolicy, Role, SchoolClass, Staff
 from .passwords import PasswordHasher
-from .students import Students, parse_time
+from .mapping import first, parse_time
+from .students import Students
 
 # Establishments, classes and MEFs change a few times a year: each process keeps them this long.
 REFERENCE_TTL = 60.0
@@ -32,7 +34,7 @@ def equalize_timing(password: str) -> None:
 
 def staff_password_version(entry: dict) -> str:
     """Changes with the staff member's password (pwdChangedTime, kept by ppolicy whoever changes it)."""
-    return str(_first(entry, A.PWD_CHANGED_TIME, ""))
+    return str(first(entry.get(A.PWD_CHANGED_TIME), ""))
 
 
 def lock_end(locked_time, policy: PasswordPolicy):
@@ -46,11 +48,6 @@ def lock_end(locked_time, policy: PasswordPolicy):
     return started + timedelta(seconds=policy.lockout_duration)
 
 
-def _first(entry: dict, attribute: str, default=""):
-    values = entry.get(attribute) or []
-    return values[0] if values else default
-
-
 class Directory:
     """What the web app asks of the directory. Every method either answers or raises a
     `directory.errors` exception; none lets an ldap3 error through."""
@@ -60,17 +57,20 @@ class Directory:
         self.suffix = settings.suffix
         self.writes = ConnectionPool(settings)
         self.reads = ConnectionPool(settings, read_only=True)
-        self._students = Students(self)
-        self._guardians = Students(self, guardians=True)
+        self._populations = {p.name: Students(self, p) for p in populations.ALL}
         self._cache: dict[tuple, tuple[float, object]] = {}
+
+    def population(self, population: populations.Population) -> Students:
+        """The accounts of one population: search, count, get."""
+        return self._populations[population.name]
 
     @property
     def students(self) -> Students:
-        return self._students
+        return self.population(populations.STUDENTS)
 
     @property
     def guardians(self) -> Students:
-        return self._guardians
+        return self.population(populations.GUARDIANS)
 
     def close(self) -> None:
         self.writes.close()
@@ -151,7 +151,7 @@ class Directory:
         """False if the directory has not locked this entry; else when the lock ends (None: until an
         administrator lifts it). ppolicy answers a locked account like a wrong password."""
         found = self.search(dn, "(objectClass=*)", [A.PWD_ACCOUNT_LOCKED_TIME], ldap3.BASE)
-        locked = _first(found[0][1], A.PWD_ACCOUNT_LOCKED_TIME, None) if found else None
+        locked = first(found[0][1].get(A.PWD_ACCOUNT_LOCKED_TIME), None) if found else None
         return lock_end(locked, self.password_policy())
 
     def password_policy(self) -> PasswordPolicy:
@@ -167,10 +167,10 @@ class Directory:
 
         def number(name, default):
             try:
-                return int(_first(entry, name, default))
+                return int(first(entry.get(name), default))
             except (TypeError, ValueError):
                 return default
-        return PasswordPolicy(lockout=str(_first(entry, "pwdLockout", "FALSE")).upper() == "TRUE",
+        return PasswordPolicy(lockout=str(first(entry.get("pwdLockout"), "FALSE")).upper() == "TRUE",
                               max_failure=number("pwdMaxFailure", 0) or 10 ** 6,
                               failure_interval=number("pwdFailureCountInterval", 0),
                               lockout_duration=number("pwdLockoutDuration", 0),
@@ -179,8 +179,8 @@ class Directory:
     def staff(self, uid: str) -> Staff:
         """The staff member with their role and establishments; NotFound if they have none."""
         dn, entry = self._staff_entry(uid)
-        name = _first(entry, A.DISPLAY_NAME) or _first(entry, A.CN) or uid
-        uid = _first(entry, A.UID, uid)
+        name = first(entry.get(A.DISPLAY_NAME), "") or first(entry.get(A.CN), "") or uid
+        uid = first(entry.get(A.UID), uid)
         version = staff_password_version(entry)
         if self._is_admin(dn):
             uais = tuple(e.uai for e in self.establishments())
@@ -218,8 +218,8 @@ class Directory:
         filter_ = all_of(equals(A.OBJECT_CLASS, A.OC_ESTABLISHMENT), wanted)
         found = self.search(self.base(A.ESTABLISHMENTS), filter_,
                              [A.UAI, A.ORGANIZATION, A.HEAD_NAME, "l"], ldap3.LEVEL)
-        return sorted((Establishment(uai=_first(e, A.UAI), name=_first(e, A.ORGANIZATION),
-                                     head_name=_first(e, A.HEAD_NAME), city=_first(e, "l"))
+        return sorted((Establishment(uai=first(e.get(A.UAI), ""), name=first(e.get(A.ORGANIZATION), ""),
+                                     head_name=first(e.get(A.HEAD_NAME), ""), city=first(e.get("l"), ""))
                        for _, e in found), key=lambda e: e.uai)
 
     def establishment(self, uai: str) -> Establishment:
@@ -237,7 +237,7 @@ class Directory:
     def _classes(self, uai: str) -> list[SchoolClass]:
         found = self.search(self._establishment_dn(uai), equals(A.OBJECT_CLASS, A.OC_SCHOOL_CLASS),
                              [A.CN, A.DESCRIPTION, A.MEF_CODE], ldap3.LEVEL)
-        return sorted((SchoolClass(uai, _first(e, A.CN), _first(e, A.DESCRIPTION), _first(e, A.MEF_CODE))
+        return sorted((SchoolClass(uai, first(e.get(A.CN), ""), first(e.get(A.DESCRIPTION), ""), first(e.get(A.MEF_CODE), ""))
                        for _, e in found), key=lambda c: c.code)
 
     def mefs(self, uai: str) -> list[Mef]:
@@ -246,18 +246,19 @@ class Directory:
     def _mefs(self, uai: str) -> list[Mef]:
         found = self.search(self._establishment_dn(uai), equals(A.OBJECT_CLASS, A.OC_MEF),
                              [A.MEF_CODE, A.MEF_LABEL], ldap3.LEVEL)
-        return sorted((Mef(uai, _first(e, A.MEF_CODE), _first(e, A.MEF_LABEL)) for _, e in found),
+        return sorted((Mef(uai, first(e.get(A.MEF_CODE), ""), first(e.get(A.MEF_LABEL), "")) for _, e in found),
                       key=lambda m: m.label)
 
     # --- counts -------------------------------------------------------------------------------
 
-    def count_by_state(self, branch: str, uai: str) -> dict[AccountState, int]:
-        """Accounts of one establishment per state (students: attached there; guardians: a child there)."""
-        found = self.search(self.base(branch), equals(A.UAI, uai), [A.ACCOUNT_STATE], ldap3.LEVEL)
+    def count_by_state(self, population: populations.Population, uai: str) -> dict[AccountState, int]:
+        """Accounts of one population of an establishment per state."""
+        found = self.search(self.base(population.branch), population.in_establishment(uai), [A.ACCOUNT_STATE],
+                            ldap3.LEVEL)
         counts = {state: 0 for state in AccountState}
         for _, entry in found:
             try:
-                counts[AccountState(_first(entry, A.ACCOUNT_STATE))] += 1
+                counts[AccountState(first(entry.get(A.ACCOUNT_STATE), ""))] += 1
             except ValueError:
                 continue
         return counts

@@ -2,29 +2,21 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from dataclasses import dataclass, field, replace
 
 import ldap3
-from ldap3.core.exceptions import LDAPOperationResult
 
 from . import attributes as A
-from .errors import NotFound
-from .escaping import all_of, any_of, contains, equals
-from .model import AccountOrigin, AccountState, Guardian, Student, last_sign_in
+from .errors import NotFound, PageOutOfRange
+from .escaping import all_of, any_of, contains, dn, equals
+from .mapping import GUARDIAN, STUDENT, account_id_of, state
+from .model import AccountState, Guardian, Student
 from .names import fold
-from .sorting import VLV_ERROR, VLV_RESPONSE_OID, SortKey, page_control, read_page_answer, sort_control
+from .connection import translated
+from .sorting import VLV_RESPONSE_OID, SortKey, page_control, read_page_answer, sort_control
 
 NAME_MAX_LENGTH = 100
 PAGE_SIZE = 50
-
-STUDENT_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.EXTERNAL_UAI, A.CLASS_CODE,
-                      A.MEF_CODE, A.INE, A.BIRTH_DATE, A.ACCOUNT_STATE, A.ACCOUNT_ORIGIN,
-                      A.NOTIFICATION_DATE, A.PWD_LAST_SUCCESS, A.MAIL, A.MAIL_VERIFIED, A.PWD_ACCOUNT_LOCKED_TIME,
-                      A.PWD_CHANGED_TIME]
-GUARDIAN_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.ACCOUNT_STATE, A.ACCOUNT_ORIGIN,
-                       A.NOTIFICATION_DATE, A.PWD_LAST_SUCCESS, A.MAIL, A.MAIL_VERIFIED, A.CHILD,
-                       A.PWD_CHANGED_TIME]
 
 _TEXT = "caseIgnoreOrderingMatch"   # for attributes whose schema has no ORDERING rule
 
@@ -55,27 +47,27 @@ class StudentSort(enum.Enum):
         return first + by_name
 
 
-def in_establishment(uai: str, external: bool = False) -> str:
-    """The students an establishment sees: attached to it, or (external) following a shared course there."""
-    return equals(A.EXTERNAL_UAI if external else A.UAI, uai)
-
-
 @dataclass(frozen=True)
 class StudentCriteria:
     name: str = ""
     mef: str = ""
     classes: tuple[str, ...] = ()
     states: tuple[AccountState, ...] = ()
-    external: bool = False                 # « Élèves extérieurs »: students of other establishments
-    attachments: tuple[str, ...] = ()      # their establishments of attachment (UAIs)
-    children: tuple[str, ...] | None = None  # guardians: only those of these children (DNs); () matches nobody
+    attachments: tuple[str, ...] = ()      # external students: their establishments of attachment (UAIs)
+    child_name: str = ""                   # parents: of a child here with this name...
+    child_classes: tuple[str, ...] = ()    # ...or in these classes (resolved by the directory)
+    children: tuple[str, ...] | None = None  # parents: only those of these children (DNs); () matches nobody
 
     @property
     def is_filtering(self) -> bool:
         return bool(self.name.strip() or self.mef or self.classes or self.states or self.attachments
-                    or self.children is not None)
+                    or self.child_name.strip() or self.child_classes or self.children is not None)
 
-    def filter(self, uai: str) -> str:
+    @property
+    def names_children(self) -> bool:
+        return bool(self.child_name.strip() or self.child_classes)
+
+    def filter(self, in_establishment: str) -> str:
         """The LDAP filter: always within one establishment, whatever the criteria."""
         name_filter = None
         if self.name.strip():
@@ -84,7 +76,7 @@ class StudentCriteria:
             name_filter = contains(A.SEARCH_KEY, folded) if folded else "(!(objectClass=*))"
         return all_of(
             equals(A.OBJECT_CLASS, A.OC_ACCOUNT),
-            in_establishment(uai, self.external),
+            in_establishment,
             any_of(*(equals(A.UAI, a) for a in self.attachments)) if self.attachments else None,
             any_of(*(equals(A.CHILD, dn) for dn in self.children)) if self.children is not None else None,
             name_filter,
@@ -106,128 +98,51 @@ class Page:
         return max(1, -(-self.total // self.size))
 
 
-def _first(entry: dict, attribute: str, default=None):
-    values = entry.get(attribute)
-    if isinstance(values, list):
-        return values[0] if values else default
-    return values if values not in (None, "") else default
-
-
-def parse_time(value) -> datetime | None:
-    """Generalized time (`20261128134500Z`) as an aware datetime; None when absent or malformed."""
-    if value is None or isinstance(value, datetime):
-        return value
-    text = value.decode() if isinstance(value, bytes) else str(value)
-    try:
-        return datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
-    except ValueError:
-        return None
-
-
-def _date(value) -> date | None:
-    moment = parse_time(value)
-    return moment.date() if moment else None
-
-
-def _state(value) -> AccountState:
-    try:
-        return AccountState(value)
-    except ValueError:
-        return AccountState.NOT_NOTIFIED
-
-
-def _origin(value) -> AccountOrigin:
-    try:
-        return AccountOrigin(value)
-    except ValueError:
-        return AccountOrigin.REGISTRY
-
-
-def student_from_entry(entry: dict) -> Student:
-    return Student(
-        account_id=_first(entry, A.ACCOUNT_ID, ""),
-        surname=_first(entry, A.SURNAME, ""),
-        given_name=_first(entry, A.GIVEN_NAME, ""),
-        state=_state(_first(entry, A.ACCOUNT_STATE)),
-        uai=_first(entry, A.UAI, ""),
-        identifier=_first(entry, A.UID),
-        external_uais=tuple(entry.get(A.EXTERNAL_UAI) or ()),
-        class_code=_first(entry, A.CLASS_CODE, ""),
-        mef_code=_first(entry, A.MEF_CODE, ""),
-        ine=_first(entry, A.INE, ""),
-        birth_date=_date(_first(entry, A.BIRTH_DATE)),
-        origin=_origin(_first(entry, A.ACCOUNT_ORIGIN)),
-        notification_date=parse_time(_first(entry, A.NOTIFICATION_DATE)),
-        last_login=last_sign_in(_state(_first(entry, A.ACCOUNT_STATE)),
-                                parse_time(_first(entry, A.PWD_LAST_SUCCESS))),
-        mail=_first(entry, A.MAIL),
-        mail_verified=str(_first(entry, A.MAIL_VERIFIED, "")).upper() == "TRUE",
-        locked=bool(entry.get(A.PWD_ACCOUNT_LOCKED_TIME)),
-        password_changed=parse_time(_first(entry, A.PWD_CHANGED_TIME)),
-    )
-
-
-def guardian_from_entry(entry: dict, children_ids: tuple[str, ...] | None = None) -> Guardian:
-    if children_ids is None:
-        children_ids = tuple(account_id_of(dn) for dn in entry.get(A.CHILD) or ())
-    return Guardian(
-        account_id=_first(entry, A.ACCOUNT_ID, ""),
-        surname=_first(entry, A.SURNAME, ""),
-        given_name=_first(entry, A.GIVEN_NAME, ""),
-        state=_state(_first(entry, A.ACCOUNT_STATE)),
-        identifier=_first(entry, A.UID),
-        children=children_ids,
-        origin=_origin(_first(entry, A.ACCOUNT_ORIGIN)),
-        notification_date=parse_time(_first(entry, A.NOTIFICATION_DATE)),
-        last_login=last_sign_in(_state(_first(entry, A.ACCOUNT_STATE)),
-                                parse_time(_first(entry, A.PWD_LAST_SUCCESS))),
-        mail=_first(entry, A.MAIL),
-        mail_verified=str(_first(entry, A.MAIL_VERIFIED, "")).upper() == "TRUE",
-        password_changed=parse_time(_first(entry, A.PWD_CHANGED_TIME)),
-    )
-
-
-def account_id_of(dn: str) -> str:
-    """`sesameAccountId=<id>,ou=students,...` → `<id>`: ids are hex, never escaped."""
-    return dn.split(",", 1)[0].split("=", 1)[1]
-
-
 # slapd keeps the sorted result of every VLV search until its connection closes (slapo-sssvlv has no
 # way to release one), and caps them server-wide (olcSssVlvMax, migration 0006): idle pooled
 # connections holding them would starve every other client. A connection that ran a sorted search
 # is closed after it: one bind more (about a millisecond with the service's light hash).
-SORTED_SEARCHES_PER_CONNECTION = 1
 
 
 class Students:
-    """The students of one directory; every method takes the establishment it is scoped to. The same
-    queries serve the guardians' branch (`Students(directory, guardians=True)`): a guardian belongs to
-    every establishment one of their children is attached to."""
+    """The accounts of one population (`directory.populations`); every method takes the establishment
+    it is scoped to."""
 
-    def __init__(self, directory, guardians: bool = False):
+    def __init__(self, directory, population):
         self.directory = directory
-        self.base = directory.base(A.GUARDIANS if guardians else A.STUDENTS)
-        self.attributes = GUARDIAN_ATTRIBUTES if guardians else STUDENT_ATTRIBUTES
-        self.decode = guardian_from_entry if guardians else student_from_entry
+        self.population = population
+        self.base = directory.base(population.branch)
+        self.attributes = list(population.attributes)
+        self.decode = population.decode
+
+    def _filter(self, uai: str, criteria: StudentCriteria) -> str:
+        """The criteria's filter; a parent's search by a child's name or class becomes the DNs of the
+        matching students of this establishment first."""
+        if criteria.names_children:
+            students = self.directory.students
+            children = students.ids(uai, StudentCriteria(name=criteria.child_name, classes=criteria.child_classes))
+            criteria = replace(criteria, child_name="", child_classes=(), children=tuple(
+                dn(A.ACCOUNT_ID, i, students.base) for i in children))
+        return criteria.filter(self.population.in_establishment(uai))
+
+    def _of(self, uai: str, *filters) -> str:
+        return all_of(self.population.in_establishment(uai), *filters)
 
     def search(self, uai: str, criteria: StudentCriteria, sort: StudentSort = StudentSort.NAME,
                reverse: bool = False, page: int = 1, size: int = PAGE_SIZE) -> Page:
         """One sorted page and the total, both from the directory (sort and VLV controls)."""
         page = max(1, page)
         controls = [sort_control(sort.keys(reverse)), page_control((page - 1) * size + 1, size)]
-        filter_ = criteria.filter(uai)
+        filter_ = self._filter(uai, criteria)
 
         def operation(conn):
-            conn.sesame_sorted = getattr(conn, "sesame_sorted", 0) + 1
-            if conn.sesame_sorted >= SORTED_SEARCHES_PER_CONNECTION:
-                conn.sesame_retire = True
+            conn.sesame_retire = True     # closed after this search (above)
             try:
-                conn.search(self.base, filter_, ldap3.LEVEL, attributes=self.attributes,
-                            controls=controls)
+                with translated():
+                    conn.search(self.base, filter_, ldap3.LEVEL, attributes=self.attributes,
+                                controls=controls)
                 entries = [e["attributes"] for e in conn.response if e.get("type") == "searchResEntry"]
-            except LDAPOperationResult as error:
-                if error.result != VLV_ERROR:     # a page past the last one: no rows, still a total
-                    raise
+            except PageOutOfRange:     # a page past the last one: no rows, still a total
                 entries = []
             answer = (conn.result.get("controls") or {}).get(VLV_RESPONSE_OID)
             return entries, read_page_answer(answer["value"]) if answer else None
@@ -239,37 +154,36 @@ class Students:
     def ids(self, uai: str, criteria: StudentCriteria) -> list[str]:
         """Every matching student's account id, read from the DNs alone (no attribute to decode)."""
         def operation(conn):
-            conn.search(self.base, criteria.filter(uai), ldap3.LEVEL, attributes=["1.1"])
+            conn.search(self.base, self._filter(uai, criteria), ldap3.LEVEL, attributes=["1.1"])
             return [account_id_of(e["dn"]) for e in conn.response if e.get("type") == "searchResEntry"]
         return self.directory.reads.run(operation)
 
-    def existing(self, uai: str, account_ids, external: bool = False) -> set[str]:
-        """Those of `account_ids` that are students of `uai` (or its external students)."""
+    def existing(self, uai: str, account_ids) -> set[str]:
+        """Those of `account_ids` that are of this population at `uai`."""
         wanted = [i for i in account_ids if i]
         if not wanted:
             return set()
         found = set()
         for start in range(0, len(wanted), 200):
             chunk = wanted[start:start + 200]
-            filter_ = all_of(in_establishment(uai, external), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
+            filter_ = self._of(uai, any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
             found.update(account_id_of(dn) for dn, _ in self.directory.search(self.base, filter_, ["1.1"]))
         return found
 
-    def count_by_state(self, uai: str, account_ids, external: bool = False) -> dict[AccountState, int]:
-        """How many of `account_ids` are students of `uai` in each state (others are not counted)."""
+    def count_by_state(self, uai: str, account_ids) -> dict[AccountState, int]:
+        """How many of `account_ids` are of this population at `uai`, in each state (others are not counted)."""
         counts = {state: 0 for state in AccountState}
         wanted = [i for i in account_ids if i]
         for start in range(0, len(wanted), 200):
             chunk = wanted[start:start + 200]
-            filter_ = all_of(in_establishment(uai, external), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
+            filter_ = self._of(uai, any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
             for _, entry in self.directory.search(self.base, filter_, [A.ACCOUNT_STATE], ldap3.LEVEL):
-                counts[_state(_first(entry, A.ACCOUNT_STATE))] += 1
+                counts[state(entry.get(A.ACCOUNT_STATE))] += 1
         return counts
 
-    def get(self, uai: str, account_id: str, external: bool = False) -> tuple[str, Student]:
-        """The student of `uai` with this account id, and their DN; NotFound for any other."""
-        filter_ = all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), equals(A.ACCOUNT_ID, account_id),
-                         in_establishment(uai, external))
+    def get(self, uai: str, account_id: str) -> tuple[str, Student]:
+        """The account of this population at `uai` with this id, and its DN; NotFound for any other."""
+        filter_ = self._of(uai, equals(A.OBJECT_CLASS, A.OC_ACCOUNT), equals(A.ACCOUNT_ID, account_id))
         found = self.directory.search(self.base, filter_, self.attributes)
         if len(found) != 1:
             raise NotFound(account_id)
@@ -282,20 +196,22 @@ class Students:
         found: dict[str, Student] = {}
         for start in range(0, len(wanted), 200):
             chunk = wanted[start:start + 200]
-            filter_ = all_of(in_establishment(uai), any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
+            filter_ = self._of(uai, any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
             for _, entry in self.directory.search(self.base, filter_, [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME,
                                                                        A.CLASS_CODE, A.UAI], ldap3.LEVEL):
-                student = student_from_entry(entry)
+                student = STUDENT.decode(entry)
                 found[student.account_id] = student
         return found
 
     def attachments_of_externals(self, uai: str) -> list[str]:
         """The establishments of attachment of the students who follow a shared course at `uai`."""
-        found = self.directory.search(self.base, all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), in_establishment(uai, True)),
+        from .populations import EXTERNAL
+        found = self.directory.search(self.directory.base(EXTERNAL.branch),
+                                      all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), EXTERNAL.in_establishment(uai)),
                                       [A.UAI], ldap3.LEVEL)
         return sorted({u for _, e in found for u in (e.get(A.UAI) or ())})
 
     def guardians(self, student_dn: str) -> list[Guardian]:
         found = self.directory.search(self.directory.base(A.GUARDIANS), equals(A.CHILD, student_dn),
-                                      GUARDIAN_ATTRIBUTES)
-        return sorted((guardian_from_entry(e) for _, e in found), key=lambda g: (g.surname, g.given_name))
+                                      GUARDIAN.attributes)
+        return sorted((GUARDIAN.decode(e) for _, e in found), key=lambda g: (g.surname, g.given_name))

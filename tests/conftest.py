@@ -15,7 +15,7 @@ from webapp.embedded import EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from support import (ARGON2, SEAL_KEY, SERVICE_DN, SERVICE_PASSWORD, SSO_SECRET, SUFFIX,
+from support import (AccountFactory, ARGON2, SEAL_KEY, SERVICE_DN, SERVICE_PASSWORD, SSO_SECRET, SUFFIX,
                      sign_in, start_worker)
 
 
@@ -122,6 +122,13 @@ def signed_in(client):
         assert response.status_code == 302, response.get_data(as_text=True)
         return client
     return sign
+
+
+@pytest.fixture
+def make_account(demo_directory):
+    """`make_account.student(AccountState.NOTIFIED)`: an account of the test's own, removed after it."""
+    with AccountFactory(demo_directory) as factory:
+        yield factory
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,9 @@ ARGON2 = (1, 1024, 1)
 DEMO_PASSWORD = "demo-sesame-2026"
 ROOT = Path(__file__).resolve().parent.parent
 
+ROW_IDS = re.compile(r'name="ids" value="([0-9a-f]{32})"')    # the accounts of a results page
+JOB_URL = re.compile(r"/travaux/([0-9a-f]{32})$")              # where an action's form sends the browser
+FILE_URL = re.compile(r'href="(/fichiers/[^"]+)"')             # a job's document
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
@@ -123,3 +126,65 @@ def locked_in_directory(directory, dn: str) -> bool:
     from directory import attributes as A
     found = directory.search(dn, "(objectClass=*)", [A.PWD_ACCOUNT_LOCKED_TIME], "BASE")
     return bool(found and found[0][1].get(A.PWD_ACCOUNT_LOCKED_TIME))
+
+
+class AccountFactory:
+    """Throw-away accounts for one test: each created in the population and state the test asks for,
+    every one removed when the test ends (the `make_account` fixture). Shared demo data is for reading."""
+
+    LP_CLASS, LP_MEF, BIRTH = "1BTS2", "32031213210", "20080412000000Z"
+
+    def __init__(self, directory):
+        from directory.accounts import Accounts
+        from directory.passwords import PasswordHasher, Sealer
+        from directory.populations import STUDENTS
+        self.directory = directory
+        self.hasher = PasswordHasher(*ARGON2)
+        self.accounts = Accounts(directory, STUDENTS, self.hasher, Sealer(SEAL_KEY))
+        self.created: list[str] = []
+
+    def student(self, state=None, uai: str = "0990002P", class_code: str = LP_CLASS, given: str = "Camille",
+                surname: str | None = None, birth: str = BIRTH):
+        """A student of `uai` in `state` (« Notifié et non activé » by default): (record, password), the
+        password being the provisional one (NOTIFIED), the chosen one (ACTIVE) or None."""
+        from directory import attributes as A
+        from directory.escaping import dn as make_dn
+        from directory.lifecycle import notify
+        from directory.model import AccountOrigin, AccountState
+        from directory.names import search_keys, sort_name
+        state = state or AccountState.NOTIFIED
+        account_id = secrets.token_hex(16)
+        surname = surname or f"Jetable{''.join(chr(97 + int(c, 16) % 26) for c in account_id[:6])}"
+        entry_dn = make_dn(A.ACCOUNT_ID, account_id, f"{A.STUDENTS},{SUFFIX}")
+        values = {A.ACCOUNT_ID: account_id, A.CN: f"{given} {surname}", A.SURNAME: surname, A.GIVEN_NAME: given,
+                  A.SEARCH_KEY: search_keys(given, surname), A.SORT_NAME: sort_name(given, surname),
+                  A.UAI: uai, A.CLASS_CODE: class_code, A.MEF_CODE: self.LP_MEF, A.BIRTH_DATE: birth,
+                  A.ACCOUNT_STATE: AccountState.NOT_NOTIFIED.value, A.ACCOUNT_ORIGIN: AccountOrigin.REGISTRY.value}
+        self.directory.writes.run(lambda conn: conn.add(entry_dn, [A.OC_PERSON, A.OC_ACCOUNT], values))
+        self.created.append(entry_dn)
+        record = self.accounts.read_one(uai, account_id)
+        if state is AccountState.NOT_NOTIFIED:
+            return record, None
+        password = self.accounts.apply(record, notify(record.state), f"factory-{account_id[:8]}").password
+        record = self.accounts.read_one(uai, account_id)
+        if state is AccountState.NOTIFIED:
+            return record, password
+        from directory.holders import Holders
+        holders = Holders(self.directory, self.hasher)
+        chosen = f"Choisi-{secrets.token_hex(6)}"
+        holders.choose_password(holders.by_dn(entry_dn), password, chosen)
+        return self.accounts.read_one(uai, account_id), chosen
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove_all()
+
+    def remove_all(self) -> None:
+        for entry_dn in reversed(self.created):
+            try:
+                remove_entry(self.directory, entry_dn)
+            except Exception:  # noqa: BLE001 - a test may have removed it itself
+                pass
+        self.created.clear()

@@ -37,8 +37,7 @@ def _derive_config(app: Flask) -> None:
     settings = app.config
     if not settings.get("SECRET_KEY"):
         settings["SECRET_KEY"] = settings.get("SESAME_SECRET_KEY")
-    if not settings["SECRET_KEY"]:
-        raise RuntimeError("SESAME_SECRET_KEY is not set (make run sets one for the embedded default)")
+    _check_secrets(settings)
     settings.setdefault("SESSION_TYPE", "redis")
     settings.setdefault("SESSION_REDIS", Redis.from_url(settings["SESAME_REDIS_URL"]))
     settings.setdefault("SESSION_KEY_PREFIX", "sesame:session:")
@@ -55,6 +54,23 @@ def _derive_config(app: Flask) -> None:
     settings["SESAME_FILES_DIR"] = str(files if files.is_absolute() else ROOT / files)
 
 
+def _check_secrets(settings) -> None:
+    """Every secret the app needs, checked at start-up: a missing one fails here with what to set,
+    not at the first letter sealed or the first bind."""
+    problems = []
+    if not settings["SECRET_KEY"]:
+        problems.append("SESAME_SECRET_KEY is not set")
+    if not settings.get("SESAME_LDAP_BIND_PASSWORD"):
+        problems.append("SESAME_LDAP_BIND_PASSWORD (the service identity's password) is not set")
+    try:
+        config.seal_key(settings)
+    except (RuntimeError, ValueError):
+        problems.append("SESAME_SEAL_KEY must be the base64 of 32 random bytes")
+    if problems:
+        raise RuntimeError("; ".join(problems) + " (deploy/sesame.env.example says how to make each; "
+                                                 "make run sets them for the embedded default)")
+
+
 def register_extensions(app: Flask) -> None:
     directory.init_app(app)
     redis.init_app(app)
@@ -68,6 +84,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = None  # sessions live server-side; ids are renewed at sign-in
     login_manager.unauthorized_handler(_unauthorized)
+    from . import rights
+    rights.init_app(app)
 
 
 def _unauthorized():
@@ -92,10 +110,10 @@ def register_blueprints(app: Flask) -> None:
     from .home.views import bp as home
     from .jobs.views import bp as jobs
     from .students import actions  # noqa: F401 - its routes join the students blueprint
-    from .students.views import bp as students, external_bp as external, guardians_bp as guardians
+    from .students.views import BLUEPRINTS as populations
     from .upcoming import bp as upcoming
 
-    for blueprint in (auth, home, students, external, guardians, jobs, help_bp, holders, upcoming):
+    for blueprint in (auth, home, *populations.values(), jobs, help_bp, holders, upcoming):
         app.register_blueprint(blueprint)
 
     from . import access  # noqa: F401 - registers the user loader

@@ -1,8 +1,6 @@
 """Who is signed in, which establishment they are acting on, and what their role lets them open."""
 from __future__ import annotations
 
-import functools
-
 from flask import abort, g, session
 from flask_login import UserMixin, current_user
 
@@ -10,15 +8,16 @@ from directory.errors import DirectoryUnavailable, NotFound
 from directory.model import Role, Staff
 
 from .extensions import directory, login_manager
+from .rights import Right, may
 
 TABS = (
-    # endpoint, label, roles that see it
-    ("home.index", "Accueil", (Role.HEAD, Role.ADMIN, Role.SUPPORT)),
-    ("students.index", "Élèves", (Role.HEAD, Role.ADMIN, Role.SUPPORT)),
-    ("guardians.index", "Responsables", (Role.HEAD, Role.ADMIN)),
-    ("external.index", "Élèves extérieurs", (Role.HEAD, Role.ADMIN)),
-    ("upcoming.stats", "Statistiques", (Role.HEAD, Role.ADMIN)),
-    ("upcoming.settings", "Paramétrage", (Role.HEAD, Role.ADMIN)),
+    # endpoint, label, the right that shows it
+    ("home.index", "Accueil", Right.SEE_HOME),
+    ("students.index", "Élèves", Right.SEE_STUDENTS),
+    ("guardians.index", "Responsables", Right.SEE_GUARDIANS),
+    ("external.index", "Élèves extérieurs", Right.SEE_EXTERNAL),
+    ("upcoming.stats", "Statistiques", Right.SEE_STATS),
+    ("upcoming.settings", "Paramétrage", Right.SEE_SETTINGS),
 )
 
 
@@ -64,16 +63,4 @@ def current_uai() -> str:
 
 
 def tabs_for(role: Role):
-    return [(endpoint, label) for endpoint, label, roles in TABS if role in roles]
-
-
-def roles_allowed(*roles: Role):
-    """Refuse (403) a signed-in staff member whose role is not among `roles`."""
-    def decorate(view):
-        @functools.wraps(view)
-        def wrapped(*args, **kwargs):
-            if staff().role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-        return wrapped
-    return decorate
+    return [(endpoint, label) for endpoint, label, right in TABS if may(role, right)]

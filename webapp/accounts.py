@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import current_app
 
-from directory import attributes as A
 from directory.accounts import Accounts
 from directory.passwords import PasswordHasher, Sealer
+from directory.populations import Population
 
 from .config import seal_key
 from .extensions import directory
@@ -17,8 +17,6 @@ def hasher() -> PasswordHasher:
                           config["SESAME_ARGON2_PARALLELISM"])
 
 
-def student_accounts(external: bool = False, guardians: bool = False) -> Accounts:
-    """Students attached to the establishment acted on, or (external) those following a course there,
-    or (guardians) the parents of its students."""
-    return Accounts(directory.current, A.GUARDIANS if guardians else A.STUDENTS, hasher(),
-                    Sealer(seal_key(current_app.config)), external)
+def accounts_of(population: Population) -> Accounts:
+    """The writer for one population's accounts, as the establishment acting on them sees them."""
+    return Accounts(directory.current, population, hasher(), Sealer(seal_key(current_app.config)))

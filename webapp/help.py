@@ -7,24 +7,28 @@ from flask_login import current_user, login_required
 from directory.model import Role
 
 from .access import staff
+from .rights import Right, may
 
 bp = Blueprint("help", __name__)
 
-HEADS = (Role.HEAD, Role.ADMIN)
-EVERYONE = (Role.HEAD, Role.ADMIN, Role.SUPPORT)
 PAGES = {
-    # page: (title, roles that read it)
-    "sommaire": ("Guide de Sésame", EVERYONE),
-    "etats": ("Les états d'un compte", EVERYONE),
-    "eleves": ("Rechercher et sélectionner des élèves", HEADS),
-    "depannage": ("Dépannage des comptes élèves", EVERYONE),
-    "exterieurs": ("Élèves extérieurs", HEADS),
-    "responsables": ("Responsables", HEADS),
-    "notifier": ("(Re)notifier des comptes élèves", HEADS),
-    "reinitialiser": ("Réinitialiser les mots de passe", EVERYONE),
-    "lister": ("Éditer une liste des comptes élèves", EVERYONE),
-    "operations": ("Suivre une opération", EVERYONE),
+    # page: (title, the right that reads it; None: everyone)
+    "sommaire": ("Guide de Sésame", None),
+    "etats": ("Les états d'un compte", None),
+    "eleves": ("Rechercher et sélectionner des élèves", Right.HEADS_GUIDE),
+    "depannage": ("Dépannage des comptes élèves", None),
+    "exterieurs": ("Élèves extérieurs", Right.SEE_EXTERNAL),
+    "responsables": ("Responsables", Right.SEE_GUARDIANS),
+    "notifier": ("(Re)notifier des comptes élèves", Right.NOTIFY),
+    "reinitialiser": ("Réinitialiser les mots de passe", Right.RESET),
+    "lister": ("Éditer une liste des comptes élèves", Right.LIST),
+    "operations": ("Suivre une opération", None),
 }
+
+
+def _reads(role: Role, page: str) -> bool:
+    right = PAGES[page][1]
+    return right is None or may(role, right)
 # which page answers « Accès au guide » on each screen
 FOR_SCREEN = {
     "students.index": "eleves", "students.profile": "eleves", "students.notify_form": "notifier",
@@ -37,9 +41,9 @@ FOR_SCREEN = {
 
 def page_for(endpoint: str | None, role: Role) -> str:
     page = FOR_SCREEN.get(endpoint or "", "sommaire")
-    if role is Role.SUPPORT and page == "eleves":
+    if page == "eleves" and may(role, Right.TROUBLESHOOT):
         return "depannage"
-    return page if role in PAGES[page][1] else "sommaire"
+    return page if _reads(role, page) else "sommaire"
 
 
 @bp.route("/aide")
@@ -48,10 +52,10 @@ def page_for(endpoint: str | None, role: Role) -> str:
 def show(page="sommaire"):
     if page not in PAGES:
         abort(404)
-    title, roles = PAGES[page]
-    if staff().role not in roles:
+    title, _ = PAGES[page]
+    if not _reads(staff().role, page):
         abort(403)
-    pages = [(name, t) for name, (t, r) in PAGES.items() if staff().role in r]
+    pages = [(name, t) for name, (t, _) in PAGES.items() if _reads(staff().role, name)]
     return render_template(f"help/{page}.html", title=title, pages=pages, page=page)
 
 

@@ -28,11 +28,6 @@ def send_later(to: str, subject: str, body: str) -> None:
     _OUTBOX.submit(deliver)
 
 
-def send(to: str, subject: str, body: str) -> None:
-    _send({k: current_app.config[k] for k in ("SESAME_MAIL_FROM", "SESAME_SMTP_HOST", "SESAME_SMTP_PORT")},
-          to, subject, body)
-
-
 def _send(config: dict, to: str, subject: str, body: str) -> None:
     message = EmailMessage()
     message["Date"] = formatdate(localtime=True)

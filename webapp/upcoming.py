@@ -4,26 +4,25 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import login_required
 
-from directory.model import Role
-
-from .access import roles_allowed
+from .rights import Right, requires
 
 bp = Blueprint("upcoming", __name__)
 
 TABS = {
-    # endpoint: (URL, title, purpose)
-    "stats": ("/statistiques", "Statistiques", "Les taux d'activation des comptes par classe, par MEF et dans le temps."),
-    "settings": ("/parametrage", "Paramétrage", "Les délégations et les réglages des courriers."),
+    # endpoint: (URL, title, purpose, the right that opens it)
+    "stats": ("/statistiques", "Statistiques", "Les taux d'activation des comptes par classe, par MEF et dans le temps.",
+              Right.SEE_STATS),
+    "settings": ("/parametrage", "Paramétrage", "Les délégations et les réglages des courriers.", Right.SEE_SETTINGS),
 }
 
 
-def _tab(title: str, purpose: str):
+def _tab(title: str, purpose: str, right: Right):
     @login_required
-    @roles_allowed(Role.HEAD, Role.ADMIN)
+    @requires(right)
     def view():
         return render_template("tab.html", title=title, purpose=purpose)
     return view
 
 
-for endpoint, (url, title, purpose) in TABS.items():
-    bp.add_url_rule(url, endpoint, _tab(title, purpose))
+for endpoint, (url, title, purpose, right) in TABS.items():
+    bp.add_url_rule(url, endpoint, _tab(title, purpose, right))

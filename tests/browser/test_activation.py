@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from directory import attributes as A
+from directory.populations import STUDENTS
 from directory.accounts import Accounts
 from directory.model import AccountState
 from directory.passwords import Sealer
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_a_student_activates_their_account(page, live_server, demo_directory, mail_sink):
-    accounts = Accounts(demo_directory, A.STUDENTS, None, Sealer(SEAL_KEY))
+    accounts = Accounts(demo_directory, STUDENTS, None, Sealer(SEAL_KEY))
     account_id = demo_directory.students.ids("0990001N", StudentCriteria(states=(AccountState.NOTIFIED,)))[7]
     record = accounts.read_one("0990001N", account_id)
     provisional = accounts.provisional_password(record)

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from directory.populations import STUDENTS
 from directory import attributes as A
 from directory.accounts import Accounts
 from directory.embedded import EmbeddedSlapd
@@ -19,10 +20,9 @@ from directory.passwords import Sealer
 from directory.repository import Directory
 from webapp.embedded import EmbeddedRedis
 
-from support import ROOT, SEAL_KEY, binds, confirmed, csrf_token, pdf_pages, sign_in, worker_environment
+from support import JOB_URL, ROOT, SEAL_KEY, binds, confirmed, csrf_token, pdf_pages, sign_in, worker_environment
 
 LYC = "0990003R"
-JOB_URL = re.compile(r"/travaux/([0-9a-f]{32})$")
 
 
 @dataclass
@@ -93,7 +93,7 @@ def head_of_lyc(app):
 
 
 def accounts(directory) -> Accounts:
-    return Accounts(directory, A.STUDENTS, None, Sealer(SEAL_KEY))
+    return Accounts(directory, STUDENTS, None, Sealer(SEAL_KEY))
 
 
 def students(directory, start: int, count: int) -> list[str]:

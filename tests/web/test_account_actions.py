@@ -10,11 +10,9 @@ from redis import Redis
 
 from directory.model import AccountState
 from directory.students import StudentCriteria
-from support import SSO_SECRET, confirmed, csrf_token, pdf_pages, wait_for_job
+from support import FILE_URL, JOB_URL, SSO_SECRET, confirmed, csrf_token, pdf_pages, wait_for_job
 
 LP = "0990002P"
-JOB_URL = re.compile(r"/travaux/([0-9a-f]{32})$")
-FILE_URL = re.compile(r'href="(/fichiers/[^"]+)"')
 
 
 @pytest.fixture

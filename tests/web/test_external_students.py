@@ -4,16 +4,15 @@ import re
 
 
 from directory.model import AccountState
+from directory.populations import EXTERNAL
 from directory.students import StudentCriteria
-from support import confirmed, SSO_SECRET, csrf_token, pdf_pages, sign_in, wait_for_job
+from support import JOB_URL, ROW_IDS, SSO_SECRET, confirmed, csrf_token, pdf_pages, sign_in, wait_for_job
 
 LP, LYC = "0990002P", "0990003R"
-ROW_IDS = re.compile(r'name="ids" value="([0-9a-f]{32})"')
-JOB_URL = re.compile(r"/travaux/([0-9a-f]{32})$")
 
 
 def _externals_of(demo_directory, uai, **criteria):
-    return demo_directory.students.ids(uai, StudentCriteria(external=True, **criteria))
+    return demo_directory.population(EXTERNAL).ids(uai, StudentCriteria(**criteria))
 
 
 def test_the_lp_sees_the_lycee_students_who_follow_a_course_there(signed_in, demo_directory):

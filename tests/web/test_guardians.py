@@ -8,11 +8,9 @@ import re
 from directory import attributes as A
 from directory.model import AccountState
 from directory.students import StudentCriteria, StudentSort
-from support import confirmed, SSO_SECRET, binds, csrf_token, pdf_pages, sign_in, wait_for_job
+from support import JOB_URL, ROW_IDS, SSO_SECRET, binds, confirmed, csrf_token, pdf_pages, sign_in, wait_for_job
 
 CLG, LP, LYC = "0990001N", "0990002P", "0990003R"
-ROW_IDS = re.compile(r'name="ids" value="([0-9a-f]{32})"')
-JOB_URL = re.compile(r"/travaux/([0-9a-f]{32})$")
 
 
 def _guardian_in_two(demo_directory):

@@ -9,10 +9,9 @@ import pytest
 
 from directory.model import AccountState
 from directory.students import StudentCriteria
-from support import SSO_SECRET, confirmed, csrf_token, sign_in, wait_for_job
+from support import JOB_URL, SSO_SECRET, confirmed, csrf_token, sign_in, wait_for_job
 
 LP = "0990002P"
-JOB_URL = re.compile(r"/travaux/([0-9a-f]{32})$")
 # htmx's own attributes (hx-get, hx-post, ...) are not HTML's vocabulary; the validator's only other
 # word about them is that a <meta name> keyword is not registered: both said, nothing else forgiven
 HTMX_VOCABULARY = re.compile(r"^Attribute “hx-[a-z-]+” not allowed on element|"

@@ -25,9 +25,9 @@ def test_pages_need_a_signed_in_user(client):
 
 
 def test_home_counts_accounts_of_the_current_establishment(signed_in, demo_directory):
-    from directory import attributes as A
+    from directory.populations import STUDENTS
     client = signed_in("chef.clg")
-    counts = demo_directory.count_by_state(A.STUDENTS, "0990001N")
+    counts = demo_directory.count_by_state(STUDENTS, "0990001N")
     html = client.get("/").get_data(as_text=True)
     assert f'<td class="number">{sum(counts.values())}</td>' in html
 
@@ -44,9 +44,11 @@ def test_home_answers_a_fragment_to_htmx_and_a_page_otherwise(signed_in):
 
 def test_admin_switches_establishment_and_others_cannot_reach_one_not_theirs(signed_in, client):
     admin = signed_in("admin.idt")
-    token = csrf_token(admin.get("/").get_data(as_text=True))
-    admin.post("/etablissement", data={"csrf_token": token, "uai": "0990003R"})
-    assert "LYC Marie Curie" in admin.get("/").get_data(as_text=True)
+    current = '<strong class="uai">0990003R</strong> LYC Marie Curie'   # the header, not the switcher's list
+    page = admin.get("/").get_data(as_text=True)
+    assert current not in page and "0990003R LYC Marie Curie" in page
+    admin.post("/etablissement", data={"csrf_token": csrf_token(page), "uai": "0990003R"})
+    assert current in admin.get("/").get_data(as_text=True)
 
 
 def test_head_cannot_switch_to_another_establishment(signed_in):

@@ -5,10 +5,9 @@ import re
 import pytest
 
 from directory.students import StudentCriteria
-from support import csrf_token
+from support import ROW_IDS, csrf_token
 
 LYC, LP = "0990003R", "0990002P"
-ROW_IDS = re.compile(r'name="ids" value="([0-9a-f]{32})"')
 
 
 def _total(html):

@@ -69,8 +69,8 @@ def test_a_misspelled_accent_finds_the_student(support, demo_directory):
     assert accented[A.SURNAME][0].upper() in html.unescape(page)
 
 
-def test_row_reset_shows_the_new_password_which_binds(support, demo_directory, slapd):
-    account_id = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.ACTIVE,)))[0]
+def test_row_reset_shows_the_new_password_which_binds(support, demo_directory, slapd, make_account):
+    account_id = make_account.student(AccountState.ACTIVE)[0].account_id
     token = csrf_token(support.get("/eleves").get_data(as_text=True))
     response = support.post(f"/eleves/{account_id}/reinitialisation", headers={"HX-Request": "true"},
                             data={"csrf_token": token})
@@ -86,8 +86,8 @@ def test_row_reset_shows_the_new_password_which_binds(support, demo_directory, s
 
 
 def test_row_reset_without_javascript_comes_back_to_the_same_list_with_the_password_in_its_row(support, demo_directory,
-                                                                                        slapd):
-    account_id = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.NOTIFIED,)))[3]
+                                                                                        slapd, make_account):
+    account_id = make_account.student(AccountState.NOTIFIED)[0].account_id
     dn, student = demo_directory.students.get(LP, account_id)
     token = csrf_token(support.get("/eleves").get_data(as_text=True))
     posted = support.post(f"/eleves/{account_id}/reinitialisation",

@@ -6,6 +6,7 @@ import time
 import ldap3
 from redis import Redis
 
+from directory.populations import STUDENTS
 from directory import attributes as A
 from directory.model import AccountState
 from directory.passwords import Sealer
@@ -76,5 +77,5 @@ def test_killing_the_worker_halfway_ends_with_every_account_notified_once(demo_d
 
 def _passwords(demo_directory, ids):
     from directory.accounts import Accounts
-    accounts = Accounts(demo_directory, A.STUDENTS, None, Sealer(SEAL_KEY))
+    accounts = Accounts(demo_directory, STUDENTS, None, Sealer(SEAL_KEY))
     return {i: (r.dn, accounts.provisional_password(r)) for i, r in accounts.read(LYC, ids).items()}

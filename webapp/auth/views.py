@@ -12,12 +12,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import HTTPException
 
 from directory.errors import AccountLocked, DirectoryError, InvalidCredentials, NotFound
-from directory.model import Role
 from directory.repository import PASSWORD_ROLES
 
 from .. import ratelimit, sessions, signin
 from ..access import StaffUser, current_uai, staff, tabs_for
 from ..extensions import directory
+from ..rights import Right, may
 from .forms import SignInForm, SwitchEstablishmentForm
 
 bp = Blueprint("auth", __name__)
@@ -112,7 +112,7 @@ def sso():
     except NotFound:
         log.warning("SSO sign-in for an unknown or role-less uid from %s", request.remote_addr)
         abort(403)
-    if staff_member.role is not Role.SUPPORT:
+    if not may(staff_member.role, Right.SIGN_IN_THROUGH_SSO):
         # heads and the identity team sign in with their password (and, later, a second factor)
         log.warning("SSO sign-in refused for a non-support role from %s", request.remote_addr)
         abort(403)

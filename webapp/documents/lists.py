@@ -6,6 +6,7 @@ import io
 from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import groupby
+from typing import Callable
 
 from directory.model import AccountState, Establishment, last_sign_in
 from directory.names import sort_name
@@ -77,14 +78,6 @@ def pages_by_class(rows: list[ListRow]):
             yield code, label, group[number * ROWS_PER_PAGE:(number + 1) * ROWS_PER_PAGE], number + 1, count
 
 
-def list_pdf(establishment: Establishment, rows: list[ListRow], guardians: bool = False) -> bytes:
-    if guardians:   # one section: the parents of the establishment's students
-        rows = [replace(r, class_code="Responsables", class_label=establishment.name) for r in rows]
-    html = render_document("documents/list.html", establishment=establishment,
-                           pages=list(pages_by_class(rows)), guardians=guardians)
-    return html_to_pdf(html)
-
-
 def safe_cell(value: str) -> str:
     """A cell a spreadsheet will show as text, never run as a formula."""
     value = "" if value is None else str(value)
@@ -93,16 +86,37 @@ def safe_cell(value: str) -> str:
         value.startswith(FORMULA_STARTS) else value
 
 
-def list_csv(establishment: Establishment, rows: list[ListRow], guardians: bool = False) -> bytes:
-    if guardians:
-        return csv_document(GUARDIAN_CSV_COLUMNS, ((
-            establishment.uai, establishment.name, row.surname, row.given_name, row.children, row.state_label,
-            row.identifier, row.password_shown, date_fr(row.notification_date), date_fr(row.last_sign_in))
-            for row in sorted(rows, key=_by_name)))
-    return csv_document(CSV_COLUMNS, ((
-        establishment.uai, establishment.name, row.surname, row.given_name, row.mef_label, row.class_code,
-        row.state_label, row.identifier, row.password_shown, date_fr(row.notification_date),
-        date_fr(row.last_sign_in)) for row in _sorted(rows)))
+@dataclass(frozen=True)
+class ListLayout:
+    """How one population's accounts are listed: the CSV's columns and cells, the PDF's sections."""
+    csv_columns: tuple[str, ...]
+    cells: Callable[[Establishment, ListRow], tuple]
+    by_class: bool = True      # one section per class; else one section, named `section`
+    section: str = ""
+
+    def _ordered(self, rows):
+        return _sorted(rows) if self.by_class else sorted(rows, key=_by_name)
+
+    def csv(self, establishment: Establishment, rows: list[ListRow]) -> bytes:
+        return csv_document(self.csv_columns, (self.cells(establishment, row) for row in self._ordered(rows)))
+
+    def pdf(self, establishment: Establishment, rows: list[ListRow]) -> bytes:
+        if not self.by_class:
+            rows = [replace(r, class_code=self.section, class_label=establishment.name) for r in rows]
+        html = render_document("documents/list.html", establishment=establishment,
+                               pages=list(pages_by_class(rows)), guardians=not self.by_class)
+        return html_to_pdf(html)
+
+
+STUDENT_LIST = ListLayout(tuple(CSV_COLUMNS), lambda establishment, row: (
+    establishment.uai, establishment.name, row.surname, row.given_name, row.mef_label, row.class_code,
+    row.state_label, row.identifier, row.password_shown, date_fr(row.notification_date),
+    date_fr(row.last_sign_in)))
+# one section: the parents of the establishment's students
+GUARDIAN_LIST = ListLayout(tuple(GUARDIAN_CSV_COLUMNS), lambda establishment, row: (
+    establishment.uai, establishment.name, row.surname, row.given_name, row.children, row.state_label,
+    row.identifier, row.password_shown, date_fr(row.notification_date), date_fr(row.last_sign_in)),
+    by_class=False, section="Responsables")
 
 
 def csv_document(header, rows) -> bytes:

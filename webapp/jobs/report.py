@@ -4,8 +4,9 @@ from __future__ import annotations
 import time
 
 from directory import audit
+from directory.lifecycle import Action
 
-from ..accounts import student_accounts
+from ..accounts import accounts_of
 from ..extensions import directory
 from ..students.population import of_job
 from .store import DONE, FAILED, FINISHED, JOB_TTL, QUEUED, RECENT, REFUSED, RUNNING, UNCHANGED, Job, JobStore
@@ -14,9 +15,9 @@ LOST = ("Le suivi de cette opération a été perdu (panne du serveur de travaux
         "traités ont été retrouvés dans l'annuaire ; ")
 
 
-def accounts_of(job: Job):
-    population = of_job(job.population)
-    return student_accounts(external=population.external, guardians=population.guardians)
+def job_accounts(job: Job):
+    """The writer for the accounts of the job's population."""
+    return accounts_of(of_job(job.population).accounts)
 
 
 def outcomes(job: Job, store: JobStore) -> dict[str, tuple[str, str]]:
@@ -24,12 +25,12 @@ def outcomes(job: Job, store: JobStore) -> dict[str, tuple[str, str]]:
     mark was changed by it, noted or not (a worker may die between a write and its note); the others
     were not changed by it. While the job runs, its notes alone tell the progress."""
     noted = store.outcomes(job.id)
-    if job.kind == "list" or job.status in (QUEUED, RUNNING):
+    if job.action is Action.LIST or job.status in (QUEUED, RUNNING):
         return noted
     if job.status == FINISHED and len(noted) == job.total:
         return noted     # a job that ended normally noted every account after its write
     asked = set(job.account_ids)
-    for account_id in accounts_of(job).marked(job.id) & asked:
+    for account_id in job_accounts(job).marked(job.id) & asked:
         if noted.get(account_id, ("",))[0] != DONE:
             noted[account_id] = (DONE, "")
     for account_id, (outcome, _) in list(noted.items()):
@@ -51,11 +52,11 @@ def recover(trace: audit.JobTrace, store: JobStore) -> Job | None:
         return None
     job = Job(trace.id, trace.action, trace.actor, trace.uai, trace.population, list(trace.targets),
               dict(trace.options), FAILED, created)
-    marked = accounts_of(job).marked(job.id) if job.kind != "list" else set()
+    marked = job_accounts(job).marked(job.id) if job.action is not Action.LIST else set()
     if trace.state == audit.CLOSED:
-        if job.kind != "list":
+        if job.action is not Action.LIST:
             job.account_ids = sorted(set(job.account_ids) & marked)
-        has_document = job.kind == "list" or (job.kind == "notify" and job.options.get("letters"))
+        has_document = job.action is Action.LIST or (job.action is Action.NOTIFY and job.options.get("letters"))
         if not has_document:
             job.status = FINISHED
         job.message = LOST + ("relancez-la pour refaire le document." if has_document else "elle était terminée.")

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 
 from redis import Redis
 
+from directory.actions import Outcome
+from directory.lifecycle import Action
+
 JOB_TTL = 7 * 24 * 3600          # a report stays a week
 RECENT = 20                      # jobs listed per person
 
@@ -15,17 +18,17 @@ QUEUED, RUNNING, FINISHED, FAILED = "queued", "running", "finished", "failed"
 STATUS_LABELS = {QUEUED: "En attente", RUNNING: "En cours", FINISHED: "Terminé", FAILED: "Interrompu"}
 
 # per account
-DONE, UNCHANGED, REFUSED = "done", "unchanged", "refused"
+DONE, UNCHANGED, REFUSED = Outcome.DONE.value, Outcome.UNCHANGED.value, Outcome.REFUSED.value
 OUTCOME_LABELS = {DONE: "Fait", UNCHANGED: "Inchangé", REFUSED: "Non traité"}
 
 
 @dataclass
 class Job:
     id: str
-    kind: str                     # notify, reset, list
+    kind: str                     # an Action's value: notify, reset, list
     owner: str                    # staff uid
     uai: str
-    population: str               # students (guardians later)
+    population: str               # a population's name: students, external, guardians
     account_ids: list[str]
     options: dict = field(default_factory=dict)
     status: str = QUEUED
@@ -33,6 +36,10 @@ class Job:
     finished: float = 0.0
     file: str = ""                # token of the generated document
     message: str = ""
+
+    @property
+    def action(self) -> Action:
+        return Action(self.kind)
 
     @property
     def total(self) -> int:

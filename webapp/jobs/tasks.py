@@ -12,19 +12,18 @@ from flask import current_app
 from redis.exceptions import RedisError
 
 from directory.audit import close_job
-from directory.errors import Conflict, DirectoryUnavailable
-from directory.lifecycle import Action, decide
-from directory.model import AccountOrigin, AccountState, provisional_expired
+from directory.actions import Refusal, change_accounts
+from directory.errors import DirectoryUnavailable
+from directory.lifecycle import Action
 from directory.names import sort_name
-from directory.students import account_id_of
 
 from ..students.population import of_job
 from ..documents.files import FileStore
 from ..documents.letters import Letter, letter_settings, letters_pdf
-from ..documents.lists import ListRow, list_csv, list_pdf
+from ..documents.lists import ListRow
 from ..extensions import directory, redis
 from ..holders import tokens
-from .report import accounts_of, counts, outcomes
+from .report import counts, job_accounts, outcomes
 from .store import DONE, FAILED, FINISHED, REFUSED, RUNNING, UNCHANGED, Job, JobStore, job_store
 
 log = logging.getLogger(__name__)
@@ -74,7 +73,7 @@ def run_job(job_id: str) -> None:
         job.status, job.message = RUNNING, ""
         store.save(job)
         try:
-            if job.kind in ("notify", "reset"):
+            if job.action.changes_accounts:
                 _change_accounts(job, store)
             _produce_document(job, store)
             _audit(job, store)
@@ -98,48 +97,39 @@ def run_job(job_id: str) -> None:
         store.save(job)
 
 
+REFUSALS = {
+    Refusal.FRANCECONNECT: "Ce responsable se connecte avec FranceConnect : ni courrier ni mot de passe Sésame.",
+    Refusal.CHANGED_MEANWHILE: "Le compte a été modifié par quelqu'un d'autre pendant l'opération : il n'a pas été touché.",
+    Refusal.GONE: "Cet élève n'est plus dans l'établissement.",
+}
+
+
+def _noted(result) -> tuple[str, str, str]:
+    """An account's outcome as the job store keeps it: refused with the reason, else the state after."""
+    if result.refusal is not None:
+        return result.account_id, REFUSED, REFUSALS[result.refusal]
+    return result.account_id, result.outcome.value, result.applied.change.after.value
+
+
 def _change_accounts(job: Job, store: JobStore) -> None:
-    action = Action.NOTIFY if job.kind == "notify" else Action.RESET
-    reset_password = bool(job.options.get("reset"))
-    worker_accounts = accounts_of(job)
+    worker_accounts = job_accounts(job)
     done = store.outcomes(job.id)
     todo = [i for i in job.account_ids if i not in done]
     threads = current_app.config["SESAME_HASH_THREADS"] or os.cpu_count() or 2
-    provisional_days = current_app.config["SESAME_PROVISIONAL_DAYS"]
-
-    def process(item):
-        record, proposal = item
-        if record.origin == AccountOrigin.FRANCECONNECT.value:
-            return record.account_id, REFUSED, ("Ce responsable se connecte avec FranceConnect : ni courrier ni "
-                                                "mot de passe Sésame.")
-        expired = provisional_expired(record.state, record.password_changed, provisional_days)
-        change = decide(action, record.state, reset_password, expired)
-        try:
-            applied = worker_accounts.apply(record, change, job.id, proposed_identifier=proposal)
-        except Conflict:
-            return record.account_id, REFUSED, ("Le compte a été modifié par quelqu'un d'autre pendant "
-                                                "l'opération : il n'a pas été touché.")
-        outcome = DONE if (applied.already_done or change.changes_anything) else UNCHANGED
-        return record.account_id, outcome, change.after.value
 
     # argon2 lets go of the GIL while it hashes: threads give every core to hashing
     with ThreadPoolExecutor(max_workers=threads) as pool:
         for start in range(0, len(todo), BATCH):
-            batch = todo[start:start + BATCH]
-            records = worker_accounts.read(job.uai, batch)
-            if reset_password or action is Action.RESET:
-                # a password given by the school voids the holders' pending recovery links, first
-                tokens.revoke("reset", list(records))
-            proposals = worker_accounts.propose_identifiers(records.values())
-            results = [(missing, REFUSED, "Cet élève n'est plus dans l'établissement.")
-                       for missing in set(batch) - set(records)]
-            results += pool.map(process, [(r, proposals.get(r.account_id)) for r in records.values()])
-            store.record_many(job.id, results)     # one round trip per batch: progress moves by fifty
+            results = change_accounts(worker_accounts, job.uai, todo[start:start + BATCH], job.action, job.id,
+                                      reset_password=bool(job.options.get("reset")),
+                                      provisional_days=current_app.config["SESAME_PROVISIONAL_DAYS"],
+                                      revoke_recovery=lambda ids: tokens.revoke("reset", ids), map_=pool.map)
+            store.record_many(job.id, [_noted(r) for r in results])   # one round trip per batch: progress moves by fifty
 
 
 def _children_here(job: Job, records) -> dict[str, str]:
     """For parents: « Zoé MARTIN (6A), ... » — their children attached to the job's establishment."""
-    children = {r.account_id: [account_id_of(dn) for dn in r.children] for r in records.values()}
+    children = {r.account_id: r.child_ids for r in records.values()}
     here = directory.current.students.by_ids(job.uai, [c for ids in children.values() for c in ids])
     return {account_id: ", ".join(sorted(f"{here[c].given_name} {here[c].surname.upper()} ({here[c].class_code})"
                                          for c in ids if c in here))
@@ -148,27 +138,26 @@ def _children_here(job: Job, records) -> dict[str, str]:
 
 def _letters_and_rows(job: Job, store: JobStore):
     """The accounts as they now are, for letters and lists (passwords opened from their seal)."""
-    worker_accounts = accounts_of(job)
+    worker_accounts = job_accounts(job)
     found = outcomes(job, store)
     wanted = [i for i in job.account_ids if found.get(i, ("",))[0] != REFUSED]
     records = worker_accounts.read(job.uai, wanted)
-    classes = {c.code: c for c in directory.current.classes(job.uai)}
-    mefs = {m.code: m for m in directory.current.mefs(job.uai)}
+    # the population's own reader: the labels the page showed (external students: their schools' MEFs)
+    classes, mefs, _ = of_job(job.population).read_reference(job.uai)
     return worker_accounts, records, classes, mefs
 
 
 def _produce_document(job: Job, store: JobStore) -> None:
-    kind, options = job.kind, job.options
-    if kind == "reset" or (kind == "notify" and not options.get("letters")):
+    action, options = job.action, job.options
+    if action is Action.RESET or (action is Action.NOTIFY and not options.get("letters")):
         return
     worker_accounts, records, classes, mefs = _letters_and_rows(job, store)
     establishment = directory.current.establishment(job.uai)
     ordered = sorted(records.values(), key=lambda r: (r.class_code, sort_name(r.given_name, r.surname)))
-    guardians = of_job(job.population).guardians
-    children = _children_here(job, records) if guardians else {}
-    if kind == "notify":
-        letters = [Letter(r.surname, r.given_name, r.identifier or "",
-                          worker_accounts.provisional_password(r) if r.state is AccountState.NOTIFIED else None,
+    population = of_job(job.population)
+    children = _children_here(job, records) if population.searches_children else {}
+    if action is Action.NOTIFY:
+        letters = [Letter(r.surname, r.given_name, r.identifier or "", worker_accounts.shown_password(r),
                           classes[r.class_code].label if r.class_code in classes else "",
                           children.get(r.account_id, ""))
                    for r in ordered]
@@ -181,10 +170,10 @@ def _produce_document(job: Job, store: JobStore) -> None:
                         mefs[r.mef_code].label if r.mef_code in mefs else r.mef_code,
                         r.notification_date, r.last_login, children.get(r.account_id, "")) for r in ordered]
         if options.get("format") == "csv":
-            content, name, mimetype = list_csv(establishment, rows, guardians), f"comptes-{job.uai}.csv", \
+            content, name, mimetype = population.listing.csv(establishment, rows), f"comptes-{job.uai}.csv", \
                 "text/csv; charset=utf-8"
         else:
-            content, name, mimetype = list_pdf(establishment, rows, guardians), f"comptes-{job.uai}.pdf", \
+            content, name, mimetype = population.listing.pdf(establishment, rows), f"comptes-{job.uai}.pdf", \
                 "application/pdf"
         for account_id in records:
             store.record(job.id, account_id, DONE, "")

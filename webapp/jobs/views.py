@@ -42,7 +42,7 @@ def _resumable(job, held: bool) -> bool:
 
 def _names(job, ids) -> dict[str, tuple[str, str, str]]:
     return {r.account_id: (r.surname.upper(), r.given_name, r.identifier or "")
-            for r in report.accounts_of(job).read(job.uai, ids).values()}
+            for r in report.job_accounts(job).read(job.uai, ids).values()}
 
 
 def _report(job, store):
@@ -76,7 +76,7 @@ def show(job_id):
     return page_or_fragment("jobs/show.html", "jobs/partial/progress.html", job=job, title=TITLES[job.kind],
                             done=len(outcomes), counts=counts, refused=refused, labels=OUTCOME_LABELS,
                             running=running, resumable=_resumable(job, held), waiting=running and not held,
-                            current_tab=f"{of_job(job.population).name}.index")
+                            current_tab=f"{of_job(job.population).name}.index", pop=of_job(job.population))
 
 
 @bp.route("/travaux/<job_id>/compte-rendu.csv")

@@ -1,28 +1,103 @@
-"""The populations the account screens serve: the establishment's own students, the « Élèves
-extérieurs » who follow a shared course there (guide §4), and the « Responsables » (parents) of its
-students, with what differs between them."""
+"""The populations the account screens serve, as they are shown: the establishment's own students,
+the « Élèves extérieurs » who follow a shared course there (guide §4), and the « Responsables »
+(parents) of its students. Which accounts each one is belongs to `directory.populations`; how it is
+shown (title, nouns, columns by role, the cells of its rows, its list, the reference data its
+criteria offer) is here, and every view, template and job asks the population instead of a flag."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from flask import request
+
+from directory import populations as directory_populations
+from directory.model import Role
+from directory.students import StudentSort
+
+from ..documents.lists import GUARDIAN_LIST, STUDENT_LIST, ListLayout
+from ..extensions import directory
+from ..rights import Right, may
+
+HEAD_COLUMNS = [(StudentSort.NAME, "Élève"), (StudentSort.CLASS, "Classe"), (StudentSort.MEF, "MEF"),
+                (StudentSort.IDENTIFIER, "Identifiant"), (StudentSort.STATE, "Statut du compte"),
+                (StudentSort.ORIGIN, "Origine du compte"), (StudentSort.NOTIFIED, "Date de notification"),
+                (StudentSort.LAST_LOGIN, "Date de dernière connexion")]
+# the dépannage table (SPEC §6): the provisional password and the e-mail instead of origin and dates
+SUPPORT_COLUMNS = [(StudentSort.NAME, "Élève"), (StudentSort.CLASS, "Classe"), (StudentSort.MEF, "MEF"),
+                   (StudentSort.IDENTIFIER, "Identifiant"), (None, "Mot de passe"),
+                   (StudentSort.STATE, "Statut du compte"), (None, "Email")]
+# external students: their establishment of attachment instead of a class of ours
+EXTERNAL_COLUMNS = [(StudentSort.NAME, "Élève"), (StudentSort.MEF, "MEF"), (None, "Établissement de rattachement"),
+                    (StudentSort.IDENTIFIER, "Identifiant"), (StudentSort.STATE, "Statut du compte"),
+                    (StudentSort.ORIGIN, "Origine du compte"), (StudentSort.NOTIFIED, "Date de notification"),
+                    (StudentSort.LAST_LOGIN, "Date de dernière connexion")]
+GUARDIAN_COLUMNS = [(StudentSort.NAME, "Responsable"), (None, "Enfant(s) dans l'établissement"),
+                    (StudentSort.IDENTIFIER, "Identifiant"), (StudentSort.STATE, "Statut du compte"),
+                    (StudentSort.ORIGIN, "Origine du compte"), (StudentSort.NOTIFIED, "Date de notification"),
+                    (StudentSort.LAST_LOGIN, "Date de dernière connexion")]
+
+
+def _own_reference(uai: str):
+    classes = {c.code: c for c in directory.current.classes(uai)}
+    mefs = {m.code: m for m in directory.current.mefs(uai)}
+    return classes, mefs, {}
+
+
+def _external_reference(uai: str):
+    attachments = {e.uai: e for e in directory.current.establishments(
+        directory.current.students.attachments_of_externals(uai))}
+    mefs = {m.code: m for a in attachments for m in directory.current.mefs(a)}
+    return {}, mefs, attachments
+
+
+def _guardian_reference(uai: str):
+    return {c.code: c for c in directory.current.classes(uai)}, {}, {}
 
 
 @dataclass(frozen=True)
 class Population:
-    name: str          # blueprint, selection and job population
-    prefix: str        # URL
-    external: bool
+    accounts: directory_populations.Population   # which accounts (the directory's)
+    right: Right                                 # who may see and act on it
+    prefix: str                                  # URL
     title: str
-    guardians: bool = False
-    noun: str = "élève(s)"
+    head_columns: list
+    cells: str                                   # the partial with the cells that differ by population
+    listing: ListLayout
+    read_reference: Callable                     # uai → (classes, mefs, attachments) by code
+    noun: str = "élève(s)"                       # nouns, as the screens say them
+    noun_one: str = "élève"
+    nouns: str = "élèves"
+    troubleshoot_columns: list | None = None     # the dépannage table, for those with that right
+    has_profile: bool = False
+    filters_by_attachment: bool = False          # criteria: the establishments of attachment
+
+    @property
+    def name(self) -> str:          # blueprint, selection and job population
+        return self.accounts.name
+
+    @property
+    def searches_children(self) -> bool:
+        return self.accounts.found_by_children
+
+    def columns(self, role: Role) -> list:
+        return self.troubleshoot_columns if self.shows_passwords(role) else self.head_columns
+
+    def shows_passwords(self, role: Role) -> bool:
+        """The dépannage table (SPEC §6): provisional passwords and e-mails instead of origin and dates."""
+        return self.troubleshoot_columns is not None and may(role, Right.TROUBLESHOOT)
 
 
-STUDENTS = Population("students", "/eleves", False, "Gestion des comptes élèves")
-EXTERNAL = Population("external", "/eleves-exterieurs", True, "Gestion des comptes élèves extérieurs")
-GUARDIANS = Population("guardians", "/responsables", False, "Gestion des comptes responsables", True,
-                       "responsable(s)")
-BY_NAME = {p.name: p for p in (STUDENTS, EXTERNAL, GUARDIANS)}
+STUDENTS = Population(directory_populations.STUDENTS, Right.SEE_STUDENTS, "/eleves", "Gestion des comptes élèves", HEAD_COLUMNS,
+                      "students/partial/cells_students.html", STUDENT_LIST, _own_reference,
+                      troubleshoot_columns=SUPPORT_COLUMNS, has_profile=True)
+EXTERNAL = Population(directory_populations.EXTERNAL, Right.SEE_EXTERNAL, "/eleves-exterieurs", "Gestion des comptes élèves extérieurs",
+                      EXTERNAL_COLUMNS, "students/partial/cells_external.html", STUDENT_LIST, _external_reference,
+                      filters_by_attachment=True)
+GUARDIANS = Population(directory_populations.GUARDIANS, Right.SEE_GUARDIANS, "/responsables", "Gestion des comptes responsables",
+                       GUARDIAN_COLUMNS, "students/partial/cells_guardians.html", GUARDIAN_LIST, _guardian_reference,
+                       noun="responsable(s)", noun_one="responsable", nouns="responsables")
+ALL = (STUDENTS, EXTERNAL, GUARDIANS)
+BY_NAME = {p.name: p for p in ALL}
 
 
 def current() -> Population:

@@ -22,16 +22,14 @@ class StudentQuery:
     reverse: bool = False
     page: int = 1
     errors: list[str] = field(default_factory=list)
-    child_name: str = ""        # « Responsables »: parents of a child of that name ...
-    child_classes: tuple[str, ...] = ()   # ... or in those classes
 
     def args(self, **changes) -> dict:
         """The query as URL parameters, with some changed (`page=2`, `tri=...`)."""
         values = {
             "q": self.criteria.name,
-            "enfant": self.child_name,
+            "enfant": self.criteria.child_name,
             "mef": self.criteria.mef,
-            "classe": list(self.criteria.classes or self.child_classes),
+            "classe": list(self.criteria.classes or self.criteria.child_classes),
             "rattachement": list(self.criteria.attachments),
             "etat": [CODE_OF_STATE[s] for s in self.criteria.states],
             "tri": self.sort.value if self.sort is not StudentSort.NAME else "",
@@ -62,17 +60,18 @@ def _known(args, name: str, known, refusal: str, errors: list) -> list[str]:
     return kept
 
 
-def parse(args, class_codes, mef_codes, attachment_codes=(), external: bool = False,
-          guardians: bool = False) -> StudentQuery:
-    """Every refusal is collected and said; nothing unknown reaches the directory."""
+def parse(args, population, class_codes, mef_codes, attachment_codes=()) -> StudentQuery:
+    """Every refusal is collected and said; nothing unknown reaches the directory. For a population
+    found by its children (parents), the name of a child and the classes are the children's."""
     query = StudentQuery()
     errors = query.errors
-    if guardians:
+    child = ""
+    searches_children = population.searches_children
+    if searches_children:
         child = args.get("enfant", "")
         if len(child) > NAME_MAX_LENGTH:
             errors.append(f"Le nom d'un enfant est limité à {NAME_MAX_LENGTH} caractères.")
             child = ""
-        query.child_name = child
     name = args.get("q", "")
     if len(name) > NAME_MAX_LENGTH:
         errors.append(f"La recherche par nom ou prénom est limitée à {NAME_MAX_LENGTH} caractères.")
@@ -96,7 +95,9 @@ def parse(args, class_codes, mef_codes, attachment_codes=(), external: bool = Fa
         query.page = int(raw_page)
     else:
         errors.append("Le numéro de page n'est pas valide.")
-    query.criteria = StudentCriteria(name=name, mef=mef, classes=tuple(dict.fromkeys(classes)),
-                                     states=tuple(dict.fromkeys(states)), external=external,
-                                     attachments=tuple(dict.fromkeys(attachments)))
+    classes = tuple(dict.fromkeys(classes))
+    query.criteria = StudentCriteria(name=name, mef=mef, classes=() if searches_children else classes,
+                                     states=tuple(dict.fromkeys(states)),
+                                     attachments=tuple(dict.fromkeys(attachments)), child_name=child,
+                                     child_classes=classes if searches_children else ())
     return query

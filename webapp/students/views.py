@@ -2,39 +2,35 @@
 across pages, and the student's profile, for one establishment."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from directory import attributes as A
 from directory.errors import NotFound
-from directory.escaping import dn as child_dn
 from directory.model import AccountState, Role
-from directory.students import Page, StudentCriteria, StudentSort
+from directory.students import Page
 
-from ..access import current_uai, roles_allowed, staff
-from ..accounts import student_accounts
+from ..access import current_uai, staff
+from ..accounts import accounts_of
 from ..extensions import directory
 from ..rendering import page_or_fragment, wants_fragment
+from ..rights import Right, may, requires
 from ..selection import Selection
 from . import query as student_query
-from .population import EXTERNAL, GUARDIANS, STUDENTS, current, ep
+from .population import ALL, STUDENTS, current, ep
 
-bp = Blueprint("students", __name__)
-external_bp = Blueprint("external", __name__)
-guardians_bp = Blueprint("guardians", __name__)
-BLUEPRINTS = {STUDENTS.name: bp, EXTERNAL.name: external_bp, GUARDIANS.name: guardians_bp}
+# one blueprint per population, named after it; every view below serves each of them
+BLUEPRINTS = {population.name: Blueprint(population.name, __name__) for population in ALL}
+bp = BLUEPRINTS[STUDENTS.name]
 
-STAFF = (Role.HEAD, Role.ADMIN, Role.SUPPORT)
 ACTIONS = {
-    "notify_form": "(Re)Notifier les comptes",
-    "list_form": "Lister les comptes",
-    "reset_form": "Réinitialiser les mots de passe",
+    # the form's view: its label, the right that offers it
+    "notify_form": ("(Re)Notifier les comptes", Right.NOTIFY),
+    "list_form": ("Lister les comptes", Right.LIST),
+    "reset_form": ("Réinitialiser les mots de passe", Right.RESET),
 }
 
 
-def route(rule: str, populations=(STUDENTS, EXTERNAL, GUARDIANS), **options):
+def route(rule: str, populations=ALL, **options):
     """The same view for each population, under its own URL and blueprint."""
     def register(view):
         for population in populations:
@@ -43,18 +39,20 @@ def route(rule: str, populations=(STUDENTS, EXTERNAL, GUARDIANS), **options):
     return register
 
 
-@external_bp.before_request
-@guardians_bp.before_request
-def heads_only():
-    """External students and parents are the establishment's heads' (and the identity team's) to act
-    on; support staff help the establishment's own students (SPEC §6)."""
-    if current_user.is_authenticated and staff().role not in (Role.HEAD, Role.ADMIN):
+def population_right():
+    """Each population's pages, for those with the right to see it (support staff help the
+    establishment's own students only: SPEC §6)."""
+    if current_user.is_authenticated and not may(staff().role, current().right):
         abort(403)
 
 
+for _blueprint in BLUEPRINTS.values():
+    _blueprint.before_request(population_right)
+
+
 def _repo():
-    """The accounts of the page's population: students, or parents."""
-    return directory.current.guardians if current().guardians else directory.current.students
+    """The accounts of the page's population."""
+    return directory.current.population(current().accounts)
 
 
 @bp.app_context_processor
@@ -76,30 +74,12 @@ def _reference(uai: str):
 
 
 def _read_reference(uai: str):
-    if current().guardians:
-        return {c.code: c for c in directory.current.classes(uai)}, {}, {}
-    if not current().external:
-        classes = {c.code: c for c in directory.current.classes(uai)}
-        mefs = {m.code: m for m in directory.current.mefs(uai)}
-        return classes, mefs, {}
-    attachments = {e.uai: e for e in directory.current.establishments(
-        directory.current.students.attachments_of_externals(uai))}
-    mefs = {m.code: m for a in attachments for m in directory.current.mefs(a)}
-    return {}, mefs, attachments
+    return current().read_reference(uai)
 
 
 def _query(source, uai):
     classes, mefs, attachments = _reference(uai)
-    query = student_query.parse(source, classes, mefs, attachments, external=current().external,
-                                guardians=current().guardians)
-    if current().guardians and not query.errors and (query.child_name.strip() or query.criteria.classes):
-        # parents of the children of this establishment who match: found among the students first
-        children = directory.current.students.ids(
-            uai, StudentCriteria(name=query.child_name, classes=query.criteria.classes))
-        query.child_classes = query.criteria.classes
-        query.criteria = replace(query.criteria, classes=(), children=tuple(
-            child_dn(A.ACCOUNT_ID, i, directory.current.base(A.STUDENTS)) for i in children))
-    return query, classes, mefs
+    return student_query.parse(source, current(), classes, mefs, attachments), classes, mefs
 
 
 def _form_query(uai):
@@ -130,68 +110,42 @@ def _results_context(uai: str, query, classes, mefs) -> dict:
         "selected_count": selection.count(), "states": list(AccountState),
         "state_codes": student_query.CODE_OF_STATE, "sorts": student_query.StudentSort,
         "base": url_for(ep("index")), "actions": _actions_for(staff().role),
-        "attachments": _reference(uai)[2] if current().external else {},
-        "children_of": _children_here(uai, page.items) if current().guardians else {},
+        "attachments": _reference(uai)[2],
+        "children_of": _children_here(uai, page.items) if current().searches_children else {},
         **_columns(uai, page),
     }
 
 
-HEAD_COLUMNS = [(StudentSort.NAME, "Élève"), (StudentSort.CLASS, "Classe"), (StudentSort.MEF, "MEF"),
-                (StudentSort.IDENTIFIER, "Identifiant"), (StudentSort.STATE, "Statut du compte"),
-                (StudentSort.ORIGIN, "Origine du compte"), (StudentSort.NOTIFIED, "Date de notification"),
-                (StudentSort.LAST_LOGIN, "Date de dernière connexion")]
-SUPPORT_COLUMNS = [(StudentSort.NAME, "Élève"), (StudentSort.CLASS, "Classe"), (StudentSort.MEF, "MEF"),
-                   (StudentSort.IDENTIFIER, "Identifiant"), (None, "Mot de passe"),
-                   (StudentSort.STATE, "Statut du compte"), (None, "Email")]
-
-
-EXTERNAL_COLUMNS = [(StudentSort.NAME, "Élève"), (StudentSort.MEF, "MEF"), (None, "Établissement de rattachement"),
-                    (StudentSort.IDENTIFIER, "Identifiant"), (StudentSort.STATE, "Statut du compte"),
-                    (StudentSort.ORIGIN, "Origine du compte"), (StudentSort.NOTIFIED, "Date de notification"),
-                    (StudentSort.LAST_LOGIN, "Date de dernière connexion")]
-
-
-GUARDIAN_COLUMNS = [(StudentSort.NAME, "Responsable"), (None, "Enfant(s) dans l'établissement"),
-                    (StudentSort.IDENTIFIER, "Identifiant"), (StudentSort.STATE, "Statut du compte"),
-                    (StudentSort.ORIGIN, "Origine du compte"), (StudentSort.NOTIFIED, "Date de notification"),
-                    (StudentSort.LAST_LOGIN, "Date de dernière connexion")]
-
-
-def _children_here(uai: str, guardians) -> dict[str, list]:
+def _children_here(uai: str, parents) -> dict[str, list]:
     """Each parent's children attached to this establishment (a parent with children in two
     establishments is seen from each with that establishment's children only)."""
-    here = directory.current.students.by_ids(uai, [child for parent in guardians for child in parent.children])
+    here = directory.current.students.by_ids(uai, [child for parent in parents for child in parent.children])
     return {parent.account_id: sorted((here[c] for c in parent.children if c in here), key=lambda s: s.display_name)
-            for parent in guardians}
+            for parent in parents}
 
 
 def _columns(uai: str, page) -> dict:
-    """The dépannage table (SPEC §6) for support staff: the provisional password and the e-mail
-    instead of origin and dates; the head's table otherwise; for external students, their
-    establishment of attachment instead of a class of ours."""
-    if current().guardians:
-        return {"columns": GUARDIAN_COLUMNS, "support": False, "passwords": {}}
-    if current().external:
-        return {"columns": EXTERNAL_COLUMNS, "support": False, "passwords": {}}
-    if staff().role is not Role.SUPPORT:
-        return {"columns": HEAD_COLUMNS, "support": False, "passwords": {}}
+    """The population's columns for the role; the dépannage table (SPEC §6) shows provisional passwords."""
+    role = staff().role
+    columns = current().columns(role)
+    if not current().shows_passwords(role):
+        return {"columns": columns, "support": False, "passwords": {}}
     notified = [s.account_id for s in page.items if s.state is AccountState.NOTIFIED]
-    return {"columns": SUPPORT_COLUMNS, "support": True, "passwords": _provisional_passwords(uai, notified)}
+    return {"columns": columns, "support": True, "passwords": _provisional_passwords(uai, notified)}
 
 
 def _provisional_passwords(uai: str, account_ids) -> dict[str, str]:
-    accounts = student_accounts()
+    accounts = accounts_of(current().accounts)
     return {i: accounts.provisional_password(r) or "" for i, r in accounts.read(uai, account_ids).items()}
 
 
 def _actions_for(role: Role) -> dict:
     # support staff reset and list; notifying is the head's (SPEC §6)
-    return {ep(k): v for k, v in ACTIONS.items() if not (role is Role.SUPPORT and k == "notify_form")}
+    return {ep(k): label for k, (label, right) in ACTIONS.items() if may(role, right)}
 
 
 @route("")
 @login_required
-@roles_allowed(*STAFF)
 def index():
     uai = current_uai()
     query, classes, mefs = _query(request.args, uai)
@@ -199,7 +153,7 @@ def index():
     just_reset = session.pop("just_reset", None)      # a row's reset without JavaScript, shown once
     if just_reset and not wants_fragment():
         account_id, password = just_reset["account_id"], just_reset["password"]
-        _, student = _repo().get(uai, account_id, current().external)
+        _, student = _repo().get(uai, account_id)
         context["passwords"] = {**context["passwords"], account_id: password}
         context.update(reset_id=account_id, done={"student": student, "password": password})
     status = 400 if query.errors else 200
@@ -219,13 +173,12 @@ def _results_or_back(uai, query, classes, mefs):
 
 @route("/selection", methods=["POST"])
 @login_required
-@roles_allowed(*STAFF)
 def toggle():
     """One row's checkbox: the student is added to or taken from the selection."""
     uai = current_uai()
     account_id = request.form.get("id", "")
     if not student_query.ACCOUNT_ID.match(account_id) or \
-            not _repo().existing(uai, [account_id], current().external):
+            not _repo().existing(uai, [account_id]):
         abort(404)
     selection = _selection(uai)
     if account_id in request.form.getlist("ids"):
@@ -239,7 +192,6 @@ def toggle():
 
 @route("/selection/tout", methods=["POST"])
 @login_required
-@roles_allowed(*STAFF)
 def toggle_all():
     """The header checkbox: every student of the search, on every page, in or out."""
     uai = current_uai()
@@ -254,7 +206,6 @@ def toggle_all():
 
 @route("/selection/page", methods=["POST"])
 @login_required
-@roles_allowed(*STAFF)
 def update_page():
     """Without JavaScript: the ticks of the page shown are taken in at once."""
     uai = current_uai()
@@ -266,7 +217,7 @@ def update_page():
         (selection.add if now_all else selection.remove)(ids)
     else:
         shown = set(request.form.getlist("affiches")[:500])
-        valid = _repo().existing(uai, [i for i in shown if student_query.ACCOUNT_ID.match(i)], current().external)
+        valid = _repo().existing(uai, [i for i in shown if student_query.ACCOUNT_ID.match(i)])
         ticked = set(request.form.getlist("ids")) & valid
         selection.add(ticked)
         selection.remove(valid - ticked)
@@ -275,7 +226,6 @@ def update_page():
 
 @route("/selection/vider", methods=["POST"])
 @login_required
-@roles_allowed(*STAFF)
 def clear():
     uai = current_uai()
     _selection(uai).clear()
@@ -288,7 +238,7 @@ def clear():
 # the full record (birth date, parents) stays with the establishment of attachment
 @route("/fiche/<account_id>", populations=(STUDENTS,))
 @login_required
-@roles_allowed(Role.HEAD, Role.ADMIN)   # support staff see the columns of their table (SPEC §6), not this
+@requires(Right.OPEN_PROFILE)   # support staff see the columns of their table (SPEC §6), not this
 def profile(account_id):
     uai = current_uai()
     if not student_query.ACCOUNT_ID.match(account_id):

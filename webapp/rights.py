@@ -1,0 +1,61 @@
+"""Who may do what: one table from role to rights, asked by views, templates, tabs and the guide.
+Support staff's limits (SPEC §6) are the rows they lack; delegations will add rows, not branches."""
+from __future__ import annotations
+
+import enum
+import functools
+
+from flask import abort
+
+from directory.model import Role
+
+
+class Right(enum.Enum):
+    SEE_HOME = "see-home"
+    SEE_STUDENTS = "see-students"              # « Élèves »
+    SEE_EXTERNAL = "see-external"              # « Élèves extérieurs »
+    SEE_GUARDIANS = "see-guardians"            # « Responsables »
+    NOTIFY = "notify"                          # (re)notify, letters
+    RESET = "reset"                            # reset passwords, a row's or a selection's
+    LIST = "list"                              # lists of accounts
+    OPEN_PROFILE = "open-profile"              # a student's full record (birth date, parents)
+    TROUBLESHOOT = "troubleshoot"              # the dépannage table: provisional passwords and e-mails
+    SEE_STATS = "see-stats"
+    SEE_SETTINGS = "see-settings"
+    SIGN_IN_THROUGH_SSO = "sso"                # the reverse proxy's single sign-on, with its second factor
+    HEADS_GUIDE = "heads-guide"                # the guide's pages on searching, parents, notifying
+
+
+_HEAD = frozenset({Right.SEE_HOME, Right.SEE_STUDENTS, Right.SEE_EXTERNAL, Right.SEE_GUARDIANS, Right.NOTIFY,
+                   Right.RESET, Right.LIST, Right.OPEN_PROFILE, Right.SEE_STATS, Right.SEE_SETTINGS,
+                   Right.HEADS_GUIDE})
+RIGHTS: dict[Role, frozenset[Right]] = {
+    Role.HEAD: _HEAD,
+    Role.ADMIN: _HEAD,              # the identity team, in every establishment
+    # support staff help the establishment's own students: reset and list, never notify, no parents,
+    # no external students, no full record (SPEC §6)
+    Role.SUPPORT: frozenset({Right.SEE_HOME, Right.SEE_STUDENTS, Right.RESET, Right.LIST, Right.TROUBLESHOOT,
+                             Right.SIGN_IN_THROUGH_SSO}),
+}
+
+
+def may(role: Role, right: Right) -> bool:
+    return right in RIGHTS.get(role, frozenset())
+
+
+def init_app(app) -> None:
+    """Templates ask the same table: `may(staff.role, Right.TROUBLESHOOT)`."""
+    app.jinja_env.globals.update(may=may, Right=Right)
+
+
+def requires(*rights: Right):
+    """Refuse (403) a signed-in staff member who lacks any of `rights`."""
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            from .access import staff   # access imports this module
+            if not all(may(staff().role, r) for r in rights):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate
