@@ -78,3 +78,10 @@ CREATED = "createTimestamp"
 PASSWORD_STAMP = "sesamePasswordStamp"  # replaced at every password change Sésame makes
 TOTP_SECRET = "sesameTotpSecret"        # staff: the sealed TOTP secret
 TOTP_RECOVERY = "sesameTotpRecovery"    # staff: SHA-256 of each unused recovery code
+
+# Registry imports, « Alimentation » (migration 0010).
+LEFT_ON = "sesameLeftOn"                # the day a student left their establishment
+LEFT_UAI = "sesameLeftUAI"              # the establishment they left
+OC_LEAVER = "sesameLeaver"              # auxiliary: carries the two above
+OC_RESERVED = "sesameReservedIdentifier"  # the identifier of a removed account, under ou=reserved
+RESERVED = "ou=reserved"

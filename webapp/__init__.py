@@ -50,6 +50,8 @@ def _derive_config(app: Flask) -> None:
     settings["SESSION_COOKIE_SAMESITE"] = "Lax"
     settings["SESSION_COOKIE_SECURE"] = settings["SESAME_SECURE_COOKIES"]
     settings.setdefault("WTF_CSRF_TIME_LIMIT", None)   # the token lives as long as the session
+    # the largest request is an upload of registry files: refused (413, in French) before it is read
+    settings.setdefault("MAX_CONTENT_LENGTH", settings["SESAME_IMPORT_MAX_MEGABYTES"] * 1024 * 1024)
     files = Path(settings["SESAME_FILES_DIR"])
     settings["SESAME_FILES_DIR"] = str(files if files.is_absolute() else ROOT / files)
 
@@ -112,8 +114,9 @@ def register_blueprints(app: Flask) -> None:
     from .students import actions  # noqa: F401 - its routes join the students blueprint
     from .students.views import BLUEPRINTS as populations
     from .upcoming import bp as upcoming
+    from .alimentation.views import bp as alimentation
 
-    for blueprint in (auth, home, *populations.values(), jobs, help_bp, holders, upcoming):
+    for blueprint in (auth, home, *populations.values(), jobs, help_bp, holders, upcoming, alimentation):
         app.register_blueprint(blueprint)
 
     from . import access  # noqa: F401 - registers the user loader

@@ -18,6 +18,7 @@ TABS = (
     ("external.index", "Élèves extérieurs", Right.SEE_EXTERNAL),
     ("upcoming.stats", "Statistiques", Right.SEE_STATS),
     ("upcoming.settings", "Paramétrage", Right.SEE_SETTINGS),
+    ("alimentation.index", "Alimentation", Right.IMPORT),
 )
 
 

@@ -62,6 +62,11 @@ SETTINGS = {
     "HASH_THREADS": (0, _INT),                    # 0: one per core
     "JOB_HOLD_SECONDS": (30, _INT),               # a worker that stops renewing its hold this long is dead
     "JOB_SWEEP_SECONDS": (10, _INT),              # how often workers look for such jobs
+    # « Alimentation »: a leaver's account keeps working this many days, is then deactivated, and
+    # becomes removable this many days later (sophomorix's 30 / 60)
+    "LEAVER_TOLERANCE_DAYS": (30, _INT),
+    "LEAVER_REMOVAL_DAYS": (60, _INT),
+    "IMPORT_MAX_MEGABYTES": (40, _INT),           # one upload of registry files, all files together
 }
 
 

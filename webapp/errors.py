@@ -16,6 +16,7 @@ MESSAGES = {
     403: ("Accès refusé", "Vous n'avez pas accès à cette page ou à cette action."),
     404: ("Page introuvable", "Cette page ou cette fiche n'existe pas, ou n'est pas de votre établissement."),
     405: ("Action non permise", "Cette action ne peut pas être faite de cette façon."),
+    413: ("Fichier trop volumineux", "L'envoi dépasse la taille permise : rien n'a été lu ni modifié."),
     409: ("Modifié entre-temps", "Ce compte vient d'être modifié par quelqu'un d'autre : rechargez la page."),
     414: ("Adresse trop longue", "L'adresse demandée est trop longue : revenez à l'accueil et recommencez."),
     429: ("Trop de tentatives", "Trop de tentatives : réessayez dans quelques minutes."),
@@ -55,7 +56,7 @@ def _server_error(error):
 
 
 def init_app(app) -> None:
-    for code in (400, 403, 404, 405, 414, 429, 431):
+    for code in (400, 403, 404, 405, 413, 414, 429, 431):
         app.register_error_handler(code, lambda error, code=code: render_error(code))
     app.register_error_handler(500, _server_error)
     app.register_error_handler(RedisError, _redis_down)

@@ -24,6 +24,8 @@ class Right(enum.Enum):
     SEE_SETTINGS = "see-settings"
     SIGN_IN_THROUGH_SSO = "sso"                # the reverse proxy's single sign-on, with its second factor
     HEADS_GUIDE = "heads-guide"                # the guide's pages on searching, parents, notifying
+    # « Alimentation » (issue 14): the identity team's registry imports and cross-establishment search
+    IMPORT = "import"
 
 
 _HEAD = frozenset({Right.SEE_HOME, Right.SEE_STUDENTS, Right.SEE_EXTERNAL, Right.SEE_GUARDIANS, Right.NOTIFY,
@@ -31,7 +33,7 @@ _HEAD = frozenset({Right.SEE_HOME, Right.SEE_STUDENTS, Right.SEE_EXTERNAL, Right
                    Right.HEADS_GUIDE})
 RIGHTS: dict[Role, frozenset[Right]] = {
     Role.HEAD: _HEAD,
-    Role.ADMIN: _HEAD,              # the identity team, in every establishment
+    Role.ADMIN: _HEAD | {Right.IMPORT},   # the identity team, in every establishment, and « Alimentation »
     # support staff help the establishment's own students: reset and list, never notify, no parents,
     # no external students, no full record (SPEC §6)
     Role.SUPPORT: frozenset({Right.SEE_HOME, Right.SEE_STUDENTS, Right.RESET, Right.LIST, Right.TROUBLESHOOT,

@@ -48,7 +48,8 @@ def recover(trace: audit.JobTrace, store: JobStore) -> Job | None:
     finishes what was asked (its record still names every account asked for) or, for a job that had
     ended, makes its document again from the accounts that still carry its mark."""
     created = trace.created.timestamp() if trace.created else time.time()
-    if time.time() - created > JOB_TTL:
+    if time.time() - created > JOB_TTL or trace.action not in {a.value for a in Action}:
+        # an import's rows live with its preview (webapp/alimentation): not rebuilt from account marks here
         return None
     job = Job(trace.id, trace.action, trace.actor, trace.uai, trace.population, list(trace.targets),
               dict(trace.options), FAILED, created)

@@ -25,6 +25,7 @@ from ..extensions import directory, redis
 from ..holders import tokens
 from .report import counts, job_accounts, outcomes
 from .store import DONE, FAILED, FINISHED, REFUSED, RUNNING, UNCHANGED, Job, JobStore, job_store
+from ..alimentation.job import IMPORT, run_import
 
 log = logging.getLogger(__name__)
 BATCH = 50
@@ -73,10 +74,13 @@ def run_job(job_id: str) -> None:
         job.status, job.message = RUNNING, ""
         store.save(job)
         try:
-            if job.action.changes_accounts:
-                _change_accounts(job, store)
-            _produce_document(job, store)
-            _audit(job, store)
+            if job.kind == IMPORT:      # « Alimentation »: rows of a registry import (webapp/alimentation/job.py)
+                run_import(job, store)
+            else:
+                if job.action.changes_accounts:
+                    _change_accounts(job, store)
+                _produce_document(job, store)
+                _audit(job, store)
             job.status = FINISHED
         except RedisError:
             # The job queue went away: nothing can be noted. The record stays « En cours » with no

@@ -18,7 +18,7 @@ from .worker import queue
 bp = Blueprint("jobs", __name__)
 
 TITLES = {"notify": "(Re)notification des comptes", "reset": "Réinitialisation des mots de passe",
-          "list": "Liste des comptes"}
+          "list": "Liste des comptes", "import": "Alimentation de l'annuaire"}
 
 
 def enqueue(job) -> None:
@@ -70,6 +70,8 @@ def index():
 @login_required
 def show(job_id):
     job = _my_job(job_id)
+    if job.kind == "import":     # « Alimentation » shows its rows on its own page
+        return redirect(url_for("alimentation.job", job_id=job.id))
     store = job_store()
     outcomes, counts, refused = _report(job, store)
     running, held = job.status in (QUEUED, RUNNING), store.held(job.id)

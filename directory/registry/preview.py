@@ -1,0 +1,508 @@
+"""The preview of an import: every registry row sorted against the directory (create, update, moving in,
+leaving, unchanged, conflict) with what would change, and the plan the apply follows, conditional on what
+was read here."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+import ldap3
+
+from .. import attributes as A
+from ..escaping import all_of, any_of, dn, equals
+from ..mapping import first, parse_time
+from ..model import AccountOrigin, AccountState
+from ..names import fold, search_keys, sort_name
+from .files import FileRefused
+from .rows import ParentRow, RegistryFile, StudentRow
+
+CREATE, UPDATE, MOVE_IN, LEAVE, UNCHANGED, CONFLICT = "create", "update", "move-in", "leave", "unchanged", "conflict"
+CATEGORIES = (CREATE, UPDATE, MOVE_IN, LEAVE, UNCHANGED, CONFLICT)
+CATEGORY_LABELS = {CREATE: "À créer", UPDATE: "À mettre à jour", MOVE_IN: "Arrivées d'un autre établissement",
+                   LEAVE: "Départs", UNCHANGED: "Inchangés", CONFLICT: "Conflits"}
+STUDENT, PARENT = "student", "parent"
+BRAKE_SHARE = 0.10          # more leavers or moves than this share of an establishment's accounts: on hold
+NO_ESTABLISHMENT = ""       # rows whose UAI is invalid or not an establishment of the directory
+CHUNK = 200
+
+_STUDENT_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.INE, A.BIRTH_DATE, A.CLASS_CODE,
+                       A.MEF_CODE, A.LEFT_ON, A.LEFT_UAI, A.OBJECT_CLASS, A.ACCOUNT_ORIGIN]
+_GUARDIAN_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.CHILD, A.MAIL]
+
+
+@dataclass
+class PreviewRow:
+    key: str                      # the account id it acts on (planned for a creation), or conflict-N
+    uai: str
+    category: str
+    kind: str                     # student or parent
+    name: str                     # « NOM Prénom »
+    ine: str = ""
+    identifier: str = ""
+    source: str = ""
+    line: int = 0
+    changes: list = field(default_factory=list)   # [label, old, new]
+    reason: str = ""              # why it is a conflict, or a note on the row
+    plan: dict = field(default_factory=dict)      # what the apply writes, and the values it expects
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORY_LABELS[self.category]
+
+
+@dataclass
+class EstablishmentPreview:
+    uai: str
+    name: str
+    accounts: int                 # its students' accounts now
+    rows: list[PreviewRow] = field(default_factory=list)
+    whole_school: bool = False
+    moving_out: list = field(default_factory=list)   # « NOM Prénom → UAI »: named by another file of the upload
+
+    def count(self, category: str, kind: str = STUDENT) -> int:
+        return sum(1 for r in self.rows if r.category == category and r.kind == kind)
+
+    @property
+    def leaving(self) -> int:
+        return self.count(LEAVE)
+
+
+    @property
+    def brake(self) -> str:
+        """Why applying waits for a confirmation that names the numbers, or ''."""
+        reasons = []
+        base = max(self.accounts, 1)
+        if self.leaving > BRAKE_SHARE * base:
+            reasons.append(f"{self.leaving} départ(s) sur {self.accounts} comptes ({100 * self.leaving / base:.0f} %)")
+        moves = self.count(MOVE_IN) + len(self.moving_out)
+        if moves > BRAKE_SHARE * base:
+            reasons.append(f"{moves} changement(s) d'établissement (arrivées et départs vers un autre) pour "
+                           f"{self.accounts} comptes ({100 * moves / base:.0f} %)")
+        return " et ".join(reasons)
+
+
+@dataclass
+class Preview:
+    establishments: list[EstablishmentPreview]
+    files: list[str]
+    made_on: str                  # ISO day: the leaving date the apply writes
+
+    def rows(self):
+        for establishment in self.establishments:
+            yield from establishment.rows
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Preview":
+        return cls([EstablishmentPreview(e["uai"], e["name"], e["accounts"], [PreviewRow(**r) for r in e["rows"]],
+                                         e.get("whole_school", False), e.get("moving_out", []))
+                    for e in data["establishments"]], data["files"], data["made_on"])
+
+
+# --- reading the directory -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Known:
+    """A student account as the preview read it."""
+    dn: str
+    account_id: str
+    surname: str
+    given_name: str
+    identifier: str
+    uai: str
+    ine: str
+    birth_date: date | None
+    class_code: str
+    mef_code: str
+    left_on: str
+    left_uai: str
+    leaver_class: bool
+    origin: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.surname.upper()} {self.given_name}"
+
+
+def _known(entry_dn: str, entry: dict) -> Known:
+    born = parse_time(first(entry.get(A.BIRTH_DATE)))
+    classes = {str(c).lower() for c in entry.get(A.OBJECT_CLASS) or ()}
+    return Known(entry_dn, first(entry.get(A.ACCOUNT_ID), ""), first(entry.get(A.SURNAME), ""),
+                 first(entry.get(A.GIVEN_NAME), ""), first(entry.get(A.UID), "") or "", first(entry.get(A.UAI), "") or "",
+                 (first(entry.get(A.INE), "") or "").upper(), born.date() if born else None,
+                 first(entry.get(A.CLASS_CODE), "") or "", first(entry.get(A.MEF_CODE), "") or "",
+                 str(first(entry.get(A.LEFT_ON), "") or ""), first(entry.get(A.LEFT_UAI), "") or "",
+                 A.OC_LEAVER.lower() in classes, first(entry.get(A.ACCOUNT_ORIGIN), "REGISTRY") or "REGISTRY")
+
+
+def _search_any(directory, branch: str, attribute: str, values, attributes, extra: str | None = None):
+    values = sorted(set(v for v in values if v))
+    found = []
+    for start in range(0, len(values), CHUNK):
+        filter_ = all_of(any_of(*(equals(attribute, v) for v in values[start:start + CHUNK])), extra)
+        found += directory.search(directory.base(branch), filter_, attributes, ldap3.LEVEL)
+    return found
+
+
+def _birth_value(day: date) -> str:
+    return f"{day:%Y%m%d}000000Z"
+
+
+def _fr(day: date | None) -> str:
+    return f"{day:%d/%m/%Y}" if day else ""
+
+
+# --- the preview -----------------------------------------------------------------------------------------
+
+class _Builder:
+    def __init__(self, directory, files: list[RegistryFile], today: date):
+        self.directory = directory
+        names: set[str] = set()
+        for registry_file in files:          # two uploads of one name stay two files
+            base, n = registry_file.name, 1
+            while registry_file.name in names:
+                n += 1
+                registry_file.name = f"{base} ({n})"
+            names.add(registry_file.name)
+            for row in registry_file.students:
+                object.__setattr__(row, "source", registry_file.name)
+            for row in registry_file.parents:
+                object.__setattr__(row, "source", registry_file.name)
+        self.files = files
+        self.today = today
+        self.establishments = {e.uai: e for e in directory.establishments()}
+        self.groups: dict[str, EstablishmentPreview] = {}
+        self.conflicts = 0
+        self.blocked: set[tuple[str, str]] = set()     # (file, ELEVE_ID) of students in conflict
+        self.mefs: dict[str, str] = {}
+        for registry_file in files:
+            self.mefs.update(registry_file.mefs)
+
+    def group(self, uai: str) -> EstablishmentPreview:
+        if uai not in self.groups:
+            known = self.establishments.get(uai)
+            self.groups[uai] = EstablishmentPreview(uai, known.name if known else "UAI invalide ou inconnu", 0)
+        return self.groups[uai]
+
+    def conflict(self, uai: str, kind: str, name: str, reason: str, row=None, ine: str = "") -> None:
+        self.conflicts += 1
+        if isinstance(row, StudentRow):
+            self.blocked.add((row.source, row.registry_id))
+        self.group(uai).rows.append(PreviewRow(f"conflict-{self.conflicts}", uai, CONFLICT, kind, name, ine or getattr(row, "ine", ""),
+                                               source=getattr(row, "source", ""), line=getattr(row, "line", 0),
+                                               reason=reason))
+
+    def check_files(self) -> None:
+        seen: dict[tuple[str, str], str] = {}
+        for registry_file in self.files:
+            if registry_file.kind == "nomenclature":
+                continue
+            for uai in registry_file.uais:
+                if registry_file.format == "SIECLE" and uai not in self.establishments:
+                    raise FileRefused(f"« {registry_file.name} » : {uai} n'est pas un établissement de l'annuaire.")
+                if registry_file.whole_school or registry_file.kind == "parents":
+                    other = seen.get((registry_file.kind, uai))
+                    if other:
+                        raise FileRefused(f"« {other} » et « {registry_file.name} » concernent tous deux {uai} : "
+                                          f"un seul export par établissement dans un même envoi.")
+                    seen[(registry_file.kind, uai)] = registry_file.name
+        for registry_file in self.files:
+            if registry_file.kind == "parents" and ("students", registry_file.uais[0]) not in seen:
+                raise FileRefused(f"« {registry_file.name} » : le fichier des responsables de {registry_file.uais[0]} "
+                                  f"se lit avec l'export des élèves du même établissement, dans le même envoi.")
+
+    def build(self) -> Preview:
+        self.check_files()
+        students = [row for f in self.files if f.kind == "students" for row in f.students]
+        whole = {uai for f in self.files if f.kind == "students" and f.whole_school for uai in f.uais}
+        for uai in sorted({r.uai for r in students} | whole):
+            self.group(uai if uai in self.establishments else NO_ESTABLISHMENT)
+        # who is where now
+        current: dict[str, list[Known]] = {}
+        for uai in sorted(self.groups):
+            if uai == NO_ESTABLISHMENT:
+                continue
+            found = self.directory.search(self.directory.base(A.STUDENTS), equals(A.UAI, uai), _STUDENT_ATTRIBUTES,
+                                          ldap3.LEVEL)
+            current[uai] = [_known(d, e) for d, e in found]
+            self.group(uai).accounts = len(current[uai])
+            self.group(uai).whole_school = uai in whole
+        by_ine = {k.ine: k for accounts in current.values() for k in accounts if k.ine}
+        wanted = {r.ine for r in students if r.ine and r.ine not in by_ine}
+        for d, e in _search_any(self.directory, A.STUDENTS, A.INE, wanted, _STUDENT_ATTRIBUTES):
+            known = _known(d, e)
+            by_ine.setdefault(known.ine, known)
+        counts: dict[str, int] = {}
+        for row in students:
+            if row.ine:
+                counts[row.ine] = counts.get(row.ine, 0) + 1
+        planned: dict[tuple[str, str], tuple[str, str]] = {}     # (source, ELEVE_ID) → (account id, DN)
+        creations: list[tuple[StudentRow, str]] = []
+        placed: set[str] = set()                                  # INEs the upload places somewhere
+        for row in students:
+            uai = row.uai if row.uai in self.establishments else NO_ESTABLISHMENT
+            name = f"{row.surname.upper()} {row.given_name}".strip()
+            if row.ine and counts.get(row.ine, 0) > 1:
+                placed.add(row.ine)
+                self.conflict(uai, STUDENT, name, f"Le même INE figure {counts[row.ine]} fois dans l'envoi.", row)
+                continue
+            if row.problems:
+                if row.ine:
+                    placed.add(row.ine)
+                self.conflict(uai, STUDENT, name, " ; ".join(row.problems), row)
+                continue
+            if uai == NO_ESTABLISHMENT:
+                self.conflict(uai, STUDENT, name, f"{row.uai} n'est pas un établissement de l'annuaire.", row)
+                continue
+            known = by_ine.get(row.ine)
+            placed.add(row.ine)
+            if known is None:
+                if row.left_on:
+                    continue          # left before ever having an account: nothing to do
+                creations.append((row, uai))
+                continue
+            if known.birth_date and row.birth_date and known.birth_date != row.birth_date:
+                self.conflict(uai, STUDENT, name, f"L'INE {row.ine} est celui d'un compte ({known.name}) né le "
+                                                  f"{_fr(known.birth_date)}, pas le {_fr(row.birth_date)}.", row)
+                continue
+            planned[(row.source, row.registry_id)] = (known.account_id, known.dn)
+            self.match(row, uai, known)
+        self.create(creations, planned)
+        for uai, accounts in current.items():
+            if uai in whole:
+                self.leavers(uai, accounts, placed)
+        self.parents([p for f in self.files if f.kind == "parents" for p in f.parents], planned)
+        ordered = sorted(self.groups.values(), key=lambda g: (g.uai == NO_ESTABLISHMENT, g.uai))
+        return Preview(ordered, [f.name for f in self.files], self.today.isoformat())
+
+    def mef_label(self, row: StudentRow) -> str:
+        return row.mef_label or self.mefs.get(row.mef_code, "")
+
+    # -- students ---------------------------------------------------------------------------------------
+
+    def match(self, row: StudentRow, uai: str, known: Known) -> None:
+        name = f"{row.surname.upper()} {row.given_name}"
+        if row.left_on:
+            if known.uai == uai:
+                self.leave(uai, known, row.left_on, f"Date de sortie {_fr(row.left_on)} dans l'export")
+            else:
+                self.group(uai).rows.append(PreviewRow(known.account_id, uai, UNCHANGED, STUDENT, name, row.ine,
+                                                       known.identifier, row.source, row.line,
+                                                       reason="Sorti (date de sortie), compte ailleurs : rien à faire",
+                                                       plan={"op": "none"}))
+            return
+        changes, modifications = [], []
+
+        def change(label, attribute, old, new, shown_old=None, shown_new=None):
+            if (old or "") == (new or ""):
+                return
+            changes.append([label, shown_old if shown_old is not None else (old or ""),
+                            shown_new if shown_new is not None else (new or "")])
+            if old:
+                modifications.append([attribute, "delete", [old]])
+            if new:
+                modifications.append([attribute, "add", [new]])
+        change("Nom", A.SURNAME, known.surname, row.surname)
+        change("Prénom", A.GIVEN_NAME, known.given_name, row.given_name)
+        if known.surname != row.surname or known.given_name != row.given_name:
+            modifications += [[A.CN, "replace", [f"{row.given_name} {row.surname}"]],
+                              [A.SEARCH_KEY, "replace", search_keys(row.given_name, row.surname)],
+                              [A.SORT_NAME, "replace", [sort_name(row.given_name, row.surname)]]]
+        if row.class_code or known.uai != uai:
+            change("Classe", A.CLASS_CODE, known.class_code, row.class_code)
+        if row.mef_code or known.uai != uai:
+            change("MEF", A.MEF_CODE, known.mef_code, row.mef_code)
+        if not known.birth_date and row.birth_date:
+            change("Date de naissance", A.BIRTH_DATE, "", _birth_value(row.birth_date), "", _fr(row.birth_date))
+        category = UPDATE if changes else UNCHANGED
+        reason = ""
+        if known.uai != uai:
+            category = MOVE_IN
+            came_from = known.uai or (f"{known.left_uai} (parti)" if known.left_uai else "aucun")
+            changes.insert(0, ["Établissement", came_from, uai])
+            if known.uai:
+                modifications.append([A.UAI, "delete", [known.uai]])
+                if known.uai in self.groups:
+                    self.group(known.uai).moving_out.append(f"{known.name} → {uai}")
+            modifications.append([A.UAI, "add", [uai]])
+            if known.left_on:
+                modifications.append([A.LEFT_ON, "delete", [known.left_on]])
+                reason = "Compte réactivé : l'élève revient"
+            if known.left_uai:
+                modifications.append([A.LEFT_UAI, "delete", [known.left_uai]])
+        plan = {"op": "modify", "dn": known.dn, "modifications": modifications, "from": known.uai} if modifications \
+            else {"op": "none"}
+        self.group(uai).rows.append(PreviewRow(known.account_id, uai, category, STUDENT, name, row.ine, known.identifier,
+                                               row.source, row.line, changes, reason or "; ".join(row.notes), plan))
+
+    def create(self, creations, planned) -> None:
+        """New accounts, unless a student with the same folded name and birth date has another INE."""
+        born = {_birth_value(r.birth_date) for r, _ in creations if r.birth_date}
+        namesakes: dict[tuple[str, str], Known] = {}
+        for d, e in _search_any(self.directory, A.STUDENTS, A.BIRTH_DATE, born, _STUDENT_ATTRIBUTES):
+            known = _known(d, e)
+            namesakes.setdefault((sort_name(known.given_name, known.surname), _birth_value(known.birth_date)
+                                  if known.birth_date else ""), known)
+        for row, uai in creations:
+            name = f"{row.surname.upper()} {row.given_name}"
+            twin = namesakes.get((sort_name(row.given_name, row.surname), _birth_value(row.birth_date)))
+            if twin is not None:
+                self.conflict(uai, STUDENT, name, f"Doublon probable : {twin.name}, né le même jour, a un autre INE "
+                                                  f"({twin.ine or 'aucun'}, {twin.uai or 'parti'}).", row)
+                continue
+            account_id = secrets.token_hex(16)
+            entry_dn = dn(A.ACCOUNT_ID, account_id, self.directory.base(A.STUDENTS))
+            values = {A.ACCOUNT_ID: [account_id], A.CN: [f"{row.given_name} {row.surname}"], A.SURNAME: [row.surname],
+                      A.GIVEN_NAME: [row.given_name], A.SEARCH_KEY: search_keys(row.given_name, row.surname),
+                      A.SORT_NAME: [sort_name(row.given_name, row.surname)], A.UAI: [uai], A.INE: [row.ine],
+                      A.BIRTH_DATE: [_birth_value(row.birth_date)],
+                      A.ACCOUNT_STATE: [AccountState.NOT_NOTIFIED.value], A.ACCOUNT_ORIGIN: [AccountOrigin.REGISTRY.value]}
+            if row.class_code:
+                values[A.CLASS_CODE] = [row.class_code]
+            if row.mef_code:
+                values[A.MEF_CODE] = [row.mef_code]
+            changes = [["Classe", "", row.class_code], ["MEF", "", self.mef_label(row) or row.mef_code],
+                       ["Date de naissance", "", _fr(row.birth_date)]]
+            planned[(row.source, row.registry_id)] = (account_id, entry_dn)
+            self.group(uai).rows.append(PreviewRow(account_id, uai, CREATE, STUDENT, name, row.ine, "", row.source,
+                                                   row.line, [c for c in changes if c[2]], "; ".join(row.notes),
+                                                   {"op": "create", "dn": entry_dn, "values": values, "ine": row.ine}))
+
+    def leave(self, uai: str, known: Known, on: date, reason: str) -> None:
+        modifications = [[A.UAI, "delete", [uai]], [A.LEFT_UAI, "replace", [uai]],
+                         [A.LEFT_ON, "replace", [_birth_value(on)]]]
+        if not known.leaver_class:
+            modifications.append([A.OBJECT_CLASS, "add", [A.OC_LEAVER]])
+        self.group(uai).rows.append(PreviewRow(known.account_id, uai, LEAVE, STUDENT, known.name, known.ine,
+                                               known.identifier, changes=[["Établissement", uai, f"parti le {_fr(on)}"]],
+                                               reason=reason, plan={"op": "modify", "dn": known.dn,
+                                                                    "modifications": modifications, "from": uai}))
+
+    def leavers(self, uai: str, accounts: list[Known], placed: set[str]) -> None:
+        """A whole-school export: a registry account it does not name has left (hand-made accounts stay)."""
+        for known in accounts:
+            if known.ine in placed or known.origin != AccountOrigin.REGISTRY.value:
+                continue
+            if any(r.key == known.account_id for r in self.group(uai).rows):
+                continue
+            self.leave(uai, known, self.today, "Absent de l'export de l'établissement")
+
+    # -- parents ----------------------------------------------------------------------------------------
+
+    def parents(self, rows: list[ParentRow], planned) -> None:
+        if not rows:
+            return
+        child_dns = {dn_ for _, dn_ in planned.values()}
+        linked: dict[str, list[tuple[str, dict]]] = {}
+        for d, e in _search_any(self.directory, A.GUARDIANS, A.CHILD, child_dns, _GUARDIAN_ATTRIBUTES):
+            for child in e.get(A.CHILD) or ():
+                linked.setdefault(child.lower(), []).append((d, e))
+        mails = {p.mail for p in rows if p.mail}
+        by_mail: dict[str, list[tuple[str, dict]]] = {}
+        for d, e in _search_any(self.directory, A.GUARDIANS, A.MAIL, mails, _GUARDIAN_ATTRIBUTES):
+            for mail in e.get(A.MAIL) or ():
+                by_mail.setdefault(str(mail).lower(), []).append((d, e))
+        merged: dict[tuple, PreviewRow] = {}
+        for parent in rows:
+            name = f"{parent.surname.upper()} {parent.given_name}"
+            if parent.problems:
+                self.conflict(parent.uai, PARENT, name, " ; ".join(parent.problems), parent)
+                continue
+            children = [planned.get(self._students_source(parent.uai, c)) for c in parent.children]
+            missing = [c for c, found in zip(parent.children, children)
+                       if found is None and self._students_source(parent.uai, c) not in self.blocked]
+            if not missing and not any(children):
+                self.conflict(parent.uai, PARENT, name, "Ses enfants dans cet export sont en conflit : le responsable "
+                                                        "attend qu'ils soient corrigés.", parent)
+                continue
+            children = [c for c in children if c]
+            if missing:
+                self.conflict(parent.uai, PARENT, name, f"Responsable lié à un élève inconnu de l'export des élèves "
+                                                        f"(ELEVE_ID {', '.join(missing)}).", parent)
+                continue
+            folded = (fold(parent.surname), fold(parent.given_name))
+            wanted_dns = [d for _, d in children]
+            existing = None
+            for child_dn in wanted_dns:
+                for d, e in linked.get(child_dn.lower(), []):
+                    if (fold(first(e.get(A.SURNAME), "")), fold(first(e.get(A.GIVEN_NAME), ""))) == folded:
+                        existing = (d, e)
+            if existing is None and parent.mail:
+                for d, e in by_mail.get(parent.mail, []):
+                    if (fold(first(e.get(A.SURNAME), "")), fold(first(e.get(A.GIVEN_NAME), ""))) == folded:
+                        existing = (d, e)
+            key = ("dn", existing[0].lower()) if existing else (("mail",) + folded + (parent.mail,) if parent.mail
+                                                                 else ("row", parent.uai, parent.person_id))
+            if key in merged:
+                self._more_children(merged[key], parent.uai, wanted_dns)
+                continue
+            if existing:
+                merged[key] = self._link(parent, name, existing, wanted_dns)
+            else:
+                merged[key] = self._new_parent(parent, name, wanted_dns)
+
+    def _students_source(self, uai: str, registry_id: str):
+        for registry_file in self.files:
+            if registry_file.kind == "students" and uai in registry_file.uais:
+                return (registry_file.name, registry_id)
+        return ("", registry_id)
+
+    def _link(self, parent: ParentRow, name: str, existing, child_dns) -> PreviewRow:
+        entry_dn, entry = existing
+        have = {str(c).lower() for c in entry.get(A.CHILD) or ()}
+        uais = [str(u) for u in entry.get(A.UAI) or ()]
+        row = PreviewRow(first(entry.get(A.ACCOUNT_ID), ""), parent.uai, UNCHANGED, PARENT, name,
+                         identifier=first(entry.get(A.UID), "") or "", source=parent.source, line=parent.line,
+                         plan={"op": "none", "dn": entry_dn, "have": sorted(have), "uais": uais})
+        self.group(parent.uai).rows.append(row)
+        self._more_children(row, parent.uai, child_dns)
+        return row
+
+    def _more_children(self, row: PreviewRow, uai: str, child_dns) -> None:
+        if row.plan["op"] == "create":
+            values = row.plan["values"]
+            values[A.CHILD] = list(dict.fromkeys(values[A.CHILD] + list(child_dns)))
+            values[A.UAI] = list(dict.fromkeys(values[A.UAI] + [uai]))
+            return
+        have, uais = set(row.plan["have"]), row.plan["uais"]
+        new_children = [c for c in child_dns if c.lower() not in have]
+        modifications = row.plan.get("modifications", [])
+        if new_children:
+            modifications.append([A.CHILD, "add", new_children])
+            row.plan["have"] = sorted(have | {c.lower() for c in new_children})
+            row.changes.append(["Enfant(s)", "", f"+ {len(new_children)}"])
+        if uai not in uais:
+            modifications.append([A.UAI, "add", [uai]])
+            row.plan["uais"] = uais + [uai]
+            row.changes.append(["Établissement", "", f"+ {uai}"])
+        if modifications:
+            row.plan.update(op="modify", modifications=modifications)
+            row.category = UPDATE
+
+    def _new_parent(self, parent: ParentRow, name: str, child_dns) -> PreviewRow:
+        account_id = secrets.token_hex(16)
+        entry_dn = dn(A.ACCOUNT_ID, account_id, self.directory.base(A.GUARDIANS))
+        values = {A.ACCOUNT_ID: [account_id], A.CN: [f"{parent.given_name} {parent.surname}"],
+                  A.SURNAME: [parent.surname], A.GIVEN_NAME: [parent.given_name],
+                  A.SEARCH_KEY: search_keys(parent.given_name, parent.surname),
+                  A.SORT_NAME: [sort_name(parent.given_name, parent.surname)], A.UAI: [parent.uai],
+                  A.CHILD: list(child_dns), A.ACCOUNT_STATE: [AccountState.NOT_NOTIFIED.value],
+                  A.ACCOUNT_ORIGIN: [AccountOrigin.REGISTRY.value]}
+        if parent.mail:
+            values[A.MAIL] = [parent.mail]
+        row = PreviewRow(account_id, parent.uai, CREATE, PARENT, name, source=parent.source, line=parent.line,
+                         changes=[["Enfant(s)", "", str(len(child_dns))]], reason="; ".join(parent.notes),
+                         plan={"op": "create", "dn": entry_dn, "values": values})
+        self.group(parent.uai).rows.append(row)
+        return row
+
+
+def make_preview(directory, files: list[RegistryFile], today: date | None = None) -> Preview:
+    """What importing `files` would do, read from the directory now; FileRefused for a file that cannot be."""
+    if not any(f.kind == "students" for f in files):
+        raise FileRefused("Aucun export d'élèves dans cet envoi (les responsables et la nomenclature des MEF "
+                          "accompagnent l'export des élèves).")
+    return _Builder(directory, files, today or date.today()).build()

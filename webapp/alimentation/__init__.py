@@ -1,0 +1,1 @@
+"""« Alimentation »: the identity team's registry imports (upload, preview, apply as a job) and cross-establishment search."""

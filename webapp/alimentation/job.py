@@ -1,0 +1,67 @@
+"""The import job: the preview's rows applied on the worker, noted row by row; its report agrees with the
+directory after a crash, since every entry it changed carries its mark (sesameLastJob)."""
+from __future__ import annotations
+
+import ldap3
+
+from directory import attributes as A
+from directory.audit import close_job
+from directory.escaping import equals
+from directory.mapping import account_id_of
+from directory.registry.apply import RowOutcome, apply_row
+from directory.registry.preview import CONFLICT, CREATE, PARENT, STUDENT
+
+from ..extensions import directory
+from . import previews
+
+IMPORT = "import"
+BATCH = 50
+LOST_PREVIEW = "L'aperçu de cet import n'existe plus (plus de 24 heures) : refaites l'aperçu puis appliquez-le."
+
+
+def marked(job_id: str) -> set[str]:
+    """Every account (student or parent) that carries this job's mark: the ones it changed or created."""
+    found = set()
+    for branch in (A.STUDENTS, A.GUARDIANS):
+        for entry_dn, _ in directory.current.search(directory.current.base(branch), equals(A.LAST_JOB, job_id),
+                                                    [A.ACCOUNT_ID], ldap3.LEVEL):
+            found.add(account_id_of(entry_dn))
+    return found
+
+
+def outcomes(job, store) -> dict[str, tuple[str, str]]:
+    """Per row: what the worker noted, corrected by the marks once the job is no longer running."""
+    noted = store.outcomes(job.id)
+    if job.status in ("queued", "running") or (job.status == "finished" and len(noted) == job.total):
+        return noted
+    for key in marked(job.id) & set(job.account_ids):
+        noted[key] = (RowOutcome.DONE.value, "")
+    return noted
+
+
+def run_import(job, store) -> None:
+    preview = previews.load(job.options["preview"])
+    if preview is None:
+        raise RuntimeError(LOST_PREVIEW)
+    rows = {row.key: row for row in preview.rows() if row.plan.get("counted", True)}
+    done = store.outcomes(job.id)
+    # students first: a parent's children must exist before the parent is linked to them
+    todo = sorted((k for k in job.account_ids if k not in done and k in rows), key=lambda k: rows[k].kind != STUDENT)
+    missing = {rows[k].plan["dn"] for k, (o, _) in done.items()
+               if k in rows and o == RowOutcome.REFUSED.value and rows[k].plan.get("op") == CREATE}
+    for start in range(0, len(todo), BATCH):
+        results = []
+        for key in todo[start:start + BATCH]:
+            row = rows[key]
+            outcome, detail = apply_row(directory.current, row, job.id, job.owner,
+                                        missing if row.kind == PARENT else frozenset())
+            if outcome is RowOutcome.REFUSED and row.category != CONFLICT and row.plan.get("op") == "create":
+                missing.add(row.plan["dn"])
+            results.append((key, outcome.value, detail))
+        store.record_many(job.id, results)
+    found = outcomes(job, store)
+    total = {o.value: sum(1 for v, _ in found.values() if v == o.value) for o in RowOutcome}
+    summary = (f"Alimentation ({', '.join(job.options.get('uais', []))}) : {total['done']} fait(s), "
+               f"{total['unchanged']} inchangé(s), {total['refused']} non traité(s) sur {job.total} ligne(s)")
+    targets = [k for k, (o, _) in found.items() if o == RowOutcome.DONE.value and len(k) == 32]
+    close_job(directory.current, job.id, job.owner, IMPORT, job.uai, targets, summary)

@@ -1,0 +1,225 @@
+"""The « Alimentation » screens: upload, preview (counts, rows, filters, CSV), apply with the brake, the job's
+report, and the identity team's search across establishments with each account's history."""
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from directory import audit
+from directory.registry import lookup as history
+from directory.registry.files import FileRefused, read_upload
+from directory.registry.preview import CATEGORIES, CATEGORY_LABELS, CONFLICT, PARENT, STUDENT, make_preview
+
+from ..access import staff
+from ..documents.lists import csv_document
+from ..extensions import directory, redis
+from ..jobs.store import FAILED, OUTCOME_LABELS, QUEUED, REFUSED, RUNNING, job_store
+from ..jobs.worker import queue
+from ..rendering import page_or_fragment
+from ..rights import Right, requires
+from . import previews
+from .job import IMPORT, outcomes
+
+bp = Blueprint("alimentation", __name__, url_prefix="/alimentation")
+KINDS = {STUDENT: "Élèves", PARENT: "Responsables"}
+MAX_FILES = 12
+
+
+@bp.before_request
+@login_required
+@requires(Right.IMPORT)
+def _identity_team_only():
+    """Every URL of this blueprint, fragments included: the identity team only (403 for anyone else)."""
+    return None
+
+
+def _page(**context):
+    return dict(current_tab="alimentation.index", **context)
+
+
+@bp.route("")
+def index():
+    return render_template("alimentation/index.html", **_page())
+
+
+@bp.route("/apercu", methods=["POST"])
+def upload():
+    uploads = [f for f in request.files.getlist("fichiers") if f and f.filename]
+    refusals, files = [], []
+    if not uploads:
+        refusals.append("Choisissez au moins un fichier (export SIECLE, extraction ONDE ou CSV Sésame).")
+    if len(uploads) > MAX_FILES:
+        refusals.append(f"{len(uploads)} fichiers : {MAX_FILES} au plus par envoi.")
+        uploads = []
+    for upload_ in uploads:
+        try:
+            files += read_upload(upload_.filename, upload_.read())
+        except FileRefused as refusal:
+            refusals.append(refusal.message)
+    preview = None
+    if not refusals:
+        try:
+            preview = make_preview(directory.current, files)
+        except FileRefused as refusal:
+            refusals.append(refusal.message)
+    if refusals:
+        for message in refusals:
+            flash(message + " Rien n'a été modifié.", "error")
+        return render_template("alimentation/index.html", **_page()), 400
+    return redirect(url_for("alimentation.preview", preview_id=previews.save(preview, staff().uid)), 303)
+
+
+def _mine(preview_id: str):
+    found = previews.load(preview_id, staff().uid)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _filtered(preview):
+    uai, category, kind = (request.args.get(k, "") for k in ("etablissement", "categorie", "type"))
+    return [r for r in preview.rows()
+            if (not uai or r.uai == uai) and (not category or r.category == category) and (not kind or r.kind == kind)
+            and r.plan.get("counted", True)]
+
+
+@bp.route("/apercu/<preview_id>")
+def preview(preview_id):
+    found = _mine(preview_id)
+    rows = _filtered(found)
+    shown = rows[:1000]
+    return page_or_fragment("alimentation/preview.html", "alimentation/partial/rows.html",
+                            **_page(preview=found, preview_id=preview_id, rows=shown, total=len(rows),
+                                    categories=CATEGORIES, labels=CATEGORY_LABELS, kinds=KINDS,
+                                    chosen={k: request.args.get(k, "") for k in ("etablissement", "categorie", "type")}))
+
+
+@bp.route("/apercu/<preview_id>/lignes.csv")
+def preview_csv(preview_id):
+    found = _mine(preview_id)
+    table = [(r.uai, KINDS[r.kind], r.category_label, r.name, r.ine, r.identifier,
+              " ; ".join(f"{label} : {old or '—'} → {new}" for label, old, new in r.changes), r.reason,
+              r.source, r.line or "") for r in _filtered(found)]
+    content = csv_document(["UAI", "Type", "Catégorie", "Nom", "INE", "Identifiant", "Changements", "Motif",
+                            "Fichier", "Ligne"], table)
+    response = current_app.response_class(content, mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="apercu-{preview_id[:8]}.csv"'
+    return response
+
+
+@bp.route("/apercu/<preview_id>/appliquer", methods=["POST"])
+def apply(preview_id):
+    found = _mine(preview_id)
+    confirmed = set(request.form.getlist("confirmer"))
+    waiting = [e for e in found.establishments if e.brake and e.uai not in confirmed]
+    if waiting:
+        for establishment in waiting:
+            flash(f"{establishment.uai} {establishment.name} : l'import attend votre confirmation explicite "
+                  f"({establishment.brake}). Cochez la case qui le dit, puis « Appliquer l'import ». "
+                  f"Rien n'a été modifié.", "error")
+        return redirect(url_for("alimentation.preview", preview_id=preview_id), 303)
+    rows = [r for r in found.rows() if r.plan.get("counted", True)]
+    member = staff()
+    uais = [e.uai for e in found.establishments if e.uai]
+    store = job_store()
+    # the job is named after its preview: a confirmation posted twice makes one job
+    job, created = store.create(IMPORT, member.uid, uais[0] if uais else "", "students", [r.key for r in rows],
+                                {"preview": preview_id, "uais": uais}, job_id=preview_id)
+    if created:
+        audit.open_job(directory.current, job.id, member.uid, IMPORT, job.uai, "students",
+                       {"preview": preview_id, "uais": uais}, [r.key for r in rows if len(r.key) == 32])
+        _enqueue(job)
+    return redirect(url_for("alimentation.job", job_id=job.id), 303)
+
+
+def _enqueue(job) -> None:
+    from ..jobs.tasks import run_job
+    queue(redis.current).enqueue(run_job, job.id, job_timeout=3 * 3600)
+
+
+def _my_job(job_id: str):
+    job = job_store().get(job_id) if job_id.isalnum() else None
+    if job is None or job.kind != IMPORT or job.owner != staff().uid:
+        abort(404)
+    return job
+
+
+def _report(job):
+    store = job_store()
+    found = outcomes(job, store)
+    preview = previews.load(job.options["preview"])
+    rows = {r.key: r for r in preview.rows()} if preview else {}
+    counts = {k: sum(1 for o, _ in found.values() if o == k) for k in OUTCOME_LABELS}
+    per_category: dict[str, dict[str, int]] = {}
+    for key, (outcome, _) in found.items():
+        row = rows.get(key)
+        if row:
+            per_category.setdefault(f"{KINDS[row.kind]} — {row.category_label}", {}).setdefault(outcome, 0)
+            per_category[f"{KINDS[row.kind]} — {row.category_label}"][outcome] += 1
+    refused = sorted((rows[k].uai, rows[k].name, detail) for k, (o, detail) in found.items() if o == REFUSED and k in rows)
+    return store, found, rows, counts, per_category, refused
+
+
+@bp.route("/travaux/<job_id>")
+def job(job_id):
+    job_ = _my_job(job_id)
+    store, found, rows, counts, per_category, refused = _report(job_)
+    running = job_.status in (QUEUED, RUNNING)
+    held = store.held(job_.id)
+    return page_or_fragment("alimentation/job.html", "alimentation/partial/job.html",
+                            **_page(job=job_, done=len(found), counts=counts, labels=OUTCOME_LABELS,
+                                    per_category=per_category, refused=refused[:500], running=running,
+                                    resumable=job_.status == FAILED or (running and not held),
+                                    waiting=running and not held))
+
+
+@bp.route("/travaux/<job_id>/compte-rendu.csv")
+def job_csv(job_id):
+    job_ = _my_job(job_id)
+    _, found, rows, _, _, _ = _report(job_)
+    table = []
+    for key in job_.account_ids:
+        row = rows.get(key)
+        outcome, detail = found.get(key, ("", ""))
+        label = OUTCOME_LABELS.get(outcome, "Pas encore traité" if job_.status in (QUEUED, RUNNING) else "Non traité")
+        table.append((row.uai if row else "", KINDS[row.kind] if row else "", row.category_label if row else "",
+                      row.name if row else key, row.ine if row else "", row.identifier if row else "", label, detail))
+    content = csv_document(["UAI", "Type", "Catégorie", "Nom", "INE", "Identifiant", "Résultat", "Motif"], table)
+    response = current_app.response_class(content, mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="compte-rendu-import-{job_.id[:8]}.csv"'
+    return response
+
+
+@bp.route("/travaux/<job_id>/relancer", methods=["POST"])
+def restart(job_id):
+    job_ = _my_job(job_id)
+    store = job_store()
+    if not (job_.status == FAILED or (job_.status in (QUEUED, RUNNING) and not store.held(job_.id))):
+        flash("Cet import n'est pas interrompu : rien à relancer.", "error")
+        return redirect(url_for("alimentation.job", job_id=job_.id), 303)
+    job_.status, job_.message = RUNNING, ""
+    store.save(job_)
+    _enqueue(job_)
+    flash("L'import reprend là où il s'était arrêté.", "info")
+    return redirect(url_for("alimentation.job", job_id=job_.id), 303)
+
+
+@bp.route("/recherche")
+def search():
+    query = (request.args.get("q") or "").strip()[:100]
+    found = history.find_accounts(directory.current, query) if len(query) >= 2 else []
+    names = {e.uai: e.name for e in directory.current.establishments()}
+    return page_or_fragment("alimentation/search.html", "alimentation/partial/search_results.html",
+                            **_page(query=query, found=found, names=names, started=time.monotonic()))
+
+
+@bp.route("/compte/<account_id>")
+def account(account_id):
+    found = history.account(directory.current, account_id) if account_id.isalnum() else None
+    if found is None:
+        abort(404)
+    names = {e.uai: e.name for e in directory.current.establishments()}
+    return render_template("alimentation/account.html", **_page(account=found, names=names,
+                                                                events=history.events(directory.current, account_id)))
