@@ -6,7 +6,7 @@ import hashlib
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import ldap3
 
@@ -29,6 +29,7 @@ class SignIn(enum.Enum):
     MUST_CHANGE = "must-change"       # a provisional password: choose one first
     LOCKED = "locked"                 # too many failures: the directory refuses even the right password
     EXPIRED = "expired"               # the right provisional password, given too long ago: ask the school
+    DEACTIVATED = "deactivated"       # a student who left their establishment, past the tolerance period
     REFUSED = "refused"
 
 
@@ -51,6 +52,7 @@ class Holder:
     has_credentials: bool = False  # carries the sesameCredentials class (its password stamp)
     password_version: str = ""    # pwdChangedTime: a session opened before a change is worth nothing
     password_changed: datetime | None = None
+    left_on: date | None = None   # « Alimentation »: the day the student left their establishment
 
 
 def _password_version(entry: dict, raw: dict) -> str:
@@ -74,13 +76,19 @@ HOLDER = Mapping(Holder, [
     Field("state", A.ACCOUNT_STATE, state), Field("birth_date", A.BIRTH_DATE, day), Field("mail", A.MAIL),
     Field("mail_verified", A.MAIL_VERIFIED, flag), Field("must_change", A.PWD_RESET, flag),
     Field("locked", A.PWD_ACCOUNT_LOCKED_TIME, present), Field("locked_at", A.PWD_ACCOUNT_LOCKED_TIME),
-    Field("sealed", A.SEALED_PASSWORD, raw=True), Field("password_changed", A.PWD_CHANGED_TIME, time)],
+    Field("sealed", A.SEALED_PASSWORD, raw=True), Field("password_changed", A.PWD_CHANGED_TIME, time),
+    Field("left_on", A.LEFT_ON, day)],
     _derived, extra_attributes=[A.PASSWORD_STAMP, A.OBJECT_CLASS, A.PWD_LAST_SUCCESS])
 HOLDER_ATTRIBUTES = HOLDER.attributes
 
 
 def _holder(dn: str, entry: dict, raw: dict) -> Holder:
     return HOLDER.decode(entry, raw, dn)
+
+
+def leaver_deactivated(left_on: date | None, tolerance_days: int, today: date | None = None) -> bool:
+    """A leaver's account works `tolerance_days` after the day they left, then is deactivated."""
+    return left_on is not None and (today or date.today()) > left_on + timedelta(days=tolerance_days)
 
 
 def check_rules(holder: Holder, new: str, min_length: int = 8) -> None:
@@ -135,7 +143,8 @@ class Holders:
         return self._find(all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), equals(A.MAIL, mail),
                                  equals(A.MAIL_VERIFIED, "TRUE")))
 
-    def sign_in(self, identifier: str, password: str, provisional_days: int = 90) -> tuple[SignIn, Holder | None]:
+    def sign_in(self, identifier: str, password: str, provisional_days: int = 90,
+                leaver_days: int = 30) -> tuple[SignIn, Holder | None]:
         """A bind as the holder; an empty password is refused here (LDAP would take it as anonymous).
         A provisional password older than `provisional_days` is refused after the bind proved it."""
         if not identifier or not password:
@@ -152,6 +161,8 @@ class Holders:
             fresh = self.by_dn(holder.dn)
             return (SignIn.LOCKED if fresh.locked else SignIn.REFUSED), fresh
         fresh = self.by_dn(holder.dn)
+        if leaver_deactivated(fresh.left_on, leaver_days):
+            return SignIn.DEACTIVATED, fresh
         if fresh.must_change or fresh.state is not AccountState.ACTIVE:
             if provisional_expired(AccountState.NOTIFIED, fresh.password_changed, provisional_days):
                 return SignIn.EXPIRED, fresh

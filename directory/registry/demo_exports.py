@@ -36,6 +36,7 @@ class _Student:
     dn: str = ""
     left_on: date | None = None
     born_text: str = ""          # as the file writes it, when it is not a real date
+    state: str = ""
 
 
 @dataclass
@@ -77,7 +78,9 @@ class _Generator:
                 number += 1
                 student = _Student(str(number), _first(entry, A.INE), _first(entry, A.SURNAME),
                                    _first(entry, A.GIVEN_NAME), _birth(_first(entry, A.BIRTH_DATE)),
-                                   _first(entry, A.CLASS_CODE), _first(entry, A.MEF_CODE), entry.dn)
+                                   _first(entry, A.CLASS_CODE), _first(entry, A.MEF_CODE), entry.dn,
+                                   state=_first(entry, A.ACCOUNT_STATE) + ("-expired" if A.PWD_CHANGED_TIME in
+                                                                            entry.attributes else ""))
                 self.students[_first(entry, A.UAI)].append(student)
                 self.ines.add(student.ine)
             elif f",{A.GUARDIANS}," in entry.dn:
@@ -112,11 +115,13 @@ class _Generator:
         moved_class.class_code = "5B"
         new_clg = [self.newcomer(CLG, f"6{'ABCDE'[i % 5]}", "10010012110", 2016) for i in range(40)]
         # the lycée → the LP: one student moves, keeping their account
-        mover = rng.choice([s for s in steady[LYC] if s.mef == "20010018110"])
+        # the mover and one leaver have a provisional password: it must still sign in afterwards
+        mover = rng.choice([s for s in steady[LYC] if s.mef == "20010018110" and s.state == "NOTIFIED"])
         lyc.remove(mover)
         mover.class_code, mover.mef = "2AGORA", "24734001310"
         lp.append(mover)
-        leaving_lp = rng.sample([s for s in lp if s is not mover], 5)
+        leaving_lp = rng.sample([s for s in lp if s is not mover and s.state == "NOTIFIED"], 1) + \
+            rng.sample([s for s in lp if s is not mover and s.state != "NOTIFIED"], 4)
         lp = [s for s in lp if s not in leaving_lp]
         new_lp = [self.newcomer(LP, rng.choice(("2AGORA", "2LOG")), "24734001310", 2012) for _ in range(10)]
         leaving_lyc = rng.sample(lyc, 8)

@@ -94,7 +94,8 @@ def sign_in():
         flash(signin.throttled(verdict, holder=True), "error")
         return render_template("holder/sign_in.html", form=form), 429
     outcome, holder = holders().sign_in(identifier, form.password.data or "",
-                                        current_app.config["SESAME_PROVISIONAL_DAYS"])
+                                        current_app.config["SESAME_PROVISIONAL_DAYS"],
+                                        current_app.config["SESAME_LEAVER_TOLERANCE_DAYS"])
     if outcome in (SignIn.REFUSED, SignIn.LOCKED):
         signin.refuse_at(started)   # each failure costs the guesser time, known identifier or not
     if outcome is SignIn.REFUSED:
@@ -106,6 +107,12 @@ def sign_in():
                             holder=True), "error")
         return render_template("holder/sign_in.html", form=form), 401
     failures.succeeded()
+    if outcome is SignIn.DEACTIVATED:
+        # the password was right: the holder is told why the account no longer opens
+        flash(f"Ce compte est désactivé : son titulaire a quitté l'établissement le {holder.left_on:%d/%m/%Y}. "
+              f"S'il est inscrit dans un autre établissement, son compte y sera réactivé ; sinon, adressez-vous "
+              f"à l'établissement.", "error")
+        return render_template("holder/sign_in.html", form=form), 403
     if outcome is SignIn.EXPIRED:
         # the password was right: saying why it does not open the account tells a stranger nothing
         flash(EXPIRED.format(days=current_app.config["SESAME_PROVISIONAL_DAYS"]), "error")

@@ -1,0 +1,43 @@
+"""Servers of the « Alimentation » apply tests' own: an import changes the demo directory, which the rest of
+the suite counts on, so these tests apply to a slapd of their own with the demo loaded, and a Redis
+database of their own (their worker must not take the suite's jobs, nor the suite's worker theirs)."""
+from __future__ import annotations
+
+import pytest
+
+from directory.connection import DirectorySettings
+from directory.demo_load import load_demo_offline
+from directory.embedded import EmbeddedSlapd, terminate
+from directory.migrations import MigrationSettings, Migrator
+from directory.repository import Directory
+
+from support import ARGON2, SEAL_KEY, SERVICE_DN, SERVICE_PASSWORD, SUFFIX, start_worker
+
+
+@pytest.fixture(scope="module")
+def own_demo(tmp_path_factory, app_config, redis_server):
+    """(directory, app config, worker process): the demo on a slapd of its own, and a worker for it."""
+    slapd = EmbeddedSlapd(tmp_path_factory.mktemp("import-slapd"), SUFFIX).start()
+    Migrator(MigrationSettings(url=slapd.ldapi_url, suffix=SUFFIX, service_dn=SERVICE_DN,
+                               service_password=SERVICE_PASSWORD, migrator_dn=slapd.manager_dn,
+                               argon2=ARGON2)).migrate(say=lambda _: None)
+    directory = Directory(DirectorySettings(url=slapd.ldap_url, suffix=SUFFIX, bind_dn=SERVICE_DN,
+                                            bind_password=SERVICE_PASSWORD))
+    load_demo_offline(directory, SEAL_KEY, slapd)
+    redis_url = redis_server.url.rsplit("/", 1)[0] + "/3"
+    from redis import Redis
+    Redis.from_url(redis_url).flushdb()
+    config = {**app_config, "SESAME_LDAP_URL": slapd.ldap_url, "SESAME_LDAP_ADMIN_URL": slapd.ldapi_url,
+              "SESAME_LDAP_MIGRATOR_DN": slapd.manager_dn, "SESAME_REDIS_URL": redis_url}
+    worker = start_worker(config)
+    yield directory, config, slapd
+    terminate(worker)
+    directory.close()
+    slapd.stop()
+
+
+@pytest.fixture
+def import_client(own_demo):
+    from webapp import create_app
+    _, config, _ = own_demo
+    return create_app(dict(config)).test_client()
