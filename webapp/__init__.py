@@ -51,7 +51,8 @@ def _derive_config(app: Flask) -> None:
     settings["SESSION_COOKIE_SECURE"] = settings["SESAME_SECURE_COOKIES"]
     settings.setdefault("WTF_CSRF_TIME_LIMIT", None)   # the token lives as long as the session
     # the largest request is an upload of registry files: refused (413, in French) before it is read
-    settings.setdefault("MAX_CONTENT_LENGTH", settings["SESAME_IMPORT_MAX_MEGABYTES"] * 1024 * 1024)
+    if not settings.get("MAX_CONTENT_LENGTH"):      # Flask's own default is None: no limit
+        settings["MAX_CONTENT_LENGTH"] = settings["SESAME_IMPORT_MAX_MEGABYTES"] * 1024 * 1024
     files = Path(settings["SESAME_FILES_DIR"])
     settings["SESAME_FILES_DIR"] = str(files if files.is_absolute() else ROOT / files)
 

@@ -48,6 +48,9 @@ def refuse_oversized():
     for name, value in request.headers.items():
         if len(name) + len(value) + 2 > MAX_HEADER_FIELD:
             abort(431)
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and (request.content_length or 0) > limit:
+        abort(413)             # before the CSRF check reads the form: a huge upload is never parsed
     return None
 
 

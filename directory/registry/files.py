@@ -42,6 +42,8 @@ def read_upload(name: str, content: bytes) -> list[RegistryFile]:
     if not content:
         raise FileRefused(f"« {name} » est vide.")
     extension = PurePosixPath(name).suffix.lower()
+    if extension not in (".zip", ".xml", ".csv"):
+        return [read_one(name, content)]          # refused for its type
     is_zip = content[:4] == b"PK\x03\x04"
     if extension == ".zip":
         if not is_zip:
@@ -208,6 +210,8 @@ def _header(cells) -> tuple[str, ...]:
 
 
 def read_csv(name: str, content: bytes) -> RegistryFile:
+    if b"\x00" in content:
+        raise FileRefused(f"« {name} » n'est pas un fichier texte (CSV), contrairement à ce que dit son nom.")
     try:
         first_line = content.split(b"\n", 1)[0].decode("utf-8-sig")
     except UnicodeDecodeError:
