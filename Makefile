@@ -7,7 +7,7 @@ APT_PACKAGES := slapd ldap-utils redis-server wkhtmltopdf chromium poppler-utils
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 PHONY_BENCH := bench-search bench-notify
-.PHONY: run test deps venv $(PHONY_BENCH) directory-stop directory-start sso-proxy clean-instance
+.PHONY: run test deps venv $(PHONY_BENCH) directory-stop directory-start sso-proxy clean-instance demo-exports
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -39,6 +39,10 @@ bench-search: deps venv
 
 bench-notify: deps venv
 	$(PY) -m bench.notify $(BENCH_ARGS)
+
+# « Alimentation »: the demo's registry exports for next school year, made again from the demo's seed
+demo-exports: venv
+	$(PY) -c "from pathlib import Path; from directory.registry.demo_exports import write_demo_exports; [print(p) for p in write_demo_exports(Path('.'))]"
 
 # Stop or start the embedded slapd of a running `make run` (the app answers 503 meanwhile).
 directory-stop: venv
