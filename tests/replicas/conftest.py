@@ -55,6 +55,15 @@ class Replicas:
         self.consumer.process.wait()
         self.consumer.process = None
 
+    def start_worker(self) -> None:
+        """A real worker on the provider and the consumer, like the web app (one at a time)."""
+        if self.worker is None or self.worker.poll() is not None:
+            self.worker = start_worker(self.config)
+
+    def stop_worker(self) -> None:
+        terminate(self.worker)
+        self.worker = None
+
     def ensure_up(self) -> None:
         """Both servers running and the link flowing, whatever the previous test stopped."""
         self.link.release()
@@ -104,14 +113,6 @@ def replicas(tmp_path_factory):
 def servers(replicas):
     replicas.ensure_up()
     return replicas
-
-
-@pytest.fixture
-def worker(replicas):
-    """One real worker for the package, on the provider and the consumer like the web app."""
-    if replicas.worker is None or replicas.worker.poll() is not None:
-        replicas.worker = start_worker(replicas.config)
-    return replicas.worker
 
 
 @pytest.fixture
