@@ -22,7 +22,7 @@ from webapp.embedded import EmbeddedRedis
 from faults.ldap_proxy import LdapProxy
 from support import ARGON2, SEAL_KEY, SERVICE_DN, SERVICE_PASSWORD, SSO_SECRET, SUFFIX, start_worker
 
-REPLICATOR_PASSWORD = secrets.token_urlsafe(16)
+REPLICATOR_PASSWORD = secrets.token_urlsafe(16)   # read it from `Replicas`: a test importing this module anew gets another
 
 
 def migration_settings(server: EmbeddedSlapd, replicate_from: str = "") -> MigrationSettings:
@@ -39,6 +39,11 @@ class Replicas:
     directory: Directory          # the app's view: writes to the provider, reads from the consumer
     config: dict
     worker: object = None
+    replicator_password: str = REPLICATOR_PASSWORD
+
+    def consumer_migration(self) -> MigrationSettings:
+        """What the consumer was migrated with."""
+        return migration_settings(self.consumer, replicate_from=self.link.url)
 
     def wait_until_caught_up(self, timeout: float = 15.0) -> None:
         """Until the consumer's contextCSN has reached the provider's."""

@@ -49,3 +49,38 @@ def test_the_consumer_refers_writes_to_the_provider(servers):
         assert conn.result["referrals"][0].startswith(servers.link.url + "/")   # where it replicates from
     finally:
         conn.unbind()
+
+
+def test_only_the_replicator_reads_password_hashes(servers):
+    from directory.migrations import replicator_dn
+    head = f"uid=chef.lp,{A.STAFF},{SUFFIX}"
+
+    def hashes(dn, password):
+        conn = open_connection(servers.provider.ldap_url, dn, password, 5)
+        try:
+            conn.search(head, "(objectClass=*)", ldap3.BASE, attributes=[A.USER_PASSWORD])
+            return conn.response[0]["attributes"].get(A.USER_PASSWORD)
+        finally:
+            conn.unbind()
+    assert hashes(replicator_dn(SUFFIX), servers.replicator_password)
+    assert not hashes(SERVICE_DN, SERVICE_PASSWORD)
+
+
+def test_migrating_the_consumer_again_changes_nothing(servers):
+    from directory.migrations import Migrator
+    said = []
+    assert Migrator(servers.consumer_migration()).migrate(said.append) == []
+    assert said == []       # olcSyncrepl left as it is: replacing it would restart the replication
+
+
+def test_a_consumer_without_a_usable_replicator_password_is_refused_before_anything(servers):
+    import dataclasses
+
+    import pytest
+
+    from directory.errors import DirectoryError
+    from directory.migrations import Migrator
+    settings = servers.consumer_migration()
+    for wrong in ("", 'avec"guillemet', "avec espace"):
+        with pytest.raises(DirectoryError, match="SESAME_LDAP_REPLICATOR_PASSWORD"):
+            Migrator(dataclasses.replace(settings, replicator_password=wrong)).migrate(say=lambda _: None)
