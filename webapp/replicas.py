@@ -61,8 +61,9 @@ def _end(response):
         if session.get(MARK) != mark:
             session[MARK] = mark
     else:
-        session.pop(MARK, None)
-        session.pop(JOBS_SEEN_ENDED, None)
+        for key in (MARK, JOBS_SEEN_ENDED):
+            if key in session:      # a session left as it was is not written back
+                session.pop(key)
     return response
 
 

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from directory.model import AccountState
+from webapp.replicas import MARK
 from support import (AccountFactory, JOB_URL, confirmed, csrf_token, own_staff_member, remove_entry, sign_in,
                      wait_for_job)
 
@@ -97,8 +98,13 @@ def test_a_row_reset_is_on_the_next_page_of_who_did_it_while_the_consumer_lags(s
         assert _state_on_profile(other, record.account_id) == AccountState.NOT_NOTIFIED.label
     finally:
         servers.link.release()
+    with head.session_transaction() as session:
+        assert session.get(MARK)                  # the head still reads from the provider
     servers.wait_until_caught_up()
     assert _state_on_profile(other, record.account_id) == AccountState.NOTIFIED.label
+    assert _state_on_profile(head, record.account_id) == AccountState.NOTIFIED.label
+    with head.session_transaction() as session:
+        assert MARK not in session                # caught up: back to the consumer like everybody
 
 
 def test_killing_the_consumer_leaves_searches_and_sign_in_working(servers, app):
