@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import queue
-import threading
 from dataclasses import dataclass, field
 
 import ldap3
@@ -31,6 +30,10 @@ _UNAVAILABLE = (lx.LDAPSocketOpenError, lx.LDAPSocketReceiveError, lx.LDAPSocket
                 lx.LDAPSocketCloseError, lx.LDAPResponseTimeoutError, lx.LDAPServerPoolExhaustedError,
                 lx.LDAPBusyResult, lx.LDAPUnavailableResult, lx.LDAPUnwillingToPerformResult,
                 lx.LDAPStartTLSError)
+
+
+# the answers to add, modify, delete, rename and extended operations (password modify)
+_WRITE_ANSWERS = {"addResponse", "modifyResponse", "delResponse", "modDNResponse", "extendedResp"}
 
 
 def translate(error: Exception) -> DirectoryError:
@@ -108,20 +111,15 @@ class ConnectionPool:
     a stale connection fails with a socket error: the pool drops it and retries once on a new one.
     """
 
-    def __init__(self, settings: DirectorySettings, *, read_only: bool = False):
-        self.settings = settings
-        urls = settings.read_urls if (read_only and settings.read_urls) else (settings.url,)
-        self._urls = list(urls)
-        self._next = 0
+    def __init__(self, settings: DirectorySettings, *, on_write=None, down=DirectoryUnavailable):
+        self.settings = settings    # the pool's server is settings.url (consumers: directory.replicas)
+        self.on_write = on_write    # called after an operation that ended with a write
+        self.down = down            # what is raised when the server does not answer
         self._idle: queue.LifoQueue[ldap3.Connection] = queue.LifoQueue()
-        self._lock = threading.Lock()
 
     def _new(self) -> ldap3.Connection:
-        with self._lock:
-            url = self._urls[self._next % len(self._urls)]
-            self._next += 1
         try:
-            return open_connection(url, self.settings.bind_dn, self.settings.bind_password,
+            return open_connection(self.settings.url, self.settings.bind_dn, self.settings.bind_password,
                                    self.settings.timeout)
         except InvalidCredentials as error:
             # the service identity refused: for the people using Sésame the directory is unusable
@@ -160,6 +158,16 @@ class ConnectionPool:
         return self._call(operation, resend=False)
 
     def _call(self, operation, *, resend: bool):
+        try:
+            return self._attempt(operation, resend=resend)
+        except WriteOutcomeUnknown:
+            raise
+        except DirectoryUnavailable as error:
+            if self.down is DirectoryUnavailable or isinstance(error, self.down):
+                raise
+            raise self.down(str(error)) from error
+
+    def _attempt(self, operation, *, resend: bool):
         for attempt in (1, 2):
             conn = self._take() if attempt == 1 else self._new()
             try:
@@ -172,13 +180,20 @@ class ConnectionPool:
                     if attempt == 1 and resend:
                         continue
                     if not resend:
+                        self._noted(None)      # it may have applied
                         raise WriteOutcomeUnknown(str(error) or type(error).__name__) from error
                 else:
                     self._give_back(conn)
                 raise translate(error) from error
+            self._noted(conn)
             self._give_back(conn)
             return result
         raise AssertionError("unreachable")
+
+    def _noted(self, conn) -> None:
+        """Tell `on_write` when the operation's last exchange was a write (or may have been one)."""
+        if self.on_write is not None and (conn is None or (conn.result or {}).get("type") in _WRITE_ANSWERS):
+            self.on_write()
 
     def close(self) -> None:
         self._drain()

@@ -9,6 +9,10 @@ class DirectoryUnavailable(DirectoryError):
     """The directory server cannot be reached or did not answer."""
 
 
+class ProviderUnavailable(DirectoryUnavailable):
+    """The provider, where every write goes, does not answer; its consumers still serve reads."""
+
+
 class WriteOutcomeUnknown(DirectoryUnavailable):
     """A write was sent but its answer was lost: it may or may not have been applied."""
 

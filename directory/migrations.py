@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,13 +10,14 @@ import ldap3
 
 from . import attributes as A
 from .connection import open_connection, translated
-from .errors import DirectoryError, InsufficientRights, NotFound
+from .errors import DirectoryError, InsufficientRights, InvalidCredentials, NotFound
 from .escaping import equals
 from .indexes import merge_indexes
 from .ldif import Change, parse
 from .passwords import PasswordHasher
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+CONSUMER_LDIF = "consumer.ldif"         # not numbered: applied to a consumer only, after the others
 _FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.ldif$")
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
@@ -32,6 +34,12 @@ class MigrationSettings:
     migrator_dn: str = ""                     # the DN slapd sees for that identity (for the ACLs)
     module_path: str = "/usr/lib/ldap"
     argon2: tuple[int, int, int] = (2, 19456, 1)   # t, m (KiB), p
+    replicator_password: str = field(default="", repr=False)  # what consumers bind with (0015)
+    replicate_from: str = ""                  # set on a consumer: the provider's URL (consumer.ldif)
+
+
+def replicator_dn(suffix: str) -> str:
+    return f"cn=replicator,ou=services,{suffix}"
 
 
 # The service identity's password is a long random secret, not a person's: a light argon2 cost takes
@@ -90,6 +98,11 @@ class Migrator:
             "migrator_dn": migrator,
             "module_path": s.module_path,
             "argon2_params": f"t={t} m={m} p={p}",
+            "replicator_dn": replicator_dn(s.suffix),
+            # none given: a secret nobody knows, so that nobody binds as the replicator
+            "replicator_password_hash": SERVICE_HASHER.hash(s.replicator_password or secrets.token_urlsafe(32)),
+            "replicator_password": s.replicator_password,
+            "provider_url": s.replicate_from,
         }
 
     def _migrator_dn(self, conn) -> str:
@@ -149,28 +162,24 @@ class Migrator:
 
     def migrate(self, say=print) -> list[str]:
         """Apply what is not yet applied; return the names applied (none the second time, when
-        nothing is written, not even cn=config read)."""
+        nothing is written, not even cn=config read).
+
+        On a consumer (`replicate_from` set) only the cn=config part of each migration is applied:
+        its entries, and the record of what was applied, come from the provider by replication. Then
+        `consumer.ldif` points its database at the provider."""
+        consumer = bool(self.settings.replicate_from)
+        if consumer:
+            _check_replicator_password(self.settings.replicator_password)
         conn = self._connect()
         try:
             try:
-                if not self._pending(conn):
-                    return []
-                database = self._database_dn(conn)
-                migrator = self._migrator_dn(conn)
-                self._grant_migrator(conn, database, migrator, say)
-                self._ensure_base(conn)
-                values = self._values(database, migrator)
                 applied = []
-                for path in self._pending(conn):   # again: the record may be readable only now
-                    name = _name(path)
-                    text = path.read_text(encoding="utf-8")
-                    if "{{ppolicy_overlay}}" in text:   # made by an earlier migration of this run, maybe
-                        values = {**values, **self._overlays(conn, database)}
-                    say(f"applying {name}")
-                    for change in parse(_fill(text, values, path)):
-                        _apply(conn, change, say)
-                    self._record(conn, name)
-                    applied.append(name)
+                if self._pending(conn):
+                    applied = self._migrate(conn, consumer, say)
+                if consumer:
+                    self._replicate(conn, say)
+                elif self.settings.replicator_password:
+                    self._ensure_replicator_password(conn, say)
                 return applied
             except InsufficientRights as error:
                 raise MigrationRightsError(
@@ -181,6 +190,61 @@ class Migrator:
                     f"LDAP said: {error}") from error
         finally:
             conn.unbind()
+
+    def _migrate(self, conn, consumer: bool, say) -> list[str]:
+        database = self._database_dn(conn)
+        migrator = self._migrator_dn(conn)
+        self._grant_migrator(conn, database, migrator, say)
+        if not consumer:
+            self._ensure_base(conn)
+        values = self._values(database, migrator)
+        applied = []
+        for path in self._pending(conn):   # again: the record may be readable only now
+            name = _name(path)
+            text = path.read_text(encoding="utf-8")
+            if "{{ppolicy_overlay}}" in text:   # made by an earlier migration of this run, maybe
+                values = {**values, **self._overlays(conn, database)}
+            say(f"applying {name}" + (" (its cn=config part: a consumer)" if consumer else ""))
+            for change in parse(_fill(text, values, path)):
+                if consumer and not _is_config(change.dn):
+                    continue
+                _apply(conn, change, say)
+            if not consumer:
+                self._record(conn, name)
+            applied.append(name)
+        return applied
+
+    def _replicate(self, conn, say) -> None:
+        """Point this consumer's database at the provider, unless it already is (same provider,
+        same password): replacing olcSyncrepl restarts the replication."""
+        s = self.settings
+        database = self._database_dn(conn)
+        with translated():
+            conn.search(database, "(objectClass=*)", ldap3.BASE, attributes=["olcSyncrepl"])
+        current = conn.entries[0].entry_attributes_as_dict.get("olcSyncrepl", []) if conn.entries else []
+        if any(f"provider={s.replicate_from} " in value and s.replicator_password in value for value in current):
+            return
+        path = self.directory / CONSUMER_LDIF
+        values = self._values(database, self._migrator_dn(conn))
+        say(f"replicating {s.suffix} from {s.replicate_from}")
+        for change in parse(_fill(path.read_text(encoding="utf-8"), values, path)):
+            _apply(conn, change, say)
+
+    def _ensure_replicator_password(self, conn, say) -> None:
+        """On a provider: the replicator binds with the password given, or is given it (a single
+        directory that gets its first consumer)."""
+        s = self.settings
+        dn = replicator_dn(s.suffix)
+        if not self._exists(conn, dn):
+            return
+        try:
+            open_connection(s.url, dn, s.replicator_password, 10.0).unbind()
+            return
+        except InvalidCredentials:
+            pass
+        with translated():
+            conn.modify(dn, {"userPassword": [(ldap3.MODIFY_REPLACE, [SERVICE_HASHER.hash(s.replicator_password)])]})
+        say(f"replicator password set ({dn})")
 
     def _pending(self, conn) -> list[Path]:
         done = self.applied(conn)
@@ -210,6 +274,18 @@ class Migrator:
     def _record(self, conn, name: str) -> None:
         with translated():
             conn.modify(self.record_dn, {A.DESCRIPTION: [(ldap3.MODIFY_ADD, [name])]})
+
+
+def _is_config(dn: str) -> bool:
+    return dn.strip().lower().endswith("cn=config")
+
+
+def _check_replicator_password(password: str) -> None:
+    """It goes into olcSyncrepl between double quotes: it must not end them."""
+    if not password:
+        raise DirectoryError("a consumer needs SESAME_LDAP_REPLICATOR_PASSWORD, the provider's replicator password")
+    if any(c in password for c in '"\\') or any(c.isspace() for c in password):
+        raise DirectoryError("SESAME_LDAP_REPLICATOR_PASSWORD may not hold quotes, backslashes or spaces")
 
 
 def _fill(text: str, values: dict[str, str], path: Path) -> str:

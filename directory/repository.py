@@ -7,9 +7,10 @@ from datetime import timedelta
 import ldap3
 
 from . import attributes as A
-from . import populations
+from . import populations, replicas
 from .connection import ConnectionPool, DirectorySettings, open_connection
-from .errors import AccountLocked, InvalidCredentials, NotFound, WriteOutcomeUnknown
+from .errors import (AccountLocked, DirectoryUnavailable, InvalidCredentials, NotFound, ProviderUnavailable,
+                     WriteOutcomeUnknown)
 from .escaping import all_of, any_of, equals
 from .escaping import dn as child_dn
 from .model import AccountState, Establishment, Mef, PasswordPolicy, Role, SchoolClass, Staff
@@ -55,8 +56,10 @@ class Directory:
     def __init__(self, settings: DirectorySettings):
         self.settings = settings
         self.suffix = settings.suffix
-        self.writes = ConnectionPool(settings)
-        self.reads = ConnectionPool(settings, read_only=True)
+        # with consumers serving reads, the provider alone being away is said apart: only writes stop
+        self.writes = ConnectionPool(settings, on_write=replicas.note_write,
+                                     down=ProviderUnavailable if settings.read_urls else DirectoryUnavailable)
+        self.reads = replicas.Reads(settings, self.writes)   # consumers; the provider when needed
         self._populations = {p.name: Students(self, p) for p in populations.ALL}
         self._cache: dict[tuple, tuple[float, object]] = {}
 

@@ -89,6 +89,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.unauthorized_handler(_unauthorized)
     from . import rights
     rights.init_app(app)
+    from . import replicas
+    replicas.init_app(app)
 
 
 def _unauthorized():

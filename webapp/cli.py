@@ -30,6 +30,8 @@ def migration_settings(config) -> MigrationSettings:
         migrator_dn=config["SESAME_LDAP_MIGRATOR_DN"] or config["SESAME_LDAP_ADMIN_DN"],
         argon2=(config["SESAME_ARGON2_TIME_COST"], config["SESAME_ARGON2_MEMORY_COST"],
                 config["SESAME_ARGON2_PARALLELISM"]),
+        replicator_password=config["SESAME_LDAP_REPLICATOR_PASSWORD"],
+        replicate_from=config["SESAME_LDAP_REPLICATE_FROM"],
     )
 
 

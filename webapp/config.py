@@ -29,6 +29,8 @@ SETTINGS = {
     "LDAP_ADMIN_DN": ("", _STR),                 # empty: SASL EXTERNAL over the ldapi URL
     "LDAP_ADMIN_PASSWORD": ("", _STR),
     "LDAP_MIGRATOR_DN": ("", _STR),              # the DN slapd gives that identity (for ACLs)
+    "LDAP_REPLICATOR_PASSWORD": ("", _STR),      # replication: what consumers bind to the provider with
+    "LDAP_REPLICATE_FROM": ("", _STR),           # a consumer's migrations: the provider's URL
     "REDIS_URL": ("redis://127.0.0.1:6379/0", _STR),
     "SEAL_KEY": ("", _STR),                      # base64 of 32 random bytes
     "ARGON2_TIME_COST": (2, _INT),

@@ -7,7 +7,7 @@ from flask import g
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import RedisError
 
-from directory.errors import DirectoryError, DirectoryUnavailable, NotFound
+from directory.errors import DirectoryError, DirectoryUnavailable, NotFound, ProviderUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,10 @@ MESSAGES = {
 }
 REDIS_DOWN = ("Le serveur des sessions et des opérations ne répond pas pour le moment. Réessayez dans quelques "
               "instants : votre session et vos opérations reprendront où elles en étaient.")
+
+PROVIDER_DOWN = ("L'annuaire principal ne répond pas pour le moment : aucune modification n'a été faite. "
+                 "Les recherches et les consultations restent possibles ; réessayez cette action dans quelques "
+                 "instants.")
 
 
 def render_error(code: int, detail: str | None = None):
@@ -69,6 +73,11 @@ def init_app(app) -> None:
     def directory_down(error):
         log.warning("directory unavailable: %s", error)
         return render_error(503)
+
+    @app.errorhandler(ProviderUnavailable)
+    def provider_down(error):
+        log.warning("directory provider unavailable: %s", error)
+        return render_error(503, PROVIDER_DOWN)
 
     @app.errorhandler(NotFound)
     def directory_not_found(error):

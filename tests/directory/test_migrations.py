@@ -94,3 +94,23 @@ def test_an_identity_that_already_manages_the_database_is_granted_nothing(fresh_
     Migrator(settings).migrate(say=said.append)
     assert not any(line.startswith("granted") for line in said)
     assert sum("manage" in rule for rule in _database_config(fresh_slapd)["olcAccess"]) == 1
+
+
+def test_a_single_directory_gets_its_replicator_password_when_given_one_later(fresh_slapd, migration_settings):
+    from directory.migrations import replicator_dn
+    from support import binds
+    settings = dataclasses.replace(migration_settings, url=fresh_slapd.ldapi_url, migrator_dn=fresh_slapd.manager_dn)
+    Migrator(settings).migrate(say=lambda _: None)
+    with ldap3.Connection(ldap3.Server(fresh_slapd.ldapi_url), authentication=ldap3.SASL,
+                          sasl_mechanism=ldap3.EXTERNAL, sasl_credentials="") as conn:
+        conn.search("cn=config", "(olcSyncrepl=*)", attributes=["1.1"])
+        assert conn.entries == []                   # the embedded default replicates from nobody
+    assert not binds(fresh_slapd.ldap_url, replicator_dn(SUFFIX), "Réplique-2026")
+    said = []
+    with_password = dataclasses.replace(settings, replicator_password="Réplique-2026")
+    assert Migrator(with_password).migrate(said.append) == []
+    assert binds(fresh_slapd.ldap_url, replicator_dn(SUFFIX), "Réplique-2026")
+    assert said == [f"replicator password set ({replicator_dn(SUFFIX)})"]
+    said.clear()
+    Migrator(with_password).migrate(said.append)
+    assert said == []                              # set once

@@ -1,4 +1,5 @@
-"""A TCP proxy between the app and slapd that can lose the answer to a modify, as a broken network does."""
+"""A TCP proxy in front of slapd that can lose the answer to a modify, as a broken network does, or hold
+every answer back for a while, as a slow link does."""
 from __future__ import annotations
 
 import socket
@@ -73,6 +74,8 @@ class LdapProxy:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._closing = False
+        self._flowing = threading.Event()
+        self._flowing.set()
         threading.Thread(target=self._accept, daemon=True).start()
 
     @property
@@ -116,14 +119,24 @@ class LdapProxy:
                         self.lost += drop
                     if drop:
                         return
+                self._flowing.wait()
                 client.sendall(message)
         except OSError:
             pass
         finally:
             _close(server, client)
 
+    def hold(self) -> None:
+        """Keep slapd's answers here from now on: the client waits, as behind a stalled link."""
+        self._flowing.clear()
+
+    def release(self) -> None:
+        """Pass on what was held, and everything after it."""
+        self._flowing.set()
+
     def close(self) -> None:
         self._closing = True
+        self._flowing.set()
         self._listener.close()
 
 
