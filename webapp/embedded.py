@@ -84,6 +84,19 @@ def _group_alive(pgid: int) -> bool:
         return False
 
 
+def wait_until_listening(port: int, server: subprocess.Popen, timeout: float = 90) -> bool:
+    """True once something accepts connections on `port`; False if `server` ended or time ran out
+    (on a loaded machine gunicorn may take seconds to bind: the banner waits for it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and server.poll() is None:
+        with socket.socket() as sock:
+            sock.settimeout(1)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.2)
+    return False
+
+
 def port_is_free(port: int) -> bool:
     with socket.socket() as sock:
         # as gunicorn binds: connections of a previous run still in TIME_WAIT do not count
@@ -224,6 +237,9 @@ def run(port: int = 5000) -> int:
 
         running = {name: start(name) for name in commands}
         children.extend(running.values())
+        if not wait_until_listening(port, running["web server"]):
+            print(f"the web server did not start listening on port {port}: see its messages above",
+                  file=sys.stderr, flush=True)
         print(DEMO_SIGN_INS.format(port=port, totp=env["SESAME_STAFF_TOTP"]), flush=True)
         restarts: dict[str, list[float]] = {name: [] for name in commands}
         while not stopping:
