@@ -78,3 +78,15 @@ CREATED = "createTimestamp"
 PASSWORD_STAMP = "sesamePasswordStamp"  # replaced at every password change Sésame makes
 TOTP_SECRET = "sesameTotpSecret"        # staff: the sealed TOTP secret
 TOTP_RECOVERY = "sesameTotpRecovery"    # staff: SHA-256 of each unused recovery code
+
+# Delegations, letter settings, staff posts (migration 0013).
+OC_DELEGATION = "sesameDelegation"      # below its establishment's entry
+OC_LETTER_CONFIG = "sesameLetterConfig"  # auxiliary, on an establishment
+OC_STAFF_POST = "sesameStaffPost"       # auxiliary, on staff: where they work (sesameUAI), rights or not
+DELEGATE = "sesameDelegate"             # a delegation: the staff member's uid
+DELEGATION_KIND = "sesameDelegationKind"
+VALID_FROM = "sesameValidFrom"
+VALID_UNTIL = "sesameValidUntil"
+ENDED_BY = "sesameEndedBy"
+LETTER_SETTINGS = "sesameLetterSettings"  # an establishment's letter settings (JSON)
+TITLE = "title"                         # a staff member's post: « CPE », « Professeur »...

@@ -44,7 +44,9 @@ def _dn(directory, record_id: str) -> str:
 
 def record_action(directory, record_id: str, actor: str, action: str, uai: str, targets, summary: str) -> None:
     """An action done at once (a row's reset); `record_id` makes a second write of it a no-op."""
-    attributes = {A.CN: record_id, A.ACTOR: actor, A.ACTION: action, A.UAI: uai, A.DESCRIPTION: summary}
+    attributes = {A.CN: record_id, A.ACTOR: actor, A.ACTION: action, A.DESCRIPTION: summary}
+    if uai:     # an operation of no establishment (a refused sign-in) is the identity team's to read
+        attributes[A.UAI] = uai
     if targets:
         attributes[A.TARGET] = sorted(set(targets))
     _add(directory, _dn(directory, record_id), [A.OC_AUDIT], attributes)

@@ -115,6 +115,10 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (auth, home, *populations.values(), jobs, help_bp, holders, upcoming):
         app.register_blueprint(blueprint)
+    from .journal.views import bp as journal_bp     # issue 16: « Paramétrage » and the journal
+    from .settings.views import bp as settings_bp
+    app.register_blueprint(settings_bp)
+    app.register_blueprint(journal_bp)
 
     from . import access  # noqa: F401 - registers the user loader
 

@@ -72,3 +72,16 @@ def remove_second_factor_command(uid):
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
     click.echo(f"second factor of {uid} removed")
+
+
+@directory_cli.command("purge-journal")
+def purge_journal_command():
+    """Remove the « Journal des opérations » records older than SESAME_AUDIT_RETENTION_DAYS now
+    (the workers do it by themselves once an hour)."""
+    from .journal.purge import purge_now
+    try:
+        removed = purge_now()
+    except DirectoryError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"{removed} journal record(s) removed")

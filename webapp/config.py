@@ -62,6 +62,7 @@ SETTINGS = {
     "HASH_THREADS": (0, _INT),                    # 0: one per core
     "JOB_HOLD_SECONDS": (30, _INT),               # a worker that stops renewing its hold this long is dead
     "JOB_SWEEP_SECONDS": (10, _INT),              # how often workers look for such jobs
+    "AUDIT_RETENTION_DAYS": (365, _INT),          # « Journal des opérations »: records older are purged
 }
 
 

@@ -24,6 +24,10 @@ class Right(enum.Enum):
     SEE_SETTINGS = "see-settings"
     SIGN_IN_THROUGH_SSO = "sso"                # the reverse proxy's single sign-on, with its second factor
     HEADS_GUIDE = "heads-guide"                # the guide's pages on searching, parents, notifying
+    # « Paramétrage » and the journal (issue 16)
+    DELEGATE = "delegate"                      # grant and end delegations
+    CHANGE_LETTERS = "change-letters"          # the establishment's letter settings
+    SEE_JOURNAL = "see-journal"                # « Journal des opérations » of the establishment
 
 
 _HEAD = frozenset({Right.SEE_HOME, Right.SEE_STUDENTS, Right.SEE_EXTERNAL, Right.SEE_GUARDIANS, Right.NOTIFY,
@@ -37,6 +41,14 @@ RIGHTS: dict[Role, frozenset[Right]] = {
     Role.SUPPORT: frozenset({Right.SEE_HOME, Right.SEE_STUDENTS, Right.RESET, Right.LIST, Right.TROUBLESHOOT,
                              Right.SIGN_IN_THROUGH_SSO}),
 }
+# --- delegations, settings and the journal (issue 16): the rows a delegation adds ---------------------
+_SETTINGS = frozenset({Right.SEE_SETTINGS, Right.DELEGATE, Right.CHANGE_LETTERS})
+RIGHTS[Role.HEAD] = RIGHTS[Role.HEAD] | _SETTINGS | {Right.SEE_JOURNAL}
+RIGHTS[Role.ADMIN] = RIGHTS[Role.ADMIN] | _SETTINGS | {Right.SEE_JOURNAL}
+# « Droits du chef d'établissement »: all a head may do there, but « Paramétrage » (so no delegating)
+RIGHTS[Role.DELEGATED_HEAD] = RIGHTS[Role.HEAD] - _SETTINGS
+# « Dépannage »: what support staff may do (never the journal)
+RIGHTS[Role.DELEGATED_SUPPORT] = RIGHTS[Role.SUPPORT]
 
 
 def may(role: Role, right: Right) -> bool:
