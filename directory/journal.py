@@ -37,7 +37,8 @@ ACTION_LABELS = {
     PURGE: "Purge du journal",
 }
 _ATTRIBUTES = [A.CN, A.ACTOR, A.ACTION, A.UAI, A.DESCRIPTION, A.TARGET, A.CREATED]
-_NEWEST_FIRST = [SortKey(A.CREATED, reverse=True)]
+# createTimestamp has one-second resolution: within a second, the latest written (entryCSN) first
+_NEWEST_FIRST = [SortKey(A.CREATED, reverse=True), SortKey("entryCSN", reverse=True)]
 
 
 @dataclass(frozen=True)

@@ -6,41 +6,15 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from directory.delegations import PARIS, Delegations, Kind
+from directory.delegations import PARIS, Delegations
+from parametrage import delegations, grant, today  # noqa: F401 - the fixture removes the delegations made
 from support import DEMO_PASSWORD, csrf_token, sign_in
 
 LP, CLG = "0990002P", "0990001N"
 
 
-def _today():
-    return datetime.now(PARIS).date()
-
-
-def _grant(client, delegate, kind="SUPPORT", start=None, end=None, reason=""):
-    page = client.get("/parametrage").get_data(as_text=True)
-    start = start or _today()
-    end = end or _today() + timedelta(days=1)
-    return client.post("/parametrage/delegations", data={
-        "csrf_token": csrf_token(page), "delegate": delegate, "kind": kind,
-        "start": start.isoformat() if hasattr(start, "isoformat") else start,
-        "end": end.isoformat() if hasattr(end, "isoformat") else end, "reason": reason})
-
-
 def _text(response) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
-
-
-@pytest.fixture
-def delegations(demo_directory):
-    """The delegations this test makes, removed after it (demo ones are shared)."""
-    store = Delegations(demo_directory)
-    before = {(d.uai, d.id) for uai in (LP, CLG) for d in store.of_establishment(uai)}
-    yield store
-    for uai in (LP, CLG):
-        for d in store.of_establishment(uai):
-            if (d.uai, d.id) not in before:
-                dn = f"cn={d.id},sesameUAI={uai},ou=establishments,{demo_directory.suffix}"
-                demo_directory.writes.run(lambda conn, dn=dn: conn.delete(dn))
 
 
 def _delegate_client(app):
@@ -57,11 +31,11 @@ def test_a_staff_member_without_rights_cannot_sign_in(app):
 def test_depannage_until_tomorrow_reaches_only_the_lps_depannage_then_ending_refuses_the_next_request(
         app, signed_in, delegations):
     head = signed_in("chef.lp")
-    response = _grant(head, "secretariat.lp", "SUPPORT", end=_today() + timedelta(days=1), reason="Rentrée")
+    response = grant(head, "secretariat.lp", "SUPPORT", end=today() + timedelta(days=1), reason="Rentrée")
     assert response.status_code == 303
     listed = _text(head.get("/parametrage"))
     assert "secretariat.lp" in listed and "Dépannage" in listed and "chef.lp" in listed
-    assert f"{_today() + timedelta(days=1):%d/%m/%Y}" in listed
+    assert f"{today() + timedelta(days=1):%d/%m/%Y}" in listed
 
     delegate, response = _delegate_client(app)
     assert response.status_code == 302
@@ -87,7 +61,7 @@ def test_depannage_until_tomorrow_reaches_only_the_lps_depannage_then_ending_ref
 
 def test_head_rights_delegated_open_notify_but_never_parametrage(app, signed_in, delegations):
     head = signed_in("chef.lp")
-    assert _grant(head, "prof.lp", "HEAD").status_code == 303
+    assert grant(head, "prof.lp", "HEAD").status_code == 303
     delegate = app.test_client()
     assert sign_in(delegate, "prof.lp").status_code == 302
     assert delegate.get("/responsables").status_code == 200
@@ -95,7 +69,7 @@ def test_head_rights_delegated_open_notify_but_never_parametrage(app, signed_in,
     assert "Paramétrage" not in home and "Administration des comptes" in home
     assert delegate.get("/parametrage").status_code == 403
     page = delegate.get("/eleves").get_data(as_text=True)
-    assert _grant(delegate, "secretariat.lp").status_code in (400, 403)   # no form for them: refused either way
+    assert grant(delegate, "secretariat.lp").status_code in (400, 403)   # no form for them: refused either way
     assert delegate.post("/parametrage/delegations", data={"csrf_token": csrf_token(page), "delegate": "cpe.lp",
                                                            "kind": "HEAD"}).status_code == 403
 
@@ -108,10 +82,10 @@ def test_the_demo_cpe_holds_the_heads_rights_and_the_demo_teachers_delegation_ha
 
 def test_a_delegate_of_two_establishments_switches_between_them(app, signed_in, delegations):
     head = signed_in("admin.idt")
-    assert _grant(head, "secretariat.lp", "SUPPORT").status_code == 303      # admin.idt acts on CLG first
+    assert grant(head, "secretariat.lp", "SUPPORT").status_code == 303      # admin.idt acts on CLG first
     page = head.get("/").get_data(as_text=True)
     head.post("/etablissement", data={"csrf_token": csrf_token(page), "uai": LP})
-    assert _grant(head, "secretariat.lp", "HEAD").status_code == 303
+    assert grant(head, "secretariat.lp", "HEAD").status_code == 303
     delegate = app.test_client()
     assert sign_in(delegate, "secretariat.lp").status_code == 302
     home = delegate.get("/").get_data(as_text=True)
@@ -125,7 +99,7 @@ def test_a_delegate_of_two_establishments_switches_between_them(app, signed_in, 
 
 def _school_year_end():
     from directory.delegations import school_year_end
-    return school_year_end(_today())
+    return school_year_end(today())
 
 
 # each value: the form's fields changed from a valid grant, and what the page must say
@@ -151,11 +125,11 @@ REFUSALS = {
 def test_a_refused_grant_says_why_in_french_with_a_4xx_and_stores_nothing(signed_in, delegations, case):
     change, message = REFUSALS[case]
     head = signed_in("chef.lp")
-    today = _today()
-    values = {"delegate": "secretariat.lp", "kind": "SUPPORT", "start": today, "end": today + timedelta(days=2),
-              "reason": "", **change(today)}
+    day = today()
+    values = {"delegate": "secretariat.lp", "kind": "SUPPORT", "start": day, "end": day + timedelta(days=2),
+              "reason": "", **change(day)}
     before = delegations.of_establishment(LP)
-    response = _grant(head, values["delegate"], values["kind"], values["start"], values["end"], values["reason"])
+    response = grant(head, values["delegate"], values["kind"], values["start"], values["end"], values["reason"])
     assert 400 <= response.status_code < 500
     assert message in _text(response)
     assert "La délégation n'a pas été accordée" in _text(response)
