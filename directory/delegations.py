@@ -224,11 +224,14 @@ class Delegations:
         delegation = self.get(uai, delegation_id)
         if delegation.valid_until <= now:
             raise FieldsRefused({"delegation": "Cette délégation est déjà terminée."})
-        until = max(now, delegation.valid_from)
         entry_dn = dn(A.CN, delegation.id, self._establishment_dn(uai))
+        # the term read is deleted by value: ended by someone else meanwhile, the directory refuses it
         changes = {A.VALID_UNTIL: [(ldap3.MODIFY_DELETE, [ldap_time(delegation.valid_until)]),
-                                   (ldap3.MODIFY_ADD, [ldap_time(until)])],
+                                   (ldap3.MODIFY_ADD, [ldap_time(now)])],
                    A.ENDED_BY: [(ldap3.MODIFY_REPLACE, [by])]}
+        start = min(delegation.valid_from, now)      # one still to come ends before it began
+        if start != delegation.valid_from:
+            changes[A.VALID_FROM] = [(ldap3.MODIFY_REPLACE, [ldap_time(start)])]
         self.directory.writes.run(lambda conn: conn.modify(entry_dn, changes))
-        return Delegation(delegation.id, uai, delegation.delegate, delegation.kind, delegation.valid_from, until,
+        return Delegation(delegation.id, uai, delegation.delegate, delegation.kind, start, now,
                           delegation.granted_by, delegation.reason, by)

@@ -158,3 +158,23 @@ def test_support_staff_see_no_parametrage(client):
     assert client.get("/parametrage").status_code == 403
     assert client.get("/journal").status_code == 403
     assert DEMO_PASSWORD   # the demo password is the suite's: nobody signs in here with it
+
+
+def test_a_delegation_reaching_its_term_mid_session_refuses_the_very_next_request(app, demo_directory, delegations):
+    import time
+    from datetime import timezone
+
+    from directory import attributes as A
+    from directory.delegations import ldap_time
+    now = datetime.now(timezone.utc)
+    dn = f"cn=lapsing0web,{A.UAI}={LP},{A.ESTABLISHMENTS},{demo_directory.suffix}"
+    demo_directory.writes.run(lambda conn: conn.add(dn, [A.OC_DELEGATION], {
+        A.CN: "lapsing0web", A.DELEGATE: "secretariat.lp", A.UAI: LP, A.DELEGATION_KIND: "SUPPORT",
+        A.VALID_FROM: ldap_time(now - timedelta(hours=1)), A.VALID_UNTIL: ldap_time(now + timedelta(seconds=3)),
+        A.ACTOR: "chef.lp"}))
+    delegate, response = _delegate_client(app)
+    assert response.status_code == 302
+    assert delegate.get("/eleves").status_code == 200
+    time.sleep(max(0.0, (now + timedelta(seconds=3.2) - datetime.now(timezone.utc)).total_seconds()))
+    after = delegate.get("/eleves")
+    assert after.status_code in (302, 401, 403) and "Dépannage des comptes" not in after.get_data(as_text=True)
