@@ -90,3 +90,5 @@ VALID_UNTIL = "sesameValidUntil"
 ENDED_BY = "sesameEndedBy"
 LETTER_SETTINGS = "sesameLetterSettings"  # an establishment's letter settings (JSON)
 TITLE = "title"                         # a staff member's post: « CPE », « Professeur »...
+OC_DATED = "sesameDatedRecord"          # auxiliary, on an audit record: its day (migration 0014)
+AUDIT_DAY = "sesameAuditDay"            # YYYYMMDD, Paris time: date ranges are read from its index

@@ -10,14 +10,16 @@ import ldap3
 from . import attributes as A
 from .audit import record_action
 from .connection import translated
-from .delegations import ldap_time, start_of
+from .delegations import PARIS, ldap_time
 from .errors import NotFound, PageOutOfRange
-from .escaping import all_of, any_of, at_least, at_most, contains, equals, none_of
+from .escaping import all_of, any_of, at_least, contains, equals, none_of
 from .mapping import first, parse_time
 from .names import fold
 from .sorting import VLV_RESPONSE_OID, SortKey, page_control, read_page_answer, sort_control
 
 PAGE_SIZE = 50
+MAX_DAYS = 1100         # a date range reaches this far back at most (records are kept a year by default)
+PURGE_LOOKBACK_DAYS = 60
 ACCOUNTS_FILTER_LIMIT = 50      # an account filter matching more names than this is too vague
 
 # What a record's action says, in the words of the screens. Account actions are lifecycle.Action's values.
@@ -36,9 +38,9 @@ ACTION_LABELS = {
     SIGN_IN_REFUSED: "Connexion refusée",
     PURGE: "Purge du journal",
 }
-_ATTRIBUTES = [A.CN, A.ACTOR, A.ACTION, A.UAI, A.DESCRIPTION, A.TARGET, A.CREATED]
+ATTRIBUTES = [A.CN, A.ACTOR, A.ACTION, A.UAI, A.DESCRIPTION, A.TARGET, A.CREATED]
 # createTimestamp has one-second resolution: within a second, the latest written (entryCSN) first
-_NEWEST_FIRST = [SortKey(A.CREATED, reverse=True), SortKey("entryCSN", reverse=True)]
+NEWEST_FIRST = [SortKey(A.CREATED, reverse=True), SortKey("entryCSN", reverse=True)]
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,15 @@ def record(directory, actor: str, action: str, uai: str | None, summary: str, ac
                   summary[:500] or "-")
 
 
+def days_of(since: date | None, until: date | None, today: date | None = None) -> list[date]:
+    """The days of a range, as the records name them (an open end: today; an open start: MAX_DAYS before
+    the end). A range is an OR of days because slapd reads an inequality on an indexed time key by key."""
+    today = today or datetime.now(PARIS).date()
+    until = min(until or today, today + timedelta(days=1))
+    since = max(since or until - timedelta(days=MAX_DAYS), until - timedelta(days=MAX_DAYS))
+    return [since + timedelta(days=n) for n in range((until - since).days + 1)]
+
+
 def _filter(query: JournalQuery) -> str:
     parts = [equals(A.OBJECT_CLASS, A.OC_AUDIT)]
     if query.uai is not None:
@@ -96,10 +107,8 @@ def _filter(query: JournalQuery) -> str:
         parts.append(equals(A.ACTOR, query.actor))
     if query.action:
         parts.append(equals(A.ACTION, query.action))
-    if query.since:
-        parts.append(at_least(A.CREATED, ldap_time(start_of(query.since))))
-    if query.until:
-        parts.append(at_most(A.CREATED, ldap_time(start_of(query.until + timedelta(days=1)) - timedelta(seconds=1))))
+    if query.since or query.until:
+        parts.append(any_of(*(equals(A.AUDIT_DAY, f"{day:%Y%m%d}") for day in days_of(query.since, query.until))))
     if query.account_ids is not None:
         parts.append(any_of(*(equals(A.TARGET, i) for i in query.account_ids)))
     return all_of(*parts)
@@ -121,14 +130,14 @@ def page(directory, query: JournalQuery, number: int = 1, size: int = PAGE_SIZE)
     number = max(1, number)
     if query.account_ids == ():
         return JournalPage([], 0, number, size)
-    controls = [sort_control(_NEWEST_FIRST), page_control((number - 1) * size + 1, size)]
+    controls = [sort_control(NEWEST_FIRST), page_control((number - 1) * size + 1, size)]
     filter_ = _filter(query)
 
     def operation(conn):
         conn.sesame_retire = True
         try:
             with translated():
-                conn.search(directory.base(A.AUDIT), filter_, ldap3.LEVEL, attributes=_ATTRIBUTES, controls=controls)
+                conn.search(directory.base(A.AUDIT), filter_, ldap3.LEVEL, attributes=ATTRIBUTES, controls=controls)
             entries = [e["attributes"] for e in conn.response if e.get("type") == "searchResEntry"]
         except PageOutOfRange:
             entries = []
@@ -184,12 +193,20 @@ def names_of(directory, account_ids) -> dict[str, str]:
     return names
 
 
-def purge(directory, keep_days: int, now: datetime | None = None) -> int:
-    """Remove the records older than `keep_days` days; the purge itself is recorded. Returns how many."""
+def purge(directory, keep_days: int, now: datetime | None = None, everything: bool = False) -> int:
+    """Remove the closed records older than `keep_days` days; the purge itself is recorded. Returns how
+    many. By default the days of PURGE_LOOKBACK_DAYS before the limit, read from the day index (the
+    workers' daily turn); `everything`: every record of the branch is looked at (the CLI, once)."""
     now = now or datetime.now(timezone.utc)
-    cutoff = ldap_time(now - timedelta(days=keep_days))
+    limit = now - timedelta(days=keep_days)
+    if everything:
+        older = none_of(at_least(A.CREATED, ldap_time(limit)))
+    else:
+        last = limit.astimezone(PARIS).date()
+        older = all_of(any_of(*(equals(A.AUDIT_DAY, f"{last - timedelta(days=n):%Y%m%d}")
+                                for n in range(1, PURGE_LOOKBACK_DAYS + 1))))
     old = directory.search(directory.base(A.AUDIT),
-                           all_of(equals(A.OBJECT_CLASS, A.OC_AUDIT), at_most(A.CREATED, cutoff),
+                           all_of(equals(A.OBJECT_CLASS, A.OC_AUDIT), older,
                                   none_of(equals(A.JOB_STATE, "open"))), ["1.1"], ldap3.LEVEL)
     for dn, _ in old:
         try:

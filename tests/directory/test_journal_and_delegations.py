@@ -8,7 +8,7 @@ import pytest
 from directory import attributes as A
 from directory import journal
 from directory.connection import DirectorySettings
-from directory.delegations import Delegations, ldap_time
+from directory.delegations import PARIS, Delegations, ldap_time
 from directory.embedded import EmbeddedSlapd
 from directory.errors import FieldsRefused
 from directory.ldif import dump
@@ -40,9 +40,11 @@ def own(tmp_path_factory):
     path = root / "records.ldif"
     with open(path, "w", encoding="utf-8") as out:
         for cn, age, uai, actor, action, targets, still_open in RECORDS:
-            classes = [A.OC_AUDIT] + ([A.OC_JOB] if still_open else [])
+            classes = [A.OC_AUDIT, A.OC_DATED] + ([A.OC_JOB] if still_open else [])
+            written = NOW - timedelta(days=age)
             values = {A.OBJECT_CLASS: classes, A.CN: [cn], A.ACTOR: [actor], A.ACTION: [action], A.UAI: [uai],
-                      A.DESCRIPTION: [f"record {cn}"], A.CREATED: [ldap_time(NOW - timedelta(days=age))]}
+                      A.DESCRIPTION: [f"record {cn}"], A.CREATED: [ldap_time(written)],
+                      A.AUDIT_DAY: [written.astimezone(PARIS).strftime("%Y%m%d")]}
             if targets:
                 values[A.TARGET] = targets
             if still_open:
@@ -103,12 +105,13 @@ def test_a_hostile_person_filter_matches_nobody(own):
 
 
 def test_the_purge_removes_closed_records_past_the_period_and_records_itself(own):
-    assert journal.purge(own, keep_days=365) == 2          # old1 and old2; the open job stays
+    assert journal.purge(own, keep_days=365) == 1          # the daily purge, 60 days past the period: old2
+    assert journal.purge(own, keep_days=365, everything=True) == 1      # then old1; the open job stays
     left = _ids(journal.page(own, journal.JournalQuery(None, since=date(2000, 1, 1))))
     assert "old1" not in left and "old2" not in left and "oldopen" in left and "mid" in left
     purges = journal.page(own, journal.JournalQuery(None, action=journal.PURGE))
-    assert purges.total == 1 and "2 enregistrement(s)" in purges.operations[0].summary
-    assert journal.purge(own, keep_days=365) == 0
+    assert purges.total == 2 and "1 enregistrement(s)" in purges.operations[0].summary
+    assert journal.purge(own, keep_days=365, everything=True) == 0
 
 
 def _delegation(own, cn, kind, until: datetime, start: datetime | None = None, delegate="relief"):

@@ -1,4 +1,4 @@
-"""The journal's purge: records older than SESAME_AUDIT_RETENTION_DAYS go, once an hour at most,
+"""The journal's purge: records older than SESAME_AUDIT_RETENTION_DAYS go, once a day,
 by whichever worker takes the turn (a Redis key with an expiry)."""
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from directory import journal
 from ..extensions import directory, redis
 
 TURN_KEY = "sesame:journal:purge"
-TURN_SECONDS = 3600
+TURN_SECONDS = 86400
 log = logging.getLogger(__name__)
 
 
-def purge_now() -> int:
-    removed = journal.purge(directory.current, current_app.config["SESAME_AUDIT_RETENTION_DAYS"])
+def purge_now(everything: bool = False) -> int:
+    removed = journal.purge(directory.current, current_app.config["SESAME_AUDIT_RETENTION_DAYS"],
+                            everything=everything)
     if removed:
         log.info("journal purge: %d record(s) older than %d days removed", removed,
                  current_app.config["SESAME_AUDIT_RETENTION_DAYS"])
@@ -24,7 +25,7 @@ def purge_now() -> int:
 
 
 def purge_when_due() -> int | None:
-    """Purge if no worker did in the last hour; None when it was not this one's turn."""
+    """Purge if no worker did in the last day; None when it was not this one's turn."""
     if not redis.current.set(TURN_KEY, "1", nx=True, ex=TURN_SECONDS):
         return None
     return purge_now()

@@ -21,7 +21,9 @@ from ..settings.forms import parse_day
 
 bp = Blueprint("journal", __name__, url_prefix="/journal")
 
-DEFAULT_DAYS = 31       # with no person, account nor date asked, the last month: a page, not a year's sort
+# with no person, account nor date asked: an establishment's last month, every establishment's day (pages
+# that slapd sorts in tens of milliseconds, rather than a year's records)
+DEFAULT_DAYS, DEFAULT_DAYS_EVERYWHERE = 31, 0
 EXPORT_LIMIT = 50_000
 CSV_HEADER = ["Date", "Personne", "Action", "Établissement", "Nombre de comptes", "Comptes", "Détail"]
 
@@ -73,7 +75,7 @@ def _query(criteria: Criteria) -> tuple[journal.JournalQuery | None, list[str], 
         return None, problems, note
     accounts = journal.accounts_matching(directory.current, criteria.account, uai) if criteria.account else None
     if not (since or until or criteria.person or criteria.account):
-        since = datetime.now(PARIS).date() - timedelta(days=DEFAULT_DAYS)
+        since = datetime.now(PARIS).date() - timedelta(days=DEFAULT_DAYS if uai else DEFAULT_DAYS_EVERYWHERE)
         note = f"Sans critère de date, de personne ni de compte : les opérations depuis le {since:%d/%m/%Y}."
     return journal.JournalQuery(uai, criteria.person, criteria.action, since, until, accounts), problems, note
 
