@@ -28,14 +28,15 @@ ADMIN = "admin.bench"
 
 
 def write_records(out, count: int, establishments: int, now: datetime) -> None:
-    """`count` closed audit records spread evenly over the last 365 days, by each establishment's head."""
+    """`count` closed audit records spread evenly over the last 365 days, by each establishment's head,
+    in the order they were written (the trail only grows: slapd's entry ids follow time)."""
     rng = random.Random(16)
     base = f"{A.AUDIT},{SUFFIX}"
     span = 365 * 86400
     chunk = []
     for n in range(count):
         school = rng.randrange(establishments)
-        moment = now - timedelta(seconds=rng.randrange(span))
+        moment = now - timedelta(seconds=span * (count - n) / count)
         when, day = moment.strftime("%Y%m%d%H%M%SZ"), moment.astimezone(PARIS).strftime("%Y%m%d")
         action = ACTIONS[rng.randrange(len(ACTIONS))]
         targets = "".join(f"{A.TARGET}: {rng.getrandbits(128):032x}\n" for _ in range(rng.randint(1, 5)))

@@ -55,15 +55,15 @@ def _page(uai: str, status: int = 200, grant_form: GrantForm | None = None, lett
     if candidates is None and search:
         candidates = _delegations().find_staff(search, None if staff().role is Role.ADMIN else uai)
     today = _today()
-    grant_form = grant_form or GrantForm(formdata=None, start=today.isoformat(), delegate=request.args.get("choisi", ""))
+    grant_form = grant_form or GrantForm(formdata=None, start=today.isoformat(),
+                                         delegate=request.args.get("choisi", "")[:64])
     defaults = letter_settings(current_app.config)
-    response = make_response(render_template(
+    return make_response(render_template(
         "settings/index.html", now=now, current=[d for d in everything if d.valid_until > now],
         past=[d for d in everything if d.valid_until <= now][:20], end_form=EndForm(), grant_form=grant_form,
         letters_form=_letters_form(uai, letters_form), grant_errors=grant_errors or {},
         letters_errors=letters_errors or {}, candidates=candidates, search=search, defaults=defaults,
         last_day=school_year_end(today), kinds=list(Kind)), status)
-    return response
 
 
 @bp.route("")
@@ -73,7 +73,7 @@ def index():
     return _page(current_uai())
 
 
-def _chosen_delegate(text: str, uai: str):
+def _chosen_delegate(text: str):
     """The staff member the head meant: the one with that identifier, or the only one of that name.
     (uid or None, the candidates to show when the name is shared)."""
     text = text.strip()
@@ -114,7 +114,7 @@ def grant():
         errors["start"] = "Indiquez la date de début (jj/mm/aaaa)."
     if end is None:
         errors["end"] = "Indiquez la date de fin (jj/mm/aaaa)."
-    delegate, candidates = _chosen_delegate(form.delegate.data or "", uai)
+    delegate, candidates = _chosen_delegate(form.delegate.data or "")
     if candidates:
         errors["delegate"] = "Plusieurs personnels correspondent : choisissez-en un dans la liste (son identifiant)."
     elif not delegate:
