@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := slapd ldap-utils redis-server wkhtmltopdf chromium poppler-utils fonts-dejavu-core default-jre-headless
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-PHONY_BENCH := bench-search bench-notify
+PHONY_BENCH := bench-search bench-notify bench-journal
 .PHONY: run test deps venv $(PHONY_BENCH) directory-stop directory-start sso-proxy clean-instance demo-exports
 
 deps:
@@ -43,6 +43,9 @@ bench-notify: deps venv
 # « Alimentation »: the demo's registry exports for next school year, made again from the demo's seed
 demo-exports: venv
 	$(PY) -c "from pathlib import Path; from directory.registry.demo_exports import write_demo_exports; [print(p) for p in write_demo_exports(Path('.'))]"
+
+bench-journal: deps venv
+	nice -n 10 $(PY) -m bench.journal $(BENCH_ARGS)
 
 # Stop or start the embedded slapd of a running `make run` (the app answers 503 meanwhile).
 directory-stop: venv

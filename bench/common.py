@@ -97,8 +97,10 @@ def write_directory_ldif(path: Path, establishments: int, students_each: int, he
 
 
 @contextmanager
-def big_directory(establishments: int = 100, students_each: int = 2000, say=print, state_weights=(30, 30, 40)):
-    """A private slapd holding the big directory, a Redis, and the app's settings for them."""
+def big_directory(establishments: int = 100, students_each: int = 2000, say=print, state_weights=(30, 30, 40),
+                  more_entries=None):
+    """A private slapd holding the big directory, a Redis, and the app's settings for them.
+    `more_entries(out)`, if given, writes further LDIF records into the same slapadd."""
     with tempfile.TemporaryDirectory(prefix="sesame-bench-") as folder:
         root = Path(folder)
         service_password = secrets.token_urlsafe(16)
@@ -112,6 +114,9 @@ def big_directory(establishments: int = 100, students_each: int = 2000, say=prin
             ldif = root / "bench.ldif"
             write_directory_ldif(ldif, establishments, students_each,
                                  PasswordHasher(1, 1024, 1).hash(STAFF_PASSWORD), state_weights)
+            if more_entries is not None:
+                with open(ldif, "a", encoding="utf-8") as out:
+                    more_entries(out)
             written = time.monotonic()
             slapd.load(ldif)
             say(f"directory: {establishments * students_each:,} students in {establishments} establishments "

@@ -85,3 +85,17 @@ LEFT_UAI = "sesameLeftUAI"              # the establishment they left
 OC_LEAVER = "sesameLeaver"              # auxiliary: carries the two above
 OC_RESERVED = "sesameReservedIdentifier"  # the identifier of a removed account, under ou=reserved
 RESERVED = "ou=reserved"
+
+# Delegations, letter settings, staff posts (migration 0013).
+OC_DELEGATION = "sesameDelegation"      # below its establishment's entry
+OC_LETTER_CONFIG = "sesameLetterConfig"  # auxiliary, on an establishment
+OC_STAFF_POST = "sesameStaffPost"       # auxiliary, on staff: where they work (sesameUAI), rights or not
+DELEGATE = "sesameDelegate"             # a delegation: the staff member's uid
+DELEGATION_KIND = "sesameDelegationKind"
+VALID_FROM = "sesameValidFrom"
+VALID_UNTIL = "sesameValidUntil"
+ENDED_BY = "sesameEndedBy"
+LETTER_SETTINGS = "sesameLetterSettings"  # an establishment's letter settings (JSON)
+TITLE = "title"                         # a staff member's post: « CPE », « Professeur »...
+OC_DATED = "sesameDatedRecord"          # auxiliary, on an audit record: its day (migration 0014)
+AUDIT_DAY = "sesameAuditDay"            # YYYYMMDD, Paris time: date ranges are read from its index

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import ldap3
 
@@ -13,6 +14,7 @@ from .escaping import all_of, dn, equals
 from .mapping import parse_time
 
 OPEN, CLOSED = "open", "closed"
+PARIS = ZoneInfo("Europe/Paris")
 _TRACE_ATTRIBUTES = [A.CN, A.ACTOR, A.ACTION, A.UAI, A.JOB_SPEC, A.JOB_STATE, A.CREATED]
 
 
@@ -38,16 +40,23 @@ def _add(directory, entry_dn: str, object_classes, attributes) -> None:
         pass
 
 
+def _dated(attributes: dict) -> dict:
+    """The record's day, Paris time: the journal's date ranges are read from its index (migration 0014)."""
+    return {**attributes, A.AUDIT_DAY: datetime.now(PARIS).strftime("%Y%m%d")}
+
+
 def _dn(directory, record_id: str) -> str:
     return dn(A.CN, record_id, directory.base(A.AUDIT))
 
 
 def record_action(directory, record_id: str, actor: str, action: str, uai: str, targets, summary: str) -> None:
     """An action done at once (a row's reset); `record_id` makes a second write of it a no-op."""
-    attributes = {A.CN: record_id, A.ACTOR: actor, A.ACTION: action, A.UAI: uai, A.DESCRIPTION: summary}
+    attributes = {A.CN: record_id, A.ACTOR: actor, A.ACTION: action, A.DESCRIPTION: summary}
+    if uai:     # an operation of no establishment (a refused sign-in) is the identity team's to read
+        attributes[A.UAI] = uai
     if targets:
         attributes[A.TARGET] = sorted(set(targets))
-    _add(directory, _dn(directory, record_id), [A.OC_AUDIT], attributes)
+    _add(directory, _dn(directory, record_id), [A.OC_AUDIT, A.OC_DATED], _dated(attributes))
 
 
 def open_job(directory, job_id: str, actor: str, action: str, uai: str, population: str, options: dict,
@@ -59,7 +68,7 @@ def open_job(directory, job_id: str, actor: str, action: str, uai: str, populati
                   A.DESCRIPTION: f"{action} : en cours sur {len(accounts)} compte(s)"}
     if accounts:
         attributes[A.TARGET] = accounts
-    _add(directory, _dn(directory, job_id), [A.OC_AUDIT, A.OC_JOB], attributes)
+    _add(directory, _dn(directory, job_id), [A.OC_AUDIT, A.OC_JOB, A.OC_DATED], _dated(attributes))
 
 
 def close_job(directory, job_id: str, actor: str, action: str, uai: str, targets, summary: str) -> None:

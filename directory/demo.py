@@ -126,6 +126,13 @@ STAFF = tuple((uid, given, surname, attr.HEAD_OF, school.uai)
     (ADMIN_UID, "Nadia", "Ferreira", None, None),               # every establishment: no UAI
 )
 
+# Staff with no right of their own (issue 16): a head may delegate to them. (uid, given, surname, post, UAI)
+STAFF_WITHOUT_RIGHTS = (
+    ("cpe.lp", "Claire", "Morel", "CPE", LP),
+    ("prof.lp", "Julien", "Lefort", "Professeur", LP),
+    ("secretariat.lp", "Sophie", "Bernard", "Secrétaire", LP),
+)
+
 # Share of each state among a school's students (the rest is NOT_NOTIFIED), and of externals.
 ACTIVE_SHARE, NOTIFIED_SHARE = 0.40, 0.30
 EXTERNAL_SHARE = 0.05
@@ -467,6 +474,39 @@ class _Builder:
         return entries
 
 
+    # -- staff without rights of their own, and delegations (issue 16) -----------------------------
+
+    def staff_without_rights(self) -> list[DemoEntry]:
+        password = self.hash_password(DEMO_STAFF_PASSWORD)
+        entries = []
+        for uid, given, surname, title, uai in STAFF_WITHOUT_RIGHTS:
+            entries.append(DemoEntry(dn(attr.UID, uid, self.branch(attr.STAFF)),
+                                     (attr.OC_PERSON, attr.OC_STAFF, attr.OC_STAFF_POST), {
+                attr.UID: [uid], attr.CN: [f"{given} {surname}"], attr.SURNAME: [surname],
+                attr.GIVEN_NAME: [given], attr.TITLE: [title], attr.UAI: [uai],
+                attr.MAIL: [f"{fold(given)}.{fold(surname)}@example.org"], attr.USER_PASSWORD: [password]}))
+        return entries
+
+    def delegations(self, today: date) -> list[DemoEntry]:
+        """One delegation running this school year, one that ended last school year: their dates
+        follow the day the demo is built, so that the first is active and the second expired."""
+        from .delegations import ldap_time, school_year_end, start_of
+        end = school_year_end(today)
+        began, last_year = date(end.year - 1, 9, 1), date(end.year - 2, 9, 1)
+        entries = []
+        for cn, uid, kind, start, until, reason in (
+                ("demo0active0cpe", "cpe.lp", "HEAD", began, end + timedelta(days=1),
+                 "Suppléance pendant les absences du chef d'établissement"),
+                ("demo0expired0prof", "prof.lp", "SUPPORT", last_year, date(end.year - 1, 7, 1),
+                 "Aide aux élèves de BTS l'an passé")):
+            entries.append(DemoEntry(dn(attr.CN, cn, dn(attr.UAI, LP, self.branch(attr.ESTABLISHMENTS))),
+                                     (attr.OC_DELEGATION,), {
+                attr.CN: [cn], attr.DELEGATE: [uid], attr.UAI: [LP], attr.DELEGATION_KIND: [kind],
+                attr.VALID_FROM: [ldap_time(start_of(start))], attr.VALID_UNTIL: [ldap_time(start_of(until))],
+                attr.ACTOR: ["chef.lp"], attr.DESCRIPTION: [reason]}))
+        return entries
+
+
 def build_demo(suffix: str, *, hash_password: Callable[[str], str],
                seal: Callable[[str, str], bytes]) -> DemoData:
     """The whole demo directory, the same on every call for the same suffix (bar hash and seal bytes)."""
@@ -474,7 +514,7 @@ def build_demo(suffix: str, *, hash_password: Callable[[str], str],
     for school in SCHOOLS:
         builder.school(school)
     builder.families()
-    staff = builder.staff()
+    staff = builder.staff() + builder.staff_without_rights() + builder.delegations(date.today())
     return DemoData(entries=builder.structure + builder.students + builder.guardians + staff,
                     admin_dns=[dn(attr.UID, ADMIN_UID, builder.branch(attr.STAFF))],
                     provisional_passwords=builder.provisional)

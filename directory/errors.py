@@ -69,3 +69,11 @@ class ValidationFailed(DirectoryError):
     def __init__(self, reasons):
         self.reasons = list(reasons)
         super().__init__("; ".join(self.reasons))
+
+
+class FieldsRefused(ValidationFailed):
+    """A form's values refused before anything was stored: `fields` maps each field to its reason."""
+
+    def __init__(self, fields: dict):
+        self.fields = dict(fields)
+        super().__init__(self.fields.values())

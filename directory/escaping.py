@@ -42,3 +42,15 @@ def rdn(attribute: str, value: str) -> str:
 
 def dn(attribute: str, value: str, parent: str) -> str:
     return f"{rdn(attribute, value)},{parent}"
+
+
+def at_least(attribute: str, value: str) -> str:
+    return f"({attribute}>={filter_value(value)})"
+
+
+def at_most(attribute: str, value: str) -> str:
+    return f"({attribute}<={filter_value(value)})"
+
+
+def none_of(filter_: str) -> str:
+    return f"(!{filter_})"

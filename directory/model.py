@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 
 
@@ -54,6 +54,9 @@ class Role(enum.Enum):
     HEAD = "HEAD"          # chef d'établissement, or staff the head delegated to
     SUPPORT = "SUPPORT"    # dépannage
     ADMIN = "ADMIN"        # identity team: every establishment
+    # given for a period by a delegation (directory/delegations.py), in one establishment
+    DELEGATED_HEAD = "DELEGATED_HEAD"          # « Droits du chef d'établissement »: all but delegating
+    DELEGATED_SUPPORT = "DELEGATED_SUPPORT"    # « Dépannage »
 
 
 @dataclass(frozen=True)
@@ -153,9 +156,18 @@ class Staff:
     role: Role
     uais: tuple[str, ...] = field(default=())   # establishments they may act on; ADMIN: every one
     password_version: str = ""                  # changes with their password: older sessions end
+    roles: tuple[tuple[str, Role], ...] = ()    # (uai, role) when it differs between establishments
 
     def may_act_on(self, uai: str) -> bool:
         return self.role is Role.ADMIN or uai in self.uais
+
+    def role_in(self, uai: str | None) -> Role:
+        return dict(self.roles).get(uai, self.role) if uai in self.uais else self.role
+
+    def acting_on(self, uai: str | None) -> "Staff":
+        """The same person with the role they hold in `uai` (their first establishment if not theirs)."""
+        uai = uai if uai in self.uais else (self.uais[0] if self.uais else None)
+        return replace(self, role=self.role_in(uai))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import ldap3
 
 from . import attributes as A
 from . import populations, replicas
+from .delegations import Delegations
 from .connection import ConnectionPool, DirectorySettings, open_connection
 from .errors import (AccountLocked, DirectoryUnavailable, InvalidCredentials, NotFound, ProviderUnavailable,
                      WriteOutcomeUnknown)
@@ -24,7 +25,7 @@ REFERENCE_TTL = 60.0
 _STAFF_ATTRIBUTES = [A.UID, A.CN, A.DISPLAY_NAME, A.HEAD_OF, A.SUPPORT_FOR, A.PWD_CHANGED_TIME]
 # Heads, their delegates and the identity team sign in with a password; support staff only through
 # the SSO proxy, which gives them their second factor.
-PASSWORD_ROLES = (Role.HEAD, Role.ADMIN)
+PASSWORD_ROLES = (Role.HEAD, Role.ADMIN, Role.DELEGATED_HEAD, Role.DELEGATED_SUPPORT)
 _TIMING = PasswordHasher()
 
 
@@ -138,7 +139,7 @@ class Directory:
         except NotFound:
             equalize_timing(password)   # an unknown uid answers no faster than a wrong password
             raise InvalidCredentials("unknown staff member") from None
-        if member.role not in roles:
+        if not {member.role, *(role for _, role in member.roles)} & set(roles):
             equalize_timing(password)
             raise InvalidCredentials(f"{member.role.value} does not sign in by password")
         try:
@@ -188,13 +189,18 @@ class Directory:
         if self._is_admin(dn):
             uais = tuple(e.uai for e in self.establishments())
             return Staff(uid, dn, name, Role.ADMIN, uais, version)
-        heads = tuple(sorted(entry.get(A.HEAD_OF) or []))
-        if heads:
-            return Staff(uid, dn, name, Role.HEAD, heads, version)
-        supports = tuple(sorted(entry.get(A.SUPPORT_FOR) or []))
-        if supports:
-            return Staff(uid, dn, name, Role.SUPPORT, supports, version)
-        raise NotFound(f"{uid} has no role in any establishment")
+        # their own roles first (head, then support), then what delegations give them today
+        roles = {uai: Role.SUPPORT for uai in sorted(entry.get(A.SUPPORT_FOR) or [])}
+        roles.update({uai: Role.HEAD for uai in sorted(entry.get(A.HEAD_OF) or [])})
+        for uai, role in Delegations(self).roles_of(uid).items():
+            own = roles.get(uai)
+            if own is None or (own is Role.SUPPORT and role is Role.DELEGATED_HEAD):
+                roles[uai] = role
+        if not roles:
+            raise NotFound(f"{uid} has no role in any establishment")
+        rank = (Role.HEAD, Role.SUPPORT, Role.DELEGATED_HEAD, Role.DELEGATED_SUPPORT)
+        uais = tuple(sorted(roles, key=lambda u: (rank.index(roles[u]), u)))
+        return Staff(uid, dn, name, roles[uais[0]], uais, version, tuple(roles.items()))
 
     def _is_admin(self, dn: str) -> bool:
         group = f"cn={A.ADMIN_GROUP_CN},{self.base(A.GROUPS)}"

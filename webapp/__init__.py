@@ -118,8 +118,11 @@ def register_blueprints(app: Flask) -> None:
     from .students.views import BLUEPRINTS as populations
     from .upcoming import bp as upcoming
     from .alimentation.views import bp as alimentation
+    from .journal.views import bp as journal
+    from .settings.views import bp as settings
 
-    for blueprint in (auth, home, *populations.values(), jobs, help_bp, holders, upcoming, alimentation):
+    for blueprint in (auth, home, *populations.values(), jobs, help_bp, holders, upcoming, alimentation,
+                      settings, journal):
         app.register_blueprint(blueprint)
 
     from . import access  # noqa: F401 - registers the user loader

@@ -17,7 +17,7 @@ TABS = (
     ("guardians.index", "Responsables", Right.SEE_GUARDIANS),
     ("external.index", "Élèves extérieurs", Right.SEE_EXTERNAL),
     ("upcoming.stats", "Statistiques", Right.SEE_STATS),
-    ("upcoming.settings", "Paramétrage", Right.SEE_SETTINGS),
+    ("settings.index", "Paramétrage", Right.SEE_SETTINGS),
     ("alimentation.index", "Alimentation", Right.IMPORT),
 )
 
@@ -42,7 +42,8 @@ def load_staff(uid: str):
             # their password changed since this session began (here or with any other tool): it ends
             session.clear()
             return None
-        return StaffUser(member)
+        # rights follow the establishment being worked on, and delegations as they stand now (issue 16)
+        return StaffUser(member.acting_on(session.get("uai")))
     except NotFound:
         return None  # gone from the directory, or no longer any role: signed out
     except DirectoryUnavailable:

@@ -74,3 +74,17 @@ def remove_second_factor_command(uid):
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
     click.echo(f"second factor of {uid} removed")
+
+
+@directory_cli.command("purge-journal")
+def purge_journal_command():
+    """Remove the « Journal des opérations » records older than SESAME_AUDIT_RETENTION_DAYS now
+    (the workers do it by themselves once a day, for the days just past the period; this looks at every
+    record, those of days a purge missed included)."""
+    from .journal.purge import purge_now
+    try:
+        removed = purge_now(everything=True)
+    except DirectoryError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"{removed} journal record(s) removed")

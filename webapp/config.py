@@ -69,6 +69,7 @@ SETTINGS = {
     "LEAVER_TOLERANCE_DAYS": (30, _INT),
     "LEAVER_REMOVAL_DAYS": (60, _INT),
     "IMPORT_MAX_MEGABYTES": (40, _INT),           # one upload of registry files, all files together
+    "AUDIT_RETENTION_DAYS": (365, _INT),          # « Journal des opérations »: records older are purged
 }
 
 

@@ -26,18 +26,28 @@ class Right(enum.Enum):
     HEADS_GUIDE = "heads-guide"                # the guide's pages on searching, parents, notifying
     # « Alimentation » (issue 14): the identity team's registry imports and cross-establishment search
     IMPORT = "import"
+    # « Paramétrage » and the journal (issue 16)
+    DELEGATE = "delegate"                      # grant and end delegations
+    CHANGE_LETTERS = "change-letters"          # the establishment's letter settings
+    SEE_JOURNAL = "see-journal"                # « Journal des opérations » of the establishment
 
 
+_SETTINGS = frozenset({Right.SEE_SETTINGS, Right.DELEGATE, Right.CHANGE_LETTERS})   # « Paramétrage »
 _HEAD = frozenset({Right.SEE_HOME, Right.SEE_STUDENTS, Right.SEE_EXTERNAL, Right.SEE_GUARDIANS, Right.NOTIFY,
-                   Right.RESET, Right.LIST, Right.OPEN_PROFILE, Right.SEE_STATS, Right.SEE_SETTINGS,
-                   Right.HEADS_GUIDE})
+                   Right.RESET, Right.LIST, Right.OPEN_PROFILE, Right.SEE_STATS, Right.HEADS_GUIDE,
+                   Right.SEE_JOURNAL}) | _SETTINGS
+# support staff help the establishment's own students: reset and list, never notify, no parents,
+# no external students, no full record, never the journal (SPEC §6)
+_SUPPORT = frozenset({Right.SEE_HOME, Right.SEE_STUDENTS, Right.RESET, Right.LIST, Right.TROUBLESHOOT,
+                      Right.SIGN_IN_THROUGH_SSO})
 RIGHTS: dict[Role, frozenset[Right]] = {
     Role.HEAD: _HEAD,
-    Role.ADMIN: _HEAD | {Right.IMPORT},   # the identity team, in every establishment, and « Alimentation »
-    # support staff help the establishment's own students: reset and list, never notify, no parents,
-    # no external students, no full record (SPEC §6)
-    Role.SUPPORT: frozenset({Right.SEE_HOME, Right.SEE_STUDENTS, Right.RESET, Right.LIST, Right.TROUBLESHOOT,
-                             Right.SIGN_IN_THROUGH_SSO}),
+    Role.ADMIN: _HEAD | {Right.IMPORT},      # the identity team, in every establishment, and « Alimentation »
+    Role.SUPPORT: _SUPPORT,
+    # the rows a delegation adds (« Paramétrage »): « Droits du chef d'établissement » is all a head may
+    # do there but « Paramétrage » (so no delegating); « Dépannage » is what support staff may do
+    Role.DELEGATED_HEAD: _HEAD - _SETTINGS,
+    Role.DELEGATED_SUPPORT: _SUPPORT,
 }
 
 

@@ -18,11 +18,12 @@ from directory.uai import is_valid_uai
 SUFFIX = "dc=sesame,dc=test"
 CLG, LP, LYC = "0990001N", "0990002P", "0990003R"
 SCHEMA = Path(__file__).resolve().parents[2] / "migrations" / "0002_schema.ldif"
+DELEGATIONS_SCHEMA = SCHEMA.with_name("0013_delegations_letters.ldif")
 
 # Standard object classes the demo uses, with the attributes they allow (RFC 4519, RFC 2798)
 # and the ppolicy operational attribute an administrator may set.
 INET_ORG_PERSON = {attr.CN, attr.SURNAME, attr.GIVEN_NAME, attr.UID, attr.MAIL, attr.USER_PASSWORD,
-                   attr.DISPLAY_NAME, attr.DESCRIPTION}
+                   attr.DISPLAY_NAME, attr.DESCRIPTION, attr.TITLE}
 OPERATIONAL = {attr.PWD_RESET, attr.PWD_LAST_SUCCESS, attr.PWD_CHANGED_TIME}
 
 
@@ -240,7 +241,7 @@ def test_every_student_has_one_or_two_guardians_shared_by_siblings(guardians, st
 
 def _schema() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """(MUST, MAY) attribute names of each object class the migration defines."""
-    text = re.sub(r"\n ", "", SCHEMA.read_text(encoding="utf-8"))
+    text = re.sub(r"\n ", "", SCHEMA.read_text(encoding="utf-8") + DELEGATIONS_SCHEMA.read_text(encoding="utf-8"))
     must, may = {}, {}
     for line in text.splitlines():
         if not line.startswith("olcObjectClasses:"):
@@ -287,7 +288,8 @@ def test_students_sit_in_existing_classes_of_20_to_36(demo, students):
 
 
 def test_staff_as_listed(demo):
-    staff = {_one(e, attr.UID): e for e in _under(demo, attr.STAFF)}
+    staff = {_one(e, attr.UID): e for e in _under(demo, attr.STAFF)
+             if attr.OC_STAFF_POST not in e.object_classes}    # staff without rights: below
     assert set(staff) == {"chef.clg", "chef.lp", "chef.lyc", "support.lp", "admin.idt"}
     assert {uid: e.attributes.get(attr.HEAD_OF) for uid, e in staff.items()} == {
         "chef.clg": [CLG], "chef.lp": [LP], "chef.lyc": [LYC], "support.lp": None, "admin.idt": None}
@@ -336,3 +338,22 @@ def test_some_provisional_passwords_of_the_demo_are_expired(students, guardians)
     for entry in dated:   # well over 90 days before the demo's today
         assert _one(entry, attr.PWD_CHANGED_TIME) < "20260601000000Z"
         assert _one(entry, attr.PWD_CHANGED_TIME) == _one(entry, attr.NOTIFICATION_DATE)
+
+
+def test_staff_without_rights_work_at_the_lp_and_have_none(demo):
+    posts = {_one(e, attr.UID): e for e in _under(demo, attr.STAFF) if attr.OC_STAFF_POST in e.object_classes}
+    assert {uid: _one(e, attr.TITLE) for uid, e in posts.items()} == {
+        "cpe.lp": "CPE", "prof.lp": "Professeur", "secretariat.lp": "Secrétaire"}
+    assert all(e.attributes[attr.UAI] == [LP] and not {attr.HEAD_OF, attr.SUPPORT_FOR} & set(e.attributes)
+               for e in posts.values())
+
+
+def test_one_delegation_runs_this_school_year_and_one_has_expired(demo):
+    from datetime import datetime, timezone
+
+    from directory.mapping import parse_time
+    now = datetime.now(timezone.utc)
+    delegations = {_one(e, attr.DELEGATE): e for e in demo.entries if attr.OC_DELEGATION in e.object_classes}
+    assert set(delegations) == {"cpe.lp", "prof.lp"}
+    running = lambda e: parse_time(_one(e, attr.VALID_FROM)) <= now < parse_time(_one(e, attr.VALID_UNTIL))  # noqa: E731
+    assert running(delegations["cpe.lp"]) and not running(delegations["prof.lp"])

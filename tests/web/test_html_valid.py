@@ -73,6 +73,10 @@ def pages(app, demo_directory, signed_in, worker, app_config):
     job_id = JOB_URL.search(listed.headers["Location"]).group(1)
     wait_for_job(app_config["SESAME_REDIS_URL"], job_id)
     found["operation"] = _get(head, f"/travaux/{job_id}")
+    # « Paramétrage » and the journal (issue 16)
+    found["parametrage-personnels"] = _get(head, "/parametrage?personnel=lp")
+    found["journal"] = _get(head, "/journal")
+    found["journal-erreur"] = _get(head, "/journal?du=2026-12-10&au=2026-12-01", 400)
 
     support = app.test_client()
     headers = {"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET}
@@ -92,6 +96,7 @@ def pages(app, demo_directory, signed_in, worker, app_config):
     admin = app.test_client()
     sign_in(admin, "admin.idt")
     found["admin-accueil"] = _get(admin, "/")
+    found["admin-journal"] = _get(admin, "/journal")
     return found
 
 

@@ -11,7 +11,9 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import HTTPException
 
+from directory import journal
 from directory.errors import AccountLocked, DirectoryError, InvalidCredentials, NotFound
+from directory.model import Role
 from directory.repository import PASSWORD_ROLES
 
 from .. import ratelimit, sessions, signin
@@ -34,6 +36,10 @@ def start_session(user: StaffUser) -> None:
     session["staff_version"] = user.staff.password_version   # a change of password ends the session
     sessions.start(session)
     current_app.session_interface.regenerate(session)
+    member = user.staff     # « Journal des opérations » (issue 16)
+    journal.record(directory.current, member.uid, journal.SIGN_IN,
+                   None if member.role is Role.ADMIN else (member.uais[0] if member.uais else None),
+                   f"connexion de {member.display_name}")
 
 
 def _safe_next(target: str | None) -> str:
@@ -66,11 +72,14 @@ def login():
             staff_member = directory.current.authenticate_staff(uid, form.password.data or "")
         except AccountLocked as lock:
             log.info("staff sign-in refused (locked in the directory) from %s", request.remote_addr)
+            journal.record(directory.current, uid, journal.SIGN_IN_REFUSED, None, "compte verrouillé par l'annuaire")
             signin.refuse_at(started)
             flash(signin.locked(lock.until, holder=False), "error")
             status = 401
         except (InvalidCredentials, NotFound):
             log.info("staff sign-in refused from %s", request.remote_addr)
+            journal.record(directory.current, uid, journal.SIGN_IN_REFUSED, None,
+                           "identifiant ou mot de passe incorrect")
             signin.refuse_at(started)
             flash(REFUSAL, "error")
             status = 401

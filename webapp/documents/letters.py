@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from directory.letter_settings import StoredLetterSettings
 from directory.model import Establishment
 
 from .pdf import html_to_pdf, render_document
@@ -13,6 +14,8 @@ class LetterSettings:
     activation_url: str
     contact: str
     signature: str
+    signature_name: str = ""     # empty: the establishment's head (issue 16: the establishment's own settings)
+    paragraph: str = ""          # an optional short paragraph of the establishment's
 
 
 @dataclass(frozen=True)
@@ -25,10 +28,15 @@ class Letter:
     children: str = ""          # a parent's letter names their children in the establishment
 
 
-def letter_settings(config) -> LetterSettings:
+def letter_settings(config, stored: StoredLetterSettings | None = None) -> LetterSettings:
+    """The establishment's own settings (`stored`, kept on its entry), each empty one taking the
+    deployment's default from SESAME_LETTER_*."""
+    stored = stored or StoredLetterSettings()
     default = config["SESAME_PUBLIC_URL"].rstrip("/") + "/compte/connexion"
-    return LetterSettings(activation_url=config["SESAME_LETTER_ACTIVATION_URL"] or default,
-                          contact=config["SESAME_LETTER_CONTACT"], signature=config["SESAME_LETTER_SIGNATURE"])
+    return LetterSettings(activation_url=stored.activation_url or config["SESAME_LETTER_ACTIVATION_URL"] or default,
+                          contact=stored.contact or config["SESAME_LETTER_CONTACT"],
+                          signature=stored.signature_title or config["SESAME_LETTER_SIGNATURE"],
+                          signature_name=stored.signature_name, paragraph=stored.paragraph)
 
 
 def letters_html(establishment: Establishment, settings: LetterSettings, letters: list[Letter]) -> str:

@@ -12,6 +12,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 
 from directory.audit import close_job
+from directory.letter_settings import LetterSettingsStore
 from directory.actions import Refusal, change_accounts
 from directory.errors import DirectoryUnavailable
 from directory.lifecycle import Action
@@ -165,7 +166,7 @@ def _produce_document(job: Job, store: JobStore) -> None:
                           classes[r.class_code].label if r.class_code in classes else "",
                           children.get(r.account_id, ""))
                    for r in ordered]
-        content, name, mimetype = letters_pdf(establishment, letter_settings(current_app.config), letters), \
+        content, name, mimetype = letters_pdf(establishment, letter_settings(current_app.config, LetterSettingsStore(directory.current).read(job.uai)), letters), \
             f"courriers-{job.uai}.pdf", "application/pdf"
     else:
         rows = [ListRow(r.surname, r.given_name, r.state, r.identifier or "",

@@ -26,6 +26,8 @@ def _sweep(app, jobs_queue: Queue, stop: threading.Event) -> None:
                 for job_id in resume_abandoned(jobs_queue):
                     log.info("resumed job %s left by a worker that stopped", job_id)
                 file_store().purge()
+                from ..journal.purge import purge_when_due
+                purge_when_due()
             except Exception:   # noqa: BLE001 - the sweeper must outlive a passing Redis or LDAP error
                 log.exception("sweep failed")
 

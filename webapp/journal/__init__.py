@@ -1,0 +1,1 @@
+"""« Journal des opérations »: the audit trail as a screen and a CSV export."""

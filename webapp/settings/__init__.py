@@ -1,0 +1,1 @@
+"""« Paramétrage »: delegations and the establishment's letter settings."""
