@@ -92,7 +92,9 @@ def _stored_password(slapd, dn):
     manager = ldap3.Connection(ldap3.Server(slapd.ldapi_url), authentication=ldap3.SASL,
                                sasl_mechanism=ldap3.EXTERNAL, sasl_credentials="", auto_bind=True)
     manager.search(dn, "(objectClass=*)", ldap3.BASE, attributes=[A.USER_PASSWORD])
-    return [v.decode() if isinstance(v, bytes) else v for v in manager.entries[0][A.USER_PASSWORD].values]
+    # a value is shown whole even if it is not UTF-8 (seen once in a full run: a byte past the hash)
+    return [v.decode("utf-8", "backslashreplace") if isinstance(v, bytes) else v
+            for v in manager.entries[0][A.USER_PASSWORD].values]
 
 
 def test_a_holder_cannot_set_their_own_password_to_a_hash(own_holder, slapd):
@@ -115,6 +117,7 @@ def test_a_holder_cannot_set_a_short_password_and_a_cleartext_one_is_hashed(own_
     assert holder.modify(dn, {A.USER_PASSWORD: [(ldap3.MODIFY_REPLACE, ["un autre mot de passe"])]})
     stored = _stored_password(slapd, dn)
     assert stored and all(v.startswith("{ARGON2}") for v in stored), stored
+    assert _as(slapd, dn, "un autre mot de passe").bound
 
 
 def test_the_service_still_writes_the_hashes_it_computes_and_still_cannot_read_them(own_holder, slapd):
