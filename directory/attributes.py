@@ -78,3 +78,7 @@ CREATED = "createTimestamp"
 PASSWORD_STAMP = "sesamePasswordStamp"  # replaced at every password change Sésame makes
 TOTP_SECRET = "sesameTotpSecret"        # staff: the sealed TOTP secret
 TOTP_RECOVERY = "sesameTotpRecovery"    # staff: SHA-256 of each unused recovery code
+
+# Issue 15 (« Accueil », « Statistiques »): migration 0012.
+OC_ACTIVATION = "sesameActivation"      # auxiliary: carries the activation date
+ACTIVATION_DATE = "sesameActivationDate"  # when the holder chose their own password (« Activé »)

@@ -42,3 +42,21 @@ def rdn(attribute: str, value: str) -> str:
 
 def dn(attribute: str, value: str, parent: str) -> str:
     return f"{rdn(attribute, value)},{parent}"
+
+
+# Issue 15: the criteria of « Accueil »'s « À faire » lines (dates, presence, negation).
+
+def at_most(attribute: str, value: str) -> str:
+    return f"({attribute}<={filter_value(value)})"
+
+
+def at_least(attribute: str, value: str) -> str:
+    return f"({attribute}>={filter_value(value)})"
+
+
+def present(attribute: str) -> str:
+    return f"({filter_value(attribute)}=*)"
+
+
+def negated(filter_: str) -> str:
+    return f"(!{filter_})"

@@ -112,8 +112,9 @@ def register_blueprints(app: Flask) -> None:
     from .students import actions  # noqa: F401 - its routes join the students blueprint
     from .students.views import BLUEPRINTS as populations
     from .upcoming import bp as upcoming
+    from .stats.views import bp as stats
 
-    for blueprint in (auth, home, *populations.values(), jobs, help_bp, holders, upcoming):
+    for blueprint in (auth, home, *populations.values(), jobs, help_bp, holders, upcoming, stats):
         app.register_blueprint(blueprint)
 
     from . import access  # noqa: F401 - registers the user loader

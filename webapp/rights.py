@@ -24,6 +24,7 @@ class Right(enum.Enum):
     SEE_SETTINGS = "see-settings"
     SIGN_IN_THROUGH_SSO = "sso"                # the reverse proxy's single sign-on, with its second factor
     HEADS_GUIDE = "heads-guide"                # the guide's pages on searching, parents, notifying
+    COMPARE_ESTABLISHMENTS = "compare-establishments"   # « Statistiques » of every establishment side by side
 
 
 _HEAD = frozenset({Right.SEE_HOME, Right.SEE_STUDENTS, Right.SEE_EXTERNAL, Right.SEE_GUARDIANS, Right.NOTIFY,
@@ -37,6 +38,10 @@ RIGHTS: dict[Role, frozenset[Right]] = {
     Role.SUPPORT: frozenset({Right.SEE_HOME, Right.SEE_STUDENTS, Right.RESET, Right.LIST, Right.TROUBLESHOOT,
                              Right.SIGN_IN_THROUGH_SSO}),
 }
+
+
+# Issue 15: the identity team compares every establishment (« Statistiques »).
+RIGHTS[Role.ADMIN] = RIGHTS[Role.ADMIN] | {Right.COMPARE_ESTABLISHMENTS}
 
 
 def may(role: Role, right: Right) -> bool:

@@ -1,4 +1,4 @@
-"""The tabs whose screens come with a later issue (« Statistiques », « Paramétrage »): each answers, for the roles that will use it, with what it is for."""
+"""The tabs whose screens come with a later issue (« Paramétrage »): each answers, for the roles that will use it, with what it is for."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template
@@ -10,8 +10,6 @@ bp = Blueprint("upcoming", __name__)
 
 TABS = {
     # endpoint: (URL, title, purpose, the right that opens it)
-    "stats": ("/statistiques", "Statistiques", "Les taux d'activation des comptes par classe, par MEF et dans le temps.",
-              Right.SEE_STATS),
     "settings": ("/parametrage", "Paramétrage", "Les délégations et les réglages des courriers.", Right.SEE_SETTINGS),
 }
 
