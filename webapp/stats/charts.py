@@ -3,6 +3,7 @@ both): pygal's stylesheet is served from our own origin, the SVG goes in the pag
 from __future__ import annotations
 
 import functools
+import html
 import re
 
 import pygal
@@ -12,11 +13,12 @@ from pygal.style import Style
 STYLE = Style(background="transparent", plot_background="#ffffff", foreground="#1d1d1b",
               foreground_strong="#1d1d1b", foreground_subtle="#767676", opacity="1", opacity_hover="1",
               colors=("#d97706", "#15803d", "#1d4ed8"), font_family="DejaVu Sans, Arial, sans-serif",
-              label_font_size=13, major_label_font_size=13, legend_font_size=14, title_font_size=15,
-              value_font_size=12)
+              label_font_size=15, major_label_font_size=15, legend_font_size=16, title_font_size=16,
+              value_font_size=13)
 CONFIG = dict(js=[], disable_xml_declaration=True, style=STYLE, legend_at_bottom=True, legend_at_bottom_columns=2,
-              print_values=True, truncate_label=-1, truncate_legend=-1, margin=8, spacing=8)
+              print_values=True, truncate_legend=-1, margin=8, spacing=8)
 
+LABEL_MAX = 22
 _STYLE_ELEMENT = re.compile(r"<style[^>]*>(.*?)</style>", re.S)
 _SCRIPT_ELEMENT = re.compile(r"<script[^>]*>.*?</script>", re.S)
 _STYLE_ATTRIBUTE = re.compile(r' style="[^"]*"')
@@ -30,7 +32,8 @@ def _clean(svg: str, label: str) -> tuple[str, str]:
     """(the SVG without script, style or ids, labelled for screen readers; pygal's CSS scoped to the
     `pygal-chart` class every chart carries)."""
     chart_id = _ROOT_ID.search(svg).group(1)
-    css = _STYLE_ELEMENT.search(svg).group(1).replace(f"#{chart_id}", ".pygal-chart")
+    # the stylesheet's text as the SVG escaped it (`&gt;` for a child combinator)
+    css = html.unescape(_STYLE_ELEMENT.search(svg).group(1)).replace(f"#{chart_id}", ".pygal-chart")
     svg = _SCRIPT_ELEMENT.sub("", _STYLE_ELEMENT.sub("", _COMMENT.sub("", svg)))
     svg = _SCRIPT_ID.sub("", _STYLE_ATTRIBUTE.sub("", _ROOT_ID.sub("", svg)))
     svg = svg.replace("<defs></defs>", "").replace("<defs />", "")
@@ -58,9 +61,12 @@ def stylesheet() -> str:
 def rate_bars(title: str, rows, link=None) -> Markup:
     """Horizontal bars of two rates (%) per group: rows are (code, label, notification %, activation %);
     `link(code)` gives the search of a group's accounts, each bar linking there."""
-    chart = pygal.HorizontalBar(range=(0, 100), height=max(220, 60 + 46 * len(rows)), **CONFIG)
+    rows = list(reversed(rows))       # pygal draws the first label at the bottom: the table's order, top down
+    # long MEF labels are cut (…) in the picture: the table beside it gives them whole
+    chart = pygal.HorizontalBar(range=(0, 100), width=560, height=max(240, 90 + 44 * len(rows)),
+                                y_labels=[0, 25, 50, 75, 100], **{**CONFIG, "margin_left": 28})
     chart.title = title
-    chart.x_labels = [label for _, label, _, _ in rows]
+    chart.x_labels = [label if len(label) <= LABEL_MAX else label[:LABEL_MAX - 1] + "…" for _, label, _, _ in rows]
     chart.value_formatter = lambda v: f"{v:.0f} %"
 
     def values(position):
@@ -78,7 +84,7 @@ def rate_bars(title: str, rows, link=None) -> Markup:
 
 def cumulative_lines(title: str, weeks) -> Markup:
     """Cumulative notified and activated accounts at the end of each week (weeks: (label, n, a))."""
-    chart = pygal.Line(height=360, x_label_rotation=45, show_minor_x_labels=False, dots_size=2,
+    chart = pygal.Line(width=560, height=400, x_label_rotation=45, show_minor_x_labels=False, dots_size=2,
                        **{**CONFIG, "print_values": False})
     chart.title = title
     chart.x_labels = [label for label, _, _ in weeks]
