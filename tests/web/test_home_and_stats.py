@@ -213,3 +213,12 @@ def test_home_and_statistics_pages_are_valid_html(signed_in, app, tmp_path):
     sign_in(admin, "admin.idt")
     pages["statistiques-etablissements"] = admin.get("/statistiques/etablissements").get_data(as_text=True)
     assert validate(pages, tmp_path) == []
+
+
+def test_refresh_figures_computes_every_establishment_into_redis(app, redis_server):
+    from redis import Redis
+    connection = Redis.from_url(redis_server.url)
+    result = app.test_cli_runner().invoke(args=["directory", "refresh-figures"])
+    assert result.exit_code == 0 and "figures of 3 establishment(s)" in result.output
+    assert {k.decode() for k in connection.scan_iter("sesame:figures:*")} >= {
+        f"sesame:figures:{uai}" for uai in (CLG, LP, LYC)}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import html
 import re
+import threading
+from collections import OrderedDict
 
 import pygal
 from markupsafe import Markup
@@ -56,6 +58,26 @@ def stylesheet() -> str:
         chart.add(str(n), [1])
     _, css = _clean(chart.render(is_unicode=True), "")
     return css + "\n.pygal-chart .tooltip{display:none}\n"
+
+
+_DRAWN: OrderedDict = OrderedDict()
+_DRAWN_LOCK = threading.Lock()
+DRAWN_KEPT = 128
+
+
+def drawn(key: tuple, draw):
+    """Charts drawn once per set of figures (`key` holds when they were computed): drawing costs more
+    than reading the figures back from Redis. The last DRAWN_KEPT are kept in this process."""
+    with _DRAWN_LOCK:
+        if key in _DRAWN:
+            _DRAWN.move_to_end(key)
+            return _DRAWN[key]
+    value = draw()
+    with _DRAWN_LOCK:
+        _DRAWN[key] = value
+        while len(_DRAWN) > DRAWN_KEPT:
+            _DRAWN.popitem(last=False)
+    return value
 
 
 def rate_bars(title: str, rows, link=None) -> Markup:

@@ -116,13 +116,14 @@ def index():
         return charts.rate_bars(title, rows, (lambda code: links[code]) if any(links.values()) else None)
 
     weeks = _week_rows(figures.weeks)
+    drawn = charts.drawn((uai, shown.code, snapshot.computed_at), lambda: (
+        bars(f"{shown.title} : taux de notification et d'activation par classe", by_class, "classe"),
+        bars(f"{shown.title} : taux de notification et d'activation par MEF", by_mef, "mef"),
+        charts.cumulative_lines(f"{shown.title} : comptes notifiés et activés depuis la rentrée (cumul)", weeks)))
     return render_template(
         "stats/index.html", shown=shown, populations=[p for p in POPULATIONS.values() if may(staff().role, p.right)],
         snapshot=snapshot, figures=figures, by_class=by_class, by_mef=by_mef, weeks=weeks,
-        class_chart=bars(f"{shown.title} : taux de notification et d'activation par classe", by_class, "classe"),
-        mef_chart=bars(f"{shown.title} : taux de notification et d'activation par MEF", by_mef, "mef"),
-        week_chart=charts.cumulative_lines(f"{shown.title} : comptes notifiés et activés depuis la rentrée (cumul)",
-                                           weeks),
+        class_chart=drawn[0], mef_chart=drawn[1], week_chart=drawn[2],
         numbers=_numbers, rate=_rate, noun=noun, compare=may(staff().role, Right.COMPARE_ESTABLISHMENTS))
 
 
@@ -219,10 +220,10 @@ def establishments():
     rows, totals, weeks = _overview()
     rows, sort, reverse = _sorted(rows)
     oldest = min((r.computed_at for r in rows), default=None)
+    chart = charts.drawn(("directory", tuple(r.computed_at for r in rows)), lambda: charts.cumulative_lines(
+        "Tout l'annuaire : élèves notifiés et activés depuis la rentrée (cumul)", weeks))
     return render_template("stats/establishments.html", rows=rows, totals=totals, weeks=weeks, sort=sort,
-                           reverse=reverse, sorts=SORTS, numbers=_numbers, oldest=oldest,
-                           week_chart=charts.cumulative_lines(
-                               "Tout l'annuaire : élèves notifiés et activés depuis la rentrée (cumul)", weeks))
+                           reverse=reverse, sorts=SORTS, numbers=_numbers, oldest=oldest, week_chart=chart)
 
 
 @bp.route("/statistiques/<any(etablissements, annuaire):table>.csv")
