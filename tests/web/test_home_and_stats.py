@@ -15,7 +15,7 @@ from directory.mapping import first
 from directory.model import AccountState
 from directory.populations import GUARDIANS, STUDENTS
 from directory.students import StudentCriteria
-from support import JOB_URL, SSO_SECRET, confirmed, csrf_token, sign_in, wait_for_job
+from support import JOB_URL, SSO_SECRET, confirmed, csrf_token, wait_for_job
 
 CLG, LP, LYC = "0990001N", "0990002P", "0990003R"
 LINE = re.compile(r'<tr><td><a href="([^"]+)">([^<]+)</a></td><td class="number">(\d+)</td></tr>')
@@ -201,18 +201,6 @@ def test_only_the_identity_team_compares_establishments(signed_in):
     client = signed_in("chef.lyc")
     assert client.get("/statistiques/etablissements").status_code == 403
     assert client.get("/statistiques/etablissements.csv").status_code == 403
-
-
-def test_home_and_statistics_pages_are_valid_html(signed_in, app, tmp_path):
-    from web.test_html_valid import validate     # the W3C validator, as for every other page
-    head = signed_in("chef.lyc")
-    pages = {"statistiques-eleves": head.get("/statistiques").get_data(as_text=True),
-             "statistiques-responsables": head.get("/statistiques?population=responsables").get_data(as_text=True),
-             "eleves-a-faire": head.get("/eleves?etat=notifie&notifie-avant=2026-11-01&bloque=oui").get_data(as_text=True)}
-    admin = app.test_client()
-    sign_in(admin, "admin.idt")
-    pages["statistiques-etablissements"] = admin.get("/statistiques/etablissements").get_data(as_text=True)
-    assert validate(pages, tmp_path) == []
 
 
 def test_refresh_figures_computes_every_establishment_into_redis(app, redis_server):
