@@ -4,7 +4,7 @@ import csv
 import html
 import io
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import ldap3
 import pytest

@@ -3,8 +3,9 @@ establishment side by side and the whole directory for the identity team; each t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_login import login_required
 
 from directory.figures import NO_CLASS, PopulationFigures, Tally, Week
@@ -85,8 +86,7 @@ def _week_rows(weeks: list[Week]):
     return [(date_fr(_iso(w.ends)), w.notified, w.activated) for w in weeks]
 
 
-def _iso(text: str):
-    from datetime import date
+def _iso(text: str) -> date:
     return date.fromisoformat(text)
 
 
@@ -177,7 +177,6 @@ class OverviewRow:
 def _overview():
     """Every establishment's figures (each at most SESAME_FIGURES_OVERVIEW_SECONDS old), the directory's
     sums and its weeks."""
-    from flask import current_app
     max_age = current_app.config["SESAME_FIGURES_OVERVIEW_SECONDS"]
     rows, weeks = [], {}
     for establishment in directory.current.establishments():
