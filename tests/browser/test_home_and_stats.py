@@ -58,3 +58,19 @@ def test_charts_render_without_javascript_and_tables_match_the_directory(page_wi
         assert int(cells[0]) == everyone and int(cells[3]) == active
     total = page.locator("#table-classes tfoot td.number").first.inner_text()
     assert int(total) == sum(demo_directory.count_by_state(STUDENTS, LYC).values())
+
+
+def test_identity_team_sorts_every_establishment_without_javascript(page_without_javascript, live_server,
+                                                                    demo_directory):
+    page = page_without_javascript
+    _sign_in(page, live_server, "admin.idt")
+    page.get_by_role("link", name="Statistiques", exact=True).click()
+    page.get_by_role("link", name="Tous les établissements").click()
+    heading = page.locator("#table-etablissements thead").get_by_role("link", name="Élèves", exact=True)
+    heading.click()
+    page.locator("#table-etablissements thead").get_by_role("link", name="Élèves", exact=True).click()
+    counts = [int(t) for t in page.locator("#table-etablissements tbody tr td:nth-child(3)").all_inner_texts()]
+    assert len(counts) == 3 and counts == sorted(counts, reverse=True)
+    assert sum(counts) == sum(sum(demo_directory.count_by_state(STUDENTS, uai).values())
+                              for uai in ("0990001N", "0990002P", LYC))
+    assert page.locator("svg.pygal-chart").count() == 1

@@ -194,7 +194,11 @@ def test_identity_team_sees_every_establishment_adding_up_to_the_directory(signe
     by_name = _csv(client.get("/statistiques/etablissements.csv?tri=eleves&ordre=desc"))
     assert [int(r[2]) for r in by_name[1:]] == sorted((int(r[2]) for r in rows[1:]), reverse=True)
     assert client.get("/statistiques/etablissements?tri=nimporte").status_code == 400
-    assert '<svg role="img"' in page.get_data(as_text=True)
+    text = page.get_data(as_text=True)
+    assert '<svg role="img"' in text
+    lyc = next(r for r in rows[1:] if r[0] == LYC)
+    assert (f'<tr><th scope="row">{LYC}</th><td>LYC Marie Curie</td>\n      <td class="number">{lyc[2]}</td>'
+            f'<td class="number">{lyc[5]}</td>') in text
 
 
 def test_only_the_identity_team_compares_establishments(signed_in):

@@ -159,9 +159,11 @@ SORTS = {
     "uai": ("UAI", lambda r: r.establishment.uai),
     "nom": ("Établissement", lambda r: r.establishment.name.lower()),
     "eleves": ("Élèves", lambda r: r.students.accounts),
+    "eleves-actives": ("Élèves activés", lambda r: r.students.active),
     "eleves-notification": ("Élèves : taux de notification (%)", lambda r: r.students.notification_rate),
     "eleves-activation": ("Élèves : taux d'activation (%)", lambda r: r.students.activation_rate),
     "responsables": ("Responsables", lambda r: r.guardians.accounts),
+    "responsables-actives": ("Responsables activés", lambda r: r.guardians.active),
     "responsables-activation": ("Responsables : taux d'activation (%)", lambda r: r.guardians.activation_rate),
 }
 
