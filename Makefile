@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := slapd ldap-utils redis-server wkhtmltopdf chromium poppler-utils fonts-dejavu-core default-jre-headless
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-PHONY_BENCH := bench-search bench-notify bench-journal
+PHONY_BENCH := bench-search bench-notify bench-journal bench-stats
 .PHONY: run test deps venv $(PHONY_BENCH) directory-stop directory-start sso-proxy clean-instance demo-exports
 
 deps:
@@ -46,6 +46,9 @@ demo-exports: venv
 
 bench-journal: deps venv
 	nice -n 10 $(PY) -m bench.journal $(BENCH_ARGS)
+
+bench-stats: deps venv
+	$(PY) -m bench.stats $(BENCH_ARGS)
 
 # Stop or start the embedded slapd of a running `make run` (the app answers 503 meanwhile).
 directory-stop: venv

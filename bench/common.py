@@ -8,6 +8,7 @@ import statistics
 import tempfile
 import time
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from directory import attributes as A
@@ -54,9 +55,13 @@ def timed(function, repeat: int) -> list[float]:
 
 
 def write_directory_ldif(path: Path, establishments: int, students_each: int, head_hash: str,
-                         state_weights=(30, 30, 40)) -> None:
-    """`establishments` schools of `students_each` students, one head per school (`head.<n>`)."""
+                         state_weights=(30, 30, 40), for_figures: bool = False) -> None:
+    """`establishments` schools of `students_each` students, one head per school (`head.<n>`).
+    `for_figures` (bench/stats): notification and activation dates spread over the school year, some
+    e-mails, one parent per student and a second for one in four, drawn from a generator of their
+    own so that the students are those of the other benchmarks."""
     rng = random.Random(2026)
+    extra = random.Random(15)
     taken: dict[str, int] = {}
     with open(path, "w", encoding="utf-8") as out:
         for n in range(establishments):
@@ -93,14 +98,53 @@ def write_directory_ldif(path: Path, establishments: int, students_each: int, he
                     attributes[A.NOTIFICATION_DATE] = ["20260915080000Z"]
                 if state == "ACTIVE":
                     attributes[A.PWD_LAST_SUCCESS] = ["20261001080000Z"]
-                out.write(dump(dn(A.ACCOUNT_ID, account_id, f"{A.STUDENTS},{SUFFIX}"), attributes))
+                student_dn = dn(A.ACCOUNT_ID, account_id, f"{A.STUDENTS},{SUFFIX}")
+                if for_figures:
+                    _figures_attributes(attributes, state, extra)
+                out.write(dump(student_dn, attributes))
+                if for_figures:
+                    for _ in range(2 if extra.random() < 0.25 else 1):
+                        out.write(_parent(student_dn, uai, surname, extra))
+
+
+def _moment(rng) -> str:
+    start = datetime(2026, 9, 1, 8, 0, 0)
+    return (start + timedelta(seconds=rng.randrange(80 * 86400))).strftime("%Y%m%d%H%M%SZ")
+
+
+def _figures_attributes(attributes: dict, state: str, rng) -> None:
+    if state == "NOT_NOTIFIED":
+        return
+    attributes[A.NOTIFICATION_DATE] = [_moment(rng)]
+    if state == "ACTIVE":
+        attributes[A.OBJECT_CLASS] = attributes[A.OBJECT_CLASS] + [A.OC_ACTIVATION]
+        attributes[A.ACTIVATION_DATE] = [max(attributes[A.NOTIFICATION_DATE][0], _moment(rng))]
+        if rng.random() < 0.4:
+            attributes[A.MAIL] = [f"{attributes[A.UID][0]}@example.org"]
+            attributes[A.MAIL_VERIFIED] = ["TRUE" if rng.random() < 0.9 else "FALSE"]
+
+
+def _parent(child_dn: str, uai: str, surname: str, rng) -> str:
+    given = rng.choice(GIRLS + BOYS)
+    account_id = f"{rng.getrandbits(128):032x}"
+    state = rng.choices(STATES, (30, 30, 40))[0]
+    attributes = {
+        A.OBJECT_CLASS: [A.OC_PERSON, A.OC_ACCOUNT], A.ACCOUNT_ID: [account_id], A.CN: [f"{given} {surname}"],
+        A.SURNAME: [surname], A.GIVEN_NAME: [given], A.UAI: [uai], A.CHILD: [child_dn], A.ACCOUNT_STATE: [state],
+        A.ACCOUNT_ORIGIN: ["REGISTRY"], A.SEARCH_KEY: search_keys(given, surname),
+        A.SORT_NAME: [sort_name(given, surname)]}
+    if state != "NOT_NOTIFIED":
+        attributes[A.UID] = [f"p.{account_id[:12]}"]
+    _figures_attributes(attributes, state, rng)
+    return dump(dn(A.ACCOUNT_ID, account_id, f"{A.GUARDIANS},{SUFFIX}"), attributes)
 
 
 @contextmanager
 def big_directory(establishments: int = 100, students_each: int = 2000, say=print, state_weights=(30, 30, 40),
-                  more_entries=None):
+                  more_entries=None, for_figures: bool = False):
     """A private slapd holding the big directory, a Redis, and the app's settings for them.
-    `more_entries(out)`, if given, writes further LDIF records into the same slapadd."""
+    `more_entries(out)`, if given, writes further LDIF records into the same slapadd; `for_figures` adds
+    the dates and parents « Statistiques » reads."""
     with tempfile.TemporaryDirectory(prefix="sesame-bench-") as folder:
         root = Path(folder)
         service_password = secrets.token_urlsafe(16)
@@ -113,7 +157,7 @@ def big_directory(establishments: int = 100, students_each: int = 2000, say=prin
             started = time.monotonic()
             ldif = root / "bench.ldif"
             write_directory_ldif(ldif, establishments, students_each,
-                                 PasswordHasher(1, 1024, 1).hash(STAFF_PASSWORD), state_weights)
+                                 PasswordHasher(1, 1024, 1).hash(STAFF_PASSWORD), state_weights, for_figures)
             if more_entries is not None:
                 with open(ldif, "a", encoding="utf-8") as out:
                     more_entries(out)

@@ -99,3 +99,7 @@ LETTER_SETTINGS = "sesameLetterSettings"  # an establishment's letter settings (
 TITLE = "title"                         # a staff member's post: « CPE », « Professeur »...
 OC_DATED = "sesameDatedRecord"          # auxiliary, on an audit record: its day (migration 0014)
 AUDIT_DAY = "sesameAuditDay"            # YYYYMMDD, Paris time: date ranges are read from its index
+
+# Issue 15 (« Accueil », « Statistiques »): migration 0012.
+OC_ACTIVATION = "sesameActivation"      # auxiliary: carries the activation date
+ACTIVATION_DATE = "sesameActivationDate"  # when the holder chose their own password (« Activé »)

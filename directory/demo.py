@@ -245,6 +245,19 @@ def _expired_in_demo(account_id: str, notified: datetime) -> bool:
     return notified < datetime(2026, 6, 1) and int(account_id[-4:], 16) % 4 == 0
 
 
+def _activated_in_demo(account_id: str, notified: datetime, last_sign_in: datetime) -> datetime:
+    """Within three weeks of the letter, never after the last sign-in; decided from the account id so
+    that the seeded draws stay as they were."""
+    delay = timedelta(minutes=5 + int(account_id[:5], 16) % (21 * 24 * 60))
+    return min(notified + delay, last_sign_in)
+
+
+def _classes_of(values: dict) -> tuple[str, ...]:
+    """An activated account carries the activation date's class (migration 0012)."""
+    extra = (attr.OC_ACTIVATION,) if attr.ACTIVATION_DATE in values else ()
+    return (attr.OC_PERSON, attr.OC_ACCOUNT) + extra
+
+
 class _Builder:
     def __init__(self, suffix: str, hash_password: Callable[[str], str], seal: Callable[[str, str], bytes]):
         self.rng = random.Random(DEMO_SEED)
@@ -352,7 +365,9 @@ class _Builder:
                 # ppolicy's date of the password: older than the default 90 days, the letter expired
                 values[attr.PWD_CHANGED_TIME] = [_time(notified)]
             return values
-        values[attr.PWD_LAST_SUCCESS] = [_time(self.moment(notified + timedelta(minutes=5), LAST_MOMENT))]
+        last_sign_in = self.moment(notified + timedelta(minutes=5), LAST_MOMENT)
+        values[attr.PWD_LAST_SUCCESS] = [_time(last_sign_in)]
+        values[attr.ACTIVATION_DATE] = [_time(_activated_in_demo(account_id, notified, last_sign_in))]
         if origin is AccountOrigin.FRANCECONNECT:
             # FranceConnect vouches for the person and hands over a confirmed e-mail: no password here.
             values[attr.MAIL] = [f"{uid}@{self.rng.choice(MAIL_DOMAINS)}"]
@@ -391,7 +406,7 @@ class _Builder:
         values[attr.BIRTH_DATE] = [self.birth_date(seat)]
         values.update(self.credentials(entry_dn, account_id, given, surname, seat.state,
                                        AccountOrigin.REGISTRY))
-        entry = DemoEntry(entry_dn, (attr.OC_PERSON, attr.OC_ACCOUNT), values)
+        entry = DemoEntry(entry_dn, _classes_of(values), values)
         self.students.append(entry)
         return entry
 
@@ -407,7 +422,7 @@ class _Builder:
             state = self.rng.choices(list(AccountState), weights=(30, 30, 40))[0]
             origin = AccountOrigin.REGISTRY
         values.update(self.credentials(entry_dn, account_id, given, surname, state, origin))
-        self.guardians.append(DemoEntry(entry_dn, (attr.OC_PERSON, attr.OC_ACCOUNT), values))
+        self.guardians.append(DemoEntry(entry_dn, _classes_of(values), values))
 
     # -- families ----------------------------------------------------------------------------------
 

@@ -52,5 +52,9 @@ def at_most(attribute: str, value: str) -> str:
     return f"({attribute}<={filter_value(value)})"
 
 
+def present(attribute: str) -> str:
+    return f"({attribute}=*)"
+
+
 def none_of(filter_: str) -> str:
     return f"(!{filter_})"

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import ldap3
 
@@ -50,6 +50,7 @@ class Holder:
     sealed: bytes | None = None
     locked_at: str | None = None  # pwdAccountLockedTime, as the directory wrote it
     has_credentials: bool = False  # carries the sesameCredentials class (its password stamp)
+    has_activation: bool = False   # carries the sesameActivation class (its activation date)
     password_version: str = ""    # pwdChangedTime: a session opened before a change is worth nothing
     password_changed: datetime | None = None
     left_on: date | None = None   # « Alimentation »: the day the student left their establishment
@@ -67,6 +68,7 @@ def _password_version(entry: dict, raw: dict) -> str:
 def _derived(dn: str, entry: dict, raw: dict, values: dict) -> dict:
     classes = {str(c).lower() for c in entry.get(A.OBJECT_CLASS) or ()}
     return {"dn": dn, "is_student": f",{A.STUDENTS}," in dn, "has_credentials": A.OC_CREDENTIALS.lower() in classes,
+            "has_activation": A.OC_ACTIVATION.lower() in classes,
             "password_version": _password_version(entry, raw)}
 
 
@@ -194,8 +196,15 @@ class Holders:
             A.ACCOUNT_STATE: [(ldap3.MODIFY_DELETE, [holder.state.value]),
                               (ldap3.MODIFY_ADD, [AccountState.ACTIVE.value])],
         }
-        if not holder.has_credentials:
-            modifications[A.OBJECT_CLASS] = [(ldap3.MODIFY_ADD, [A.OC_CREDENTIALS])]
+        added_classes = [] if holder.has_credentials else [A.OC_CREDENTIALS]
+        if holder.state is not AccountState.ACTIVE:
+            # the activation date (« Statistiques »): when the account becomes « Activé », not at a
+            # later recovery of an account already active
+            if not holder.has_activation:
+                added_classes.append(A.OC_ACTIVATION)
+            modifications[A.ACTIVATION_DATE] = [(ldap3.MODIFY_REPLACE, [datetime.now(timezone.utc).strftime("%Y%m%d%H%M%SZ")])]
+        if added_classes:
+            modifications[A.OBJECT_CLASS] = [(ldap3.MODIFY_ADD, added_classes)]
         if holder.sealed:
             modifications[A.SEALED_PASSWORD] = [(ldap3.MODIFY_DELETE, [holder.sealed])]
         self.directory.modify_once(holder.dn, modifications, attributes=[A.PASSWORD_STAMP],

@@ -8,7 +8,9 @@ import ldap3
 
 from . import attributes as A
 from .errors import NotFound, PageOutOfRange
-from .escaping import all_of, any_of, contains, dn, equals
+from datetime import datetime, timedelta, timezone
+
+from .escaping import all_of, any_of, at_most, contains, dn, equals, none_of, present
 from .mapping import GUARDIAN, STUDENT, account_id_of, state
 from .model import AccountState, Guardian, Student
 from .names import fold
@@ -57,11 +59,22 @@ class StudentCriteria:
     child_name: str = ""                   # parents: of a child here with this name...
     child_classes: tuple[str, ...] = ()    # ...or in these classes (resolved by the directory)
     children: tuple[str, ...] | None = None  # parents: only those of these children (DNs); () matches nobody
+    # « Accueil »'s « À faire » lines (issue 15): each line's link is the search of exactly its accounts
+    notified_before: datetime | None = None     # last notified before this moment
+    password_given_before: datetime | None = None  # current password (a provisional one) given before it
+    locked: bool = False                        # locked by the directory after too many failures
+    mail_unconfirmed: bool = False              # an e-mail address given, never confirmed
 
     @property
     def is_filtering(self) -> bool:
         return bool(self.name.strip() or self.mef or self.classes or self.states or self.attachments
-                    or self.child_name.strip() or self.child_classes or self.children is not None)
+                    or self.child_name.strip() or self.child_classes or self.children is not None
+                    or self.follows_up)
+
+    @property
+    def follows_up(self) -> bool:
+        """One of « Accueil »'s « À faire » criteria is set."""
+        return bool(self.notified_before or self.password_given_before or self.locked or self.mail_unconfirmed)
 
     @property
     def names_children(self) -> bool:
@@ -83,7 +96,24 @@ class StudentCriteria:
             equals(A.MEF_CODE, self.mef) if self.mef else None,
             any_of(*(equals(A.CLASS_CODE, c) for c in self.classes)) if self.classes else None,
             any_of(*(equals(A.ACCOUNT_STATE, s.value) for s in self.states)) if self.states else None,
+            *self._follow_up_filters(),
         )
+
+    def _follow_up_filters(self) -> list[str]:
+        before = lambda moment: generalized_time(moment - timedelta(seconds=1))   # noqa: E731 - strictly before
+        return [f for f in (
+            at_most(A.NOTIFICATION_DATE, before(self.notified_before)) if self.notified_before else None,
+            at_most(A.PWD_CHANGED_TIME, before(self.password_given_before)) if self.password_given_before else None,
+            present(A.PWD_ACCOUNT_LOCKED_TIME) if self.locked else None,
+            all_of(present(A.MAIL), none_of(equals(A.MAIL_VERIFIED, "TRUE"))) if self.mail_unconfirmed else None,
+        ) if f]
+
+
+def generalized_time(moment: datetime) -> str:
+    """An aware (or UTC) datetime as LDAP's generalized time."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y%m%d%H%M%SZ")
 
 
 @dataclass(frozen=True)
@@ -150,6 +180,13 @@ class Students:
         entries, answer = self.directory.reads.run(operation)
         total = answer.total if answer else len(entries)
         return Page([self.decode(e) for e in entries], total, page, size)
+
+    def count(self, uai: str, criteria: StudentCriteria) -> int:
+        """How many accounts match, counted from their DNs alone (the search's own filter)."""
+        def operation(conn):
+            conn.search(self.base, self._filter(uai, criteria), ldap3.LEVEL, attributes=["1.1"])
+            return sum(1 for e in conn.response if e.get("type") == "searchResEntry")
+        return self.directory.reads.run(operation)
 
     def ids(self, uai: str, criteria: StudentCriteria) -> list[str]:
         """Every matching student's account id, read from the DNs alone (no attribute to decode)."""

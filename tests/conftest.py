@@ -101,7 +101,8 @@ def app(demo_directory, app_config, redis_server):
 
     from webapp import create_app
     connection = Redis.from_url(redis_server.url)
-    for pattern in ("sesame:session:*", "sesame:limit:*", "sesame:selection:*", "sesame:totp:*"):
+    for pattern in ("sesame:session:*", "sesame:limit:*", "sesame:selection:*", "sesame:totp:*",
+                    "sesame:figures:*"):
         keys = list(connection.scan_iter(pattern))
         if keys:
             connection.delete(*keys)   # each test starts signed out, unthrottled, nothing selected

@@ -116,13 +116,13 @@ def register_blueprints(app: Flask) -> None:
     from .jobs.views import bp as jobs
     from .students import actions  # noqa: F401 - its routes join the students blueprint
     from .students.views import BLUEPRINTS as populations
-    from .upcoming import bp as upcoming
     from .alimentation.views import bp as alimentation
     from .journal.views import bp as journal
     from .settings.views import bp as settings
+    from .stats.views import bp as stats
 
-    for blueprint in (auth, home, *populations.values(), jobs, help_bp, holders, upcoming, alimentation,
-                      settings, journal):
+    for blueprint in (auth, home, *populations.values(), jobs, help_bp, holders, alimentation, settings,
+                      journal, stats):
         app.register_blueprint(blueprint)
 
     from . import access  # noqa: F401 - registers the user loader

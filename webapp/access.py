@@ -16,7 +16,7 @@ TABS = (
     ("students.index", "Élèves", Right.SEE_STUDENTS),
     ("guardians.index", "Responsables", Right.SEE_GUARDIANS),
     ("external.index", "Élèves extérieurs", Right.SEE_EXTERNAL),
-    ("upcoming.stats", "Statistiques", Right.SEE_STATS),
+    ("stats.index", "Statistiques", Right.SEE_STATS),
     ("settings.index", "Paramétrage", Right.SEE_SETTINGS),
     ("alimentation.index", "Alimentation", Right.IMPORT),
 )

@@ -88,3 +88,17 @@ def purge_journal_command():
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
     click.echo(f"{removed} journal record(s) removed")
+
+
+@directory_cli.command("refresh-figures")
+def refresh_figures_command():
+    """Compute every establishment's « Statistiques » figures again into Redis (issue 15): run it from a
+    timer every few minutes so that the identity team's all-establishments view never computes them."""
+    import time
+
+    from .stats.store import figures_of
+    started = time.monotonic()
+    establishments = directory.current.establishments()
+    for establishment in establishments:
+        figures_of(establishment.uai, max_age=0)
+    click.echo(f"figures of {len(establishments)} establishment(s) computed in {time.monotonic() - started:.1f} s")

@@ -47,6 +47,8 @@ SETTINGS = {
     "FAILED_SIGN_IN_DELAY": (1.0, float),        # seconds a refused sign-in waits before answering
     "STAFF_TOTP": ("required", _STR),            # heads' and identity team's second factor: required|optional|off
     "PROVISIONAL_DAYS": (90, _INT),              # a provisional password no longer signs in after this (0: never)
+    "FIGURES_SECONDS": (60, _INT),               # « Accueil », « Statistiques »: an establishment's figures at most this old
+    "FIGURES_OVERVIEW_SECONDS": (900, _INT),     # ... and on the identity team's all-establishments view
     "SESSION_HOURS": (8, _INT),                  # a session ends this long after sign-in, whatever the activity
     "SESSION_IDLE_MINUTES": (30, _INT),          # ... or after this long without a request
     "SECURE_COOKIES": (False, _bool),            # set true behind HTTPS

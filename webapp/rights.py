@@ -30,6 +30,7 @@ class Right(enum.Enum):
     DELEGATE = "delegate"                      # grant and end delegations
     CHANGE_LETTERS = "change-letters"          # the establishment's letter settings
     SEE_JOURNAL = "see-journal"                # « Journal des opérations » of the establishment
+    COMPARE_ESTABLISHMENTS = "compare-establishments"   # « Statistiques » of every establishment side by side
 
 
 _SETTINGS = frozenset({Right.SEE_SETTINGS, Right.DELEGATE, Right.CHANGE_LETTERS})   # « Paramétrage »
@@ -42,7 +43,8 @@ _SUPPORT = frozenset({Right.SEE_HOME, Right.SEE_STUDENTS, Right.RESET, Right.LIS
                       Right.SIGN_IN_THROUGH_SSO})
 RIGHTS: dict[Role, frozenset[Right]] = {
     Role.HEAD: _HEAD,
-    Role.ADMIN: _HEAD | {Right.IMPORT},      # the identity team, in every establishment, and « Alimentation »
+    # the identity team, in every establishment; and « Alimentation », every establishment side by side
+    Role.ADMIN: _HEAD | {Right.IMPORT, Right.COMPARE_ESTABLISHMENTS},
     Role.SUPPORT: _SUPPORT,
     # the rows a delegation adds (« Paramétrage »): « Droits du chef d'établissement » is all a head may
     # do there but « Paramétrage » (so no delegating); « Dépannage » is what support staff may do

@@ -19,6 +19,7 @@ SUFFIX = "dc=sesame,dc=test"
 CLG, LP, LYC = "0990001N", "0990002P", "0990003R"
 SCHEMA = Path(__file__).resolve().parents[2] / "migrations" / "0002_schema.ldif"
 DELEGATIONS_SCHEMA = SCHEMA.with_name("0013_delegations_letters.ldif")
+ACTIVATION_SCHEMA = SCHEMA.with_name("0012_activation_date.ldif")   # the activation date (issue 15)
 
 # Standard object classes the demo uses, with the attributes they allow (RFC 4519, RFC 2798)
 # and the ppolicy operational attribute an administrator may set.
@@ -241,7 +242,7 @@ def test_every_student_has_one_or_two_guardians_shared_by_siblings(guardians, st
 
 def _schema() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """(MUST, MAY) attribute names of each object class the migration defines."""
-    text = re.sub(r"\n ", "", SCHEMA.read_text(encoding="utf-8") + DELEGATIONS_SCHEMA.read_text(encoding="utf-8"))
+    text = re.sub(r"\n ", "", "\n".join(path.read_text(encoding="utf-8") for path in (SCHEMA, ACTIVATION_SCHEMA, DELEGATIONS_SCHEMA)))
     must, may = {}, {}
     for line in text.splitlines():
         if not line.startswith("olcObjectClasses:"):

@@ -97,6 +97,10 @@ def pages(app, demo_directory, signed_in, worker, app_config):
     sign_in(admin, "admin.idt")
     found["admin-accueil"] = _get(admin, "/")
     found["admin-journal"] = _get(admin, "/journal")
+    # issue 15: « Statistiques » of parents, a search by « À faire » criteria, every establishment
+    found["statistiques-responsables"] = _get(head, "/statistiques?population=responsables")
+    found["eleves-a-faire"] = _get(head, "/eleves?etat=notifie&notifie-avant=2026-11-01&bloque=oui")
+    found["statistiques-etablissements"] = _get(admin, "/statistiques/etablissements")
     return found
 
 

@@ -16,6 +16,7 @@ from directory.lifecycle import Action
 from directory.model import AccountState
 
 from ..access import current_uai, staff
+from ..stats.store import forget as forget_figures
 from ..accounts import accounts_of
 from ..errors import render_error
 from ..holders import tokens
@@ -163,6 +164,7 @@ def reset_one(account_id):
         return render_error(409, "Le compte vient d'être modifié par quelqu'un d'autre : rechargez la page.")
     record_action(directory.current, f"row-{secrets.token_hex(12)}", staff().uid, Action.RESET.value, uai, [account_id],
                   "reset (une ligne) : 1 fait(s) sur 1")
+    forget_figures(uai)      # « Accueil » shows it at once
     _, student = _repo().get(uai, account_id)
     done = {"student": student, "password": result.password}
     if wants_fragment():

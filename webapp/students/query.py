@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timezone
 from urllib.parse import urlencode
 
 from directory.model import AccountState
@@ -32,6 +33,7 @@ class StudentQuery:
             "classe": list(self.criteria.classes or self.criteria.child_classes),
             "rattachement": list(self.criteria.attachments),
             "etat": [CODE_OF_STATE[s] for s in self.criteria.states],
+            **follow_up_args(self.criteria),
             "tri": self.sort.value if self.sort is not StudentSort.NAME else "",
             "ordre": "desc" if self.reverse else "",
             "page": self.page if self.page > 1 else "",
@@ -47,6 +49,67 @@ class StudentQuery:
         reverse = column is self.sort and not self.reverse
         return self.url(base, tri=column.value if column is not StudentSort.NAME else "",
                         ordre="desc" if reverse else "", page="")
+
+
+# « Accueil »'s « À faire » criteria (issue 15) in the URL: dates are days, each a midnight UTC
+NOTIFIED_BEFORE, PASSWORD_BEFORE, LOCKED, MAIL = "notifie-avant", "mdp-provisoire-avant", "bloque", "courriel"
+YES, UNCONFIRMED = "oui", "non-confirme"
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.date().isoformat() if moment else ""
+
+
+def follow_up_args(criteria: StudentCriteria) -> dict:
+    return {NOTIFIED_BEFORE: _day(criteria.notified_before), PASSWORD_BEFORE: _day(criteria.password_given_before),
+            LOCKED: YES if criteria.locked else "", MAIL: UNCONFIRMED if criteria.mail_unconfirmed else ""}
+
+
+def criteria_args(criteria: StudentCriteria) -> dict:
+    """The URL parameters of a search by these criteria (the « À faire » links)."""
+    return StudentQuery(criteria=criteria).args()
+
+
+def follow_up_labels(criteria: StudentCriteria) -> list[str]:
+    """What the « À faire » criteria of a search say, as the page shows them."""
+    labels = []
+    if criteria.notified_before:
+        labels.append(f"notifiés avant le {criteria.notified_before:%d/%m/%Y}")
+    if criteria.password_given_before:
+        labels.append(f"mot de passe provisoire donné avant le {criteria.password_given_before:%d/%m/%Y}")
+    if criteria.locked:
+        labels.append("comptes bloqués")
+    if criteria.mail_unconfirmed:
+        labels.append("adresse e-mail jamais confirmée")
+    return labels
+
+
+def _parse_day(args, name: str, errors: list) -> datetime | None:
+    raw = args.get(name, "")
+    if not raw:
+        return None
+    try:
+        if not DAY.fullmatch(raw):
+            raise ValueError
+        return datetime.combine(date.fromisoformat(raw), time.min, timezone.utc)
+    except ValueError:
+        errors.append(f"La date « {raw[:20]} » n'est pas une date valide (AAAA-MM-JJ).")
+        return None
+
+
+def _parse_flag(args, name: str, expected: str, errors: list) -> bool:
+    raw = args.get(name, "")
+    if raw and raw != expected:
+        errors.append(f"Le critère « {name} » n'accepte que « {expected} ».")
+    return raw == expected
+
+
+def _parse_follow_up(args, criteria: StudentCriteria, errors: list) -> StudentCriteria:
+    return replace(criteria, notified_before=_parse_day(args, NOTIFIED_BEFORE, errors),
+                   password_given_before=_parse_day(args, PASSWORD_BEFORE, errors),
+                   locked=_parse_flag(args, LOCKED, YES, errors),
+                   mail_unconfirmed=_parse_flag(args, MAIL, UNCONFIRMED, errors))
 
 
 def _known(args, name: str, known, refusal: str, errors: list) -> list[str]:
@@ -100,4 +163,5 @@ def parse(args, population, class_codes, mef_codes, attachment_codes=()) -> Stud
                                      states=tuple(dict.fromkeys(states)),
                                      attachments=tuple(dict.fromkeys(attachments)), child_name=child,
                                      child_classes=classes if searches_children else ())
+    query.criteria = _parse_follow_up(args, query.criteria, errors)
     return query

@@ -111,6 +111,8 @@ def _results_context(uai: str, query, classes, mefs) -> dict:
         "state_codes": student_query.CODE_OF_STATE, "sorts": student_query.StudentSort,
         "base": url_for(ep("index")), "actions": _actions_for(staff().role),
         "attachments": _reference(uai)[2],
+        "follow_up": student_query.follow_up_labels(query.criteria),      # « À faire » criteria (issue 15)
+        "follow_up_args": student_query.follow_up_args(query.criteria),
         "children_of": _children_here(uai, page.items) if current().searches_children else {},
         **_columns(uai, page),
     }

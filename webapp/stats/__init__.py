@@ -1,0 +1,1 @@
+"""« Statistiques » and the figures « Accueil » shares with it."""
