@@ -85,3 +85,8 @@ LEFT_UAI = "sesameLeftUAI"              # the establishment they left
 OC_LEAVER = "sesameLeaver"              # auxiliary: carries the two above
 OC_RESERVED = "sesameReservedIdentifier"  # the identifier of a removed account, under ou=reserved
 RESERVED = "ou=reserved"
+
+# Import reports kept with the job's audit record (migration 0011).
+OC_IMPORT_RECORD = "sesameImportRecord"     # auxiliary, on an import's audit record
+IMPORT_ROWS = "sesameImportRows"            # the rows it applies, as its report names them
+IMPORT_OUTCOMES = "sesameImportOutcomes"    # once ended: each row's outcome

@@ -136,3 +136,16 @@ def test_a_row_changed_between_preview_and_apply_is_refused_not_overwritten(fres
     assert all(report[e[A.INE][0]] == ("Fait", "") for e in others)
     page = html.unescape(client.get(f"/alimentation/travaux/{job_id}").get_data(as_text=True))
     assert "modifié entre-temps" in page and re.search(r'data-outcome="refused">1<', page)
+
+    # the report outlives the preview (24 hours) and the job queue's notes, then the job's record itself:
+    # the directory's audit record keeps the rows and their outcomes
+    from redis import Redis
+    redis = Redis.from_url(servers.config["SESAME_REDIS_URL"])
+    preview_id = PREVIEW_URL.search(preview_path).group(1)
+    assert redis.delete(f"sesame:import:preview:{preview_id}", f"sesame:job:{job_id}:outcomes") == 2
+    for lost in ("preview and notes", "the job's record too"):
+        page = html.unescape(client.get(f"/alimentation/travaux/{job_id}").get_data(as_text=True))
+        assert re.search(r'data-outcome="done">2<', page) and re.search(r'data-outcome="refused">1<', page), lost
+        assert "modifié entre-temps" in page and "Élèves — À mettre à jour" in page, lost
+        assert _report(client, job_id) == report, lost
+        redis.delete(f"sesame:job:{job_id}")

@@ -20,7 +20,9 @@ from ..jobs.worker import queue
 from ..rendering import page_or_fragment
 from ..rights import Right, requires
 from . import previews
-from .job import IMPORT, outcomes
+from directory.registry.report import ReportRow, keep_rows
+
+from .job import IMPORT, outcomes, recovered, report_rows
 
 bp = Blueprint("alimentation", __name__, url_prefix="/alimentation")
 KINDS = {STUDENT: "Élèves", PARENT: "Responsables"}
@@ -130,6 +132,7 @@ def apply(preview_id):
     if created:
         audit.open_job(directory.current, job.id, member.uid, IMPORT, job.uai, "students",
                        {"preview": preview_id, "uais": uais}, [r.key for r in rows if len(r.key) == 32])
+        keep_rows(directory.current, job.id, [ReportRow.of(r) for r in rows])
         _enqueue(job)
     return redirect(url_for("alimentation.job", job_id=job.id), 303)
 
@@ -141,6 +144,8 @@ def _enqueue(job) -> None:
 
 def _my_job(job_id: str):
     job = job_store().get(job_id) if job_id.isalnum() else None
+    if job is None and job_id.isalnum():
+        job = recovered(job_id, staff().uid)
     if job is None or job.kind != IMPORT or job.owner != staff().uid:
         abort(404)
     return job
@@ -149,8 +154,7 @@ def _my_job(job_id: str):
 def _report(job):
     store = job_store()
     found = outcomes(job, store)
-    preview = previews.load(job.options["preview"])
-    rows = {r.key: r for r in preview.rows()} if preview else {}
+    rows = report_rows(job) if job.status not in (QUEUED, RUNNING) else {}
     counts = {k: sum(1 for o, _ in found.values() if o == k) for k in OUTCOME_LABELS}
     per_category: dict[str, dict[str, int]] = {}
     for key, (outcome, _) in found.items():
@@ -178,7 +182,8 @@ def job(job_id):
 @bp.route("/travaux/<job_id>/compte-rendu.csv")
 def job_csv(job_id):
     job_ = _my_job(job_id)
-    _, found, rows, _, _, _ = _report(job_)
+    _, found, _, _, _, _ = _report(job_)
+    rows = report_rows(job_)
     table = []
     for key in job_.account_ids:
         row = rows.get(key)
