@@ -42,3 +42,12 @@ def rdn(attribute: str, value: str) -> str:
 
 def dn(attribute: str, value: str, parent: str) -> str:
     return f"{rdn(attribute, value)},{parent}"
+
+
+# « Alimentation » (removable leavers)
+def at_most(attribute: str, value: str) -> str:
+    return f"({attribute}<={filter_value(value)})"
+
+
+def lacks(attribute: str) -> str:
+    return f"(!({attribute}=*))"

@@ -92,6 +92,9 @@ def pages(app, demo_directory, signed_in, worker, app_config):
     admin = app.test_client()
     sign_in(admin, "admin.idt")
     found["admin-accueil"] = _get(admin, "/")
+    for name, url in {"alimentation": "/alimentation", "alimentation-supprimables": "/alimentation/departs",
+                      "alimentation-recherche": "/alimentation/recherche?q=martin"}.items():
+        found[name] = _get(admin, url)
     return found
 
 

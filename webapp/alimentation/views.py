@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import login_required
 
 from directory import audit
+from directory.registry import leavers
 from directory.registry import lookup as history
 from directory.registry.files import FileRefused, read_upload
 from directory.registry.preview import CATEGORIES, CATEGORY_LABELS, CONFLICT, PARENT, STUDENT, make_preview
@@ -43,7 +44,9 @@ def _page(**context):
 
 @bp.route("")
 def index():
-    return render_template("alimentation/index.html", **_page())
+    from .leavers import last_day
+    return render_template("alimentation/index.html", **_page(
+        removable=len(leavers.removable(directory.current, last_day()))))
 
 
 @bp.route("/apercu", methods=["POST"])
@@ -69,7 +72,7 @@ def upload():
     if refusals:
         for message in refusals:
             flash(message + " Rien n'a été modifié.", "error")
-        return render_template("alimentation/index.html", **_page()), 400
+        return render_template("alimentation/index.html", **_page(removable=None)), 400
     return redirect(url_for("alimentation.preview", preview_id=previews.save(preview, staff().uid)), 303)
 
 
@@ -228,3 +231,6 @@ def account(account_id):
     names = {e.uai: e.name for e in directory.current.establishments()}
     return render_template("alimentation/account.html", **_page(account=found, names=names,
                                                                 events=history.events(directory.current, account_id)))
+
+
+from . import leavers as _leavers    # noqa: E402,F401 - « Comptes supprimables »: its routes on this blueprint
