@@ -15,9 +15,9 @@ from directory.registry.preview import CATEGORIES, CATEGORY_LABELS, CONFLICT, PA
 
 from ..access import staff
 from ..documents.lists import csv_document
-from ..extensions import directory, redis
+from ..extensions import directory
 from ..jobs.store import FAILED, OUTCOME_LABELS, QUEUED, REFUSED, RUNNING, job_store
-from ..jobs.worker import queue
+from ..jobs.views import enqueue, resume
 from ..rendering import page_or_fragment
 from ..rights import Right, requires
 from . import previews
@@ -101,17 +101,21 @@ def preview(preview_id):
                                     chosen={k: request.args.get(k, "") for k in ("etablissement", "categorie", "type")}))
 
 
+def _csv(header, table, filename: str):
+    response = current_app.response_class(csv_document(header, table), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/apercu/<preview_id>/lignes.csv")
 def preview_csv(preview_id):
     found = _mine(preview_id)
     table = [(r.uai, KINDS[r.kind], r.category_label, r.name, r.ine, r.identifier,
               " ; ".join(f"{label} : {old or '—'} → {new}" for label, old, new in r.changes), r.reason,
               r.source, r.line or "") for r in _filtered(found)]
-    content = csv_document(["UAI", "Type", "Catégorie", "Nom", "INE", "Identifiant", "Changements", "Motif",
-                            "Fichier", "Ligne"], table)
-    response = current_app.response_class(content, mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="apercu-{preview_id[:8]}.csv"'
-    return response
+    return _csv(["UAI", "Type", "Catégorie", "Nom", "INE", "Identifiant", "Changements", "Motif", "Fichier", "Ligne"],
+                table, f"apercu-{preview_id[:8]}.csv")
 
 
 @bp.route("/apercu/<preview_id>/appliquer", methods=["POST"])
@@ -136,13 +140,8 @@ def apply(preview_id):
         audit.open_job(directory.current, job.id, member.uid, IMPORT, job.uai, "students",
                        {"preview": preview_id, "uais": uais}, [r.key for r in rows if len(r.key) == 32])
         keep_rows(directory.current, job.id, [ReportRow.of(r) for r in rows])
-        _enqueue(job)
+        enqueue(job)
     return redirect(url_for("alimentation.job", job_id=job.id), 303)
-
-
-def _enqueue(job) -> None:
-    from ..jobs.tasks import run_job
-    queue(redis.current).enqueue(run_job, job.id, job_timeout=3 * 3600)
 
 
 def _my_job(job_id: str):
@@ -194,22 +193,16 @@ def job_csv(job_id):
         label = OUTCOME_LABELS.get(outcome, "Pas encore traité" if job_.status in (QUEUED, RUNNING) else "Non traité")
         table.append((row.uai if row else "", KINDS[row.kind] if row else "", row.category_label if row else "",
                       row.name if row else key, row.ine if row else "", row.identifier if row else "", label, detail))
-    content = csv_document(["UAI", "Type", "Catégorie", "Nom", "INE", "Identifiant", "Résultat", "Motif"], table)
-    response = current_app.response_class(content, mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="compte-rendu-import-{job_.id[:8]}.csv"'
-    return response
+    return _csv(["UAI", "Type", "Catégorie", "Nom", "INE", "Identifiant", "Résultat", "Motif"], table,
+                f"compte-rendu-import-{job_.id[:8]}.csv")
 
 
 @bp.route("/travaux/<job_id>/relancer", methods=["POST"])
 def restart(job_id):
     job_ = _my_job(job_id)
-    store = job_store()
-    if not (job_.status == FAILED or (job_.status in (QUEUED, RUNNING) and not store.held(job_.id))):
+    if not resume(job_, job_store()):
         flash("Cet import n'est pas interrompu : rien à relancer.", "error")
         return redirect(url_for("alimentation.job", job_id=job_.id), 303)
-    job_.status, job_.message = RUNNING, ""
-    store.save(job_)
-    _enqueue(job_)
     flash("L'import reprend là où il s'était arrêté.", "info")
     return redirect(url_for("alimentation.job", job_id=job_.id), 303)
 
