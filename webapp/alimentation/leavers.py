@@ -30,8 +30,9 @@ def removable():
 def remove():
     wanted = [i for i in request.form.getlist("compte") if i.isalnum() and len(i) == 32][:removal.BOUND]
     if not wanted or request.form.get(CONFIRM) != str(len(wanted)):
-        flash("Cochez la case qui confirme la suppression définitive de ces comptes, puis « Supprimer les comptes "
-              "supprimables ». Rien n'a été supprimé.", "error")
+        # (the message does not repeat the button's words: a search for the button by them finds the button)
+        flash("La suppression attend votre confirmation : cochez la case qui la confirme, puis supprimez. "
+              "Rien n'a été supprimé.", "error")
         found = removal.removable(directory.current, last_day())
         return render_template("alimentation/leavers.html", **_page(leavers=found[:removal.BOUND], total=len(found),
                                                                     last_day=last_day(), bound=removal.BOUND,

@@ -126,7 +126,7 @@ def apply(preview_id):
     if waiting:
         for establishment in waiting:
             flash(f"{establishment.uai} {establishment.name} : l'import attend votre confirmation explicite "
-                  f"({establishment.brake}). Cochez la case qui le dit, puis « Appliquer l'import ». "
+                  f"({establishment.brake}). Cochez la case qui le dit, puis appliquez l'import. "
                   f"Rien n'a été modifié.", "error")
         return redirect(url_for("alimentation.preview", preview_id=preview_id), 303)
     rows = [r for r in found.rows() if r.plan.get("counted", True)]
