@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := slapd ldap-utils redis-server wkhtmltopdf chromium poppler-utils fonts-dejavu-core default-jre-headless
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-PHONY_BENCH := bench-search bench-notify bench-journal bench-stats
+PHONY_BENCH := bench-search bench-notify bench-journal bench-stats bench-alimentation
 .PHONY: run test deps venv $(PHONY_BENCH) directory-stop directory-start sso-proxy clean-instance demo-exports
 
 deps:
@@ -39,6 +39,9 @@ bench-search: deps venv
 
 bench-notify: deps venv
 	$(PY) -m bench.notify $(BENCH_ARGS)
+
+bench-alimentation: deps venv
+	$(PY) -m bench.alimentation $(BENCH_ARGS)
 
 # « Alimentation »: the demo's registry exports for next school year, made again from the demo's seed
 demo-exports: venv

@@ -8,7 +8,7 @@ import statistics
 import tempfile
 import time
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from directory import attributes as A
@@ -33,6 +33,11 @@ STATES = ("NOT_NOTIFIED", "NOTIFIED", "ACTIVE")
 def uai_of(number: int) -> str:
     digits = f"{990100 + number:07d}"
     return digits + check_letter(digits)
+
+
+def birth_date_of(account_id: str) -> str:
+    day = date(2008, 1, 1) + timedelta(days=int(account_id[:6], 16) % 1800)
+    return f"{day:%Y%m%d}000000Z"
 
 
 def percentile(values, fraction: float) -> float:
@@ -90,6 +95,9 @@ def write_directory_ldif(path: Path, establishments: int, students_each: int, he
                     A.UAI: [uai], A.CLASS_CODE: [rng.choice(CLASSES)[0]], A.MEF_CODE: ["20010018110"],
                     A.INE: [f"{rng.randrange(10**10):010d}A"], A.ACCOUNT_STATE: [state],
                     A.ACCOUNT_ORIGIN: ["REGISTRY"], A.SEARCH_KEY: search_keys(given, surname), A.SORT_NAME: [sort_name(given, surname)],
+                    # a birth date from the account id (the random sequence above stays as it was): the
+                    # registry imports match on INE and birth date
+                    A.BIRTH_DATE: [birth_date_of(account_id)],
                 }
                 if state != "NOT_NOTIFIED":
                     stem = identifier_stem(given, surname)

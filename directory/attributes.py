@@ -103,3 +103,8 @@ AUDIT_DAY = "sesameAuditDay"            # YYYYMMDD, Paris time: date ranges are 
 # Issue 15 (« Accueil », « Statistiques »): migration 0012.
 OC_ACTIVATION = "sesameActivation"      # auxiliary: carries the activation date
 ACTIVATION_DATE = "sesameActivationDate"  # when the holder chose their own password (« Activé »)
+
+# Import reports kept with the job's audit record (migration 0011).
+OC_IMPORT_RECORD = "sesameImportRecord"     # auxiliary, on an import's audit record
+IMPORT_ROWS = "sesameImportRows"            # the rows it applies, as its report names them
+IMPORT_OUTCOMES = "sesameImportOutcomes"    # once ended: each row's outcome

@@ -188,3 +188,21 @@ class AccountFactory:
             except Exception:  # noqa: BLE001 - a test may have removed it itself
                 pass
         self.created.clear()
+
+
+def demo_on_own_slapd(folder):
+    """(slapd, directory): a slapd of a test module's own under `folder`, migrated, with the demo loaded
+    (slapadd), for tests that change or kill what the rest of the suite counts on."""
+    from directory.connection import DirectorySettings
+    from directory.demo_load import load_demo_offline
+    from directory.embedded import EmbeddedSlapd
+    from directory.migrations import MigrationSettings, Migrator
+    from directory.repository import Directory
+    slapd = EmbeddedSlapd(folder, SUFFIX).start()
+    Migrator(MigrationSettings(url=slapd.ldapi_url, suffix=SUFFIX, service_dn=SERVICE_DN,
+                               service_password=SERVICE_PASSWORD, migrator_dn=slapd.manager_dn,
+                               argon2=ARGON2)).migrate(say=lambda _: None)
+    directory = Directory(DirectorySettings(url=slapd.ldap_url, suffix=SUFFIX, bind_dn=SERVICE_DN,
+                                            bind_password=SERVICE_PASSWORD))
+    load_demo_offline(directory, SEAL_KEY, slapd)
+    return slapd, directory

@@ -22,7 +22,8 @@ class RowOutcome(enum.Enum):
     REFUSED = "refused"
 
 
-CHANGED_MEANWHILE = "Le compte a changé depuis l'aperçu (ou un autre import l'a traité) : il n'a pas été touché."
+CHANGED_MEANWHILE = ("Compte modifié entre-temps (depuis l'aperçu, ou par un autre import) : il n'a pas été touché ; "
+                     "refaites l'aperçu.")
 GONE = "Le compte n'existe plus : il n'a pas été touché."
 TAKEN = "Un compte avec cet INE a été créé depuis l'aperçu : rien n'a été créé."
 NO_CHILD = "Aucun de ses enfants n'a pu être créé ou retrouvé : le responsable n'a pas été créé."

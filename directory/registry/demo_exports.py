@@ -25,7 +25,7 @@ _SURNAMES = ("Le Floch", "Benyahia", "Nguyen-Van", "D'Almeida", "Ollivier", "Sø
 
 
 @dataclass
-class _Student:
+class ExportStudent:
     eleve_id: str
     ine: str
     surname: str
@@ -69,14 +69,14 @@ class _Generator:
     def __init__(self):
         data = build_demo("dc=demo", hash_password=lambda p: "x", seal=lambda p, i: b"x")
         self.rng = random.Random(SEED)
-        self.students: dict[str, list[_Student]] = {CLG: [], LP: [], LYC: []}
+        self.students: dict[str, list[ExportStudent]] = {CLG: [], LP: [], LYC: []}
         self.guardians = []
         number = 100000
         self.ines = set()
         for entry in data.entries:
             if f",{A.STUDENTS}," in entry.dn and A.INE in entry.attributes:
                 number += 1
-                student = _Student(str(number), _first(entry, A.INE), _first(entry, A.SURNAME),
+                student = ExportStudent(str(number), _first(entry, A.INE), _first(entry, A.SURNAME),
                                    _first(entry, A.GIVEN_NAME), _birth(_first(entry, A.BIRTH_DATE)),
                                    _first(entry, A.CLASS_CODE), _first(entry, A.MEF_CODE), entry.dn,
                                    state=_first(entry, A.ACCOUNT_STATE) + ("-expired" if A.PWD_CHANGED_TIME in
@@ -95,9 +95,9 @@ class _Generator:
                 self.ines.add(ine)
                 return ine
 
-    def newcomer(self, uai: str, class_code: str, mef: str, born_year: int) -> _Student:
+    def newcomer(self, uai: str, class_code: str, mef: str, born_year: int) -> ExportStudent:
         self.next_id += 1
-        return _Student(str(self.next_id), self.ine(), self.rng.choice(_SURNAMES), self.rng.choice(_FIRSTS),
+        return ExportStudent(str(self.next_id), self.ine(), self.rng.choice(_SURNAMES), self.rng.choice(_FIRSTS),
                         date(born_year, 1, 1) + timedelta(days=self.rng.randrange(365)), class_code, mef)
 
     def build(self) -> Exports:
@@ -188,44 +188,44 @@ class _Generator:
         expected["sibling"] = {"parent_of": sibling_of.dn, "child_ine": new_clg[0].ine}
         files = {
             f"{NEXT_YEAR}/ExportXML_ElevesSansAdresses_{CLG}.zip": _zipped("ElevesSansAdresses.xml",
-                                                                       _students_xml(CLG, files_students[CLG])),
+                                                                       students_xml(CLG, files_students[CLG])),
             f"{NEXT_YEAR}/ResponsablesSansAdresses_{CLG}.xml": _parents_xml(CLG, parents[CLG]),
             f"{NEXT_YEAR}/Nomenclature_{CLG}.xml": _nomenclature_xml(CLG, self.mef_labels),
-            f"{NEXT_YEAR}/ElevesSansAdresses_{LP}.xml": _students_xml(LP, files_students[LP]),
+            f"{NEXT_YEAR}/ElevesSansAdresses_{LP}.xml": students_xml(LP, files_students[LP]),
             f"{NEXT_YEAR}/ResponsablesSansAdresses_{LP}.xml": _parents_xml(LP, parents[LP]),
-            f"{NEXT_YEAR}/ElevesSansAdresses_{LYC}.xml": _students_xml(LYC, files_students[LYC]),
+            f"{NEXT_YEAR}/ElevesSansAdresses_{LYC}.xml": students_xml(LYC, files_students[LYC]),
             f"{NEXT_YEAR}/ResponsablesSansAdresses_{LYC}.xml": _parents_xml(LYC, parents[LYC]),
         }
         conflicts, conflict_expected = self.conflicts(files_students[CLG], parents[CLG], by_dn)
         files.update(conflicts)
         return Exports(files, {"next_year": expected, "conflicts": conflict_expected})
 
-    def conflicts(self, clg: list[_Student], clg_parents: list[_Parent], by_dn) -> tuple[dict, dict]:
+    def conflicts(self, clg: list[ExportStudent], clg_parents: list[_Parent], by_dn) -> tuple[dict, dict]:
         """The collège's export again, with one row of each conflict, and a CSV of Sésame's with bad UAIs."""
         rng = self.rng
         rows = [s for s in clg]
         twin_ine = self.ine()
-        rows += [_Student("900001", twin_ine, "Durand", "Maëlle", date(2016, 3, 2), "6A", "10010012110"),
-                 _Student("900002", twin_ine, "Durand", "Maëlle", date(2016, 3, 2), "6B", "10010012110")]
+        rows += [ExportStudent("900001", twin_ine, "Durand", "Maëlle", date(2016, 3, 2), "6A", "10010012110"),
+                 ExportStudent("900002", twin_ine, "Durand", "Maëlle", date(2016, 3, 2), "6B", "10010012110")]
         wrong_birth = next(s for s in rows if s.dn and s.mef == "10110001110" and "-" not in s.surname
                            and s.class_code != "5B")
         index = rows.index(wrong_birth)
-        rows[index] = _Student(wrong_birth.eleve_id, wrong_birth.ine, wrong_birth.surname, wrong_birth.given_name,
+        rows[index] = ExportStudent(wrong_birth.eleve_id, wrong_birth.ine, wrong_birth.surname, wrong_birth.given_name,
                                wrong_birth.born + timedelta(days=1), wrong_birth.class_code, wrong_birth.mef)
-        rows.append(_Student("900003", "", "Sans-Ine", "Tom", date(2016, 5, 5), "6C", "10010012110"))
+        rows.append(ExportStudent("900003", "", "Sans-Ine", "Tom", date(2016, 5, 5), "6C", "10010012110"))
         namesake = rng.choice(self.students[LYC])
-        rows.append(_Student("900004", self.ine(), namesake.surname, namesake.given_name, namesake.born, "6D",
+        rows.append(ExportStudent("900004", self.ine(), namesake.surname, namesake.given_name, namesake.born, "6D",
                              "10010012110"))
-        rows.append(_Student("900005", self.ine(), "Datefausse", "Lina", date(2016, 2, 1), "6E", "10010012110",
+        rows.append(ExportStudent("900005", self.ine(), "Datefausse", "Lina", date(2016, 2, 1), "6E", "10010012110",
                              born_text="31/02/2016"))
         parents = list(clg_parents) + [_Parent("999999", "Inconnu", "Paul", "", ["123456789"])]
         csv_rows = ["\ufeff" + ";".join(OWN_HEADER),
                     "0990009A;1234567890A;Martin;Léo;01/09/2012;2AGORA;2nde AGORA;24734001310;2NDPRO",
                     "0990999Y;1234567891B;Petit;Ana;02/09/2012;2AGORA;2nde AGORA;24734001310;2NDPRO",
                     f"{LP};1234567892C;=HYPERLINK(\"http://example.org\");Max;03/09/2012;2LOG;2nde Logistique;24734001310;2NDPRO"]
-        students_xml = _students_xml(CLG, rows)
+        clg_xml = students_xml(CLG, rows)
         files = {
-            f"{CONFLICTS}/ElevesSansAdresses_{CLG}.xml": students_xml,
+            f"{CONFLICTS}/ElevesSansAdresses_{CLG}.xml": clg_xml,
             f"{CONFLICTS}/ResponsablesSansAdresses_{CLG}.xml": _parents_xml(CLG, parents),
             f"{CONFLICTS}/autres-sources.csv": ("\r\n".join(csv_rows) + "\r\n").encode("utf-8"),
         }
@@ -254,10 +254,15 @@ def _parameters(root, uai: str) -> None:
     _element(parameters, "ANNEE_SCOLAIRE", YEAR)
 
 
-def _students_xml(uai: str, students: list[_Student]) -> bytes:
-    root = XMLWriter.Element("BEE_ELEVES", VERSION="3.0")
+def _export(tag: str, uai: str):
+    """A SIECLE export's root, its PARAMETRES filled, and its DONNEES."""
+    root = XMLWriter.Element(tag, VERSION="3.0")
     _parameters(root, uai)
-    data = _element(root, "DONNEES")
+    return root, _element(root, "DONNEES")
+
+
+def students_xml(uai: str, students: list[ExportStudent]) -> bytes:
+    root, data = _export("BEE_ELEVES", uai)
     eleves = _element(data, "ELEVES")
     for student in students:
         eleve = _element(eleves, "ELEVE", ELEVE_ID=student.eleve_id)
@@ -279,9 +284,7 @@ def _students_xml(uai: str, students: list[_Student]) -> bytes:
 
 
 def _parents_xml(uai: str, parents: list[_Parent]) -> bytes:
-    root = XMLWriter.Element("BEE_RESPONSABLES", VERSION="3.0")
-    _parameters(root, uai)
-    data = _element(root, "DONNEES")
+    root, data = _export("BEE_RESPONSABLES", uai)
     people = _element(data, "PERSONNES")
     for parent in parents:
         person = _element(people, "PERSONNE", PERSONNE_ID=parent.person_id)

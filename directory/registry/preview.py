@@ -4,7 +4,7 @@ was read here."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 
 import ldap3
@@ -26,7 +26,7 @@ BRAKE_SHARE = 0.10          # more leavers or moves than this share of an establ
 NO_ESTABLISHMENT = ""       # rows whose UAI is invalid or not an establishment of the directory
 CHUNK = 200
 
-_STUDENT_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.INE, A.BIRTH_DATE, A.CLASS_CODE,
+STUDENT_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.INE, A.BIRTH_DATE, A.CLASS_CODE,
                        A.MEF_CODE, A.LEFT_ON, A.LEFT_UAI, A.OBJECT_CLASS, A.ACCOUNT_ORIGIN]
 _GUARDIAN_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.CHILD, A.MAIL]
 
@@ -93,7 +93,9 @@ class Preview:
             yield from establishment.rows
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """For JSON: the fields as they are (dataclasses.asdict deep-copies every value: a second for 6,000 rows)."""
+        return {"establishments": [{**vars(e), "rows": [vars(r) for r in e.rows]} for e in self.establishments],
+                "files": self.files, "made_on": self.made_on}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Preview":
@@ -225,14 +227,14 @@ class _Builder:
         for uai in sorted(self.groups):
             if uai == NO_ESTABLISHMENT:
                 continue
-            found = self.directory.search(self.directory.base(A.STUDENTS), equals(A.UAI, uai), _STUDENT_ATTRIBUTES,
+            found = self.directory.search(self.directory.base(A.STUDENTS), equals(A.UAI, uai), STUDENT_ATTRIBUTES,
                                           ldap3.LEVEL)
             current[uai] = [_known(d, e) for d, e in found]
             self.group(uai).accounts = len(current[uai])
             self.group(uai).whole_school = uai in whole
         by_ine = {k.ine: k for accounts in current.values() for k in accounts if k.ine}
         wanted = {r.ine for r in students if r.ine and r.ine not in by_ine}
-        for d, e in _search_any(self.directory, A.STUDENTS, A.INE, wanted, _STUDENT_ATTRIBUTES):
+        for d, e in _search_any(self.directory, A.STUDENTS, A.INE, wanted, STUDENT_ATTRIBUTES):
             known = _known(d, e)
             by_ine.setdefault(known.ine, known)
         counts: dict[str, int] = {}
@@ -342,7 +344,7 @@ class _Builder:
         """New accounts, unless a student with the same folded name and birth date has another INE."""
         born = {_birth_value(r.birth_date) for r, _ in creations if r.birth_date}
         namesakes: dict[tuple[str, str], Known] = {}
-        for d, e in _search_any(self.directory, A.STUDENTS, A.BIRTH_DATE, born, _STUDENT_ATTRIBUTES):
+        for d, e in _search_any(self.directory, A.STUDENTS, A.BIRTH_DATE, born, STUDENT_ATTRIBUTES):
             known = _known(d, e)
             namesakes.setdefault((sort_name(known.given_name, known.surname), _birth_value(known.birth_date)
                                   if known.birth_date else ""), known)

@@ -5,25 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from directory.connection import DirectorySettings
-from directory.demo_load import load_demo_offline
-from directory.embedded import EmbeddedSlapd, terminate
-from directory.migrations import MigrationSettings, Migrator
-from directory.repository import Directory
+from directory.embedded import terminate
 
-from support import ARGON2, SEAL_KEY, SERVICE_DN, SERVICE_PASSWORD, SUFFIX, start_worker
+from support import demo_on_own_slapd, start_worker
 
 
 @pytest.fixture(scope="module")
 def own_demo(tmp_path_factory, app_config, redis_server):
     """(directory, app config, worker process): the demo on a slapd of its own, and a worker for it."""
-    slapd = EmbeddedSlapd(tmp_path_factory.mktemp("import-slapd"), SUFFIX).start()
-    Migrator(MigrationSettings(url=slapd.ldapi_url, suffix=SUFFIX, service_dn=SERVICE_DN,
-                               service_password=SERVICE_PASSWORD, migrator_dn=slapd.manager_dn,
-                               argon2=ARGON2)).migrate(say=lambda _: None)
-    directory = Directory(DirectorySettings(url=slapd.ldap_url, suffix=SUFFIX, bind_dn=SERVICE_DN,
-                                            bind_password=SERVICE_PASSWORD))
-    load_demo_offline(directory, SEAL_KEY, slapd)
+    slapd, directory = demo_on_own_slapd(tmp_path_factory.mktemp("import-slapd"))
     redis_url = redis_server.url.rsplit("/", 1)[0] + "/3"
     from redis import Redis
     Redis.from_url(redis_url).flushdb()

@@ -42,6 +42,8 @@ def test_next_year_preview_counts_match_the_generator(demo_directory, exports):
                                                                                    "conflict")}
     assert parents == expected["parents"]
     assert [e.uai for e in preview.establishments if e.brake] == expected["brake"]
+    keys = [r.key for r in preview.rows()]      # the job's report is per key: one row per account
+    assert len(keys) == len(set(keys))
 
 
 def test_the_mover_is_a_move_with_old_and_new_values(demo_directory, exports):
@@ -67,3 +69,8 @@ def test_each_conflict_blocks_its_row_only(demo_directory, exports):
     assert sum(e.count(CONFLICT, PARENT) for e in preview.establishments) == expected["parents"]
     clg = next(e for e in preview.establishments if e.uai == "0990001N")
     assert clg.count("create", STUDENT) == 40 and clg.count("unchanged", STUDENT) > 400
+    # the LP is named only by a row of Sésame's CSV (in conflict): that CSV is not a whole-school export, so
+    # none of the LP's 488 students leaves (it once made them all leavers)
+    lp = next(e for e in preview.establishments if e.uai == "0990002P")
+    assert not lp.whole_school
+    assert {c: lp.count(c, STUDENT) for c in CATEGORIES} == {**dict.fromkeys(CATEGORIES, 0), CONFLICT: 1}

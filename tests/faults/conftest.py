@@ -5,28 +5,18 @@ import base64
 
 import pytest
 
-from directory.connection import DirectorySettings
-from directory.demo_load import load_demo_offline
-from directory.embedded import EmbeddedSlapd, terminate
-from directory.migrations import MigrationSettings, Migrator
-from directory.repository import Directory
+from directory.embedded import terminate
 from webapp.embedded import EmbeddedRedis
 
 from faults.helpers import Servers
-from support import ARGON2, SEAL_KEY, SERVICE_DN, SERVICE_PASSWORD, SSO_SECRET, SUFFIX
+from support import SEAL_KEY, SERVICE_DN, SERVICE_PASSWORD, SSO_SECRET, SUFFIX, demo_on_own_slapd
 
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     root = tmp_path_factory.mktemp("faults")
-    slapd = EmbeddedSlapd(root / "slapd", SUFFIX).start()
+    slapd, directory = demo_on_own_slapd(root / "slapd")
     redis = EmbeddedRedis(root / "redis", persist=True).start()
-    Migrator(MigrationSettings(url=slapd.ldapi_url, suffix=SUFFIX, service_dn=SERVICE_DN,
-                               service_password=SERVICE_PASSWORD, migrator_dn=slapd.manager_dn,
-                               argon2=ARGON2)).migrate(say=lambda _: None)
-    directory = Directory(DirectorySettings(url=slapd.ldap_url, suffix=SUFFIX, bind_dn=SERVICE_DN,
-                                            bind_password=SERVICE_PASSWORD))
-    load_demo_offline(directory, SEAL_KEY, slapd)
     config = {
         "TESTING": True, "SESAME_FAILED_SIGN_IN_DELAY": 0,
         "SESAME_SECRET_KEY": "faults-" + SERVICE_PASSWORD,

@@ -101,6 +101,9 @@ def pages(app, demo_directory, signed_in, worker, app_config):
     found["statistiques-responsables"] = _get(head, "/statistiques?population=responsables")
     found["eleves-a-faire"] = _get(head, "/eleves?etat=notifie&notifie-avant=2026-11-01&bloque=oui")
     found["statistiques-etablissements"] = _get(admin, "/statistiques/etablissements")
+    for name, url in {"alimentation": "/alimentation", "alimentation-supprimables": "/alimentation/departs",
+                      "alimentation-recherche": "/alimentation/recherche?q=martin"}.items():
+        found[name] = _get(admin, url)
     return found
 
 

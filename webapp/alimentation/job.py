@@ -1,17 +1,21 @@
 """The import job: the preview's rows applied on the worker, noted row by row; its report agrees with the
-directory after a crash, since every entry it changed carries its mark (sesameLastJob)."""
+directory after a crash, since every entry it changed carries its mark (sesameLastJob), and outlives the
+preview and the job queue's records, kept with the job's audit record (directory/registry/report.py)."""
 from __future__ import annotations
 
 import ldap3
 
 from directory import attributes as A
+from directory import audit
 from directory.audit import close_job
 from directory.escaping import equals
 from directory.mapping import account_id_of
 from directory.registry.apply import RowOutcome, apply_row
 from directory.registry.preview import CONFLICT, CREATE, PARENT, STUDENT
+from directory.registry.report import ReportRow, keep_outcomes, kept
 
 from ..extensions import directory
+from ..jobs.store import FINISHED, Job
 from . import previews
 
 IMPORT = "import"
@@ -30,10 +34,15 @@ def marked(job_id: str) -> set[str]:
 
 
 def outcomes(job, store) -> dict[str, tuple[str, str]]:
-    """Per row: what the worker noted, corrected by the marks once the job is no longer running."""
+    """Per row: what the worker noted; once the job has ended, what its audit record kept if the job queue
+    lost the notes; else the notes corrected by the marks."""
     noted = store.outcomes(job.id)
-    if job.status in ("queued", "running") or (job.status == "finished" and len(noted) == job.total):
+    if job.status in ("queued", "running") or (job.status == FINISHED and len(noted) == job.total):
         return noted
+    if job.status == FINISHED:
+        _, found = kept(directory.current, job.id)
+        if len(found) == job.total:
+            return found
     for key in marked(job.id) & set(job.account_ids):
         noted[key] = (RowOutcome.DONE.value, "")
     return noted
@@ -64,4 +73,27 @@ def run_import(job, store) -> None:
     summary = (f"Alimentation ({', '.join(job.options.get('uais', []))}) : {total['done']} fait(s), "
                f"{total['unchanged']} inchangé(s), {total['refused']} non traité(s) sur {job.total} ligne(s)")
     targets = [k for k, (o, _) in found.items() if o == RowOutcome.DONE.value and len(k) == 32]
+    keep_outcomes(directory.current, job.id, {k: found[k] for k in job.account_ids if k in found})
     close_job(directory.current, job.id, job.owner, IMPORT, job.uai, targets, summary)
+
+
+def report_rows(job) -> dict[str, ReportRow]:
+    """The job's rows as its report names them: from its preview while it is kept, else from its record."""
+    preview = previews.load(job.options["preview"])
+    if preview is not None:
+        return {r.key: ReportRow.of(r) for r in preview.rows()}
+    rows, _ = kept(directory.current, job.id)
+    return {r.key: r for r in rows}
+
+
+def recovered(job_id: str, owner: str) -> Job | None:
+    """A finished import of `owner`'s whose job queue record is gone, rebuilt from its audit record."""
+    trace = audit.job_trace(directory.current, job_id)
+    if trace is None or trace.action != IMPORT or trace.actor != owner or trace.state != audit.CLOSED:
+        return None
+    rows, found = kept(directory.current, job_id)
+    if not rows or len(found) != len(rows):
+        return None
+    created = trace.created.timestamp() if trace.created else 0.0
+    return Job(trace.id, IMPORT, trace.actor, trace.uai, trace.population, [r.key for r in rows],
+               dict(trace.options), FINISHED, created)

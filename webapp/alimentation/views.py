@@ -8,19 +8,22 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import login_required
 
 from directory import audit
+from directory.registry import leavers
 from directory.registry import lookup as history
 from directory.registry.files import FileRefused, read_upload
 from directory.registry.preview import CATEGORIES, CATEGORY_LABELS, CONFLICT, PARENT, STUDENT, make_preview
 
 from ..access import staff
 from ..documents.lists import csv_document
-from ..extensions import directory, redis
+from ..extensions import directory
 from ..jobs.store import FAILED, OUTCOME_LABELS, QUEUED, REFUSED, RUNNING, job_store
-from ..jobs.worker import queue
+from ..jobs.views import enqueue, resume
 from ..rendering import page_or_fragment
 from ..rights import Right, requires
 from . import previews
-from .job import IMPORT, outcomes
+from directory.registry.report import ReportRow, keep_rows
+
+from .job import IMPORT, outcomes, recovered, report_rows
 
 bp = Blueprint("alimentation", __name__, url_prefix="/alimentation")
 KINDS = {STUDENT: "Élèves", PARENT: "Responsables"}
@@ -41,7 +44,9 @@ def _page(**context):
 
 @bp.route("")
 def index():
-    return render_template("alimentation/index.html", **_page())
+    from .leavers import last_day
+    return render_template("alimentation/index.html", **_page(
+        removable=len(leavers.removable(directory.current, last_day()))))
 
 
 @bp.route("/apercu", methods=["POST"])
@@ -67,7 +72,7 @@ def upload():
     if refusals:
         for message in refusals:
             flash(message + " Rien n'a été modifié.", "error")
-        return render_template("alimentation/index.html", **_page()), 400
+        return render_template("alimentation/index.html", **_page(removable=None)), 400
     return redirect(url_for("alimentation.preview", preview_id=previews.save(preview, staff().uid)), 303)
 
 
@@ -96,17 +101,21 @@ def preview(preview_id):
                                     chosen={k: request.args.get(k, "") for k in ("etablissement", "categorie", "type")}))
 
 
+def _csv(header, table, filename: str):
+    response = current_app.response_class(csv_document(header, table), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/apercu/<preview_id>/lignes.csv")
 def preview_csv(preview_id):
     found = _mine(preview_id)
     table = [(r.uai, KINDS[r.kind], r.category_label, r.name, r.ine, r.identifier,
               " ; ".join(f"{label} : {old or '—'} → {new}" for label, old, new in r.changes), r.reason,
               r.source, r.line or "") for r in _filtered(found)]
-    content = csv_document(["UAI", "Type", "Catégorie", "Nom", "INE", "Identifiant", "Changements", "Motif",
-                            "Fichier", "Ligne"], table)
-    response = current_app.response_class(content, mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="apercu-{preview_id[:8]}.csv"'
-    return response
+    return _csv(["UAI", "Type", "Catégorie", "Nom", "INE", "Identifiant", "Changements", "Motif", "Fichier", "Ligne"],
+                table, f"apercu-{preview_id[:8]}.csv")
 
 
 @bp.route("/apercu/<preview_id>/appliquer", methods=["POST"])
@@ -117,7 +126,7 @@ def apply(preview_id):
     if waiting:
         for establishment in waiting:
             flash(f"{establishment.uai} {establishment.name} : l'import attend votre confirmation explicite "
-                  f"({establishment.brake}). Cochez la case qui le dit, puis « Appliquer l'import ». "
+                  f"({establishment.brake}). Cochez la case qui le dit, puis appliquez l'import. "
                   f"Rien n'a été modifié.", "error")
         return redirect(url_for("alimentation.preview", preview_id=preview_id), 303)
     rows = [r for r in found.rows() if r.plan.get("counted", True)]
@@ -130,17 +139,15 @@ def apply(preview_id):
     if created:
         audit.open_job(directory.current, job.id, member.uid, IMPORT, job.uai, "students",
                        {"preview": preview_id, "uais": uais}, [r.key for r in rows if len(r.key) == 32])
-        _enqueue(job)
+        keep_rows(directory.current, job.id, [ReportRow.of(r) for r in rows])
+        enqueue(job)
     return redirect(url_for("alimentation.job", job_id=job.id), 303)
-
-
-def _enqueue(job) -> None:
-    from ..jobs.tasks import run_job
-    queue(redis.current).enqueue(run_job, job.id, job_timeout=3 * 3600)
 
 
 def _my_job(job_id: str):
     job = job_store().get(job_id) if job_id.isalnum() else None
+    if job is None and job_id.isalnum():
+        job = recovered(job_id, staff().uid)
     if job is None or job.kind != IMPORT or job.owner != staff().uid:
         abort(404)
     return job
@@ -149,8 +156,7 @@ def _my_job(job_id: str):
 def _report(job):
     store = job_store()
     found = outcomes(job, store)
-    preview = previews.load(job.options["preview"])
-    rows = {r.key: r for r in preview.rows()} if preview else {}
+    rows = report_rows(job) if job.status not in (QUEUED, RUNNING) else {}
     counts = {k: sum(1 for o, _ in found.values() if o == k) for k in OUTCOME_LABELS}
     per_category: dict[str, dict[str, int]] = {}
     for key, (outcome, _) in found.items():
@@ -178,7 +184,8 @@ def job(job_id):
 @bp.route("/travaux/<job_id>/compte-rendu.csv")
 def job_csv(job_id):
     job_ = _my_job(job_id)
-    _, found, rows, _, _, _ = _report(job_)
+    _, found, _, _, _, _ = _report(job_)
+    rows = report_rows(job_)
     table = []
     for key in job_.account_ids:
         row = rows.get(key)
@@ -186,22 +193,16 @@ def job_csv(job_id):
         label = OUTCOME_LABELS.get(outcome, "Pas encore traité" if job_.status in (QUEUED, RUNNING) else "Non traité")
         table.append((row.uai if row else "", KINDS[row.kind] if row else "", row.category_label if row else "",
                       row.name if row else key, row.ine if row else "", row.identifier if row else "", label, detail))
-    content = csv_document(["UAI", "Type", "Catégorie", "Nom", "INE", "Identifiant", "Résultat", "Motif"], table)
-    response = current_app.response_class(content, mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="compte-rendu-import-{job_.id[:8]}.csv"'
-    return response
+    return _csv(["UAI", "Type", "Catégorie", "Nom", "INE", "Identifiant", "Résultat", "Motif"], table,
+                f"compte-rendu-import-{job_.id[:8]}.csv")
 
 
 @bp.route("/travaux/<job_id>/relancer", methods=["POST"])
 def restart(job_id):
     job_ = _my_job(job_id)
-    store = job_store()
-    if not (job_.status == FAILED or (job_.status in (QUEUED, RUNNING) and not store.held(job_.id))):
+    if not resume(job_, job_store()):
         flash("Cet import n'est pas interrompu : rien à relancer.", "error")
         return redirect(url_for("alimentation.job", job_id=job_.id), 303)
-    job_.status, job_.message = RUNNING, ""
-    store.save(job_)
-    _enqueue(job_)
     flash("L'import reprend là où il s'était arrêté.", "info")
     return redirect(url_for("alimentation.job", job_id=job_.id), 303)
 
@@ -223,3 +224,6 @@ def account(account_id):
     names = {e.uai: e.name for e in directory.current.establishments()}
     return render_template("alimentation/account.html", **_page(account=found, names=names,
                                                                 events=history.events(directory.current, account_id)))
+
+
+from . import leavers as _leavers    # noqa: E402,F401 - « Comptes supprimables »: its routes on this blueprint

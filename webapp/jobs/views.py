@@ -40,6 +40,16 @@ def _resumable(job, held: bool) -> bool:
     return job.status == FAILED or (job.status in (QUEUED, RUNNING) and not held)
 
 
+def resume(job, store) -> bool:
+    """An interrupted job back on the queue, where it goes on from where it stopped; False if it is not one."""
+    if not _resumable(job, store.held(job.id)):
+        return False
+    job.status, job.message = RUNNING, ""
+    store.save(job)
+    enqueue(job)
+    return True
+
+
 def _names(job, ids) -> dict[str, tuple[str, str, str]]:
     return {r.account_id: (r.surname.upper(), r.given_name, r.identifier or "")
             for r in report.job_accounts(job).read(job.uai, ids).values()}
@@ -108,13 +118,9 @@ def report_csv(job_id):
 @login_required
 def restart(job_id):
     job = _my_job(job_id)
-    store = job_store()
-    if not _resumable(job, store.held(job.id)):
+    if not resume(job, job_store()):
         flash("Cette opération n'est pas interrompue : rien à relancer.", "error")
         return redirect(url_for("jobs.show", job_id=job.id), 303)
-    job.status, job.message = RUNNING, ""
-    store.save(job)
-    enqueue(job)
     flash("L'opération reprend là où elle s'était arrêtée.", "info")
     return redirect(url_for("jobs.show", job_id=job.id), 303)
 

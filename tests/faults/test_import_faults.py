@@ -1,0 +1,151 @@
+"""« Alimentation » under faults, on the fault suite's own servers: the import's worker killed mid-job then
+« Relancer » (every row done once, the report complete), and a row changed between the preview and the apply
+(refused, reported « modifié entre-temps », not overwritten)."""
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+
+import ldap3
+
+from directory import attributes as A
+from directory.registry.files import OWN_HEADER
+
+from faults.helpers import LYC, job_status, make_app, wait_until
+from support import csrf_token, sign_in
+
+PREVIEW_URL = re.compile(r"/alimentation/apercu/([0-9a-f]{32})$")
+JOB_URL = re.compile(r"/alimentation/travaux/([0-9a-f]{32})$")
+
+
+def _lycee_students(directory, start: int, count: int) -> list[tuple[str, dict]]:
+    found = directory.search(directory.base(A.STUDENTS), f"(&({A.UAI}={LYC})({A.INE}=*))",
+                             [A.ACCOUNT_ID, A.INE, A.SURNAME, A.GIVEN_NAME, A.BIRTH_DATE, A.CLASS_CODE, A.MEF_CODE],
+                             ldap3.LEVEL)
+    return sorted(found, key=lambda f: f[1][A.ACCOUNT_ID][0])[start:start + count]
+
+
+def _csv_moving_class(students, new_class: str) -> bytes:
+    """Sésame's CSV naming these students with another class: one update each."""
+    lines = [";".join(OWN_HEADER)]
+    for _, entry in students:
+        born = entry[A.BIRTH_DATE][0]       # 20101209000000Z
+        lines.append(";".join([LYC, entry[A.INE][0], entry[A.SURNAME][0], entry[A.GIVEN_NAME][0],
+                               f"{born[6:8]}/{born[4:6]}/{born[:4]}", new_class, "", (entry.get(A.MEF_CODE) or [""])[0], ""]))
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def _identity_team(config):
+    client = make_app(config).test_client()
+    assert sign_in(client, "admin.idt").status_code == 302
+    return client
+
+
+def _preview(client, content: bytes) -> str:
+    token = csrf_token(client.get("/alimentation").get_data(as_text=True))
+    response = client.post("/alimentation/apercu", data={"csrf_token": token,
+                                                          "fichiers": [(io.BytesIO(content), "autres-sources.csv")]},
+                           content_type="multipart/form-data")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return PREVIEW_URL.search(response.headers["Location"]).group(0)
+
+
+def _apply(client, preview_path: str) -> str:
+    token = csrf_token(client.get(preview_path).get_data(as_text=True))
+    response = client.post(preview_path + "/appliquer", data={"csrf_token": token})
+    assert response.status_code == 303
+    return JOB_URL.search(response.headers["Location"]).group(1)
+
+
+def _report(client, job_id: str) -> dict[str, tuple[str, str]]:
+    """The downloaded report: name → (result, reason), one line per row."""
+    response = client.get(f"/alimentation/travaux/{job_id}/compte-rendu.csv")
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["UAI", "Type", "Catégorie", "Nom", "INE", "Identifiant", "Résultat", "Motif"]
+    by_ine = {}
+    for row in rows[1:]:
+        assert row[4] not in by_ine, f"{row[4]} twice in the report"
+        by_ine[row[4]] = (row[6], row[7])
+    return by_ine
+
+
+def _state(directory, students) -> dict[str, tuple]:
+    """Per account: class, mark and entryCSN (which changes at every write)."""
+    ids = "".join(f"({A.ACCOUNT_ID}={e[A.ACCOUNT_ID][0]})" for _, e in students)
+    found = directory.search(directory.base(A.STUDENTS), f"(|{ids})", [A.ACCOUNT_ID, A.CLASS_CODE, A.LAST_JOB,
+                                                                        "entryCSN"], ldap3.LEVEL)
+    return {e[A.ACCOUNT_ID][0]: ((e.get(A.CLASS_CODE) or [""])[0], (e.get(A.LAST_JOB) or [""])[0],
+                                 e["entryCSN"][0]) for _, e in found}
+
+
+def test_the_import_worker_killed_mid_job_then_resumed_does_every_row_once(fresh):
+    servers = fresh
+    students = _lycee_students(servers.directory, 0, 600)
+    client = _identity_team(servers.config)
+    preview_path = _preview(client, _csv_moving_class(students, "T-REPRISE"))
+    worker = servers.start_worker()
+    job_id = _apply(client, preview_path)
+    marked = lambda: {i for i, (_, mark, _) in _state(servers.directory, students).items() if mark == job_id}  # noqa: E731
+    wait_until(lambda: len(marked()) >= 30, every=0.01)
+    servers.kill(worker)
+    before_resume = _state(servers.directory, students)
+    done_before = {i for i, (_, mark, _) in before_resume.items() if mark == job_id}
+    assert 30 <= len(done_before) < len(students), "the worker was to be killed halfway"
+
+    # nobody holds the job: the page offers « Relancer l'opération »
+    wait_until(lambda: "Relancer l'opération" in html.unescape(
+        client.get(f"/alimentation/travaux/{job_id}").get_data(as_text=True)), timeout=15, every=0.2)
+    page = client.get(f"/alimentation/travaux/{job_id}").get_data(as_text=True)
+    assert client.post(f"/alimentation/travaux/{job_id}/relancer",
+                       data={"csrf_token": csrf_token(page)}).status_code == 303
+    servers.start_worker()
+    wait_until(lambda: job_status(servers.config, job_id) == "finished", timeout=120, every=0.2)
+
+    after = _state(servers.directory, students)
+    assert all(after[i][:2] == ("T-REPRISE", job_id) for i in after)
+    # the rows done before the kill were not written again (their entryCSN did not move)
+    assert all(after[i][2] == before_resume[i][2] for i in done_before)
+    page = client.get(f"/alimentation/travaux/{job_id}").get_data(as_text=True)
+    assert re.search(r'data-outcome="done">600<', page) and re.search(r'data-outcome="refused">0<', page)
+    report = _report(client, job_id)
+    assert len(report) == 600 and set(report.values()) == {("Fait", "")}
+
+
+def test_a_row_changed_between_preview_and_apply_is_refused_not_overwritten(fresh):
+    servers = fresh
+    students = _lycee_students(servers.directory, 700, 3)
+    client = _identity_team(servers.config)
+    preview_path = _preview(client, _csv_moving_class(students, "T-APERCU"))
+    changed_dn, changed = students[1]
+    # someone else changes that student's class after the preview was read
+    servers.directory.writes.run(lambda conn: conn.modify(changed_dn, {A.CLASS_CODE: [(ldap3.MODIFY_REPLACE,
+                                                                                       ["T-AILLEURS"])]}))
+    servers.start_worker()
+    job_id = _apply(client, preview_path)
+    wait_until(lambda: job_status(servers.config, job_id) == "finished", timeout=60, every=0.1)
+
+    after = _state(servers.directory, students)
+    assert after[changed[A.ACCOUNT_ID][0]][:2] == ("T-AILLEURS", "")
+    others = [e for _, e in students if e is not changed]
+    assert all(after[e[A.ACCOUNT_ID][0]][:2] == ("T-APERCU", job_id) for e in others)
+    report = _report(client, job_id)
+    result, reason = report[changed[A.INE][0]]
+    assert result == "Non traité" and "modifié entre-temps" in reason
+    assert all(report[e[A.INE][0]] == ("Fait", "") for e in others)
+    page = html.unescape(client.get(f"/alimentation/travaux/{job_id}").get_data(as_text=True))
+    assert "modifié entre-temps" in page and re.search(r'data-outcome="refused">1<', page)
+
+    # the report outlives the preview (24 hours) and the job queue's notes, then the job's record itself:
+    # the directory's audit record keeps the rows and their outcomes
+    from redis import Redis
+    redis = Redis.from_url(servers.config["SESAME_REDIS_URL"])
+    preview_id = PREVIEW_URL.search(preview_path).group(1)
+    assert redis.delete(f"sesame:import:preview:{preview_id}", f"sesame:job:{job_id}:outcomes") == 2
+    for lost in ("preview and notes", "the job's record too"):
+        page = html.unescape(client.get(f"/alimentation/travaux/{job_id}").get_data(as_text=True))
+        assert re.search(r'data-outcome="done">2<', page) and re.search(r'data-outcome="refused">1<', page), lost
+        assert "modifié entre-temps" in page and "Élèves — À mettre à jour" in page, lost
+        assert _report(client, job_id) == report, lost
+        redis.delete(f"sesame:job:{job_id}")
