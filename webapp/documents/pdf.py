@@ -17,8 +17,10 @@ OPTIONS = {
 }
 
 
-def html_to_pdf(html: str) -> bytes:
-    return pdfkit.from_string(html, False, options=OPTIONS)
+def html_to_pdf(html: str, margins: str | None = None) -> bytes:
+    options = OPTIONS if margins is None else {**OPTIONS, **{f"margin-{side}": margins
+                                                             for side in ("top", "bottom", "left", "right")}}
+    return pdfkit.from_string(html, False, options=options)
 
 
 def render_document(template: str, **context) -> str:

@@ -19,7 +19,7 @@ from directory.names import sort_name
 
 from ..students.population import of_job
 from ..documents.files import FileStore
-from ..documents.letters import Letter, letter_settings, letters_pdf
+from .printing import letter_of, letters_document, reprinted
 from ..documents.lists import ListRow
 from ..extensions import directory, redis
 from ..holders import tokens
@@ -156,12 +156,16 @@ def _produce_document(job: Job, store: JobStore) -> None:
     ordered = sorted(records.values(), key=lambda r: (r.class_code, sort_name(r.given_name, r.surname)))
     population = of_job(job.population)
     children = _children_here(job, records) if population.searches_children else {}
-    if action is Action.NOTIFY:
-        letters = [Letter(r.surname, r.given_name, r.identifier or "", worker_accounts.shown_password(r),
-                          classes[r.class_code].label if r.class_code in classes else "",
-                          children.get(r.account_id, ""))
+    if action is Action.REPRINT:      # « Réimprimer »: from the seals, nothing written (printing.py)
+        letters = reprinted(job, store, worker_accounts, records, ordered, classes, children)
+        content, name, mimetype = letters_document(job, establishment, letters), \
+            f"courriers-{job.uai}.pdf", "application/pdf"
+    elif action is Action.NOTIFY:
+        letters = [letter_of(r, worker_accounts.shown_password(r),
+                             classes[r.class_code].label if r.class_code in classes else "",
+                             children.get(r.account_id, ""), job)
                    for r in ordered]
-        content, name, mimetype = letters_pdf(establishment, letter_settings(current_app.config), letters), \
+        content, name, mimetype = letters_document(job, establishment, letters), \
             f"courriers-{job.uai}.pdf", "application/pdf"
     else:
         rows = [ListRow(r.surname, r.given_name, r.state, r.identifier or "",

@@ -1,0 +1,146 @@
+"""Letters families can use (issue 18): layouts, a second language, a QR code to the sign-in page,
+until when the password is valid, and « Réimprimer » — rendered by wkhtmltopdf, read back with
+pdftotext and zbarimg."""
+import html
+import re
+import subprocess
+import tempfile
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from directory.model import AccountState
+from support import FILE_URL, JOB_URL, confirmed, csrf_token, pdf_pages, wait_for_job
+
+SIGN_IN = "http://127.0.0.1:5000/compte/connexion"      # SESAME_PUBLIC_URL's default, as the suite runs
+
+
+@pytest.fixture
+def lp(signed_in, worker):
+    return signed_in("chef.lp")
+
+
+def _select_only(client, account_ids) -> str:
+    token = csrf_token(client.get("/eleves").get_data(as_text=True))
+    client.post("/eleves/selection/vider", data={"csrf_token": token})
+    for account_id in account_ids:
+        client.post("/eleves/selection", data={"csrf_token": token, "id": account_id, "ids": [account_id]})
+    return token
+
+
+def _job(client, app_config, url, data):
+    response = client.post(url, data=confirmed(data))
+    assert response.status_code == 303, response.get_data(as_text=True)
+    job_id = JOB_URL.search(response.headers["Location"]).group(1)
+    job = wait_for_job(app_config["SESAME_REDIS_URL"], job_id)
+    return job, client.get(f"/travaux/{job_id}").get_data(as_text=True)
+
+
+def _pdf(client, page) -> bytes:
+    response = client.get(FILE_URL.search(page).group(1))
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    return response.data
+
+
+def qr_codes(pdf: bytes) -> list[str]:
+    """Every QR code of every page, as zbarimg reads it from the page rasterised at 200 dpi."""
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "letters.pdf").write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-r", "200", "-png", "letters.pdf", "page"], cwd=folder, check=True)
+        pages = sorted(p.name for p in Path(folder).glob("page*.png"))
+        found = subprocess.run(["zbarimg", "-q", "--raw", *pages], cwd=folder, capture_output=True, text=True)
+    return found.stdout.split()
+
+
+def plain(text: str) -> str:
+    """pdftotext's Arabic as typed: presentation forms folded (NFKC), bidi controls and tatweel out."""
+    text = unicodedata.normalize("NFKC", text)
+    return re.sub(r"[\u200e\u200f\u202a-\u202e\u0640]", "", text)
+
+
+def test_two_per_sheet_with_english_beneath_and_a_qr_code_to_each_sign_in(lp, app_config, make_account):
+    accounts = [make_account.student(AccountState.NOTIFIED, given=given) for given in ("Zoé", "Noé", "Inès")]
+    token = _select_only(lp, [record.account_id for record, _ in accounts])
+    job, page = _job(lp, app_config, "/eleves/notifications", {
+        "csrf_token": token, "notification": "courrier", "layout": "2", "language": "en"})
+    assert job.status == "finished" and job.options["layout"] == 2 and job.options["language"] == "en"
+    pdf = _pdf(lp, page)
+
+    pages = pdf_pages(pdf)
+    assert len(pages) == 2                                 # three letters, two a sheet
+    text = " ".join(" ".join(pages).split())
+    assert text.count("Mise à disposition de votre compte Sésame") == 3
+    assert text.count("Your Sésame account is ready") == 3
+    assert text.count("You must change the password the first time you sign in.") == 3
+    assert text.count("Ce mot de passe provisoire est valable jusqu'au") == 3
+    assert text.count("This provisional password is valid until") == 3
+    for record, password in accounts:
+        assert record.identifier in text and password in text
+
+    codes = qr_codes(pdf)
+    assert sorted(codes) == sorted(f"{SIGN_IN}?identifiant={record.identifier}" for record, _ in accounts)
+    for code, (record, password) in zip(sorted(codes), sorted(accounts, key=lambda a: a[0].identifier)):
+        assert password not in code and "passe" not in code and "password" not in code
+
+
+def test_four_per_sheet_puts_four_letters_on_a_page_and_a_fifth_on_the_next(lp, app_config, make_account):
+    accounts = [make_account.student(AccountState.NOTIFIED) for _ in range(5)]
+    token = _select_only(lp, [record.account_id for record, _ in accounts])
+    job, page = _job(lp, app_config, "/eleves/notifications", {
+        "csrf_token": token, "notification": "courrier", "layout": "4", "language": "pt"})
+    pdf = _pdf(lp, page)
+    pages = pdf_pages(pdf)
+    assert [p.count("Mise à disposition de votre compte Sésame") for p in pages] == [4, 1]
+    assert all(p.count("A sua conta Sésame está disponível") == p.count("Mise à disposition") for p in pages)
+    assert len(qr_codes(pdf)) == 5
+
+
+def test_an_arabic_letter_reads_right_to_left(lp, app_config, make_account):
+    record, password = make_account.student(AccountState.NOTIFIED)
+    token = _select_only(lp, [record.account_id])
+    job, page = _job(lp, app_config, "/eleves/notifications", {
+        "csrf_token": token, "notification": "courrier", "language": "ar"})
+    pdf = _pdf(lp, page)
+    sentence = "يجب تغيير كلمة المرور عند أول تسجيل دخول"
+    assert sentence in " ".join(plain(pdf_pages(pdf)[0]).split())      # logical order: as it was written
+
+    # and laid out right to left: pdftotext -bbox gives each glyph where it is drawn; read from the
+    # right, the glyphs of the sentence's line spell it (read from the left, they would not)
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "l.pdf").write_bytes(pdf)
+        subprocess.run(["pdftotext", "-bbox", "l.pdf", "glyphs.html"], cwd=folder, check=True)
+        glyphs = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)</word>',
+                            Path(folder, "glyphs.html").read_text())
+    lines: dict[int, list] = {}
+    for x, y, glyph in glyphs:
+        lines.setdefault(round(float(y)), []).append((float(x), plain(glyph)))
+    from_the_left = ["".join(g for _, g in sorted(line)) for line in lines.values()]
+    spelt = sentence.replace(" ", "")
+    assert any(spelt in line[::-1] for line in from_the_left)
+    assert not any(spelt in line for line in from_the_left)
+
+
+def test_french_only_letter_has_no_second_language_and_says_until_when(lp, app_config, make_account):
+    record, _ = make_account.student(AccountState.NOTIFIED)
+    token = _select_only(lp, [record.account_id])
+    job, page = _job(lp, app_config, "/eleves/notifications", {"csrf_token": token, "notification": "courrier"})
+    text = " ".join(pdf_pages(_pdf(lp, page))[0].split())
+    expected = (record.password_changed.date().toordinal() + app_config.get("SESAME_PROVISIONAL_DAYS", 90))
+    from datetime import date
+    from babel.dates import format_date
+    assert f"valable jusqu'au {format_date(date.fromordinal(expected), 'long', locale='fr')} inclus" in text
+    assert "Your Sésame account" not in text and "Hello" not in text
+
+
+@pytest.mark.parametrize("field,value", [("layout", "3"), ("language", "de"), ("language", "<script>")])
+def test_an_unknown_layout_or_language_is_refused_and_starts_nothing(lp, make_account, field, value):
+    record, _ = make_account.student(AccountState.NOTIFIED)
+    token = _select_only(lp, [record.account_id])
+    response = lp.post("/eleves/notifications", data=confirmed({
+        "csrf_token": token, "notification": "courrier", field: value}))
+    assert response.status_code == 400
+    assert "Le formulaire n'est pas valide" in html.unescape(response.get_data(as_text=True))
+    after = make_account.accounts.read_one("0990002P", record.account_id)
+    assert (after.notification_date, after.sealed, after.last_job) == (record.notification_date, record.sealed,
+                                                                       record.last_job)
