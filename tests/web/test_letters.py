@@ -144,3 +144,81 @@ def test_an_unknown_layout_or_language_is_refused_and_starts_nothing(lp, make_ac
     after = make_account.accounts.read_one("0990002P", record.account_id)
     assert (after.notification_date, after.sealed, after.last_job) == (record.notification_date, record.sealed,
                                                                        record.last_job)
+
+
+def test_the_qr_codes_address_fills_in_the_identifier_and_never_a_password(client):
+    page = client.get("/compte/connexion?identifiant=zoe.martin2&password=PT4HUMM2&mot_de_passe=PT4HUMM2")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert re.search(r'<input[^>]*name="identifier"[^>]*value="zoe.martin2"', body)
+    assert re.search(r'<input[^>]*autofocus[^>]*name="password"|<input[^>]*name="password"[^>]*autofocus', body)
+    assert "PT4HUMM2" not in body
+
+
+@pytest.mark.parametrize("value", ['"><script>x</script>', "a" * 200, "zoé martin", ""])
+def test_an_identifier_that_is_not_one_is_not_filled_in(client, value):
+    body = client.get("/compte/connexion", query_string={"identifiant": value}).get_data(as_text=True)
+    assert not re.search(r'name="identifier"[^>]*value="[^"]+"', body)
+    assert "<script>x" not in body
+
+
+def _entry_csn(slapd, dn: str) -> str:
+    import ldap3
+    from support import SERVICE_DN, SERVICE_PASSWORD
+    conn = ldap3.Connection(ldap3.Server(slapd.ldap_url), SERVICE_DN, SERVICE_PASSWORD, auto_bind=True)
+    try:
+        conn.search(dn, "(objectClass=*)", ldap3.BASE, attributes=["entryCSN"])
+        return str(conn.entries[0].entryCSN)
+    finally:
+        conn.unbind()
+
+
+def test_reprint_makes_the_letters_again_for_the_accounts_still_notified_and_writes_nothing(
+        lp, app_config, make_account, demo_directory, slapd):
+    from directory.holders import Holders
+    from directory.passwords import PasswordHasher
+    from support import ARGON2
+    accounts = [make_account.student(AccountState.NOTIFIED) for _ in range(3)]
+    token = _select_only(lp, [record.account_id for record, _ in accounts])
+    job, page = _job(lp, app_config, "/eleves/notifications", {"csrf_token": token, "notification": "courrier"})
+    assert "Réimprimer" in page
+    first = " ".join(" ".join(pdf_pages(_pdf(lp, page))).split())
+    (kept, kept_password), (also, also_password), (activated, activated_password) = accounts
+    assert all(password in first for _, password in accounts)
+    # one of them signs in and chooses a password: it is no longer « Notifié et non activé »
+    holders = Holders(demo_directory, PasswordHasher(*ARGON2))
+    holders.choose_password(holders.by_dn(activated.dn), activated_password, "Choisi-par-moi-2026")
+    before = {r.dn: (_entry_csn(slapd, r.dn), make_account.accounts.read_one("0990002P", r.account_id))
+              for r in (kept, also)}
+
+    source = JOB_URL.search(f"/travaux/{job.id}").group(1)
+    reprint, page = _job(lp, app_config, f"/travaux/{source}/reimprimer", {
+        "csrf_token": csrf_token(page), "layout": "4", "language": "es"})
+    assert reprint.kind == "reprint" and reprint.status == "finished"
+    pdf = _pdf(lp, page)
+    pages = pdf_pages(pdf)
+    assert len(pages) == 1                                   # four a sheet: the two letters on one page
+    text = " ".join(" ".join(pages).split())
+    assert text.count("Mise à disposition de votre compte Sésame") == 2
+    assert text.count("Su cuenta Sésame está disponible") == 2
+    assert kept_password in text and also_password in text   # the same passwords, read from their seal
+    assert activated.identifier not in text
+    assert sorted(qr_codes(pdf)) == sorted(f"{SIGN_IN}?identifiant={r.identifier}" for r in (kept, also))
+    assert "Ce compte n&#39;est plus « Notifié et non activé »" in page      # the third, and why
+    for record in (kept, also):                               # nothing written to the accounts
+        csn, read = before[record.dn]
+        assert _entry_csn(slapd, record.dn) == csn
+        assert make_account.accounts.read_one("0990002P", record.account_id) == read
+
+
+def test_reprint_is_a_post_of_the_jobs_owner(lp, app, app_config, make_account):
+    from support import sign_in
+    record, _ = make_account.student(AccountState.NOTIFIED)
+    token = _select_only(lp, [record.account_id])
+    job, page = _job(lp, app_config, "/eleves/notifications", {"csrf_token": token, "notification": "courrier"})
+    assert lp.get(f"/travaux/{job.id}/reimprimer").status_code == 405
+    assert lp.post(f"/travaux/{job.id}/reimprimer", data=confirmed({"layout": "1"})).status_code == 400  # no CSRF
+    other = app.test_client()
+    assert sign_in(other, "chef.lyc").status_code == 302
+    token = csrf_token(other.get("/eleves").get_data(as_text=True))
+    assert other.post(f"/travaux/{job.id}/reimprimer", data=confirmed({"csrf_token": token})).status_code == 404
