@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 
 from directory.model import Establishment
 
-from .letter_options import LetterOptions, layout_of, qr_code, second_language, sheets, translations
+from .letter_options import LetterOptions, layout_of, qr_codes, second_language, sheets, translations
 from .pdf import html_to_pdf, render_document
 
 
@@ -88,13 +88,16 @@ def _texts(code: str):
 def letters_html(establishment: Establishment, settings: LetterSettings, letters: list[Letter],
                  options: LetterOptions | None = None) -> str:
     options = options or LetterOptions()
+    codes = dict(zip(map(id, letters), qr_codes(options.sign_in_url, [l.identifier for l in letters])
+                     if options.sign_in_url else [""] * len(letters)))
     return render_document("documents/letters.html", establishment=establishment, settings=settings,
                            options=options, sheets=sheets(letters, options.layout),
-                           texts=_texts, qr_code=lambda letter: qr_code(options.sign_in_url, letter.identifier)
-                           if options.sign_in_url and letter.identifier else "")
+                           texts=_texts, qr_code=lambda letter: codes[id(letter)])
+
+
+MARGINS = "0"       # the sheets place the letters themselves, cut lines to the paper's edge
 
 
 def letters_pdf(establishment: Establishment, settings: LetterSettings, letters: list[Letter],
                 options: LetterOptions | None = None) -> bytes:
-    # the sheets place the letters themselves, cut lines to the paper's edge: no page margins
-    return html_to_pdf(letters_html(establishment, settings, letters, options), margins="0")
+    return html_to_pdf(letters_html(establishment, settings, letters, options), margins=MARGINS)

@@ -17,10 +17,15 @@ OPTIONS = {
 }
 
 
+def pdf_options(margins: str | None = None) -> dict:
+    """wkhtmltopdf's options, with other page margins (letters place themselves on the sheet)."""
+    if margins is None:
+        return OPTIONS
+    return {**OPTIONS, **{f"margin-{side}": margins for side in ("top", "bottom", "left", "right")}}
+
+
 def html_to_pdf(html: str, margins: str | None = None) -> bytes:
-    options = OPTIONS if margins is None else {**OPTIONS, **{f"margin-{side}": margins
-                                                             for side in ("top", "bottom", "left", "right")}}
-    return pdfkit.from_string(html, False, options=options)
+    return pdfkit.from_string(html, False, options=pdf_options(margins))
 
 
 def render_document(template: str, **context) -> str:
