@@ -175,6 +175,28 @@ class AccountFactory:
         holders.choose_password(holders.by_dn(entry_dn), password, chosen)
         return self.accounts.read_one(uai, account_id), chosen
 
+    def guardian(self, child_dn: str, uai: str = "0990002P", language: str = ""):
+        """A parent of `child_dn`, « Non notifié », with `language` kept on the account if given: its record."""
+        from directory import attributes as A
+        from directory.accounts import Accounts
+        from directory.escaping import dn as make_dn
+        from directory.model import AccountOrigin, AccountState
+        from directory.names import search_keys, sort_name
+        from directory.passwords import Sealer
+        from directory.populations import GUARDIANS
+        account_id = secrets.token_hex(16)
+        surname = f"Parent{''.join(chr(97 + int(c, 16) % 26) for c in account_id[:6])}"
+        entry_dn = make_dn(A.ACCOUNT_ID, account_id, f"{A.GUARDIANS},{SUFFIX}")
+        values = {A.ACCOUNT_ID: account_id, A.CN: f"Sam {surname}", A.SURNAME: surname, A.GIVEN_NAME: "Sam",
+                  A.SEARCH_KEY: search_keys("Sam", surname), A.SORT_NAME: sort_name("Sam", surname), A.UAI: uai,
+                  A.CHILD: child_dn, A.ACCOUNT_STATE: AccountState.NOT_NOTIFIED.value,
+                  A.ACCOUNT_ORIGIN: AccountOrigin.REGISTRY.value}
+        if language:
+            values[A.PREFERRED_LANGUAGE] = language
+        self.directory.writes.run(lambda conn: conn.add(entry_dn, [A.OC_PERSON, A.OC_ACCOUNT], values))
+        self.created.append(entry_dn)
+        return Accounts(self.directory, GUARDIANS, self.hasher, Sealer(SEAL_KEY)).read_one(uai, account_id)
+
     def __enter__(self):
         return self
 

@@ -222,3 +222,55 @@ def test_reprint_is_a_post_of_the_jobs_owner(lp, app, app_config, make_account):
     assert sign_in(other, "chef.lyc").status_code == 302
     token = csrf_token(other.get("/eleves").get_data(as_text=True))
     assert other.post(f"/travaux/{job.id}/reimprimer", data=confirmed({"csrf_token": token})).status_code == 404
+
+
+def _guardians(demo_directory):
+    from directory.accounts import Accounts
+    from directory.passwords import PasswordHasher, Sealer
+    from directory.populations import GUARDIANS
+    from support import ARGON2, SEAL_KEY
+    return Accounts(demo_directory, GUARDIANS, PasswordHasher(*ARGON2), Sealer(SEAL_KEY))
+
+
+def _select_parents(client, account_ids) -> str:
+    token = csrf_token(client.get("/responsables").get_data(as_text=True))
+    client.post("/responsables/selection/vider", data={"csrf_token": token})
+    for account_id in account_ids:
+        client.post("/responsables/selection", data={"csrf_token": token, "id": account_id, "ids": [account_id]})
+    return token
+
+
+def test_a_parents_language_is_kept_on_the_account_and_used_for_their_next_letter(
+        lp, app_config, make_account, demo_directory):
+    child, _ = make_account.student(AccountState.NOTIFIED)
+    spanish = make_account.guardian(child.dn, language="es")
+    plain_french = make_account.guardian(child.dn)
+    token = _select_parents(lp, [spanish.account_id, plain_french.account_id])
+    form = html.unescape(lp.get("/responsables/notifier").get_data(as_text=True))
+    assert "Langue enregistrée de chaque responsable" in form and "Retenir cette langue pour ces responsables" in form
+
+    # each letter in the language kept on its account, French alone where none is
+    job, page = _job(lp, app_config, "/responsables/notifications", {
+        "csrf_token": token, "notification": "courrier", "language": "compte"})
+    pages = [" ".join(p.split()) for p in pdf_pages(_pdf(lp, page))]
+    by_name = {next(r.surname for r in (spanish, plain_french) if r.surname in p): p for p in pages}
+    assert "Su cuenta Sésame está disponible" in by_name[spanish.surname]
+    assert "Su cuenta" not in by_name[plain_french.surname] and "Your Sésame" not in by_name[plain_french.surname]
+    accounts = _guardians(demo_directory)
+    assert accounts.read_one("0990002P", plain_french.account_id).language == ""
+
+    # « Retenir cette langue »: Arabic kept on both, then their letters come in Arabic by themselves
+    job, page = _job(lp, app_config, "/responsables/notifications", {
+        "csrf_token": token, "notification": "courrier", "language": "ar", "keep_language": "y"})
+    assert {accounts.read_one("0990002P", r.account_id).language for r in (spanish, plain_french)} == {"ar"}
+    job, page = _job(lp, app_config, "/responsables/notifications", {
+        "csrf_token": token, "notification": "courrier", "language": "compte"})
+    assert all("يجب تغيير كلمة المرور" in plain(p) for p in pdf_pages(_pdf(lp, page)))
+
+
+def test_students_are_not_offered_a_language_kept_on_the_account(lp, make_account):
+    record, _ = make_account.student(AccountState.NOTIFIED)
+    _select_only(lp, [record.account_id])
+    form = html.unescape(lp.get("/eleves/notifier").get_data(as_text=True))
+    assert "Langue du courrier" in form and "Français et arabe (العربية) en dessous" in form
+    assert "Langue enregistrée" not in form and "Retenir cette langue" not in form

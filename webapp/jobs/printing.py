@@ -7,7 +7,8 @@ from directory.model import AccountState, provisional_expired
 
 from ..documents.letter_options import KEPT_ON_ACCOUNT, valid_until
 from ..documents.letters import Letter, letter_options, letter_settings, letters_pdf
-from .store import DONE, REFUSED, Job, JobStore
+from ..students.population import of_job
+from .store import DONE, REFUSED, UNCHANGED, Job, JobStore
 
 NOT_NOTIFIED_NOW = "Ce compte n'est plus « Notifié et non activé » : pas de nouveau courrier (il a été activé ou changé depuis)."
 EXPIRED_NOW = "Son mot de passe provisoire a expiré : pas de courrier. Notifiez-le avec « Réinitialiser le mot de passe »."
@@ -21,6 +22,15 @@ def letter_of(record, password, class_label: str, children: str, job: Job) -> Le
         language = getattr(record, "language", "") or ""
     return Letter(record.surname, record.given_name, record.identifier or "", password, class_label, children,
                   language, valid_until(record.password_changed, days) if password else None)
+
+
+def keep_languages(job: Job, worker_accounts, store: JobStore) -> None:
+    """Parents notified with « Retenir cette langue pour ces responsables »: the job's language kept on
+    each account it notified (the accounts it refused are left as they are)."""
+    if not job.options.get("keep_language") or not of_job(job.population).searches_children:
+        return
+    done = [i for i, (outcome, _) in store.outcomes(job.id).items() if outcome in (DONE, UNCHANGED)]
+    worker_accounts.keep_language(worker_accounts.read(job.uai, done).values(), job.options.get("language", ""))
 
 
 def letters_document(job: Job, establishment, letters: list[Letter]) -> bytes:

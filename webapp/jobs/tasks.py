@@ -19,7 +19,7 @@ from directory.names import sort_name
 
 from ..students.population import of_job
 from ..documents.files import FileStore
-from .printing import letter_of, letters_document, reprinted
+from .printing import keep_languages, letter_of, letters_document, reprinted
 from ..documents.lists import ListRow
 from ..extensions import directory, redis
 from ..holders import tokens
@@ -75,6 +75,7 @@ def run_job(job_id: str) -> None:
         try:
             if job.action.changes_accounts:
                 _change_accounts(job, store)
+                keep_languages(job, job_accounts(job), store)    # parents' letter language (printing.py)
             _produce_document(job, store)
             _audit(job, store)
             job.status = FINISHED

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SubmitField
 from wtforms.validators import Regexp
 
-from ..documents.letter_options import LANGUAGES, LAYOUTS
+from ..documents.letter_options import KEPT_ON_ACCOUNT, LANGUAGES, LAYOUTS
 
 LETTER, NO_LETTER = "courrier", "sans-courrier"
 
@@ -30,7 +30,8 @@ class NotifyForm(ConfirmationForm):
         (str(n), layout.label) for n, layout in LAYOUTS.items()])
     language = RadioField("Langue du courrier", default="", choices=[("", "Français seulement")] + [
         (code, f"Français et {language.label.lower()} ({language.name}) en dessous")
-        for code, language in LANGUAGES.items()])
+        for code, language in LANGUAGES.items()] + [(KEPT_ON_ACCOUNT, "Langue enregistrée de chaque responsable")])
+    keep_language = BooleanField("Retenir cette langue pour ces responsables")
     submit = SubmitField("Confirmer")
 
 
@@ -45,4 +46,8 @@ class ListForm(ConfirmationForm):
 
 def letter_choices(form: NotifyForm) -> dict:
     """The job's options for its letters: letters per sheet, second language ("" none)."""
-    return {"layout": int(form.layout.data), "language": form.language.data or ""}
+    choices = {"layout": int(form.layout.data), "language": form.language.data or ""}
+    keep = getattr(form, "keep_language", None)
+    if keep is not None and keep.data and choices["language"] != KEPT_ON_ACCOUNT:
+        choices["keep_language"] = True
+    return choices
