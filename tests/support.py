@@ -59,6 +59,15 @@ def wait_for_job(redis_url: str, job_id: str, timeout: float = 60.0):
     raise AssertionError(f"job {job_id} did not finish within {timeout} s")
 
 
+def run_action(client, redis_url: str, url: str, data: dict):
+    """Post an action's confirmation (with its one-use token), wait for the job it starts: (job, its page)."""
+    response = client.post(url, data=confirmed(data))
+    assert response.status_code == 303, response.get_data(as_text=True)
+    job_id = JOB_URL.search(response.headers["Location"]).group(1)
+    job = wait_for_job(redis_url, job_id)
+    return job, client.get(f"/travaux/{job_id}").get_data(as_text=True)
+
+
 def pdf_pages(content: bytes) -> list[str]:
     """The text of each page of a PDF, read back with pdftotext."""
     import subprocess

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from directory.model import AccountState
-from support import FILE_URL, JOB_URL, confirmed, csrf_token, pdf_pages, wait_for_job
+from support import FILE_URL, confirmed, csrf_token, pdf_pages, run_action
 
 SIGN_IN = "http://127.0.0.1:5000/compte/connexion"      # SESAME_PUBLIC_URL's default, as the suite runs
 
@@ -21,20 +21,17 @@ def lp(signed_in, worker):
     return signed_in("chef.lp")
 
 
-def _select_only(client, account_ids) -> str:
-    token = csrf_token(client.get("/eleves").get_data(as_text=True))
-    client.post("/eleves/selection/vider", data={"csrf_token": token})
+def _select_only(client, account_ids, prefix="/eleves") -> str:
+    """The selection of `prefix`'s screen emptied, then these accounts ticked one by one."""
+    token = csrf_token(client.get(prefix).get_data(as_text=True))
+    client.post(f"{prefix}/selection/vider", data={"csrf_token": token})
     for account_id in account_ids:
-        client.post("/eleves/selection", data={"csrf_token": token, "id": account_id, "ids": [account_id]})
+        client.post(f"{prefix}/selection", data={"csrf_token": token, "id": account_id, "ids": [account_id]})
     return token
 
 
 def _job(client, app_config, url, data):
-    response = client.post(url, data=confirmed(data))
-    assert response.status_code == 303, response.get_data(as_text=True)
-    job_id = JOB_URL.search(response.headers["Location"]).group(1)
-    job = wait_for_job(app_config["SESAME_REDIS_URL"], job_id)
-    return job, client.get(f"/travaux/{job_id}").get_data(as_text=True)
+    return run_action(client, app_config["SESAME_REDIS_URL"], url, data)
 
 
 def _pdf(client, page) -> bytes:
@@ -191,8 +188,7 @@ def test_reprint_makes_the_letters_again_for_the_accounts_still_notified_and_wri
     before = {r.dn: (_entry_csn(slapd, r.dn), make_account.accounts.read_one("0990002P", r.account_id))
               for r in (kept, also)}
 
-    source = JOB_URL.search(f"/travaux/{job.id}").group(1)
-    reprint, page = _job(lp, app_config, f"/travaux/{source}/reimprimer", {
+    reprint, page = _job(lp, app_config, f"/travaux/{job.id}/reimprimer", {
         "csrf_token": csrf_token(page), "layout": "4", "language": "es"})
     assert reprint.kind == "reprint" and reprint.status == "finished"
     pdf = _pdf(lp, page)
@@ -232,20 +228,12 @@ def _guardians(demo_directory):
     return Accounts(demo_directory, GUARDIANS, PasswordHasher(*ARGON2), Sealer(SEAL_KEY))
 
 
-def _select_parents(client, account_ids) -> str:
-    token = csrf_token(client.get("/responsables").get_data(as_text=True))
-    client.post("/responsables/selection/vider", data={"csrf_token": token})
-    for account_id in account_ids:
-        client.post("/responsables/selection", data={"csrf_token": token, "id": account_id, "ids": [account_id]})
-    return token
-
-
 def test_a_parents_language_is_kept_on_the_account_and_used_for_their_next_letter(
         lp, app_config, make_account, demo_directory):
     child, _ = make_account.student(AccountState.NOTIFIED)
     spanish = make_account.guardian(child.dn, language="es")
     plain_french = make_account.guardian(child.dn)
-    token = _select_parents(lp, [spanish.account_id, plain_french.account_id])
+    token = _select_only(lp, [spanish.account_id, plain_french.account_id], "/responsables")
     form = html.unescape(lp.get("/responsables/notifier").get_data(as_text=True))
     assert "Langue enregistrée de chaque responsable" in form and "Retenir cette langue pour ces responsables" in form
 

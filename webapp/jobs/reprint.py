@@ -13,8 +13,9 @@ from ..access import staff
 from ..extensions import directory
 from ..rights import Right, requires
 from ..students.forms import ConfirmationForm, NotifyForm, letter_choices
-from .store import DONE, FINISHED, REFUSED, UNCHANGED, job_store
-from .views import _my_job, bp, enqueue, report
+from . import report
+from .store import DONE, FINISHED, UNCHANGED, job_store
+from .views import _my_job, bp, enqueue
 
 
 class ReprintForm(ConfirmationForm):
@@ -28,9 +29,9 @@ def reprintable(job) -> bool:
 
 
 def reprint_form(job) -> ReprintForm:
-    form = ReprintForm(formdata=None, data={"layout": str(job.options.get("layout", 1)),
+    """Its choices start from the past job's."""
+    return ReprintForm(formdata=None, data={"layout": str(job.options.get("layout", 1)),
                                             "language": job.options.get("language", "")})
-    return form
 
 
 @bp.route("/travaux/<job_id>/reimprimer", methods=["POST"])
@@ -61,5 +62,3 @@ def reprint(job_id):
             enqueue(job)
     return redirect(url_for("jobs.show", job_id=job_id), 303)
 
-
-__all__ = ["reprint", "reprintable", "reprint_form", "REFUSED"]
