@@ -52,3 +52,11 @@ def test_layout_of_a_job_option(value, per_sheet):
 def test_sheets_hold_as_many_letters_as_the_layout():
     assert [len(s) for s in sheets(list(range(9)), LAYOUTS[4])] == [4, 4, 1]
     assert [len(s) for s in sheets(list(range(3)), LAYOUTS[2])] == [2, 1]
+
+
+def test_a_provisional_password_is_valid_until_the_day_it_was_given_plus_the_days():
+    from datetime import date, datetime, timezone
+    from webapp.documents.letter_options import valid_until
+    given = datetime(2026, 12, 1, 23, 30, tzinfo=timezone.utc)
+    assert valid_until(given, 90) == date(2027, 3, 1)
+    assert valid_until(given, 0) is None and valid_until(None, 90) is None    # 0: provisional passwords never expire
