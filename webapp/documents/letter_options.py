@@ -105,10 +105,11 @@ def qr_codes(sign_in_url: str, identifiers: list[str]) -> list[str]:
 
 
 def valid_until(password_changed: datetime | None, days: int) -> date | None:
-    """The last day a provisional password signs in; None when it does not expire."""
+    """The last whole day a provisional password signs in; None when it does not expire. It stops at the
+    hour it was given, `days` later: the day before is the last one a letter can promise in full."""
     if password_changed is None or days <= 0:
         return None
-    return (password_changed + timedelta(days=days)).date()
+    return (password_changed + timedelta(days=days)).date() - timedelta(days=1)
 
 
 @lru_cache(maxsize=None)
