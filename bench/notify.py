@@ -55,10 +55,14 @@ def wkhtmltopdf_alone(html: str, options: dict = OPTIONS) -> float:
         return time.perf_counter() - start
 
 
-def letters_by_layout(establishment, config, count: int) -> None:
+LAYOUTS = "1,2en,4,4ar"      # letters per sheet, and a second language if any
+
+
+def letters_by_layout(establishment, config, count: int, layouts: str = LAYOUTS) -> None:
     """The letters as jobs make them now (QR codes, layouts, a second language), from the Letter records
     to the PDF, against wkhtmltopdf alone on the same HTML: medians of three runs."""
-    for per_sheet, language in ((1, ""), (2, "en"), (4, ""), (4, "ar")):
+    for choice in layouts.split(","):
+        per_sheet, language = int(choice[0]), choice[1:]
         letters = [Letter(f"Nom{i}", f"Prénom{i}", f"prenom{i}.nom{i}", "PT4HUMM2", "2nde 1", "", language)
                    for i in range(count)]
         options = letter_options(config, per_sheet)
@@ -81,6 +85,7 @@ def main(argv=None) -> int:
     parser.add_argument("--accounts", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=0, help="hashing threads of the worker (0: its default)")
     parser.add_argument("--letters-only", action="store_true", help="only the letters by layout (no notify job)")
+    parser.add_argument("--layouts", default=LAYOUTS, help="letters per sheet and language, e.g. 4,4ar")
     args = parser.parse_args(argv)
     cores = os.cpu_count() or 1
 
@@ -93,7 +98,7 @@ def main(argv=None) -> int:
             ids = directory.students.ids(uai, StudentCriteria(states=(AccountState.NOT_NOTIFIED,)))
             if args.letters_only:
                 with app.test_request_context():
-                    letters_by_layout(directory.establishment(uai), app.config, len(ids))
+                    letters_by_layout(directory.establishment(uai), app.config, len(ids), args.layouts)
                 return 0
             per_hash, floor = hashing_floor(len(ids), cores, app.config)
         print(f"hashing floor: {len(ids)} × {per_hash * 1000:.1f} ms ÷ {cores} cores = {floor:.1f} s "
@@ -149,7 +154,7 @@ def main(argv=None) -> int:
             alone = wkhtmltopdf_alone(html)
             print(f"{len(letters)}-page letters PDF: pdfkit {ours:.2f} s, wkhtmltopdf alone {alone:.2f} s"
                   f" -> {ours / alone:.2f}x (target <= 1.3x); {len(pdf) / 1e6:.1f} MB")
-            letters_by_layout(establishment, app.config, len(ids))
+            letters_by_layout(establishment, app.config, len(ids), args.layouts)
             rows = [ListRow(f"Nom{i}", f"Prénom{i}", AccountState.NOTIFIED, f"p{i}.n{i}", "PT4HUMM2", "201",
                             "Seconde 1", "2NDE GENERALE", None, None) for i in range(len(ids))]
             samples = []
