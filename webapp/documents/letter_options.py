@@ -60,7 +60,6 @@ class LetterOptions:
     """A job's choices for its letters, beside the establishment's texts (LetterSettings)."""
     layout: Layout = LAYOUTS[1]
     sign_in_url: str = ""        # the holders' sign-in page the QR code opens, identifier filled in
-    provisional_days: int = 0    # a provisional password's life: the letter says until when (0: no end)
 
 
 def layout_of(value) -> Layout:

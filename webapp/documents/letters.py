@@ -40,11 +40,10 @@ def letter_settings(config) -> LetterSettings:
 
 
 def letter_options(config, layout=None) -> LetterOptions:
-    """The job's layout, with the sign-in page of this Sésame (the QR code's target, whatever
-    activation address the letters give) and the provisional passwords' life."""
+    """The job's layout, with the sign-in page of this Sésame: the QR code's target, whatever
+    activation address the letters give."""
     return LetterOptions(layout=layout_of(layout),
-                         sign_in_url=config["SESAME_PUBLIC_URL"].rstrip("/") + "/compte/connexion",
-                         provisional_days=config["SESAME_PROVISIONAL_DAYS"])
+                         sign_in_url=config["SESAME_PUBLIC_URL"].rstrip("/") + "/compte/connexion")
 
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
