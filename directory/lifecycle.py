@@ -12,10 +12,11 @@ class Action(enum.Enum):
     NOTIFY = "notify"          # « (Re)Notifier les comptes », letters or not
     RESET = "reset"            # « Réinitialiser les mots de passe »
     LIST = "list"              # « Lister les comptes »: changes nothing
+    REPRINT = "reprint"        # « Réimprimer » a past job's letters: changes nothing
 
     @property
     def changes_accounts(self) -> bool:
-        return self is not Action.LIST
+        return self not in (Action.LIST, Action.REPRINT)
 
 
 def shows_password(state: AccountState) -> bool:

@@ -59,6 +59,15 @@ def wait_for_job(redis_url: str, job_id: str, timeout: float = 60.0):
     raise AssertionError(f"job {job_id} did not finish within {timeout} s")
 
 
+def run_action(client, redis_url: str, url: str, data: dict):
+    """Post an action's confirmation (with its one-use token), wait for the job it starts: (job, its page)."""
+    response = client.post(url, data=confirmed(data))
+    assert response.status_code == 303, response.get_data(as_text=True)
+    job_id = JOB_URL.search(response.headers["Location"]).group(1)
+    job = wait_for_job(redis_url, job_id)
+    return job, client.get(f"/travaux/{job_id}").get_data(as_text=True)
+
+
 def pdf_pages(content: bytes) -> list[str]:
     """The text of each page of a PDF, read back with pdftotext."""
     import subprocess
@@ -174,6 +183,28 @@ class AccountFactory:
         chosen = f"Choisi-{secrets.token_hex(6)}"
         holders.choose_password(holders.by_dn(entry_dn), password, chosen)
         return self.accounts.read_one(uai, account_id), chosen
+
+    def guardian(self, child_dn: str, uai: str = "0990002P", language: str = ""):
+        """A parent of `child_dn`, « Non notifié », with `language` kept on the account if given: its record."""
+        from directory import attributes as A
+        from directory.accounts import Accounts
+        from directory.escaping import dn as make_dn
+        from directory.model import AccountOrigin, AccountState
+        from directory.names import search_keys, sort_name
+        from directory.passwords import Sealer
+        from directory.populations import GUARDIANS
+        account_id = secrets.token_hex(16)
+        surname = f"Parent{''.join(chr(97 + int(c, 16) % 26) for c in account_id[:6])}"
+        entry_dn = make_dn(A.ACCOUNT_ID, account_id, f"{A.GUARDIANS},{SUFFIX}")
+        values = {A.ACCOUNT_ID: account_id, A.CN: f"Sam {surname}", A.SURNAME: surname, A.GIVEN_NAME: "Sam",
+                  A.SEARCH_KEY: search_keys("Sam", surname), A.SORT_NAME: sort_name("Sam", surname), A.UAI: uai,
+                  A.CHILD: child_dn, A.ACCOUNT_STATE: AccountState.NOT_NOTIFIED.value,
+                  A.ACCOUNT_ORIGIN: AccountOrigin.REGISTRY.value}
+        if language:
+            values[A.PREFERRED_LANGUAGE] = language
+        self.directory.writes.run(lambda conn: conn.add(entry_dn, [A.OC_PERSON, A.OC_ACCOUNT], values))
+        self.created.append(entry_dn)
+        return Accounts(self.directory, GUARDIANS, self.hasher, Sealer(SEAL_KEY)).read_one(uai, account_id)
 
     def __enter__(self):
         return self

@@ -114,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     from .holders.views import bp as holders
     from .home.views import bp as home
     from .jobs.views import bp as jobs
+    from .jobs import reprint  # noqa: F401 - « Réimprimer », a route of the jobs blueprint
     from .students import actions  # noqa: F401 - its routes join the students blueprint
     from .students.views import BLUEPRINTS as populations
     from .alimentation.views import bp as alimentation

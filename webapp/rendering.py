@@ -13,7 +13,8 @@ def wants_fragment() -> bool:
 
 def page_or_fragment(page_template: str, fragment_template: str, status: int = 200, **context):
     template = fragment_template if wants_fragment() else page_template
-    response = make_response(render_template(template, **context), status)
+    # as_fragment: a fragment may bring out-of-band parts (a live region's new words) that the page has already
+    response = make_response(render_template(template, as_fragment=template == fragment_template, **context), status)
     response.headers.add("Vary", "HX-Request")
     response.headers.add("Vary", "HX-History-Restore-Request")
     return response

@@ -10,7 +10,7 @@ from redis import Redis
 
 from directory.model import AccountState
 from directory.students import StudentCriteria
-from support import FILE_URL, JOB_URL, SSO_SECRET, confirmed, csrf_token, pdf_pages, wait_for_job
+from support import FILE_URL, JOB_URL, SSO_SECRET, confirmed, csrf_token, pdf_pages, run_action, wait_for_job
 
 LP = "0990002P"
 
@@ -29,12 +29,7 @@ def _select(client, **criteria):
 
 
 def _run(client, app_config, url, data):
-    response = client.post(url, data=confirmed(data))
-    assert response.status_code == 303, response.get_data(as_text=True)
-    job_id = JOB_URL.search(response.headers["Location"]).group(1)
-    job = wait_for_job(app_config["SESAME_REDIS_URL"], job_id)
-    page = client.get(f"/travaux/{job_id}").get_data(as_text=True)
-    return job, page
+    return run_action(client, app_config["SESAME_REDIS_URL"], url, data)
 
 
 def _download(client, page):

@@ -17,8 +17,15 @@ OPTIONS = {
 }
 
 
-def html_to_pdf(html: str) -> bytes:
-    return pdfkit.from_string(html, False, options=OPTIONS)
+def pdf_options(margins: str | None = None) -> dict:
+    """wkhtmltopdf's options, with other page margins (letters place themselves on the sheet)."""
+    if margins is None:
+        return OPTIONS
+    return {**OPTIONS, **{f"margin-{side}": margins for side in ("top", "bottom", "left", "right")}}
+
+
+def html_to_pdf(html: str, margins: str | None = None) -> bytes:
+    return pdfkit.from_string(html, False, options=pdf_options(margins))
 
 
 def render_document(template: str, **context) -> str:

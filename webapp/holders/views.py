@@ -3,6 +3,7 @@ recover a forgotten password or identifier."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -30,6 +31,7 @@ SENT = ("Si ce compte existe et qu'une adresse mail confirmée lui est associée
         "envoyé. Le lien qu'il contient est valable 30 minutes et ne sert qu'une fois.")
 SENT_IDENTIFIER = ("Si cette adresse mail est confirmée pour un compte, un message vient d'y être envoyé avec "
                    "votre identifiant.")
+IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9._-]{0,127}")   # prenom.nom2, as directory/names.py makes them
 RESET_MINUTES = 30
 CONFIRM_HOURS = 48
 
@@ -78,9 +80,20 @@ def _limit(scope: str, subject: str) -> bool:
     return ratelimit.attempt(scope, limits, config["SESAME_LOGIN_WINDOW"])
 
 
+def prefill(form: HolderSignInForm) -> None:
+    """The letter's QR code opens this page with the identifier filled in (`?identifiant=`): taken if
+    it looks like one. Nothing else is ever taken from the address, a password least of all."""
+    identifier = request.args.get("identifiant", "").strip().lower()
+    if IDENTIFIER.fullmatch(identifier):
+        form.identifier.data = identifier
+        form.password.render_kw = {**(form.password.render_kw or {}), "autofocus": True}
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
 def sign_in():
     form = HolderSignInForm()
+    if request.method == "GET":
+        prefill(form)
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
         if status == 400:

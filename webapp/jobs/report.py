@@ -25,7 +25,7 @@ def outcomes(job: Job, store: JobStore) -> dict[str, tuple[str, str]]:
     mark was changed by it, noted or not (a worker may die between a write and its note); the others
     were not changed by it. While the job runs, its notes alone tell the progress."""
     noted = store.outcomes(job.id)
-    if job.action is Action.LIST or job.status in (QUEUED, RUNNING):
+    if not job.action.changes_accounts or job.status in (QUEUED, RUNNING):
         return noted
     if job.status == FINISHED and len(noted) == job.total:
         return noted     # a job that ended normally noted every account after its write
@@ -53,11 +53,11 @@ def recover(trace: audit.JobTrace, store: JobStore) -> Job | None:
         return None
     job = Job(trace.id, trace.action, trace.actor, trace.uai, trace.population, list(trace.targets),
               dict(trace.options), FAILED, created)
-    marked = job_accounts(job).marked(job.id) if job.action is not Action.LIST else set()
+    marked = job_accounts(job).marked(job.id) if job.action.changes_accounts else set()
     if trace.state == audit.CLOSED:
-        if job.action is not Action.LIST:
+        if job.action.changes_accounts:
             job.account_ids = sorted(set(job.account_ids) & marked)
-        has_document = job.action is Action.LIST or (job.action is Action.NOTIFY and job.options.get("letters"))
+        has_document = not job.action.changes_accounts or (job.action is Action.NOTIFY and job.options.get("letters"))
         if not has_document:
             job.status = FINISHED
         job.message = LOST + ("relancez-la pour refaire le document." if has_document else "elle était terminée.")

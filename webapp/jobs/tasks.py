@@ -12,7 +12,6 @@ from flask import current_app
 from redis.exceptions import RedisError
 
 from directory.audit import close_job
-from directory.letter_settings import LetterSettingsStore
 from directory.actions import Refusal, change_accounts
 from directory.errors import DirectoryUnavailable
 from directory.lifecycle import Action
@@ -20,7 +19,7 @@ from directory.names import sort_name
 
 from ..students.population import of_job
 from ..documents.files import FileStore
-from ..documents.letters import Letter, letter_settings, letters_pdf
+from .printing import keep_languages, letter_of, letters_document, reprinted
 from ..documents.lists import ListRow
 from ..extensions import directory, redis
 from ..holders import tokens
@@ -80,6 +79,7 @@ def run_job(job_id: str) -> None:
             else:
                 if job.action.changes_accounts:
                     _change_accounts(job, store)
+                    keep_languages(job, job_accounts(job), store)    # parents' letter language (printing.py)
                 _produce_document(job, store)
                 _audit(job, store)
             job.status = FINISHED
@@ -161,12 +161,16 @@ def _produce_document(job: Job, store: JobStore) -> None:
     ordered = sorted(records.values(), key=lambda r: (r.class_code, sort_name(r.given_name, r.surname)))
     population = of_job(job.population)
     children = _children_here(job, records) if population.searches_children else {}
-    if action is Action.NOTIFY:
-        letters = [Letter(r.surname, r.given_name, r.identifier or "", worker_accounts.shown_password(r),
-                          classes[r.class_code].label if r.class_code in classes else "",
-                          children.get(r.account_id, ""))
+    if action is Action.REPRINT:      # « Réimprimer »: from the seals, nothing written (printing.py)
+        letters = reprinted(job, store, worker_accounts, records, ordered, classes, children)
+        content, name, mimetype = letters_document(job, establishment, letters), \
+            f"courriers-{job.uai}.pdf", "application/pdf"
+    elif action is Action.NOTIFY:
+        letters = [letter_of(r, worker_accounts.shown_password(r),
+                             classes[r.class_code].label if r.class_code in classes else "",
+                             children.get(r.account_id, ""), job)
                    for r in ordered]
-        content, name, mimetype = letters_pdf(establishment, letter_settings(current_app.config, LetterSettingsStore(directory.current).read(job.uai)), letters), \
+        content, name, mimetype = letters_document(job, establishment, letters), \
             f"courriers-{job.uai}.pdf", "application/pdf"
     else:
         rows = [ListRow(r.surname, r.given_name, r.state, r.identifier or "",

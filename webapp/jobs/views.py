@@ -18,7 +18,8 @@ from .worker import queue
 bp = Blueprint("jobs", __name__)
 
 TITLES = {"notify": "(Re)notification des comptes", "reset": "Réinitialisation des mots de passe",
-          "list": "Liste des comptes", "import": "Alimentation de l'annuaire"}
+          "list": "Liste des comptes", "import": "Alimentation de l'annuaire",
+          "reprint": "Réimpression des courriers"}
 
 
 def enqueue(job) -> None:
@@ -88,7 +89,14 @@ def show(job_id):
     return page_or_fragment("jobs/show.html", "jobs/partial/progress.html", job=job, title=TITLES[job.kind],
                             done=len(outcomes), counts=counts, refused=refused, labels=OUTCOME_LABELS,
                             running=running, resumable=_resumable(job, held), waiting=running and not held,
-                            current_tab=f"{of_job(job.population).name}.index", pop=of_job(job.population))
+                            current_tab=f"{of_job(job.population).name}.index", pop=of_job(job.population),
+                            **_reprint_context(job))
+
+
+def _reprint_context(job) -> dict:
+    """« Réimprimer » under a finished job that gave provisional passwords (webapp/jobs/reprint.py)."""
+    from .reprint import reprint_form, reprintable
+    return {"reprint_form": reprint_form(job) if reprintable(job) else None}
 
 
 @bp.route("/travaux/<job_id>/compte-rendu.csv")

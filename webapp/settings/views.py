@@ -14,7 +14,7 @@ from directory.letter_settings import LABELS, LetterSettingsStore, StoredLetterS
 from directory.model import Establishment, Role
 
 from ..access import current_uai, staff
-from ..documents.letters import Letter, letter_settings, letters_pdf
+from ..documents.letters import Letter, letter_options, letter_settings, letters_pdf
 from ..extensions import directory
 from ..rights import Right, requires
 from .forms import EndForm, GrantForm, LettersForm, parse_day
@@ -192,7 +192,7 @@ def preview():
     uai = current_uai()
     establishment: Establishment = directory.current.establishment(uai)
     settings = letter_settings(current_app.config, _letters().read(uai))
-    response = make_response(letters_pdf(establishment, settings, [SAMPLE]))
+    response = make_response(letters_pdf(establishment, settings, [SAMPLE], letter_options(current_app.config)))
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'inline; filename="apercu-courrier-{uai}.pdf"'
     return response

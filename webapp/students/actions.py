@@ -24,7 +24,7 @@ from ..rendering import wants_fragment
 from ..extensions import directory
 from ..jobs.store import job_store
 from ..jobs.views import enqueue
-from .forms import LETTER, ListForm, NotifyForm, ResetForm
+from .forms import LETTER, ListForm, NotifyForm, ResetForm, letter_choices
 from .query import ACCOUNT_ID
 from .population import current, ep
 from ..rights import Right, requires
@@ -44,7 +44,8 @@ class Screen:
 
 SCREENS = {screen.action.value: screen for screen in (
     Screen(Action.NOTIFY, "(Re)Notifier les comptes", Right.NOTIFY, NotifyForm,
-           lambda form: {"letters": form.notification.data == LETTER, "reset": bool(form.reset_password.data)},
+           lambda form: {"letters": form.notification.data == LETTER, "reset": bool(form.reset_password.data),
+                         **letter_choices(form)},
            ("/notifier", "notify_form", "/notifications", "notify"), {
         "NOT_NOTIFIED": "Reçoivent un identifiant et un mot de passe provisoire, et passent à « Notifié et non activé ».",
         "NOTIFIED": "Conservent leur mot de passe provisoire (un nouveau si « Réinitialiser le mot de passe » est coché, "

@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SubmitField
 from wtforms.validators import Regexp
 
+from ..documents.letter_options import KEPT_ON_ACCOUNT, LANGUAGES, LAYOUTS
+
 LETTER, NO_LETTER = "courrier", "sans-courrier"
 
 
@@ -23,6 +25,13 @@ class NotifyForm(ConfirmationForm):
     notification = RadioField("Type de notification", default=LETTER, choices=[
         (LETTER, "Courrier individuel (PDF)"), (NO_LETTER, "Sans courrier")])
     reset_password = BooleanField("Réinitialiser le mot de passe")
+    # the letters' layout and second language (issue 18): ignored « Sans courrier »
+    layout = RadioField("Courriers par page", default="1", choices=[
+        (str(n), layout.label) for n, layout in LAYOUTS.items()])
+    language = RadioField("Langue du courrier", default="", choices=[("", "Français seulement")] + [
+        (code, f"Français et {language.label.lower()} ({language.name}) en dessous")
+        for code, language in LANGUAGES.items()] + [(KEPT_ON_ACCOUNT, "Langue enregistrée de chaque responsable")])
+    keep_language = BooleanField("Retenir cette langue pour ces responsables")
     submit = SubmitField("Confirmer")
 
 
@@ -33,3 +42,12 @@ class ResetForm(ConfirmationForm):
 class ListForm(ConfirmationForm):
     format = RadioField("Format", default="pdf", choices=[("pdf", "PDF"), ("csv", "CSV")])
     submit = SubmitField("Confirmer")
+
+
+def letter_choices(form: NotifyForm) -> dict:
+    """The job's options for its letters: letters per sheet, second language ("" none)."""
+    choices = {"layout": int(form.layout.data), "language": form.language.data or ""}
+    keep = getattr(form, "keep_language", None)
+    if keep is not None and keep.data and choices["language"] != KEPT_ON_ACCOUNT:
+        choices["keep_language"] = True
+    return choices

@@ -1,0 +1,62 @@
+"""A job's letters: each account's letter with its layout, language and validity; « Réimprimer » a past job's."""
+from __future__ import annotations
+
+from flask import current_app
+
+from directory.letter_settings import LetterSettingsStore
+from directory.model import AccountState, provisional_expired
+
+from ..extensions import directory
+from ..documents.letter_options import KEPT_ON_ACCOUNT, valid_until
+from ..documents.letters import Letter, letter_options, letter_settings, letters_pdf
+from ..students.population import of_job
+from .store import DONE, REFUSED, UNCHANGED, Job, JobStore
+
+NOT_NOTIFIED_NOW = "Ce compte n'est plus « Notifié et non activé » : pas de nouveau courrier (il a été activé ou changé depuis)."
+EXPIRED_NOW = "Son mot de passe provisoire a expiré : pas de courrier. Notifiez-le avec « Réinitialiser le mot de passe »."
+GONE_NOW = "Ce compte n'est plus dans l'établissement : pas de courrier."
+
+
+def letter_of(record, password, class_label: str, children: str, job: Job) -> Letter:
+    days = current_app.config["SESAME_PROVISIONAL_DAYS"]
+    language = job.options.get("language", "")
+    if language == KEPT_ON_ACCOUNT:
+        language = getattr(record, "language", "") or ""
+    return Letter(record.surname, record.given_name, record.identifier or "", password, class_label, children,
+                  language, valid_until(record.password_changed, days) if password else None)
+
+
+def keep_languages(job: Job, worker_accounts, store: JobStore) -> None:
+    """Parents notified with « Retenir cette langue pour ces responsables »: the job's language kept on
+    each account it notified (the accounts it refused are left as they are)."""
+    if not job.options.get("keep_language") or not of_job(job.population).searches_children:
+        return
+    done = [i for i, (outcome, _) in store.outcomes(job.id).items() if outcome in (DONE, UNCHANGED)]
+    worker_accounts.keep_language(worker_accounts.read(job.uai, done).values(), job.options.get("language", ""))
+
+
+def letters_document(job: Job, establishment, letters: list[Letter]) -> bytes:
+    config = current_app.config
+    stored = LetterSettingsStore(directory.current).read(job.uai)      # the establishment's own (« Paramétrage »)
+    return letters_pdf(establishment, letter_settings(config, stored), letters,
+                       letter_options(config, job.options.get("layout", 1)))
+
+
+def reprinted(job: Job, store: JobStore, worker_accounts, records: dict, ordered, classes, children) -> list[Letter]:
+    """« Réimprimer »: the letters again, from their seal, of the accounts still « Notifié et non activé »;
+    nothing is written to any account. The others are noted with the reason."""
+    days = current_app.config["SESAME_PROVISIONAL_DAYS"]
+    letters, notes = [], []
+    for record in ordered:
+        if record.state is not AccountState.NOTIFIED or not record.sealed:
+            notes.append((record.account_id, REFUSED, NOT_NOTIFIED_NOW))
+        elif provisional_expired(record.state, record.password_changed, days):
+            notes.append((record.account_id, REFUSED, EXPIRED_NOW))
+        else:
+            letters.append(letter_of(record, worker_accounts.provisional_password(record),
+                                     classes[record.class_code].label if record.class_code in classes else "",
+                                     children.get(record.account_id, ""), job))
+            notes.append((record.account_id, DONE, ""))
+    notes += [(i, REFUSED, GONE_NOW) for i in job.account_ids if i not in records]
+    store.record_many(job.id, notes)
+    return letters
