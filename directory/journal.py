@@ -31,6 +31,12 @@ ACTION_LABELS = {
     "notify": "(Re)notification des comptes",
     "reset": "Réinitialisation des mots de passe",
     "list": "Liste des comptes",
+    "reprint": "Réimpression des courriers",
+    # « Alimentation »: the import job, and each student it moves or marks as leaving, each removal
+    "import": "Alimentation de l'annuaire",
+    "move-in": "Changement d'établissement (alimentation)",
+    "leave": "Départ (alimentation)",
+    "leaver-removed": "Compte supprimé (départ)",
     DELEGATION_GRANTED: "Délégation accordée",
     DELEGATION_ENDED: "Délégation terminée",
     LETTER_SETTINGS: "Réglages des courriers modifiés",

@@ -115,6 +115,12 @@ def test_the_whole_alimentation_flow(own_demo, import_client, exports):
     identifier = mover_before[A.UID][0]
     assert _in_list(client, "chef.lp", surname, identifier) and not _in_list(client, "chef.lyc", surname, identifier)
 
+    # the move is in the « Journal des opérations » of its new establishment, with the identity team as person
+    client.post("/deconnexion", data={"csrf_token": csrf_token(client.get("/").get_data(as_text=True))})
+    assert sign_in(client, "chef.lp").status_code == 302
+    moves = client.get("/journal", query_string={"action": "move-in", "compte": identifier}).get_data(as_text=True)
+    assert "Changement d'établissement (alimentation)" in moves and "admin.idt" in moves, moves[-3000:]
+
     # the leaver: gone from the LP's list, still signs in during the tolerance period
     assert not _in_list(client, "chef.lp", leaver[A.SURNAME][0], leaver[A.UID][0])
     left = directory.read_entry(leaver_dn, [A.UAI, A.LEFT_UAI, A.LEFT_ON])["attributes"]

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.browser
 @dataclass(frozen=True)
 class Screen:
     name: str
-    who: str        # nobody, head (chef.lp), support (support.lp, SSO), holder (activated), new-holder, birth-date
+    who: str        # nobody, head (chef.lp), admin (admin.idt), support (support.lp, SSO), holder (activated),
+                    # new-holder, birth-date
     path: str       # {student}: one of the LP's students; {job}: a finished job of chef.lp's
     selection: bool = False    # the action screens show their form once something is selected
 
@@ -44,17 +45,24 @@ SCREENS = [
     Screen("holder: birth date", "birth-date", "/compte/naissance"),
     Screen("holder: their account", "holder", "/compte/"),
     Screen("holder: e-mail", "holder", "/compte/courriel"),
+    Screen("Journal des opérations", "head", "/journal"),
+    Screen("Statistiques des responsables", "head", "/statistiques?population=responsables"),
+    Screen("Statistiques: tous les établissements", "admin", "/statistiques/etablissements"),
+    Screen("Alimentation: recherche dans tous les établissements", "admin", "/alimentation/recherche?q=martin"),
+    Screen("Alimentation: comptes supprimables", "admin", "/alimentation/departs"),
 ]
 
 
+# the tabs that are not a population's list: a new tab without its address here fails the collection
+OTHER_TABS = {"home.index": ("head", "/"), "stats.index": ("head", "/statistiques"),
+              "settings.index": ("head", "/parametrage"), "alimentation.index": ("admin", "/alimentation")}
+
+
 def _tabs() -> list[Screen]:
-    from flask import Flask
     from webapp.access import TABS
     from webapp.students.population import ALL
-    prefixes = {f"{p.name}.index": p.prefix for p in ALL}
-    upcoming = {"upcoming.stats": "/statistiques", "upcoming.settings": "/parametrage"}
-    return [Screen(f"tab « {label} »", "head", prefixes.get(endpoint) or upcoming.get(endpoint) or "/")
-            for endpoint, label, _ in TABS]
+    prefixes = {f"{p.name}.index": ("head", p.prefix) for p in ALL}
+    return [Screen(f"tab « {label} »", *{**prefixes, **OTHER_TABS}[endpoint]) for endpoint, label, _ in TABS]
 
 
 ALL_SCREENS = SCREENS + _tabs()
@@ -110,8 +118,8 @@ def _select_one(page, live_server, prefix):
 
 def visit(screen: Screen, page, live_server, make_account, app_config):
     page.set_default_timeout(10_000)
-    if screen.who == "head":
-        _staff(page, live_server, "chef.lp")
+    if screen.who in ("head", "admin"):
+        _staff(page, live_server, "chef.lp" if screen.who == "head" else "admin.idt")
     elif screen.who == "support":
         page.set_extra_http_headers({"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
         page.goto(live_server + "/connexion/sso")
