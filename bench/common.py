@@ -54,12 +54,13 @@ def timed(function, repeat: int) -> list[float]:
 
 
 def write_directory_ldif(path: Path, establishments: int, students_each: int, head_hash: str,
-                         state_weights=(30, 30, 40)) -> None:
-    """`establishments` schools of `students_each` students, one head per school (`head.<n>`)."""
-    rng = random.Random(2026)
+                         state_weights=(30, 30, 40), first: int = 0, mode: str = "w") -> None:
+    """`establishments` schools of `students_each` students, one head per school (`head.<n>`),
+    numbered from `first` (mode "a": added to the file, for schools of another size)."""
+    rng = random.Random(2026 + first)
     taken: dict[str, int] = {}
-    with open(path, "w", encoding="utf-8") as out:
-        for n in range(establishments):
+    with open(path, mode, encoding="utf-8") as out:
+        for n in range(first, first + establishments):
             uai = uai_of(n)
             school = dn(A.UAI, uai, f"{A.ESTABLISHMENTS},{SUFFIX}")
             out.write(dump(school, {A.OBJECT_CLASS: [A.OC_ESTABLISHMENT], A.UAI: [uai],

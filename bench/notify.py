@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -59,6 +60,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accounts", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=0, help="hashing threads of the worker (0: its default)")
+    parser.add_argument("--profile", metavar="FILE", help="run the worker under py-spy, collapsed stacks to FILE")
     args = parser.parse_args(argv)
     cores = os.cpu_count() or 1
 
@@ -80,7 +82,11 @@ def main(argv=None) -> int:
         for name in ("SESAME_ARGON2_TIME_COST", "SESAME_ARGON2_MEMORY_COST"):   # to see the cost without hashing
             if name in os.environ:
                 env[name] = os.environ[name]
-        worker = subprocess.Popen([sys.executable, "-m", "webapp.jobs.worker"], cwd=ROOT, env=env,
+        command = [sys.executable, "-m", "webapp.jobs.worker"]
+        if args.profile:
+            command = [str(Path(sys.executable).with_name("py-spy")), "record", "--subprocesses", "--rate", "200",
+                       "--format", "raw", "-o", args.profile, "--"] + command
+        worker = subprocess.Popen(command, cwd=ROOT, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             time.sleep(2)   # the worker starts (imports, app) before the clock does
@@ -109,7 +115,10 @@ def main(argv=None) -> int:
             print(f"CSV list of {len(ids)} accounts as a job (read, unseal, write): "
                   f"{time.perf_counter() - start:.2f} s (target <= 1 s)")
         finally:
-            worker.terminate()
+            if args.profile:
+                worker.send_signal(signal.SIGINT)      # py-spy writes its file, then the worker goes
+                worker.wait(60)
+            os.killpg(worker.pid, signal.SIGTERM)
             worker.wait(10)
 
         with app.app_context(), app.test_request_context():

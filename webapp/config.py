@@ -62,6 +62,8 @@ SETTINGS = {
     "HASH_THREADS": (0, _INT),                    # 0: one per core
     "JOB_HOLD_SECONDS": (30, _INT),               # a worker that stops renewing its hold this long is dead
     "JOB_SWEEP_SECONDS": (10, _INT),              # how often workers look for such jobs
+    "JOB_CHUNK": (500, _INT),                     # accounts per chunk of a job: the share one worker takes
+    "JOB_SPREAD": (16, _INT),                     # at most this many workers share one job
 }
 
 
