@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import random
 import secrets
 import statistics
@@ -54,9 +55,12 @@ def timed(function, repeat: int) -> list[float]:
 
 
 def write_directory_ldif(path: Path, establishments: int, students_each: int, head_hash: str,
-                         state_weights=(30, 30, 40), first: int = 0, mode: str = "w") -> None:
+                         state_weights=(30, 30, 40), first: int = 0, mode: str = "w",
+                         second_parent: float | None = None, schools: dict | None = None) -> None:
     """`establishments` schools of `students_each` students, one head per school (`head.<n>`),
-    numbered from `first` (mode "a": added to the file, for schools of another size)."""
+    numbered from `first` (mode "a": added to the file, for schools of another size). With
+    `second_parent`, each student has a parent, and a second one at that rate. `schools`, if given,
+    is filled with each student's school (account id → UAI)."""
     rng = random.Random(2026 + first)
     taken: dict[str, int] = {}
     with open(path, mode, encoding="utf-8") as out:
@@ -94,16 +98,35 @@ def write_directory_ldif(path: Path, establishments: int, students_each: int, he
                     attributes[A.NOTIFICATION_DATE] = ["20260915080000Z"]
                 if state == "ACTIVE":
                     attributes[A.PWD_LAST_SUCCESS] = ["20261001080000Z"]
-                out.write(dump(dn(A.ACCOUNT_ID, account_id, f"{A.STUDENTS},{SUFFIX}"), attributes))
+                student_dn = dn(A.ACCOUNT_ID, account_id, f"{A.STUDENTS},{SUFFIX}")
+                out.write(dump(student_dn, attributes))
+                if schools is not None:
+                    schools[account_id] = uai
+                if second_parent is not None:
+                    for parent in range(1 + (rng.random() < second_parent)):
+                        parent_given = rng.choice(GIRLS + BOYS)
+                        parent_id = f"{rng.getrandbits(128):032x}"
+                        out.write(dump(dn(A.ACCOUNT_ID, parent_id, f"{A.GUARDIANS},{SUFFIX}"), {
+                            A.OBJECT_CLASS: [A.OC_PERSON, A.OC_ACCOUNT], A.ACCOUNT_ID: [parent_id],
+                            A.CN: [f"{parent_given} {surname}"], A.SURNAME: [surname], A.GIVEN_NAME: [parent_given],
+                            A.UAI: [uai], A.CHILD: [student_dn], A.ACCOUNT_STATE: ["NOT_NOTIFIED"],
+                            A.ACCOUNT_ORIGIN: ["REGISTRY"], A.SEARCH_KEY: search_keys(parent_given, surname),
+                            A.SORT_NAME: [sort_name(parent_given, surname)]}))
+
+
+def disk_use(folder: Path) -> int:
+    """Bytes the files under `folder` really take (mdb's map is sparse: its size says little)."""
+    return sum(f.stat().st_blocks * 512 for f in folder.rglob("*") if f.is_file())
 
 
 @contextmanager
-def big_directory(establishments: int = 100, students_each: int = 2000, say=print, state_weights=(30, 30, 40)):
+def big_directory(establishments: int = 100, students_each: int = 2000, say=print, state_weights=(30, 30, 40),
+                  second_parent: float | None = None, schools: dict | None = None, max_size: int = 8 * 1024**3):
     """A private slapd holding the big directory, a Redis, and the app's settings for them."""
-    with tempfile.TemporaryDirectory(prefix="sesame-bench-") as folder:
+    with tempfile.TemporaryDirectory(prefix="sesame-bench-", dir=os.environ.get("SESAME_BENCH_DIR")) as folder:
         root = Path(folder)
         service_password = secrets.token_urlsafe(16)
-        slapd = EmbeddedSlapd(root / "slapd", SUFFIX, max_size=8 * 1024**3, no_sync=False).start()
+        slapd = EmbeddedSlapd(root / "slapd", SUFFIX, max_size=max_size, no_sync=False).start()
         redis = EmbeddedRedis(root / "redis", persist=False).start()
         try:
             Migrator(MigrationSettings(url=slapd.ldapi_url, suffix=SUFFIX, service_dn=SERVICE_DN,
@@ -112,11 +135,17 @@ def big_directory(establishments: int = 100, students_each: int = 2000, say=prin
             started = time.monotonic()
             ldif = root / "bench.ldif"
             write_directory_ldif(ldif, establishments, students_each,
-                                 PasswordHasher(1, 1024, 1).hash(STAFF_PASSWORD), state_weights)
+                                 PasswordHasher(1, 1024, 1).hash(STAFF_PASSWORD), state_weights,
+                                 second_parent=second_parent, schools=schools)
             written = time.monotonic()
+            ldif_size = ldif.stat().st_size
             slapd.load(ldif)
-            say(f"directory: {establishments * students_each:,} students in {establishments} establishments "
-                f"(LDIF {written - started:.1f} s, slapadd -q {time.monotonic() - written:.1f} s)")
+            loaded = time.monotonic()
+            ldif.unlink()
+            parents = "" if second_parent is None else f" and their parents ({1 + second_parent:.2f} a student)"
+            say(f"directory: {establishments * students_each:,} students in {establishments} establishments{parents}: "
+                f"LDIF {ldif_size / 1e9:.2f} GB written in {written - started:.0f} s, slapadd -q {loaded - written:.0f} s, "
+                f"database {disk_use(root / 'slapd') / 1e9:.2f} GB on disk")
             yield {
                 "TESTING": False,
                 "SESAME_SECRET_KEY": secrets.token_urlsafe(32),
@@ -127,6 +156,7 @@ def big_directory(establishments: int = 100, students_each: int = 2000, say=prin
                 "SESAME_REDIS_URL": redis.url,
                 "SESAME_SEAL_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
                 "SESAME_FILES_DIR": str(root / "files"),
+                "SESAME_STAFF_TOTP": "off",       # heads sign in with their password alone here
             }
         finally:
             redis.stop()

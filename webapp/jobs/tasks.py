@@ -172,6 +172,13 @@ def _noted(result) -> tuple[str, str, str]:
     return result.account_id, result.outcome.value, result.applied.change.after.value
 
 
+def pool_size(config) -> int:
+    """Threads a worker changes accounts with. argon2 lets go of the GIL while it hashes: threads give
+    every core to hashing. Each thread also waits for the directory's answer to its write: twice as
+    many threads as hashing ones keep the cores hashing meanwhile."""
+    return 2 * (config["SESAME_HASH_THREADS"] or os.cpu_count() or 2)
+
+
 def _change_accounts(job: Job, store: JobStore, ids: list[str]) -> None:
     """The chunk's accounts not yet noted, changed; outcomes noted fifty at a time as they come."""
     worker_accounts = job_accounts(job)
@@ -179,7 +186,6 @@ def _change_accounts(job: Job, store: JobStore, ids: list[str]) -> None:
     todo = [i for i in ids if i not in done]
     if not todo:
         return
-    threads = current_app.config["SESAME_HASH_THREADS"] or os.cpu_count() or 2
 
     def noting(function, records):
         # results in order as the pool gives them: progress moves by fifty, one round trip each
@@ -193,10 +199,7 @@ def _change_accounts(job: Job, store: JobStore, ids: list[str]) -> None:
         store.record_many(job.id, pending)
         return results
 
-    # argon2 lets go of the GIL while it hashes: threads give every core to hashing. Each thread
-    # also waits for the directory's answer to its write; twice as many threads as hashing ones keep
-    # the cores hashing meanwhile.
-    with ThreadPoolExecutor(max_workers=2 * threads) as pool:
+    with ThreadPoolExecutor(max_workers=pool_size(current_app.config)) as pool:
         results = change_accounts(worker_accounts, job.uai, todo, job.action, job.id,
                                   reset_password=bool(job.options.get("reset")),
                                   provisional_days=current_app.config["SESAME_PROVISIONAL_DAYS"],
