@@ -58,7 +58,7 @@ def _key(job_id: str, part: str = "") -> str:
 class JobStore:
     def __init__(self, redis: Redis, hold: int = 30):
         self.redis = redis
-        self.hold = hold      # seconds a worker's hold on a job lasts unless renewed
+        self.hold = hold      # seconds a worker's presence on a job (and its lease on a chunk) lasts unless renewed
 
     def create(self, kind: str, owner: str, uai: str, population: str, account_ids, options=None,
                job_id: str | None = None) -> tuple[Job, bool]:
@@ -155,25 +155,10 @@ class JobStore:
 
     # --- who is working on it -------------------------------------------------------------------
 
-    def take(self, job_id: str, worker: str) -> bool:
-        """True if this worker may run the job: nobody else holds it, or their hold lapsed."""
-        return bool(self.redis.set(_key(job_id, "lock"), worker, nx=True, ex=self.hold))
-
-    def keep(self, job_id: str, worker: str) -> bool:
-        """Renew this worker's hold, only if it is still this worker's."""
-        key = _key(job_id, "lock")
-        if (self.redis.get(key) or b"").decode() != worker:
-            return False
-        self.redis.expire(key, self.hold)
-        return True
-
     def attend(self, job_id: str, worker: str) -> None:
         """This worker is at work on the job (one of several, each on its own chunk): `held` says so
         until every one of them has been silent for the hold."""
         self.redis.set(_key(job_id, "lock"), worker, ex=self.hold)
-
-    def release(self, job_id: str) -> None:
-        self.redis.delete(_key(job_id, "lock"))
 
     def held(self, job_id: str) -> bool:
         return bool(self.redis.exists(_key(job_id, "lock")))
