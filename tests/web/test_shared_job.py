@@ -57,6 +57,7 @@ def big(tmp_path_factory, redis_server):
         "SESAME_LDAP_BIND_PASSWORD": SERVICE_PASSWORD, "SESAME_REDIS_URL": redis_url,
         "SESAME_SEAL_KEY": base64.b64encode(SEAL_KEY).decode(), "SESAME_FILES_DIR": str(root / "files"),
         "SESAME_STAFF_TOTP": "off", "SESAME_SMTP_PORT": 9,
+        "SESAME_LDAP_TIMEOUT": 30,    # three workers and slapd on a shared machine: slow answers, not a dead directory
         "SESAME_ARGON2_TIME_COST": ARGON2[0], "SESAME_ARGON2_MEMORY_COST": ARGON2[1],
         "SESAME_ARGON2_PARALLELISM": ARGON2[2],
         "SESAME_JOB_CHUNK": CHUNK, "SESAME_JOB_HOLD_SECONDS": 3, "SESAME_JOB_SWEEP_SECONDS": 1,
