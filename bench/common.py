@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import random
 import secrets
 import statistics
@@ -60,16 +61,21 @@ def timed(function, repeat: int) -> list[float]:
 
 
 def write_directory_ldif(path: Path, establishments: int, students_each: int, head_hash: str,
-                         state_weights=(30, 30, 40), for_figures: bool = False) -> None:
-    """`establishments` schools of `students_each` students, one head per school (`head.<n>`).
-    `for_figures` (bench/stats): notification and activation dates spread over the school year, some
-    e-mails, one parent per student and a second for one in four, drawn from a generator of their
-    own so that the students are those of the other benchmarks."""
-    rng = random.Random(2026)
-    extra = random.Random(15)
+                         state_weights=(30, 30, 40), first: int = 0, mode: str = "w",
+                         second_parent: float | None = None, schools: dict | None = None,
+                         for_figures: bool = False) -> None:
+    """`establishments` schools of `students_each` students, one head per school (`head.<n>`),
+    numbered from `first` (mode "a": added to the file, for schools of another size). With
+    `second_parent`, each student has a parent, and a second one at that rate. `schools`, if given,
+    is filled with each student's school (account id → UAI). `for_figures` (bench/stats): notification
+    and activation dates spread over the school year, some e-mails, one parent per student and a second
+    for one in four, drawn from a generator of their own so that the students are those of the other
+    benchmarks."""
+    rng = random.Random(2026 + first)
+    extra = random.Random(15 + first)
     taken: dict[str, int] = {}
-    with open(path, "w", encoding="utf-8") as out:
-        for n in range(establishments):
+    with open(path, mode, encoding="utf-8") as out:
+        for n in range(first, first + establishments):
             uai = uai_of(n)
             school = dn(A.UAI, uai, f"{A.ESTABLISHMENTS},{SUFFIX}")
             out.write(dump(school, {A.OBJECT_CLASS: [A.OC_ESTABLISHMENT], A.UAI: [uai],
@@ -110,9 +116,26 @@ def write_directory_ldif(path: Path, establishments: int, students_each: int, he
                 if for_figures:
                     _figures_attributes(attributes, state, extra)
                 out.write(dump(student_dn, attributes))
+                if schools is not None:
+                    schools[account_id] = uai
                 if for_figures:
                     for _ in range(2 if extra.random() < 0.25 else 1):
                         out.write(_parent(student_dn, uai, surname, extra))
+                if second_parent is not None:
+                    for parent in range(1 + (rng.random() < second_parent)):
+                        parent_given = rng.choice(GIRLS + BOYS)
+                        parent_id = f"{rng.getrandbits(128):032x}"
+                        out.write(dump(dn(A.ACCOUNT_ID, parent_id, f"{A.GUARDIANS},{SUFFIX}"), {
+                            A.OBJECT_CLASS: [A.OC_PERSON, A.OC_ACCOUNT], A.ACCOUNT_ID: [parent_id],
+                            A.CN: [f"{parent_given} {surname}"], A.SURNAME: [surname], A.GIVEN_NAME: [parent_given],
+                            A.UAI: [uai], A.CHILD: [student_dn], A.ACCOUNT_STATE: ["NOT_NOTIFIED"],
+                            A.ACCOUNT_ORIGIN: ["REGISTRY"], A.SEARCH_KEY: search_keys(parent_given, surname),
+                            A.SORT_NAME: [sort_name(parent_given, surname)]}))
+
+
+def disk_use(folder: Path) -> int:
+    """Bytes the files under `folder` really take (mdb's map is sparse: its size says little)."""
+    return sum(f.stat().st_blocks * 512 for f in folder.rglob("*") if f.is_file())
 
 
 def _moment(rng) -> str:
@@ -149,14 +172,15 @@ def _parent(child_dn: str, uai: str, surname: str, rng) -> str:
 
 @contextmanager
 def big_directory(establishments: int = 100, students_each: int = 2000, say=print, state_weights=(30, 30, 40),
-                  more_entries=None, for_figures: bool = False):
+                  more_entries=None, for_figures: bool = False, second_parent: float | None = None,
+                  schools: dict | None = None, max_size: int = 8 * 1024**3):
     """A private slapd holding the big directory, a Redis, and the app's settings for them.
     `more_entries(out)`, if given, writes further LDIF records into the same slapadd; `for_figures` adds
-    the dates and parents « Statistiques » reads."""
-    with tempfile.TemporaryDirectory(prefix="sesame-bench-") as folder:
+    the dates and parents « Statistiques » reads; `second_parent` and `schools` as write_directory_ldif."""
+    with tempfile.TemporaryDirectory(prefix="sesame-bench-", dir=os.environ.get("SESAME_BENCH_DIR")) as folder:
         root = Path(folder)
         service_password = secrets.token_urlsafe(16)
-        slapd = EmbeddedSlapd(root / "slapd", SUFFIX, max_size=8 * 1024**3, no_sync=False).start()
+        slapd = EmbeddedSlapd(root / "slapd", SUFFIX, max_size=max_size, no_sync=False).start()
         redis = EmbeddedRedis(root / "redis", persist=False).start()
         try:
             Migrator(MigrationSettings(url=slapd.ldapi_url, suffix=SUFFIX, service_dn=SERVICE_DN,
@@ -165,14 +189,20 @@ def big_directory(establishments: int = 100, students_each: int = 2000, say=prin
             started = time.monotonic()
             ldif = root / "bench.ldif"
             write_directory_ldif(ldif, establishments, students_each,
-                                 PasswordHasher(1, 1024, 1).hash(STAFF_PASSWORD), state_weights, for_figures)
+                                 PasswordHasher(1, 1024, 1).hash(STAFF_PASSWORD), state_weights,
+                                 second_parent=second_parent, schools=schools, for_figures=for_figures)
             if more_entries is not None:
                 with open(ldif, "a", encoding="utf-8") as out:
                     more_entries(out)
             written = time.monotonic()
+            ldif_size = ldif.stat().st_size
             slapd.load(ldif)
-            say(f"directory: {establishments * students_each:,} students in {establishments} establishments "
-                f"(LDIF {written - started:.1f} s, slapadd -q {time.monotonic() - written:.1f} s)")
+            loaded = time.monotonic()
+            ldif.unlink()
+            parents = "" if second_parent is None else f" and their parents ({1 + second_parent:.2f} a student)"
+            say(f"directory: {establishments * students_each:,} students in {establishments} establishments{parents}: "
+                f"LDIF {ldif_size / 1e9:.2f} GB written in {written - started:.0f} s, slapadd -q {loaded - written:.0f} s, "
+                f"database {disk_use(root / 'slapd') / 1e9:.2f} GB on disk")
             yield {
                 "TESTING": False,
                 "SESAME_SECRET_KEY": secrets.token_urlsafe(32),
@@ -183,6 +213,7 @@ def big_directory(establishments: int = 100, students_each: int = 2000, say=prin
                 "SESAME_REDIS_URL": redis.url,
                 "SESAME_SEAL_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
                 "SESAME_FILES_DIR": str(root / "files"),
+                "SESAME_STAFF_TOTP": "off",       # heads sign in with their password alone here
             }
         finally:
             redis.stop()

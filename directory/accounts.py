@@ -74,15 +74,31 @@ class Applied:
 
 
 
+class _NoClaims:
+    """One writer alone: every identifier is free to try."""
+
+    def claim(self, identifier: str) -> bool:
+        return True
+
+    def release(self, identifier: str) -> None:
+        pass
+
+
+NO_CLAIMS = _NoClaims()
+
+
 class Accounts:
     """Reads accounts of one population and applies lifecycle changes to them, one entry at a time."""
 
-    def __init__(self, directory, population, hasher: PasswordHasher, sealer: Sealer):
+    def __init__(self, directory, population, hasher: PasswordHasher, sealer: Sealer, claims=None):
         self.directory = directory
         self.population = population
         self.base = directory.base(population.branch)
         self.hasher = hasher
         self.sealer = sealer
+        # identifiers being written by this or another worker: slapo-unique checks with a search that
+        # two writes at the same moment both pass, so writers that share a job take turns here first
+        self.claims = claims or NO_CLAIMS
 
     def read(self, uai: str, account_ids) -> dict[str, AccountRecord]:
         """The accounts of `uai` among `account_ids`; the others are simply absent from the answer."""
@@ -141,12 +157,14 @@ class Accounts:
                          for uid in e.get(A.UID) or ())
         return found
 
-    @staticmethod
-    def _first_free(stem: str, taken: set[str]) -> str:
+    def _first_free(self, stem: str, taken: set[str]) -> str:
+        """The first of `stem`, `stem2`, ... neither in the directory nor being written by another."""
         n = 1
-        while (stem if n == 1 else f"{stem}{n}") in taken:
+        while True:
+            candidate = stem if n == 1 else f"{stem}{n}"
+            if candidate not in taken and self.claims.claim(candidate):
+                return candidate
             n += 1
-        return stem if n == 1 else f"{stem}{n}"
 
     def free_identifier(self, given_name: str, surname: str) -> str:
         """`prenom.nom`, or with the smallest number not taken anywhere in the directory."""
@@ -167,6 +185,16 @@ class Accounts:
 
     def apply(self, record: AccountRecord, change: Change, job_id: str,
               now: datetime | None = None, proposed_identifier: str | None = None) -> Applied:
+        """See `_apply`; the identifiers it claimed are let go once it is written (or not)."""
+        claimed = [proposed_identifier] if proposed_identifier else []
+        try:
+            return self._apply(record, change, job_id, now, proposed_identifier, claimed)
+        finally:
+            for identifier in claimed:
+                self.claims.release(identifier)
+
+    def _apply(self, record: AccountRecord, change: Change, job_id: str, now: datetime | None,
+               proposed_identifier: str | None, claimed: list[str]) -> Applied:
         """Make `change` to the account in one modify, only if it is still as `record` read it.
 
         The condition is written into the modify itself: it deletes the state and the sealed password
@@ -203,6 +231,7 @@ class Accounts:
             if record.identifier is None and change.after is not AccountState.NOT_NOTIFIED:
                 identifier = proposed_identifier if attempt == 0 and proposed_identifier else \
                     self.free_identifier(record.given_name, record.surname)
+                claimed.append(identifier)
                 modifications[A.UID] = [(ldap3.MODIFY_ADD, [identifier])]
             try:
                 self._write(record, modifications, job_id)

@@ -72,6 +72,8 @@ SETTINGS = {
     "LEAVER_REMOVAL_DAYS": (60, _INT),
     "IMPORT_MAX_MEGABYTES": (40, _INT),           # one upload of registry files, all files together
     "AUDIT_RETENTION_DAYS": (365, _INT),          # « Journal des opérations »: records older are purged
+    "JOB_CHUNK": (500, _INT),                     # accounts per chunk of a job: the share one worker takes
+    "JOB_SPREAD": (16, _INT),                     # at most this many workers share one job
 }
 
 

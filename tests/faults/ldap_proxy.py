@@ -51,6 +51,18 @@ def _operation(message: bytes) -> tuple[int, int]:
     return tag, content
 
 
+def _message_id(message: bytes) -> int:
+    _, index = _length(message, 1)
+    id_length, start = _length(message, index + 1)
+    return int.from_bytes(message[start:start + id_length], "big")
+
+
+def _result_code(message: bytes) -> int:
+    """The resultCode of an answer (the ENUMERATED that opens its LDAPResult)."""
+    _, content = _operation(message)
+    return message[content + 2]
+
+
 def _modified_dn(message: bytes) -> str | None:
     tag, content = _operation(message)
     if tag != MODIFY_REQUEST:
@@ -70,6 +82,7 @@ class LdapProxy:
         self.modify_answers = 0
         self.lost = 0
         self.modifies: dict[str, int] = {}      # modify requests per entry
+        self.applied: dict[str, int] = {}       # modifies slapd answered « success » per entry
         self._lock = threading.Lock()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
@@ -93,27 +106,32 @@ class LdapProxy:
             except OSError:
                 client.close()
                 continue
-            threading.Thread(target=self._requests, args=(client, server), daemon=True).start()
-            threading.Thread(target=self._answers, args=(server, client), daemon=True).start()
+            pending: dict[int, str] = {}      # this connection's modifies awaiting their answer
+            threading.Thread(target=self._requests, args=(client, server, pending), daemon=True).start()
+            threading.Thread(target=self._answers, args=(server, client, pending), daemon=True).start()
 
-    def _requests(self, client: socket.socket, server: socket.socket) -> None:
+    def _requests(self, client: socket.socket, server: socket.socket, pending: dict) -> None:
         try:
             while (message := _read_message(client)) is not None:
                 dn = _modified_dn(message)
                 if dn is not None:
                     with self._lock:
                         self.modifies[dn] = self.modifies.get(dn, 0) + 1
+                        pending[_message_id(message)] = dn
                 server.sendall(message)
         except OSError:
             pass
         finally:
             _close(client, server)
 
-    def _answers(self, server: socket.socket, client: socket.socket) -> None:
+    def _answers(self, server: socket.socket, client: socket.socket, pending: dict) -> None:
         try:
             while (message := _read_message(server)) is not None:
                 if _operation(message)[0] == MODIFY_RESPONSE:
                     with self._lock:
+                        dn = pending.pop(_message_id(message), None)
+                        if dn is not None and _result_code(message) == 0:
+                            self.applied[dn] = self.applied.get(dn, 0) + 1
                         self.modify_answers += 1
                         drop = self.lose(self.modify_answers)
                         self.lost += drop

@@ -9,6 +9,7 @@ from directory.lifecycle import Action
 from ..accounts import accounts_of
 from ..extensions import directory
 from ..students.population import of_job
+from . import chunks
 from .store import DONE, FAILED, FINISHED, JOB_TTL, QUEUED, RECENT, REFUSED, RUNNING, UNCHANGED, Job, JobStore
 
 LOST = ("Le suivi de cette opération a été perdu (panne du serveur de travaux). Les comptes qu'elle a "
@@ -64,6 +65,7 @@ def recover(trace: audit.JobTrace, store: JobStore) -> Job | None:
     else:
         job.message = LOST + "relancez-la pour terminer les autres."
     store.restore(job)
+    chunks.forget(store.redis, job.id)
     asked = set(job.account_ids)
     store.record_many(job.id, [(i, DONE, "") for i in marked if i in asked])
     return job

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 from redis import Redis
+from redis.exceptions import WatchError
 
 from directory.actions import Outcome
 from directory.lifecycle import Action
@@ -57,7 +58,7 @@ def _key(job_id: str, part: str = "") -> str:
 class JobStore:
     def __init__(self, redis: Redis, hold: int = 30):
         self.redis = redis
-        self.hold = hold      # seconds a worker's hold on a job lasts unless renewed
+        self.hold = hold      # seconds a worker's presence on a job (and its lease on a chunk) lasts unless renewed
 
     def create(self, kind: str, owner: str, uai: str, population: str, account_ids, options=None,
                job_id: str | None = None) -> tuple[Job, bool]:
@@ -96,6 +97,27 @@ class JobStore:
             pipe.sadd("sesame:jobs:open", job.id)
         pipe.execute()
 
+    def update(self, job_id: str, change) -> Job | None:
+        """`change(job)` applied to the record as it is in Redis, with no write of another worker lost
+        in between (several workers share a job); `change` returns False to leave it as it is."""
+        with self.redis.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(_key(job_id))
+                    raw = pipe.get(_key(job_id))
+                    job = Job(**json.loads(raw)) if raw else None
+                    if job is None or change(job) is False:
+                        pipe.unwatch()
+                        return job
+                    pipe.multi()
+                    pipe.set(_key(job.id), json.dumps(job.__dict__), ex=JOB_TTL)
+                    if job.status in (FINISHED, FAILED):
+                        pipe.srem("sesame:jobs:open", job.id)
+                    pipe.execute()
+                    return job
+                except WatchError:
+                    continue
+
     def recent(self, owner: str) -> list[Job]:
         ids = [i.decode() for i in self.redis.lrange(f"sesame:jobs:{owner}", 0, RECENT - 1)]
         return [job for job in (self.get(i) for i in ids) if job]
@@ -118,6 +140,12 @@ class JobStore:
                             mapping={i: json.dumps([outcome, detail]) for i, outcome, detail in results})
             self.redis.expire(_key(job_id, "outcomes"), JOB_TTL)
 
+    def outcomes_of(self, job_id: str, account_ids) -> dict[str, tuple[str, str]]:
+        """The outcomes noted for these accounts only (a chunk's), those not noted absent."""
+        account_ids = list(account_ids)
+        raw = self.redis.hmget(_key(job_id, "outcomes"), account_ids) if account_ids else []
+        return {i: tuple(json.loads(v)) for i, v in zip(account_ids, raw) if v is not None}
+
     def outcomes(self, job_id: str) -> dict[str, tuple[str, str]]:
         raw = self.redis.hgetall(_key(job_id, "outcomes"))
         return {k.decode(): tuple(json.loads(v)) for k, v in raw.items()}
@@ -127,20 +155,10 @@ class JobStore:
 
     # --- who is working on it -------------------------------------------------------------------
 
-    def take(self, job_id: str, worker: str) -> bool:
-        """True if this worker may run the job: nobody else holds it, or their hold lapsed."""
-        return bool(self.redis.set(_key(job_id, "lock"), worker, nx=True, ex=self.hold))
-
-    def keep(self, job_id: str, worker: str) -> bool:
-        """Renew this worker's hold, only if it is still this worker's."""
-        key = _key(job_id, "lock")
-        if (self.redis.get(key) or b"").decode() != worker:
-            return False
-        self.redis.expire(key, self.hold)
-        return True
-
-    def release(self, job_id: str) -> None:
-        self.redis.delete(_key(job_id, "lock"))
+    def attend(self, job_id: str, worker: str) -> None:
+        """This worker is at work on the job (one of several, each on its own chunk): `held` says so
+        until every one of them has been silent for the hold."""
+        self.redis.set(_key(job_id, "lock"), worker, ex=self.hold)
 
     def held(self, job_id: str) -> bool:
         return bool(self.redis.exists(_key(job_id, "lock")))

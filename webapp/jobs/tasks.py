@@ -1,4 +1,5 @@
-"""What the worker runs: (re)notify, reset and list jobs, account by account, then the documents."""
+"""What the worker runs: (re)notify, reset, list and reprint jobs, account by account, then the documents;
+registry imports through their own module."""
 from __future__ import annotations
 
 import logging
@@ -6,6 +7,7 @@ import os
 import socket
 import threading
 import time
+from datetime import date, datetime
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import current_app
@@ -15,16 +17,21 @@ from directory.audit import close_job
 from directory.actions import Refusal, change_accounts
 from directory.errors import DirectoryUnavailable
 from directory.lifecycle import Action
+from directory.model import AccountState
 from directory.names import sort_name
+from directory.passwords import Sealer
 
 from ..students.population import of_job
 from ..documents.files import FileStore
-from .printing import keep_languages, letter_of, letters_document, reprinted
+from ..documents.letters import Letter
 from ..documents.lists import ListRow
+from ..config import seal_key
 from ..extensions import directory, redis
 from ..holders import tokens
 from .report import counts, job_accounts, outcomes
-from .store import DONE, FAILED, FINISHED, REFUSED, RUNNING, UNCHANGED, Job, JobStore, job_store
+from .chunks import FINISH, Chunks
+from .printing import keep_languages, letter_of, letters_document, reprinted
+from .store import DONE, FAILED, FINISHED, QUEUED, REFUSED, RUNNING, UNCHANGED, Job, JobStore, job_store
 from ..alimentation.job import IMPORT, run_import
 
 log = logging.getLogger(__name__)
@@ -38,20 +45,25 @@ def file_store() -> FileStore:
 
 
 class _Heartbeat:
-    """Keeps the job's hold renewed while this worker runs it; a dead worker's hold lapses."""
+    """Keeps this worker's presence on the job and its lease on the chunk it works on renewed; a
+    dead worker's lapse, and another worker takes its chunk up."""
 
-    def __init__(self, store: JobStore, job_id: str):
-        self.store, self.job_id, self.stopped = store, job_id, threading.Event()
+    def __init__(self, store: JobStore, job_id: str, chunks: Chunks):
+        self.store, self.job_id, self.chunks, self.stopped = store, job_id, chunks, threading.Event()
+        self.lease: int | None = None     # the chunk (or FINISH) this worker holds now
         self.thread = threading.Thread(target=self._beat, daemon=True)
 
     def _beat(self):
         while not self.stopped.wait(max(1, self.store.hold / 6)):
             try:
-                self.store.keep(self.job_id, WORKER)
+                self.store.attend(self.job_id, WORKER)
+                if self.lease is not None:
+                    self.chunks.keep(self.lease, WORKER)
             except RedisError:
-                pass    # the hold lapses while Redis is away; the job stops at its next note
+                pass    # the leases lapse while Redis is away; the job stops at its next note
 
     def __enter__(self):
+        self.store.attend(self.job_id, WORKER)
         self.thread.start()
         return self
 
@@ -59,47 +71,105 @@ class _Heartbeat:
         self.stopped.set()
         self.thread.join()
         try:
-            self.store.release(self.job_id)
+            if self.lease is not None:
+                self.chunks.release(self.lease, WORKER)
         except RedisError:
-            pass        # a hold nobody renews lapses by itself
+            pass        # a lease nobody renews lapses by itself
+
+
+def _whole(job: Job) -> bool:
+    """The kinds one worker runs whole, as one chunk: a registry import (its rows in the order of the
+    preview) and « Réimprimer » (no hashing: nothing to share)."""
+    return job.kind in (IMPORT, Action.REPRINT.value)
+
+
+def job_chunks(job: Job) -> Chunks:
+    config = current_app.config
+    size = max(job.total, 1) if _whole(job) else config["SESAME_JOB_CHUNK"]
+    return Chunks(redis.current, job.id, job.total, size, config["SESAME_JOB_HOLD_SECONDS"], Sealer(seal_key(config)))
+
+
+def spread(job: Job) -> int:
+    """How many RQ jobs to enqueue for `job`: one per chunk (capped), so that every idle worker joins."""
+    return min(job_chunks(job).count, current_app.config["SESAME_JOB_SPREAD"])
+
+
+def _running(job: Job):
+    if job.status != QUEUED:
+        return False
+    job.status, job.message = RUNNING, ""
+
+
+def _stopped(message: str):
+    def change(job: Job):
+        if job.status != RUNNING:
+            return False        # another worker said it first, or the job is over
+        job.status, job.message, job.finished = FAILED, message, time.time()
+    return change
 
 
 def run_job(job_id: str) -> None:
-    """The RQ entry point. Safe to run again after a crash: what was done is not done twice."""
+    """The RQ entry point, enqueued once per worker that may share the job: each takes chunks nobody
+    holds until none is left, and whoever finds them all done makes the documents and closes the job.
+    Safe to run again after a crash: what was done is not done twice."""
     store = job_store()
-    job = store.get(job_id)
-    if job is None or job.status == FINISHED or not store.take(job_id, WORKER):
-        return
-    with _Heartbeat(store, job_id):
-        job.status, job.message = RUNNING, ""
-        store.save(job)
+    job = store.update(job_id, _running)
+    if job is None or job.status != RUNNING:
+        return          # finished, interrupted (« Relancer » starts it again), or gone
+    chunks = job_chunks(job)
+    with _Heartbeat(store, job_id, chunks) as beat:
         try:
-            if job.kind == IMPORT:      # « Alimentation »: rows of a registry import (webapp/alimentation/job.py)
-                run_import(job, store)
-            else:
-                if job.action.changes_accounts:
-                    _change_accounts(job, store)
-                    keep_languages(job, job_accounts(job), store)    # parents' letter language (printing.py)
-                _produce_document(job, store)
+            while True:
+                current = store.get(job_id)
+                if current is None or current.status != RUNNING:
+                    return      # another worker's chunk stopped it: « Relancer » goes on from here
+                beat.lease = chunks.claim(WORKER)
+                if beat.lease is None:
+                    break
+                _work_on_chunk(job, store, chunks, beat.lease)
+                chunks.complete(beat.lease, WORKER)
+                beat.lease = None
+            if not chunks.claim_finish(WORKER):
+                return          # chunks still held by others: the last of them finishes
+            beat.lease = FINISH
+            if store.get(job_id).status != RUNNING:
+                return          # finished meanwhile by another worker
+            if job.kind != IMPORT:      # an import closes its own record, row by row (alimentation/job.py)
+                keep_languages(job, job_accounts(job), store)    # parents' letter language (printing.py)
+                _produce_document(job, store, chunks)
                 _audit(job, store)
-            job.status = FINISHED
+            chunks.clear()
+
+            def finished(current: Job):
+                current.status, current.file, current.finished = FINISHED, job.file, time.time()
+            store.update(job_id, finished)
         except RedisError:
             # The job queue went away: nothing can be noted. The record stays « En cours » with no
             # hold, and a worker's sweeper takes the job up when Redis is back; what was written
             # carries the job's mark, so nothing is done twice.
             log.warning("job %s stopped: Redis unavailable", job_id)
-            return
         except DirectoryUnavailable:
             log.warning("job %s stopped: directory unavailable", job_id)
-            job.status = FAILED
-            job.message = ("L'annuaire a cessé de répondre pendant l'opération. Les comptes marqués « Fait » "
-                           "sont traités ; les autres n'ont pas été modifiés. Relancez l'opération pour terminer.")
+            store.update(job_id, _stopped(
+                "L'annuaire a cessé de répondre pendant l'opération. Les comptes marqués « Fait » "
+                "sont traités ; les autres n'ont pas été modifiés. Relancez l'opération pour terminer."))
         except Exception:   # noqa: BLE001 - the report must say the job stopped, whatever stopped it
             log.exception("job %s failed", job_id)
-            job.status = FAILED
-            job.message = "L'opération s'est interrompue. Les comptes marqués « Fait » sont traités ; relancez-la pour terminer."
-        job.finished = time.time()
-        store.save(job)
+            store.update(job_id, _stopped(
+                "L'opération s'est interrompue. Les comptes marqués « Fait » sont traités ; relancez-la pour terminer."))
+
+
+def _work_on_chunk(job: Job, store: JobStore, chunks: Chunks, number: int) -> None:
+    """One chunk: its accounts changed (for the kinds that change accounts), then what its accounts
+    give the documents, kept sealed until the finisher assembles them."""
+    if job.kind == IMPORT:      # « Alimentation »: the rows of a registry import (webapp/alimentation/job.py)
+        run_import(job, store)
+        return
+    ids = job.account_ids[chunks.bounds(number)]
+    if job.action.changes_accounts:
+        _change_accounts(job, store, ids)
+    if _has_document(job):
+        chunks.keep_part(number, _document_part(job, store, ids))
 
 
 REFUSALS = {
@@ -116,20 +186,39 @@ def _noted(result) -> tuple[str, str, str]:
     return result.account_id, result.outcome.value, result.applied.change.after.value
 
 
-def _change_accounts(job: Job, store: JobStore) -> None:
-    worker_accounts = job_accounts(job)
-    done = store.outcomes(job.id)
-    todo = [i for i in job.account_ids if i not in done]
-    threads = current_app.config["SESAME_HASH_THREADS"] or os.cpu_count() or 2
+def pool_size(config) -> int:
+    """Threads a worker changes accounts with. argon2 lets go of the GIL while it hashes: threads give
+    every core to hashing. Each thread also waits for the directory's answer to its write: twice as
+    many threads as hashing ones keep the cores hashing meanwhile."""
+    return 2 * (config["SESAME_HASH_THREADS"] or os.cpu_count() or 2)
 
-    # argon2 lets go of the GIL while it hashes: threads give every core to hashing
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        for start in range(0, len(todo), BATCH):
-            results = change_accounts(worker_accounts, job.uai, todo[start:start + BATCH], job.action, job.id,
-                                      reset_password=bool(job.options.get("reset")),
-                                      provisional_days=current_app.config["SESAME_PROVISIONAL_DAYS"],
-                                      revoke_recovery=lambda ids: tokens.revoke("reset", ids), map_=pool.map)
-            store.record_many(job.id, [_noted(r) for r in results])   # one round trip per batch: progress moves by fifty
+
+def _change_accounts(job: Job, store: JobStore, ids: list[str]) -> None:
+    """The chunk's accounts not yet noted, changed; outcomes noted fifty at a time as they come."""
+    worker_accounts = job_accounts(job)
+    done = store.outcomes_of(job.id, ids)
+    todo = [i for i in ids if i not in done]
+    if not todo:
+        return
+
+    def noting(function, records):
+        # results in order as the pool gives them: progress moves by fifty, one round trip each
+        results, pending = [], []
+        for result in pool.map(function, records):
+            results.append(result)
+            pending.append(_noted(result))
+            if len(pending) >= BATCH:
+                store.record_many(job.id, pending)
+                pending = []
+        store.record_many(job.id, pending)
+        return results
+
+    with ThreadPoolExecutor(max_workers=pool_size(current_app.config)) as pool:
+        results = change_accounts(worker_accounts, job.uai, todo, job.action, job.id,
+                                  reset_password=bool(job.options.get("reset")),
+                                  provisional_days=current_app.config["SESAME_PROVISIONAL_DAYS"],
+                                  revoke_recovery=lambda ids: tokens.revoke("reset", ids), map_=noting)
+    store.record_many(job.id, [_noted(r) for r in results])   # with those refused before any write
 
 
 def _children_here(job: Job, records) -> dict[str, str]:
@@ -141,51 +230,94 @@ def _children_here(job: Job, records) -> dict[str, str]:
             for account_id, ids in children.items()}
 
 
-def _letters_and_rows(job: Job, store: JobStore):
-    """The accounts as they now are, for letters and lists (passwords opened from their seal)."""
+def _has_document(job: Job) -> bool:
+    return job.action is Action.LIST or (job.action is Action.NOTIFY and bool(job.options.get("letters")))
+
+
+def _document_part(job: Job, store: JobStore, ids: list[str]) -> list:
+    """A chunk's accounts as they now are, for letters or lists (passwords opened from their seal),
+    as plain values: a letter or a list row each, with what the documents sort them by."""
     worker_accounts = job_accounts(job)
-    found = outcomes(job, store)
-    wanted = [i for i in job.account_ids if found.get(i, ("",))[0] != REFUSED]
+    found = store.outcomes_of(job.id, ids)
+    wanted = [i for i in ids if found.get(i, ("",))[0] != REFUSED]
     records = worker_accounts.read(job.uai, wanted)
     # the population's own reader: the labels the page showed (external students: their schools' MEFs)
     classes, mefs, _ = of_job(job.population).read_reference(job.uai)
-    return worker_accounts, records, classes, mefs
+    children = _children_here(job, records) if of_job(job.population).searches_children else {}
+    label = lambda r: classes[r.class_code].label if r.class_code in classes else ""   # noqa: E731
+    if job.action is Action.NOTIFY:
+        return [[r.class_code, sort_name(r.given_name, r.surname),
+                 *_letter_values(letter_of(r, worker_accounts.shown_password(r), label(r), children.get(r.account_id, ""),
+                                           job))]
+                for r in records.values()]
+    store.record_many(job.id, [(account_id, DONE, "") for account_id in records])
+    when = lambda moment: moment.isoformat() if moment else None   # noqa: E731
+    return [[r.surname, r.given_name, r.state.value, r.identifier or "", worker_accounts.provisional_password(r),
+             r.class_code, label(r), mefs[r.mef_code].label if r.mef_code in mefs else r.mef_code,
+             when(r.notification_date), when(r.last_login), children.get(r.account_id, "")]
+            for r in records.values()]
 
 
-def _produce_document(job: Job, store: JobStore) -> None:
-    action, options = job.action, job.options
-    if action is Action.RESET or (action is Action.NOTIFY and not options.get("letters")):
-        return
-    worker_accounts, records, classes, mefs = _letters_and_rows(job, store)
-    establishment = directory.current.establishment(job.uai)
+def _letter_values(letter: Letter) -> list:
+    return [letter.surname, letter.given_name, letter.identifier, letter.password, letter.class_label,
+            letter.children, letter.language, letter.valid_until.isoformat() if letter.valid_until else None]
+
+
+def _letter(values: list) -> Letter:
+    *fields, valid_until = values
+    return Letter(*fields, date.fromisoformat(valid_until) if valid_until else None)
+
+
+def _reprinted_letters(job: Job, store: JobStore) -> list[Letter]:
+    """« Réimprimer »: every account of the past job read again, the letters made from their seals."""
+    worker_accounts = job_accounts(job)
+    records = worker_accounts.read(job.uai, job.account_ids)
+    classes, _, _ = of_job(job.population).read_reference(job.uai)
+    children = _children_here(job, records) if of_job(job.population).searches_children else {}
     ordered = sorted(records.values(), key=lambda r: (r.class_code, sort_name(r.given_name, r.surname)))
+    return reprinted(job, store, worker_accounts, records, ordered, classes, children)
+
+
+def _list_row(item: list) -> ListRow:
+    surname, given_name, state, identifier, password, class_code, class_label, mef, notified, last, children = item
+    when = lambda text: datetime.fromisoformat(text) if text else None   # noqa: E731
+    return ListRow(surname, given_name, AccountState(state), identifier, password, class_code, class_label, mef,
+                   when(notified), when(last), children)
+
+
+def _produce_document(job: Job, store: JobStore, chunks: Chunks) -> None:
+    """The letters or the list, assembled once from every chunk's part (a part that Redis lost is
+    read again from the directory), then kept for its owner."""
+    establishment = directory.current.establishment(job.uai)
+    if job.action is Action.REPRINT:
+        _keep(job, letters_document(job, establishment, _reprinted_letters(job, store)),
+              f"courriers-{job.uai}.pdf", "application/pdf")
+        return
+    if not _has_document(job):
+        return
+    parts = chunks.parts()
+    for number in range(chunks.count):
+        if number not in parts:
+            parts[number] = _document_part(job, store, job.account_ids[chunks.bounds(number)])
+    items = [item for number in sorted(parts) for item in parts[number]]
     population = of_job(job.population)
-    children = _children_here(job, records) if population.searches_children else {}
-    if action is Action.REPRINT:      # « Réimprimer »: from the seals, nothing written (printing.py)
-        letters = reprinted(job, store, worker_accounts, records, ordered, classes, children)
-        content, name, mimetype = letters_document(job, establishment, letters), \
-            f"courriers-{job.uai}.pdf", "application/pdf"
-    elif action is Action.NOTIFY:
-        letters = [letter_of(r, worker_accounts.shown_password(r),
-                             classes[r.class_code].label if r.class_code in classes else "",
-                             children.get(r.account_id, ""), job)
-                   for r in ordered]
+    if job.action is Action.NOTIFY:
+        letters = [_letter(item[2:]) for item in sorted(items, key=lambda item: (item[0], item[1]))]
         content, name, mimetype = letters_document(job, establishment, letters), \
             f"courriers-{job.uai}.pdf", "application/pdf"
     else:
-        rows = [ListRow(r.surname, r.given_name, r.state, r.identifier or "",
-                        worker_accounts.provisional_password(r), r.class_code,
-                        classes[r.class_code].label if r.class_code in classes else "",
-                        mefs[r.mef_code].label if r.mef_code in mefs else r.mef_code,
-                        r.notification_date, r.last_login, children.get(r.account_id, "")) for r in ordered]
-        if options.get("format") == "csv":
+        rows = [_list_row(item) for item in items]
+        if job.options.get("format") == "csv":
             content, name, mimetype = population.listing.csv(establishment, rows), f"comptes-{job.uai}.csv", \
                 "text/csv; charset=utf-8"
         else:
             content, name, mimetype = population.listing.pdf(establishment, rows), f"comptes-{job.uai}.pdf", \
                 "application/pdf"
-        for account_id in records:
-            store.record(job.id, account_id, DONE, "")
+    _keep(job, content, name, mimetype)
+
+
+def _keep(job: Job, content: bytes, name: str, mimetype: str) -> None:
+    """The job's document, kept for its owner (what is past its time goes first)."""
     files = file_store()
     files.purge()
     job.file = files.save(job.owner, content, name, mimetype)
@@ -210,6 +342,7 @@ def resume_abandoned(queue) -> list[str]:
     for job_id in store.open_jobs():
         job = store.get(job_id)
         if job and job.status == RUNNING and not store.held(job_id):
-            queue.enqueue(run_job, job_id, job_timeout=3 * 3600)
+            for _ in range(spread(job)):
+                queue.enqueue(run_job, job_id, job_timeout=3 * 3600)
             resumed.append(job_id)
     return resumed

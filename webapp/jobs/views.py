@@ -23,8 +23,11 @@ TITLES = {"notify": "(Re)notification des comptes", "reset": "Réinitialisation 
 
 
 def enqueue(job) -> None:
-    from .tasks import run_job
-    queue(redis.current).enqueue(run_job, job.id, job_timeout=3 * 3600)
+    """The job on the queue once per chunk (up to SESAME_JOB_SPREAD): every idle worker takes a share."""
+    from .tasks import run_job, spread
+    jobs_queue = queue(redis.current)
+    for _ in range(spread(job)):
+        jobs_queue.enqueue(run_job, job.id, job_timeout=3 * 3600)
 
 
 def _my_job(job_id: str):
