@@ -119,7 +119,9 @@ def test_the_whole_alimentation_flow(own_demo, import_client, exports):
     client.post("/deconnexion", data={"csrf_token": csrf_token(client.get("/").get_data(as_text=True))})
     assert sign_in(client, "chef.lp").status_code == 302
     moves = client.get("/journal", query_string={"action": "move-in", "compte": identifier}).get_data(as_text=True)
-    assert "Changement d'établissement (alimentation)" in moves and "admin.idt" in moves, moves[-3000:]
+    row = moves.split("<tbody>")[1].split("</tbody>")[0]
+    assert "<td>admin.idt</td><td>Changement d&#39;établissement (alimentation)</td>" in row, row
+    assert f"({identifier})" in row and "0990003R → 0990002P" in row, row
 
     # the leaver: gone from the LP's list, still signs in during the tolerance period
     assert not _in_list(client, "chef.lp", leaver[A.SURNAME][0], leaver[A.UID][0])
