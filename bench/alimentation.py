@@ -27,10 +27,9 @@ from directory.registry.preview import STUDENT_ATTRIBUTES as PREVIEW_ATTRIBUTES
 from webapp import create_app
 from webapp.jobs.store import FAILED, FINISHED, JobStore
 
-from .common import SERVICE_DN, STAFF_PASSWORD, SUFFIX, big_directory, uai_of
+from .common import CSRF, SERVICE_DN, STAFF_PASSWORD, SUFFIX, big_directory, uai_of
 
 ROOT = Path(__file__).resolve().parent.parent
-CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 JOB_URL = re.compile(r"/alimentation/travaux/([0-9a-f]{32})$")
 OUTCOME = re.compile(r'data-outcome="(\w+)">(\d+)<')
 

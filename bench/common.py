@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import os
 import random
+import re
 import secrets
 import statistics
 import tempfile
@@ -26,6 +27,7 @@ from webapp.embedded import EmbeddedRedis
 SUFFIX = "dc=sesame,dc=bench"
 SERVICE_DN = f"cn=sesame,ou=services,{SUFFIX}"
 STAFF_PASSWORD = "bench-password"
+CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 CLASSES = [(f"{level}{n:02d}", f"{label} {n}") for level, label in (("2", "Seconde"), ("1", "Première"),
                                                                      ("T", "Terminale")) for n in range(1, 21)]
 STATES = ("NOT_NOTIFIED", "NOTIFIED", "ACTIVE")
@@ -218,3 +220,12 @@ def big_directory(establishments: int = 100, students_each: int = 2000, say=prin
         finally:
             redis.stop()
             slapd.stop()
+
+
+def signed_in(app, uid: str):
+    """A test client of `app` signed in as the staff member `uid` (the benchmark's password)."""
+    client = app.test_client()
+    token = CSRF.search(client.get("/connexion").get_data(as_text=True)).group(1)
+    signed = client.post("/connexion", data={"csrf_token": token, "uid": uid, "password": STAFF_PASSWORD})
+    assert signed.status_code == 302, f"could not sign in as {uid}"
+    return client

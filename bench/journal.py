@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 import sys
 import time
 from datetime import datetime, timedelta, timezone
@@ -20,9 +19,8 @@ from directory import attributes as A
 from directory import journal
 from directory.delegations import PARIS
 
-from .common import SERVICE_DN, STAFF_PASSWORD, SUFFIX, big_directory, summary, timed, uai_of
+from .common import SERVICE_DN, STAFF_PASSWORD, SUFFIX, big_directory, signed_in, summary, timed, uai_of
 
-CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 ACTIONS = ("notify", "reset", "list", "sign-in", "reset", "reset", "sign-in", "notify")
 ADMIN = "admin.bench"
 
@@ -51,12 +49,6 @@ def write_records(out, count: int, establishments: int, now: datetime) -> None:
               f"uid: {ADMIN}\ncn: Admin Bench\nsn: Bench\n\n")
 
 
-def _sign_in(app, uid: str):
-    client = app.test_client()
-    token = CSRF.search(client.get("/connexion").get_data(as_text=True)).group(1)
-    response = client.post("/connexion", data={"csrf_token": token, "uid": uid, "password": STAFF_PASSWORD})
-    assert response.status_code == 302, f"could not sign in as {uid}"
-    return client
 
 
 def main(argv=None) -> int:
@@ -83,7 +75,7 @@ def main(argv=None) -> int:
         app = create_app({**config, "SESAME_STAFF_TOTP": "off"})   # the second factor is not what is timed
         school = args.establishments // 2
         uai = uai_of(school)
-        head, admin = _sign_in(app, f"head.{school}"), _sign_in(app, ADMIN)
+        head, admin = signed_in(app, f"head.{school}"), signed_in(app, ADMIN)
         today = datetime.now(PARIS).date()
         week, year = (today - timedelta(days=7)).isoformat(), (today - timedelta(days=365)).isoformat()
         month_ago = today - timedelta(days=journal_default_days())

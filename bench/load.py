@@ -18,10 +18,9 @@ from urllib.parse import urlencode
 from directory.demo import SURNAMES
 from directory.embedded import free_port
 
-from .common import CLASSES, STAFF_PASSWORD, percentile
+from .common import CLASSES, CSRF, STAFF_PASSWORD, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
-CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 ROW_IDS = re.compile(r'name="ids" value="([0-9a-f]{32})"')
 
 

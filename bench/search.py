@@ -6,7 +6,6 @@ Run with `make bench-search`. Prints p50 and p95 of each, their ratio, and the t
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 
 import ldap3
@@ -19,7 +18,7 @@ from directory.sorting import page_control, sort_control
 from webapp import create_app
 
 from . import load
-from .common import SERVICE_DN, STAFF_PASSWORD, SUFFIX, big_directory, summary, timed, uai_of
+from .common import CSRF, SERVICE_DN, SUFFIX, big_directory, signed_in, summary, timed, uai_of
 
 SCENARIOS = {
     "no criteria": ("", StudentCriteria()),
@@ -27,7 +26,6 @@ SCENARIOS = {
     "one class (201)": ("classe=201", StudentCriteria(classes=("201",))),
     "one state (notifié)": ("etat=notifie", StudentCriteria(states=(AccountState.NOTIFIED,))),
 }
-CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 HEADER = (f"{'search (first page of 50, sorted, with total)':44} {'rows':>5} {'client p95':>10} {'HTTP p50':>9}"
           f" {'HTTP p95':>9} {'LDAP p50':>9} {'LDAP p95':>9} {'HTTP/LDAP p95':>13}")
 
@@ -55,17 +53,11 @@ class RawQuery:
         return rows
 
 
-def signed_in_client(app, school: int):
-    client = app.test_client()
-    token = CSRF.search(client.get("/connexion").get_data(as_text=True)).group(1)
-    signed = client.post("/connexion", data={"csrf_token": token, "uid": f"head.{school}", "password": STAFF_PASSWORD})
-    assert signed.status_code == 302, "could not sign in"
-    return client
 
 
 def search_figures(config, app, port: int, school: int, requests: int, say=print) -> dict[str, tuple]:
     """Per scenario, for the head of `school`: (rows, client p95, HTTP p50, HTTP p95, LDAP p50, LDAP p95)."""
-    client = signed_in_client(app, school)
+    client = signed_in(app, f"head.{school}")
     head = load.Head(port, f"head.{school}", uai_of(school))
     head.sign_in()
     raw = RawQuery(config)
@@ -95,7 +87,7 @@ def search_figures(config, app, port: int, school: int, requests: int, say=print
 
 
 def select_all_figures(app, school: int, say=print) -> float:
-    client = signed_in_client(app, school)
+    client = signed_in(app, f"head.{school}")
     uai = uai_of(school)
     token = CSRF.search(client.get("/eleves").get_data(as_text=True)).group(1)
     total = len(app.extensions["sesame.directory"].students.ids(uai, StudentCriteria()))

@@ -9,7 +9,6 @@ first request after a minute, or after one's own action: the figures read again 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from datetime import datetime, timezone
@@ -23,18 +22,11 @@ from directory.passwords import PasswordHasher
 from directory.populations import GUARDIANS, STUDENTS
 from webapp import create_app
 
-from .common import SERVICE_DN, STAFF_PASSWORD, SUFFIX, big_directory, summary, timed, uai_of
+from .common import SERVICE_DN, STAFF_PASSWORD, SUFFIX, big_directory, signed_in, summary, timed, uai_of
 
-CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 ADMIN = "admin.bench"
 
 
-def _signed_in(app, uid: str):
-    client = app.test_client()
-    token = CSRF.search(client.get("/connexion").get_data(as_text=True)).group(1)
-    signed = client.post("/connexion", data={"csrf_token": token, "uid": uid, "password": STAFF_PASSWORD})
-    assert signed.status_code == 302, f"could not sign in as {uid}"
-    return client
 
 
 def _add_admin(directory) -> None:
@@ -87,7 +79,7 @@ def main(argv=None) -> int:
         _add_admin(directory)
         school = args.establishments // 2
         uai = uai_of(school)
-        head = _signed_in(app, f"head.{school}")
+        head = signed_in(app, f"head.{school}")
         guardians = sum(directory.count_by_state(GUARDIANS, uai).values())
         print(f"school {uai}: {sum(directory.count_by_state(STUDENTS, uai).values()):,} students, "
               f"{guardians:,} parents")
@@ -121,7 +113,7 @@ def main(argv=None) -> int:
             results[label + ", read again"] = _row(label + ", figures read again (LDAP reads)",
                                                    timed(forgetting(get), max(10, args.requests // 4)), raw_times)
 
-        admin = _signed_in(app, ADMIN)
+        admin = signed_in(app, ADMIN)
         overview = page(admin, "/statistiques/etablissements")
         for key in redis.scan_iter("sesame:figures:*"):
             redis.delete(key)
