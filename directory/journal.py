@@ -1,6 +1,7 @@
 """The audit trail read back: « Journal des opérations » filters, sorted pages, export, and its purge."""
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -44,7 +45,9 @@ ACTION_LABELS = {
     SIGN_IN_REFUSED: "Connexion refusée",
     PURGE: "Purge du journal",
 }
-ATTRIBUTES = [A.CN, A.ACTOR, A.ACTION, A.UAI, A.DESCRIPTION, A.TARGET, A.CREATED]
+# the actions on accounts (« Accueil »'s « Dernières opérations »), not sign-ins, delegations or settings
+ACCOUNT_ACTIONS = ("notify", "reset", "list", "reprint", "import", "move-in", "leave", "leaver-removed")
+ATTRIBUTES = [A.CN, A.ACTOR, A.ACTION, A.UAI, A.DESCRIPTION, A.TARGET, A.CREATED, A.JOB_SPEC, A.JOB_STATE]
 # createTimestamp has one-second resolution: within a second, the latest written (entryCSN) first
 NEWEST_FIRST = [SortKey(A.CREATED, reverse=True), SortKey("entryCSN", reverse=True)]
 
@@ -59,6 +62,8 @@ class Operation:
     uai: str
     summary: str
     accounts: tuple[str, ...]        # account ids
+    population: str = "students"     # a job's population (students, external, guardians)
+    is_job: bool = False             # a bulk job: it has a report
 
     @property
     def action_label(self) -> str:
@@ -74,6 +79,7 @@ class JournalQuery:
     since: date | None = None
     until: date | None = None
     account_ids: tuple[str, ...] | None = None    # None: any account; (): an account filter that matched nobody
+    actions: tuple[str, ...] = ()     # any of these actions (with `action`, both must hold)
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,8 @@ def _filter(query: JournalQuery) -> str:
         parts.append(equals(A.ACTOR, query.actor))
     if query.action:
         parts.append(equals(A.ACTION, query.action))
+    if query.actions:
+        parts.append(any_of(*(equals(A.ACTION, action) for action in query.actions)))
     if query.since or query.until:
         parts.append(any_of(*(equals(A.AUDIT_DAY, f"{day:%Y%m%d}") for day in days_of(query.since, query.until))))
     if query.account_ids is not None:
@@ -122,8 +130,18 @@ def _filter(query: JournalQuery) -> str:
 
 def _decode(entry: dict) -> Operation:
     one = lambda name: first(entry.get(name), "")   # noqa: E731
+    try:
+        spec = json.loads(one(A.JOB_SPEC) or "{}")
+    except ValueError:
+        spec = {}
     return Operation(one(A.CN), parse_time(one(A.CREATED) or None), one(A.ACTOR), one(A.ACTION), one(A.UAI),
-                     one(A.DESCRIPTION), tuple(entry.get(A.TARGET) or ()))
+                     one(A.DESCRIPTION), tuple(entry.get(A.TARGET) or ()), spec.get("population", "students"),
+                     bool(entry.get(A.JOB_STATE)))
+
+
+def latest(directory, uai: str, count: int = 10) -> list[Operation]:
+    """« Dernières opérations »: the `count` newest actions on the establishment's accounts, by anyone."""
+    return page(directory, JournalQuery(uai, actions=ACCOUNT_ACTIONS), 1, count).operations
 
 
 def filter_for(query: JournalQuery) -> str:

@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 from flask import Blueprint, current_app, url_for
 from flask_login import login_required
 
+from directory import journal
 from directory.figures import follow_ups
 from directory.model import AccountState
-from directory.operations import recent_operations
 
 from ..access import current_uai, staff
 from ..extensions import directory
@@ -25,7 +25,6 @@ SHOWN = (("students", "Élèves", Right.SEE_STUDENTS, "students.index"),
 # each « À faire » line concerns those who can act on it: support staff reset, heads also notify
 LINE_RIGHTS = {"never-notified": Right.NOTIFY, "long-wait": Right.NOTIFY, "mail-unconfirmed": Right.NOTIFY,
                "provisional-expiring": Right.RESET, "locked": Right.RESET}
-ACTIONS = {"notify": "(Re)Notification", "reset": "Réinitialisation des mots de passe", "list": "Liste des comptes"}
 POPULATION_NOUNS = {"students": "élève(s)", "external": "élève(s) extérieur(s)", "guardians": "responsable(s)"}
 
 
@@ -45,7 +44,7 @@ def index():
                          url_for(search, **criteria_args(line.criteria))) for line in lines])
              for key, caption, search in shown]
     # the audit trail is the head's and the identity team's (SPEC §7), not support staff's
-    operations = recent_operations(directory.current, uai) if may(role, Right.NOTIFY) else None
+    operations = journal.latest(directory.current, uai) if may(role, Right.NOTIFY) else None
     return page_or_fragment("home/index.html", "home/partial/glance.html",
                             counts=counts, states=list(AccountState), to_do=to_do, operations=operations,
-                            actions=ACTIONS, nouns=POPULATION_NOUNS, snapshot=snapshot, me=staff().uid)
+                            nouns=POPULATION_NOUNS, snapshot=snapshot, me=staff().uid)
