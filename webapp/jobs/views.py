@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import login_required
 
+from directory.journal import ACTION_LABELS
+
 
 from ..access import staff
 from ..documents.files import FileStore
@@ -17,9 +19,6 @@ from .worker import queue
 
 bp = Blueprint("jobs", __name__)
 
-TITLES = {"notify": "(Re)notification des comptes", "reset": "Réinitialisation des mots de passe",
-          "list": "Liste des comptes", "import": "Alimentation de l'annuaire",
-          "reprint": "Réimpression des courriers"}
 
 
 def enqueue(job) -> None:
@@ -76,7 +75,7 @@ def index():
     store = job_store()
     report.recover_lost(staff().uid, store)
     jobs = [j for j in store.recent(staff().uid) if staff().may_act_on(j.uai)]
-    return render_template("jobs/index.html", jobs=jobs, titles=TITLES,
+    return render_template("jobs/index.html", jobs=jobs, titles=ACTION_LABELS,
                            progress={j.id: store.progress(j.id) for j in jobs})
 
 
@@ -89,7 +88,7 @@ def show(job_id):
     store = job_store()
     outcomes, counts, refused = _report(job, store)
     running, held = job.status in (QUEUED, RUNNING), store.held(job.id)
-    return page_or_fragment("jobs/show.html", "jobs/partial/progress.html", job=job, title=TITLES[job.kind],
+    return page_or_fragment("jobs/show.html", "jobs/partial/progress.html", job=job, title=ACTION_LABELS[job.kind],
                             done=len(outcomes), counts=counts, refused=refused, labels=OUTCOME_LABELS,
                             running=running, resumable=_resumable(job, held), waiting=running and not held,
                             current_tab=f"{of_job(job.population).name}.index", pop=of_job(job.population),
