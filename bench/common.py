@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import ldap3
+
 from directory import attributes as A
 from directory.demo import BOYS, GIRLS, SURNAMES
 from directory.embedded import EmbeddedSlapd
@@ -27,6 +29,7 @@ from webapp.embedded import EmbeddedRedis
 SUFFIX = "dc=sesame,dc=bench"
 SERVICE_DN = f"cn=sesame,ou=services,{SUFFIX}"
 STAFF_PASSWORD = "bench-password"
+ADMIN = "admin.bench"        # the identity team's member in the benchmarks
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 CLASSES = [(f"{level}{n:02d}", f"{label} {n}") for level, label in (("2", "Seconde"), ("1", "Première"),
                                                                      ("T", "Terminale")) for n in range(1, 21)]
@@ -220,6 +223,15 @@ def big_directory(establishments: int = 100, students_each: int = 2000, say=prin
         finally:
             redis.stop()
             slapd.stop()
+
+
+def add_identity_team_member(directory, uid: str = ADMIN) -> None:
+    """A member of the identity team (the administrators' group), signing in with the benchmark's password."""
+    staff_dn = dn(A.UID, uid, directory.base(A.STAFF))
+    directory.writes.run(lambda conn: conn.add(staff_dn, [A.OC_PERSON, A.OC_STAFF], {
+        A.UID: uid, A.CN: uid, A.SURNAME: uid, A.USER_PASSWORD: PasswordHasher(1, 1024, 1).hash(STAFF_PASSWORD)}))
+    group = f"cn={A.ADMIN_GROUP_CN},{directory.base(A.GROUPS)}"
+    directory.writes.run(lambda conn: conn.modify(group, {A.MEMBER: [(ldap3.MODIFY_ADD, [staff_dn])]}))
 
 
 def signed_in(app, uid: str):

@@ -15,29 +15,15 @@ from datetime import datetime, timezone
 
 import ldap3
 
-from directory import attributes as A
-from directory.escaping import dn
 from directory.figures import Figures, follow_ups
-from directory.passwords import PasswordHasher
 from directory.populations import GUARDIANS, STUDENTS
 from webapp import create_app
 
-from .common import SERVICE_DN, STAFF_PASSWORD, SUFFIX, big_directory, signed_in, summary, timed, uai_of
-
-ADMIN = "admin.bench"
-
+from .common import (ADMIN, SERVICE_DN, SUFFIX, add_identity_team_member, big_directory, signed_in, summary, timed,
+                     uai_of)
 
 
-
-def _add_admin(directory) -> None:
-    staff_dn = dn(A.UID, ADMIN, directory.base(A.STAFF))
-    directory.writes.run(lambda conn: conn.add(staff_dn, [A.OC_PERSON, A.OC_STAFF], {
-        A.UID: ADMIN, A.CN: ADMIN, A.SURNAME: ADMIN, A.USER_PASSWORD: PasswordHasher(1, 1024, 1).hash(STAFF_PASSWORD)}))
-    group = f"cn={A.ADMIN_GROUP_CN},{directory.base(A.GROUPS)}"
-    directory.writes.run(lambda conn: conn.modify(group, {A.MEMBER: [(ldap3.MODIFY_ADD, [staff_dn])]}))
-
-
-def _raw_reads(config, uai: str, provisional_days: int):
+def raw_figure_reads(config, uai: str, provisional_days: int):
     """What a school's figures ask of slapd, on a plain ldap3 connection: the students' and parents'
     lean reads and one DN-only search per « À faire » line and population."""
     conn = ldap3.Connection(ldap3.Server(config["SESAME_LDAP_URL"], get_info=ldap3.NONE), SERVICE_DN,
@@ -76,7 +62,7 @@ def main(argv=None) -> int:
         app = create_app({**config, "SESAME_STAFF_TOTP": "off"})
         directory = app.extensions["sesame.directory"]
         redis = app.extensions["sesame.redis"]
-        _add_admin(directory)
+        add_identity_team_member(directory)
         school = args.establishments // 2
         uai = uai_of(school)
         head = signed_in(app, f"head.{school}")
@@ -96,7 +82,7 @@ def main(argv=None) -> int:
                 get()
             return run
 
-        raw = _raw_reads(config, uai, app.config["SESAME_PROVISIONAL_DAYS"])
+        raw = raw_figure_reads(config, uai, app.config["SESAME_PROVISIONAL_DAYS"])
         raw()
         raw_times = timed(raw, args.requests)
         head.get("/")
@@ -143,7 +129,7 @@ def main(argv=None) -> int:
 
 
 def _raw_every_school(config, establishments: int, provisional_days: int):
-    reads = [_raw_reads(config, uai_of(n), provisional_days) for n in range(establishments)]
+    reads = [raw_figure_reads(config, uai_of(n), provisional_days) for n in range(establishments)]
 
     def run():
         for read in reads:

@@ -13,7 +13,7 @@ from ..mapping import first, parse_time
 from ..names import fold
 
 LIMIT = 100
-_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.INE, A.ACCOUNT_STATE, A.LEFT_ON, A.LEFT_UAI,
+ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.INE, A.ACCOUNT_STATE, A.LEFT_ON, A.LEFT_UAI,
                A.CLASS_CODE, A.BIRTH_DATE]
 
 
@@ -56,18 +56,23 @@ def _summary(kind: str, entry: dict) -> AccountSummary:
 def _search(directory, branch: str, filter_: str) -> list[dict]:
     def operation(conn):
         # the directory stops at LIMIT + 1: a broad name never reads a whole académie
-        conn.search(directory.base(branch), filter_, ldap3.LEVEL, attributes=_ATTRIBUTES, size_limit=LIMIT + 1)
+        conn.search(directory.base(branch), filter_, ldap3.LEVEL, attributes=ATTRIBUTES, size_limit=LIMIT + 1)
         return [e["attributes"] for e in conn.response if e.get("type") == "searchResEntry"]
     return directory.reads.run(operation)
 
 
-def find_accounts(directory, query: str) -> list[AccountSummary]:
-    """Students and parents whose identifier or INE is `query`, or whose folded name contains it."""
+def accounts_filter(query: str) -> str:
+    """Accounts whose identifier or INE is `query`, or whose folded name contains it (3 letters or more)."""
     text = query.strip()
     folded = fold(text)
     wanted = any_of(equals(A.UID, text.lower()), equals(A.INE, text.upper()),
                     contains(A.SEARCH_KEY, folded) if len(folded) >= 3 else None)
-    filter_ = all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), wanted)
+    return all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), wanted)
+
+
+def find_accounts(directory, query: str) -> list[AccountSummary]:
+    """Students and parents whose identifier or INE is `query`, or whose folded name contains it."""
+    filter_ = accounts_filter(query)
     found = [_summary("student", e) for e in _search(directory, A.STUDENTS, filter_)]
     found += [_summary("parent", e) for e in _search(directory, A.GUARDIANS, filter_)]
     return sorted(found, key=lambda a: (a.surname.lower(), a.given_name.lower()))[:LIMIT]
