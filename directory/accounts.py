@@ -1,7 +1,7 @@
 """Changing accounts: identifiers, provisional passwords, each change conditional on what was read."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 import ldap3
@@ -70,6 +70,12 @@ class Applied:
     identifier: str | None
     password: str | None         # the clear provisional password the holder now has, if any
     already_done: bool = False   # this job had changed it before (a rerun after a crash)
+    written: AccountRecord | None = None   # the account as the write left it (None: as `record`)
+
+    @property
+    def after(self) -> AccountRecord:
+        """The account as it now is in the directory, without reading it again."""
+        return self.written or self.record
 
 
 
@@ -243,7 +249,14 @@ class Accounts:
                     # this job's own change got there first (another worker on the same job)
                     return Applied(now, change, now.identifier, self.shown_password(now), True)
                 raise
-            return Applied(record, change, identifier, password if change.letter_shows_password else None)
+            # what the modify wrote (ppolicy dates the new password at the write: a moment after `now`)
+            written = replace(record, identifier=identifier, state=change.after, last_job=job_id,
+                              sealed=modifications[A.SEALED_PASSWORD][-1][1][0] if A.SEALED_PASSWORD in modifications
+                              else record.sealed,
+                              notification_date=now if change.stamp_notification else record.notification_date,
+                              password_changed=now if change.new_password else record.password_changed)
+            return Applied(record, change, identifier, password if change.letter_shows_password else None,
+                           written=written)
         raise Conflict("no free identifier")
 
     def shown_password(self, record: AccountRecord) -> str | None:

@@ -76,4 +76,5 @@ def change_accounts(accounts: Accounts, uai: str, account_ids: Iterable[str], ac
         return change_account(accounts, record, action, mark, reset_password=reset_password,
                               provisional_days=provisional_days,
                               proposed_identifier=proposals.get(record.account_id))
-    return outcomes + list(map_(one, records.values()))
+    # in the order asked (a job's accounts are in the order of its letters)
+    return outcomes + list(map_(one, [records[i] for i in dict.fromkeys(wanted) if i in records]))

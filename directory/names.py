@@ -31,6 +31,11 @@ def sort_name(given_name: str, surname: str) -> str:
     return f"{fold(surname)} {fold(given_name)}".strip()
 
 
+def letter_order(class_code: str | None, given_name: str, surname: str) -> tuple[str, str]:
+    """Letters are printed class by class, then by name (parents have no class: by name)."""
+    return class_code or "", sort_name(given_name, surname)
+
+
 def identifier_stem(given_name: str, surname: str) -> str:
     """`Zoé` `N'Diaye` → `zoe.ndiaye`; hyphens and spaces inside a name are dropped too."""
     given = fold(given_name) or "x"

@@ -48,9 +48,16 @@ class Sealer:
         self._aead = AESGCM(key)
 
     def seal(self, password: str, account_id: str) -> bytes:
-        nonce = os.urandom(self.NONCE)
-        return nonce + self._aead.encrypt(nonce, password.encode(), account_id.encode())
+        return self.seal_bytes(password.encode(), account_id)
 
     def open(self, sealed: bytes, account_id: str) -> str:
+        return self.open_bytes(sealed, account_id).decode()
+
+    def seal_bytes(self, data: bytes, bound_to: str) -> bytes:
+        """`data` (e.g. a PDF of letters) sealed, opening only with the same `bound_to`."""
+        nonce = os.urandom(self.NONCE)
+        return nonce + self._aead.encrypt(nonce, data, bound_to.encode())
+
+    def open_bytes(self, sealed: bytes, bound_to: str) -> bytes:
         nonce, body = sealed[: self.NONCE], sealed[self.NONCE:]
-        return self._aead.decrypt(nonce, body, account_id.encode()).decode()
+        return self._aead.decrypt(nonce, body, bound_to.encode())

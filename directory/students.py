@@ -11,9 +11,9 @@ from .errors import NotFound, PageOutOfRange
 from datetime import datetime, timedelta, timezone
 
 from .escaping import all_of, any_of, at_most, contains, dn, equals, none_of, present
-from .mapping import GUARDIAN, STUDENT, account_id_of, state
+from .mapping import GUARDIAN, STUDENT, account_id_of, first, state
 from .model import AccountState, Guardian, Student
-from .names import fold
+from .names import fold, letter_order
 from .connection import translated
 from .sorting import VLV_RESPONSE_OID, SortKey, page_control, read_page_answer, sort_control
 
@@ -217,6 +217,20 @@ class Students:
             for _, entry in self.directory.search(self.base, filter_, [A.ACCOUNT_STATE], ldap3.LEVEL):
                 counts[state(entry.get(A.ACCOUNT_STATE))] += 1
         return counts
+
+    def in_letter_order(self, uai: str, account_ids) -> list[str]:
+        """`account_ids` as their letters are printed (names.letter_order), those not of this population at
+        `uai` last: a job's accounts in this order let each chunk print its letters as a stretch of the whole."""
+        wanted = list(dict.fromkeys(i for i in account_ids if i))
+        keys = {}
+        for start in range(0, len(wanted), 200):
+            chunk = wanted[start:start + 200]
+            filter_ = self._of(uai, any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
+            for dn_, entry in self.directory.search(self.base, filter_, [A.CLASS_CODE, A.GIVEN_NAME, A.SURNAME],
+                                                    ldap3.LEVEL):
+                keys[account_id_of(dn_)] = letter_order(first(entry.get(A.CLASS_CODE)), first(entry.get(A.GIVEN_NAME), ""),
+                                                        first(entry.get(A.SURNAME), ""))
+        return sorted(keys, key=lambda i: (keys[i], i)) + [i for i in wanted if i not in keys]
 
     def get(self, uai: str, account_id: str) -> tuple[str, Student]:
         """The account of this population at `uai` with this id, and its DN; NotFound for any other."""

@@ -23,14 +23,17 @@ from directory import attributes as A
 from directory.connection import DirectorySettings
 from directory.embedded import EmbeddedSlapd, terminate
 from directory.migrations import MigrationSettings, Migrator
+from directory.names import letter_order
 from directory.passwords import PasswordHasher
 from directory.repository import Directory
 from faults.ldap_proxy import LdapProxy
+from webapp.jobs.store import FAILED, FINISHED, JobStore
 from support import ARGON2, FILE_URL, JOB_URL, SEAL_KEY, binds, confirmed, csrf_token, pdf_pages, start_worker, \
     wait_for_job
 
 ACCOUNTS = 20_000           # the list's school
 NOTIFIED = 3_000            # the notify's school
+PRINTED = 600               # the school whose letters are printed piece by piece, two a sheet
 CHUNK = 250
 SERVICE_PASSWORD = "shared-job-" + base64.b16encode(os.urandom(6)).decode()
 
@@ -47,6 +50,7 @@ def big(tmp_path_factory, redis_server):
     head_hash = PasswordHasher(*ARGON2).hash(STAFF_PASSWORD)
     write_directory_ldif(ldif, 1, ACCOUNTS, head_hash, (100, 0, 0))
     write_directory_ldif(ldif, 1, NOTIFIED, head_hash, (100, 0, 0), first=1, mode="a")
+    write_directory_ldif(ldif, 1, PRINTED, head_hash, (100, 0, 0), first=2, mode="a")
     slapd.load(ldif)
     proxy = LdapProxy(slapd.port)
     redis_url = redis_server.url.rsplit("/", 1)[0] + "/5"    # a database of its own: no other worker here
@@ -92,8 +96,15 @@ def _select_all_and_confirm(client, url: str, data: dict) -> str:
 
 def _entries(directory, school: int):
     found = directory.search(directory.base(A.STUDENTS), f"({A.UAI}={uai_of(school)})",
-                             [A.ACCOUNT_ID, A.ACCOUNT_STATE, A.LAST_JOB, A.UID])
+                             [A.ACCOUNT_ID, A.ACCOUNT_STATE, A.LAST_JOB, A.UID, A.CLASS_CODE, A.GIVEN_NAME, A.SURNAME])
     return {dn: entry for dn, entry in found}
+
+
+def _in_letter_order(printed: list[str], entries: dict) -> bool:
+    """Whether the letters (their identifiers, page after page) go class by class, then by name."""
+    key = {e[A.UID][0]: letter_order(e[A.CLASS_CODE][0], e[A.GIVEN_NAME][0], e[A.SURNAME][0]) for e in entries.values()}
+    keys = [key[identifier] for identifier in printed]
+    return keys == sorted(keys)
 
 
 def _chunks_by_worker(redis, job_id: str) -> Counter:
@@ -158,11 +169,50 @@ def test_three_workers_share_a_notify_with_letters_one_killed_mid_chunk_each_acc
     pages = pdf_pages(client.get(link).data)
     printed = [re.search(r"Identifiant : (\S+)", page).group(1) for page in pages]
     assert sorted(printed) == sorted(e[A.UID][0] for e in entries.values())
+    assert _in_letter_order(printed, entries)
     passwords = {re.search(r"Identifiant : (\S+)", page).group(1):
                  re.search(r"Mot de passe provisoire : (\S+)", page).group(1) for page in pages[:: NOTIFIED // 6]}
     for identifier, password in passwords.items():
         dn = next(dn for dn, e in entries.items() if e[A.UID] == [identifier])
         assert binds(slapd.ldap_url, dn, password), f"the letter of {identifier} signs in"
+
+
+def test_letters_printed_piece_by_piece_as_the_accounts_are_written_make_one_document_in_order(big):
+    """Two workers, chunks of 250: each chunk's letters are printed by pieces of 120 accounts while the
+    hashing goes on, kept sealed in Redis, and put end to end once the last chunk is done."""
+    slapd, proxy, config, directory = big
+    app, client = _head(config, 2)
+    redis = Redis.from_url(config["SESAME_REDIS_URL"])
+    workers = _workers(config, 2)
+    try:
+        job_id = _select_all_and_confirm(client, "/eleves/notifications", {"notification": "courrier", "layout": "2"})
+        store, pieces_seen = JobStore(redis), 0
+        deadline = time.monotonic() + 300
+        while store.get(job_id).status not in (FINISHED, FAILED) and time.monotonic() < deadline:
+            pieces_seen = max(pieces_seen, redis.hlen(f"sesame:job:{job_id}:pdfs"))
+            time.sleep(0.05)
+        job = wait_for_job(config["SESAME_REDIS_URL"], job_id, timeout=1)
+    finally:
+        for process in workers:
+            terminate(process)
+    assert job.status == "finished", job.message
+    # 600 accounts: chunks of 250, 250 and 100; pieces of 120, 120, 10 / 120, 120, 10 / 100
+    assert pieces_seen >= 2, "pieces were printed while the job ran"
+    assert not redis.exists(f"sesame:job:{job_id}:pdfs") and not redis.exists(f"sesame:job:{job_id}:parts")
+
+    entries = _entries(directory, 2)
+    assert len(entries) == PRINTED and all(e[A.LAST_JOB] == [job_id] for e in entries.values())
+    link = FILE_URL.search(client.get(f"/travaux/{job_id}").get_data(as_text=True)).group(1)
+    pages = pdf_pages(client.get(link).data)
+    assert len(pages) == PRINTED // 2, "two letters a sheet, no sheet left half empty"
+    printed = [identifier for page in pages for identifier in re.findall(r"Identifiant : (\S+)", page)]
+    assert sorted(printed) == sorted(e[A.UID][0] for e in entries.values()), "each account's letter, once"
+    assert _in_letter_order(printed, entries)
+    by_uid = {e[A.UID][0]: dn for dn, e in entries.items()}
+    for page in pages[:: len(pages) // 5]:
+        identifier = re.search(r"Identifiant : (\S+)", page).group(1)
+        password = re.search(r"Mot de passe provisoire : (\S+)", page).group(1)
+        assert binds(slapd.ldap_url, by_uid[identifier], password), f"the letter of {identifier} signs in"
 
 
 def test_three_workers_share_a_csv_list_of_20000_accounts_made_once(big):

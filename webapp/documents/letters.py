@@ -93,9 +93,10 @@ def _texts(code: str):
 
 
 def letters_html(establishment: Establishment, settings: LetterSettings, letters: list[Letter],
-                 options: LetterOptions | None = None) -> str:
+                 options: LetterOptions | None = None, processes: bool = True) -> str:
+    """The letters' HTML; `processes`: their QR codes drawn by forked processes (qr_codes)."""
     options = options or LetterOptions()
-    codes = dict(zip(map(id, letters), qr_codes(options.sign_in_url, [l.identifier for l in letters])
+    codes = dict(zip(map(id, letters), qr_codes(options.sign_in_url, [l.identifier for l in letters], processes)
                      if options.sign_in_url else [""] * len(letters)))
     return render_document("documents/letters.html", establishment=establishment, settings=settings,
                            options=options, sheets=sheets(letters, options.layout),
@@ -106,5 +107,5 @@ MARGINS = "0"       # the sheets place the letters themselves, cut lines to the 
 
 
 def letters_pdf(establishment: Establishment, settings: LetterSettings, letters: list[Letter],
-                options: LetterOptions | None = None) -> bytes:
-    return html_to_pdf(letters_html(establishment, settings, letters, options), margins=MARGINS)
+                options: LetterOptions | None = None, processes: bool = True) -> bytes:
+    return html_to_pdf(letters_html(establishment, settings, letters, options, processes), margins=MARGINS)

@@ -1,5 +1,10 @@
-"""HTML to PDF with pdfkit over wkhtmltopdf: one process per document, our own HTML only, nothing fetched."""
+"""HTML to PDF with pdfkit over wkhtmltopdf: one process per document, our own HTML only, nothing fetched;
+PDFs put end to end with poppler's pdfunite."""
 from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
 
 import pdfkit
 from flask import current_app
@@ -26,6 +31,19 @@ def pdf_options(margins: str | None = None) -> dict:
 
 def html_to_pdf(html: str, margins: str | None = None) -> bytes:
     return pdfkit.from_string(html, False, options=pdf_options(margins))
+
+
+def united(documents: list[bytes]) -> bytes:
+    """`documents` as one PDF, their pages in order (pdfunite copies pages, nothing is drawn again)."""
+    if len(documents) == 1:
+        return documents[0]
+    with tempfile.TemporaryDirectory(prefix="sesame-pdf-") as folder:
+        paths = [Path(folder) / f"{n:05d}.pdf" for n in range(len(documents))]
+        for path, content in zip(paths, documents):
+            path.write_bytes(content)
+        target = Path(folder) / "united.pdf"
+        subprocess.run(["pdfunite", *map(str, paths), str(target)], check=True, capture_output=True, timeout=600)
+        return target.read_bytes()
 
 
 def render_document(template: str, **context) -> str:

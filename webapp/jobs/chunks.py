@@ -89,11 +89,36 @@ class Chunks:
         raw = self.redis.hgetall(self._key("parts"))
         return {int(n): json.loads(self.sealer.open(sealed, f"{self.job_id}:{int(n)}")) for n, sealed in raw.items()}
 
+    def keep_printed(self, number: int, pieces: list[tuple[list, bytes | None]]) -> None:
+        """A chunk whose letters were printed piece by piece (jobs/pieces.py): each piece's items and PDF."""
+        pipe = self.redis.pipeline()
+        for index, (_, pdf) in enumerate(pieces):
+            if pdf is not None:
+                pipe.hset(self._key("pdfs"), f"{number}:{index}", self.sealer.seal_bytes(pdf, f"{self.job_id}:{number}:{index}"))
+        pipe.expire(self._key("pdfs"), JOB_TTL)
+        pipe.execute()
+        self.keep_part(number, {"pieces": [items for items, _ in pieces]})
+
+    def printed(self, parts: dict[int, list | dict]) -> list[tuple[list, bytes | None]] | None:
+        """Every chunk's pieces in order, (items, PDF), if every chunk was printed piece by piece and
+        Redis still has each PDF; None otherwise (the letters are then printed whole)."""
+        if sorted(parts) != list(range(self.count)) or not all(isinstance(parts[n], dict) for n in parts):
+            return None
+        raw = self.redis.hgetall(self._key("pdfs"))
+        pieces = []
+        for number in range(self.count):
+            for index, items in enumerate(parts[number]["pieces"]):
+                sealed = raw.get(f"{number}:{index}".encode())
+                if items and sealed is None:
+                    return None
+                pieces.append((items, self.sealer.open_bytes(sealed, f"{self.job_id}:{number}:{index}") if items else None))
+        return pieces
+
     def clear(self) -> None:
-        """Once the document is made: the parts (they hold provisional passwords) go at once."""
-        self.redis.delete(self._key("parts"))
+        """Once the document is made: the parts and pieces (they hold provisional passwords) go at once."""
+        self.redis.delete(self._key("parts"), self._key("pdfs"))
 
 
 def forget(redis: Redis, job_id: str) -> None:
     """A job rebuilt from the directory (its accounts may differ): whatever its chunks left is not its own."""
-    redis.delete(f"sesame:job:{job_id}:chunks-done", f"sesame:job:{job_id}:parts")
+    redis.delete(f"sesame:job:{job_id}:chunks-done", f"sesame:job:{job_id}:parts", f"sesame:job:{job_id}:pdfs")

@@ -7,7 +7,7 @@ import os
 import socket
 import threading
 import time
-from datetime import date, datetime
+from datetime import datetime
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import current_app
@@ -18,7 +18,7 @@ from directory.actions import Refusal, change_accounts
 from directory.errors import DirectoryUnavailable
 from directory.lifecycle import Action
 from directory.model import AccountState
-from directory.names import sort_name
+from directory.names import letter_order
 from directory.passwords import Sealer
 
 from ..students.population import of_job
@@ -30,6 +30,7 @@ from ..extensions import directory, redis
 from ..holders import tokens
 from .report import counts, job_accounts, outcomes
 from .chunks import FINISH, Chunks
+from .pieces import PIECE, Printer, assembled, in_order, letter_values, letters_of_items
 from .printing import keep_languages, letter_of, letters_document, reprinted
 from .store import DONE, FAILED, FINISHED, QUEUED, REFUSED, RUNNING, UNCHANGED, Job, JobStore, job_store
 from ..alimentation.job import IMPORT, run_import
@@ -45,20 +46,33 @@ def file_store() -> FileStore:
 
 
 class _Heartbeat:
-    """Keeps this worker's presence on the job and its lease on the chunk it works on renewed; a
-    dead worker's lapse, and another worker takes its chunk up."""
+    """Keeps this worker's presence on the job and its leases renewed: on the chunk it works on, and on
+    those whose letters are still being printed; a dead worker's lapse, and another takes its chunks up."""
 
     def __init__(self, store: JobStore, job_id: str, chunks: Chunks):
         self.store, self.job_id, self.chunks, self.stopped = store, job_id, chunks, threading.Event()
-        self.lease: int | None = None     # the chunk (or FINISH) this worker holds now
+        self.leases: set[int] = set()     # the chunks (or FINISH) this worker holds now
+        self.lock = threading.Lock()
         self.thread = threading.Thread(target=self._beat, daemon=True)
+
+    def hold(self, number: int) -> None:
+        with self.lock:
+            self.leases.add(number)
+
+    def drop(self, number: int) -> None:
+        with self.lock:
+            self.leases.discard(number)
+
+    def _held(self) -> list[int]:
+        with self.lock:
+            return sorted(self.leases)
 
     def _beat(self):
         while not self.stopped.wait(max(1, self.store.hold / 6)):
             try:
                 self.store.attend(self.job_id, WORKER)
-                if self.lease is not None:
-                    self.chunks.keep(self.lease, WORKER)
+                for number in self._held():
+                    self.chunks.keep(number, WORKER)
             except RedisError:
                 pass    # the leases lapse while Redis is away; the job stops at its next note
 
@@ -71,8 +85,8 @@ class _Heartbeat:
         self.stopped.set()
         self.thread.join()
         try:
-            if self.lease is not None:
-                self.chunks.release(self.lease, WORKER)
+            for number in self._held():
+                self.chunks.release(number, WORKER)
         except RedisError:
             pass        # a lease nobody renews lapses by itself
 
@@ -119,19 +133,23 @@ def run_job(job_id: str) -> None:
     chunks = job_chunks(job)
     with _Heartbeat(store, job_id, chunks) as beat:
         try:
-            while True:
-                current = store.get(job_id)
-                if current is None or current.status != RUNNING:
-                    return      # another worker's chunk stopped it: « Relancer » goes on from here
-                beat.lease = chunks.claim(WORKER)
-                if beat.lease is None:
-                    break
-                _work_on_chunk(job, store, chunks, beat.lease)
-                chunks.complete(beat.lease, WORKER)
-                beat.lease = None
+            printer = _printer(job)
+            try:
+                while True:
+                    current = store.get(job_id)
+                    if current is None or current.status != RUNNING:
+                        return      # another worker's chunk stopped it: « Relancer » goes on from here
+                    number = chunks.claim(WORKER)
+                    if number is None:
+                        break
+                    beat.hold(number)
+                    _work_on_chunk(job, store, chunks, number, printer, beat)
+            finally:
+                if printer is not None:
+                    printer.finish()     # the chunks whose letters were still printing, kept and done
             if not chunks.claim_finish(WORKER):
                 return          # chunks still held by others: the last of them finishes
-            beat.lease = FINISH
+            beat.hold(FINISH)
             if store.get(job_id).status != RUNNING:
                 return          # finished meanwhile by another worker
             if job.kind != IMPORT:      # an import closes its own record, row by row (alimentation/job.py)
@@ -159,17 +177,31 @@ def run_job(job_id: str) -> None:
                 "L'opération s'est interrompue. Les comptes marqués « Fait » sont traités ; relancez-la pour terminer."))
 
 
-def _work_on_chunk(job: Job, store: JobStore, chunks: Chunks, number: int) -> None:
+def _work_on_chunk(job: Job, store: JobStore, chunks: Chunks, number: int, printer: Printer | None,
+                   beat: _Heartbeat) -> None:
     """One chunk: its accounts changed (for the kinds that change accounts), then what its accounts
-    give the documents, kept sealed until the finisher assembles them."""
+    give the documents, kept sealed until the finisher assembles them; then the chunk is done. A
+    notify's letters are printed piece by piece as the accounts are written, and the chunk is done once
+    its last piece is printed, while this worker goes on with the next chunk."""
+    def done():
+        chunks.complete(number, WORKER)
+        beat.drop(number)
     if job.kind == IMPORT:      # « Alimentation »: the rows of a registry import (webapp/alimentation/job.py)
         run_import(job, store)
-        return
+        return done()
     ids = job.account_ids[chunks.bounds(number)]
+    pieces = []
     if job.action.changes_accounts:
-        _change_accounts(job, store, ids)
+        fresh = printer is not None and not store.outcomes_of(job.id, ids)
+        _change_accounts(job, store, ids, lambda written: pieces.append(printer.print(written)) if fresh else None)
+        if fresh:
+            def keep(printed):
+                chunks.keep_printed(number, printed)
+                done()
+            return printer.close_chunk(pieces, keep)
     if _has_document(job):
         chunks.keep_part(number, _document_part(job, store, ids))
+    done()
 
 
 REFUSALS = {
@@ -193,8 +225,9 @@ def pool_size(config) -> int:
     return 2 * (config["SESAME_HASH_THREADS"] or os.cpu_count() or 2)
 
 
-def _change_accounts(job: Job, store: JobStore, ids: list[str]) -> None:
-    """The chunk's accounts not yet noted, changed; outcomes noted fifty at a time as they come."""
+def _change_accounts(job: Job, store: JobStore, ids: list[str], written=None) -> None:
+    """The chunk's accounts not yet noted, changed; outcomes noted fifty at a time as they come, and
+    `written(results)` given every PIECE accounts' outcomes once noted (then the rest's)."""
     worker_accounts = job_accounts(job)
     done = store.outcomes_of(job.id, ids)
     todo = [i for i in ids if i not in done]
@@ -203,14 +236,20 @@ def _change_accounts(job: Job, store: JobStore, ids: list[str]) -> None:
 
     def noting(function, records):
         # results in order as the pool gives them: progress moves by fifty, one round trip each
-        results, pending = [], []
+        results, pending, piece = [], [], []
         for result in pool.map(function, records):
             results.append(result)
             pending.append(_noted(result))
-            if len(pending) >= BATCH:
+            piece.append(result)
+            if len(pending) >= BATCH or len(piece) >= PIECE:
                 store.record_many(job.id, pending)
                 pending = []
+            if len(piece) >= PIECE and written:
+                written(piece)
+                piece = []
         store.record_many(job.id, pending)
+        if piece and written:
+            written(piece)
         return results
 
     with ThreadPoolExecutor(max_workers=pool_size(current_app.config)) as pool:
@@ -231,7 +270,11 @@ def _children_here(job: Job, records) -> dict[str, str]:
 
 
 def _has_document(job: Job) -> bool:
-    return job.action is Action.LIST or (job.action is Action.NOTIFY and bool(job.options.get("letters")))
+    return job.action is Action.LIST or _prints_letters(job)
+
+
+def _prints_letters(job: Job) -> bool:
+    return job.kind == Action.NOTIFY.value and bool(job.options.get("letters"))
 
 
 def _document_part(job: Job, store: JobStore, ids: list[str]) -> list:
@@ -241,15 +284,12 @@ def _document_part(job: Job, store: JobStore, ids: list[str]) -> list:
     found = store.outcomes_of(job.id, ids)
     wanted = [i for i in ids if found.get(i, ("",))[0] != REFUSED]
     records = worker_accounts.read(job.uai, wanted)
+    if job.action is Action.NOTIFY:
+        return _letter_items(job, worker_accounts, records)
     # the population's own reader: the labels the page showed (external students: their schools' MEFs)
     classes, mefs, _ = of_job(job.population).read_reference(job.uai)
     children = _children_here(job, records) if of_job(job.population).searches_children else {}
     label = lambda r: classes[r.class_code].label if r.class_code in classes else ""   # noqa: E731
-    if job.action is Action.NOTIFY:
-        return [[r.class_code, sort_name(r.given_name, r.surname),
-                 *_letter_values(letter_of(r, worker_accounts.shown_password(r), label(r), children.get(r.account_id, ""),
-                                           job))]
-                for r in records.values()]
     store.record_many(job.id, [(account_id, DONE, "") for account_id in records])
     when = lambda moment: moment.isoformat() if moment else None   # noqa: E731
     return [[r.surname, r.given_name, r.state.value, r.identifier or "", worker_accounts.provisional_password(r),
@@ -258,14 +298,31 @@ def _document_part(job: Job, store: JobStore, ids: list[str]) -> list:
             for r in records.values()]
 
 
-def _letter_values(letter: Letter) -> list:
-    return [letter.surname, letter.given_name, letter.identifier, letter.password, letter.class_label,
-            letter.children, letter.language, letter.valid_until.isoformat() if letter.valid_until else None]
+def _letter_items(job: Job, worker_accounts, records: dict, classes=None) -> list:
+    """The letters of `records` (accounts as the directory has them), each as [its sort key, its values]."""
+    if classes is None:
+        classes, _, _ = of_job(job.population).read_reference(job.uai)
+    children = _children_here(job, records) if of_job(job.population).searches_children else {}
+    return [[*letter_order(r.class_code, r.given_name, r.surname),
+             *letter_values(letter_of(r, worker_accounts.shown_password(r),
+                                      classes[r.class_code].label if r.class_code in classes else "",
+                                      children.get(r.account_id, ""), job))]
+            for r in records.values()]
 
 
-def _letter(values: list) -> Letter:
-    *fields, valid_until = values
-    return Letter(*fields, date.fromisoformat(valid_until) if valid_until else None)
+def _written_letter_items(job: Job, results: list, classes: dict) -> list:
+    """A piece's letters from what its writes left (the accounts are not read again): those refused
+    have none."""
+    written = {r.account_id: r.applied.after for r in results if r.refusal is None and r.applied is not None}
+    return _letter_items(job, job_accounts(job), written, classes)
+
+
+def _printer(job: Job) -> Printer | None:
+    """For a notify with letters: its printer, the establishment's classes read once for every piece."""
+    if not _prints_letters(job):
+        return None
+    classes, _, _ = of_job(job.population).read_reference(job.uai)
+    return Printer(job, lambda results: _written_letter_items(job, results, classes))
 
 
 def _reprinted_letters(job: Job, store: JobStore) -> list[Letter]:
@@ -274,7 +331,7 @@ def _reprinted_letters(job: Job, store: JobStore) -> list[Letter]:
     records = worker_accounts.read(job.uai, job.account_ids)
     classes, _, _ = of_job(job.population).read_reference(job.uai)
     children = _children_here(job, records) if of_job(job.population).searches_children else {}
-    ordered = sorted(records.values(), key=lambda r: (r.class_code, sort_name(r.given_name, r.surname)))
+    ordered = sorted(records.values(), key=lambda r: letter_order(r.class_code, r.given_name, r.surname))
     return reprinted(job, store, worker_accounts, records, ordered, classes, children)
 
 
@@ -296,14 +353,17 @@ def _produce_document(job: Job, store: JobStore, chunks: Chunks) -> None:
     if not _has_document(job):
         return
     parts = chunks.parts()
+    printed = chunks.printed(parts) if job.action is Action.NOTIFY else None
+    if printed is not None and in_order(printed) and any(pdf is not None for _, pdf in printed):
+        # every piece printed beside the hashing, in the letters' order: put end to end
+        return _keep(job, assembled(printed), f"courriers-{job.uai}.pdf", "application/pdf")
     for number in range(chunks.count):
         if number not in parts:
             parts[number] = _document_part(job, store, job.account_ids[chunks.bounds(number)])
-    items = [item for number in sorted(parts) for item in parts[number]]
+    items = [item for number in sorted(parts) for item in _items(parts[number])]
     population = of_job(job.population)
     if job.action is Action.NOTIFY:
-        letters = [_letter(item[2:]) for item in sorted(items, key=lambda item: (item[0], item[1]))]
-        content, name, mimetype = letters_document(job, establishment, letters), \
+        content, name, mimetype = letters_document(job, establishment, letters_of_items(items)), \
             f"courriers-{job.uai}.pdf", "application/pdf"
     else:
         rows = [_list_row(item) for item in items]
@@ -314,6 +374,11 @@ def _produce_document(job: Job, store: JobStore, chunks: Chunks) -> None:
             content, name, mimetype = population.listing.pdf(establishment, rows), f"comptes-{job.uai}.pdf", \
                 "application/pdf"
     _keep(job, content, name, mimetype)
+
+
+def _items(part: list | dict) -> list:
+    """A chunk's items, whether kept whole or piece by piece."""
+    return [item for items in part["pieces"] for item in items] if isinstance(part, dict) else part
 
 
 def _keep(job: Job, content: bytes, name: str, mimetype: str) -> None:
