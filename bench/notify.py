@@ -28,7 +28,7 @@ from webapp.jobs.store import FINISHED, JobStore
 from webapp.jobs.tasks import pool_size, run_job
 from webapp.jobs.worker import queue
 
-from .common import big_directory, uai_of
+from .common import STAFF_PASSWORD, big_directory, uai_of, write_directory_ldif
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -132,12 +132,19 @@ def main(argv=None) -> int:
     parser.add_argument("--layouts", default=LAYOUTS, help="letters per sheet and language, e.g. 4,4ar")
     parser.add_argument("--profile", metavar="FILE", help="run the worker under py-spy, collapsed stacks to FILE "
                         "(only the thread holding the interpreter: what Python costs beside the hashing)")
+    parser.add_argument("--around", type=int, default=0, metavar="N",
+                        help="N more schools of 2,000 students (70 %% with an identifier) around the notified ones")
     parser.add_argument("--chunk", type=int, default=0, help="accounts per chunk of a job (0: the default)")
     parser.add_argument("--without-letters", action="store_true", help="notify without letters (the writes alone)")
     args = parser.parse_args(argv)
 
     # one school of never-notified students per run
-    with big_directory(args.runs, args.accounts, state_weights=(100, 0, 0)) as config:
+    def around(out):
+        # schools as in the other benchmarks, their accounts mostly notified: identifiers to avoid
+        write_directory_ldif(Path(out.name), args.around, 2000, PasswordHasher(1, 1024, 1).hash(STAFF_PASSWORD),
+                             first=args.runs, mode="a")
+    with big_directory(args.runs, args.accounts, state_weights=(100, 0, 0),
+                       more_entries=around if args.around else None) as config:
         if args.threads:
             config["SESAME_HASH_THREADS"] = args.threads
         if args.chunk:

@@ -134,7 +134,7 @@ def test_indexes_merge_with_debians_per_attribute(migrations_run_twice, debian_s
             indexed[name.lower()] = set(types.split(","))
     assert indexed["objectclass"] == {"eq"}
     assert indexed["cn"] == {"eq"}                        # Debian's, kept
-    assert indexed["uid"] == {"eq", "pres"}               # Debian's eq and Sésame's pres
+    assert indexed["uid"] == {"eq", "pres", "subinitial"}  # Debian's eq, Sésame's pres and beginnings (0016)
     assert indexed["memberuid"] == {"eq"} and indexed["member"] == {"eq"}
     assert indexed["uidnumber"] == indexed["gidnumber"] == {"eq"}
     assert indexed["sesamesearchkey"] == {"eq", "sub"}

@@ -10,7 +10,7 @@ from redis import Redis
 from directory.passwords import Sealer
 from support import SEAL_KEY
 from webapp.jobs.chunks import Chunks
-from webapp.jobs.pieces import in_order
+from webapp.jobs.pieces import end_to_end, in_order
 
 
 def _item(class_code: str, name: str) -> list:
@@ -54,3 +54,14 @@ def test_pieces_out_of_the_letters_order_are_not_put_end_to_end():
     assert not in_order([first, second])
     assert in_order([first, ([], None), third])
     assert in_order([([_item("201", "bernard")], b"1"), ([_item("201", "bernard")], b"2")]), "ties keep their order"
+
+
+def test_pieces_are_put_end_to_end_only_printed_and_in_whole_sheets():
+    four = ([_item("201", n) for n in ("adam", "bernard", "claude", "dupont")], b"1")
+    three = ([_item("202", n) for n in ("emile", "faure", "garnier")], b"2")
+    last = ([_item("203", "hugo")], b"3")
+    assert end_to_end([four, three, last], per_sheet=1)
+    assert not end_to_end([four, three, last], per_sheet=4), "three letters would leave a place empty mid-document"
+    assert end_to_end([four, ([], None), last], per_sheet=4), "the last piece may end a sheet early"
+    assert not end_to_end([four, (three[0], None), last], per_sheet=1), "a piece that could not be printed"
+    assert not end_to_end([([], None)], per_sheet=1), "no letter at all: printed whole (an empty document)"

@@ -37,7 +37,10 @@ def united(documents: list[bytes]) -> bytes:
     """`documents` as one PDF, their pages in order (pdfunite copies pages, nothing is drawn again)."""
     if len(documents) == 1:
         return documents[0]
-    with tempfile.TemporaryDirectory(prefix="sesame-pdf-") as folder:
+    # letters carry provisional passwords: written in memory where there is a tmpfs, readable by this
+    # user alone (the folder is 0700), and gone when pdfunite is done
+    memory = "/dev/shm" if Path("/dev/shm").is_dir() else None
+    with tempfile.TemporaryDirectory(prefix="sesame-pdf-", dir=memory) as folder:
         paths = [Path(folder) / f"{n:05d}.pdf" for n in range(len(documents))]
         for path, content in zip(paths, documents):
             path.write_bytes(content)

@@ -2,6 +2,7 @@
 are written, kept with its chunk, and the pieces put end to end once every chunk is done."""
 from __future__ import annotations
 
+import logging
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
@@ -14,7 +15,8 @@ from ..documents.letters import Letter, letter_options, letter_settings, letters
 from ..documents.pdf import united
 from ..extensions import directory
 
-PIECE = 120      # accounts a piece: little is left to print after the last write; whole sheets of 1, 2 or 4
+log = logging.getLogger(__name__)
+PIECE = 120      # letters a piece: little is left to print after the last write; whole sheets of 1, 2 or 4
 
 
 def letter_values(letter: Letter) -> list:
@@ -49,14 +51,19 @@ class Printer:
         self.closed: list[Future] = []
 
     def _piece(self, results: list) -> tuple[list, bytes | None]:
-        """(the piece's items; its PDF, None when none of its accounts has a letter)."""
+        """(the piece's items; its PDF, None when none of its accounts has a letter or when it could not
+        be printed: the letters are then printed whole at the end)."""
         with self.app.app_context():
             items = self.items_of(results)
             if not items:
                 return items, None
-            # drawn here: forking for the QR codes would copy a process whose other threads hold locks
-            return items, letters_pdf(self.establishment, self.settings, letters_of_items(items), self.options,
-                                      processes=False)
+            try:
+                # drawn here: forking for the QR codes would copy a process whose other threads hold locks
+                return items, letters_pdf(self.establishment, self.settings, letters_of_items(items), self.options,
+                                          processes=False)
+            except Exception:   # noqa: BLE001 - a piece that fails costs time, never the letters
+                log.exception("a piece of %s letters could not be printed: the whole document will be", len(items))
+                return items, None
 
     def print(self, results: list) -> Future:
         """The piece of these accounts (each written and noted already), printed in the background."""
@@ -74,6 +81,14 @@ class Printer:
         finally:
             self.pool.shutdown(wait=True)
             self.closing.shutdown(wait=True)
+
+
+def end_to_end(pieces: list[tuple[list, bytes | None]], per_sheet: int) -> bool:
+    """Whether the pieces make the document put end to end: each printed, in the letters' order, and each
+    but the last a whole number of sheets (no sheet with empty places inside the document)."""
+    with_letters = [(items, pdf) for items, pdf in pieces if items]
+    return (bool(with_letters) and all(pdf is not None for _, pdf in with_letters) and in_order(with_letters)
+            and all(len(items) % per_sheet == 0 for items, _ in with_letters[:-1]))
 
 
 def in_order(pieces: list[tuple[list, bytes | None]]) -> bool:

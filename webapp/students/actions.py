@@ -107,7 +107,8 @@ def _start(kind: str, options: dict, form):
     selected, by_state, problems = _selected(uai)
     if problems:
         return _form_page(kind, form, uai, 400, problems)
-    selected = _repo().in_letter_order(uai, selected)     # each chunk's letters a stretch of the whole
+    if kind == Action.NOTIFY.value and options.get("letters"):
+        selected = _repo().in_letter_order(uai, selected)     # each chunk's letters a stretch of the whole
     # the directory knows of the job before any account is changed (written twice, it is one record)
     open_job(directory.current, job_id, owner, kind, uai, current().name, options, selected)
     job, created = store.create(kind, owner, uai, current().name, selected, options, job_id=job_id)
