@@ -38,23 +38,8 @@ test: deps venv
 # Benchmarks (bench/): each builds its own directory and prints figures and ratios. `nice`: the
 # machine is usually shared; quote medians and ratios.
 BENCH := nice -n 10 $(PY) -m
-bench-search: deps venv
-	$(BENCH) bench.search $(BENCH_ARGS)
-
-bench-notify: deps venv
-	$(BENCH) bench.notify $(BENCH_ARGS)
-
-bench-academie: deps venv
-	$(BENCH) bench.academie $(BENCH_ARGS)
-
-bench-alimentation: deps venv
-	$(BENCH) bench.alimentation $(BENCH_ARGS)
-
-bench-journal: deps venv
-	$(BENCH) bench.journal $(BENCH_ARGS)
-
-bench-stats: deps venv
-	$(BENCH) bench.stats $(BENCH_ARGS)
+$(PHONY_BENCH): bench-%: deps venv
+	$(BENCH) bench.$* $(BENCH_ARGS)
 
 # « Alimentation »: the demo's registry exports for next school year, made again from the demo's seed
 demo-exports: venv

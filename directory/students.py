@@ -195,42 +195,31 @@ class Students:
             return [account_id_of(e["dn"]) for e in conn.response if e.get("type") == "searchResEntry"]
         return self.directory.reads.run(operation)
 
+    def _of_ids(self, uai: str, account_ids, attributes: list[str]):
+        """(dn, entry) of those of `account_ids` of this population at `uai`, 200 ids a search."""
+        wanted = list(dict.fromkeys(i for i in account_ids if i))
+        for start in range(0, len(wanted), 200):
+            filter_ = self._of(uai, any_of(*(equals(A.ACCOUNT_ID, i) for i in wanted[start:start + 200])))
+            yield from self.directory.search(self.base, filter_, attributes, ldap3.LEVEL)
+
     def existing(self, uai: str, account_ids) -> set[str]:
         """Those of `account_ids` that are of this population at `uai`."""
-        wanted = [i for i in account_ids if i]
-        if not wanted:
-            return set()
-        found = set()
-        for start in range(0, len(wanted), 200):
-            chunk = wanted[start:start + 200]
-            filter_ = self._of(uai, any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
-            found.update(account_id_of(dn) for dn, _ in self.directory.search(self.base, filter_, ["1.1"]))
-        return found
+        return {account_id_of(dn_) for dn_, _ in self._of_ids(uai, account_ids, ["1.1"])}
 
     def count_by_state(self, uai: str, account_ids) -> dict[AccountState, int]:
         """How many of `account_ids` are of this population at `uai`, in each state (others are not counted)."""
         counts = {state: 0 for state in AccountState}
-        wanted = [i for i in account_ids if i]
-        for start in range(0, len(wanted), 200):
-            chunk = wanted[start:start + 200]
-            filter_ = self._of(uai, any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
-            for _, entry in self.directory.search(self.base, filter_, [A.ACCOUNT_STATE], ldap3.LEVEL):
-                counts[state(entry.get(A.ACCOUNT_STATE))] += 1
+        for _, entry in self._of_ids(uai, account_ids, [A.ACCOUNT_STATE]):
+            counts[state(entry.get(A.ACCOUNT_STATE))] += 1
         return counts
 
     def in_letter_order(self, uai: str, account_ids) -> list[str]:
         """`account_ids` as their letters are printed (names.letter_order), those not of this population at
         `uai` last: a job's accounts in this order let each chunk print its letters as a stretch of the whole."""
-        wanted = list(dict.fromkeys(i for i in account_ids if i))
-        keys = {}
-        for start in range(0, len(wanted), 200):
-            chunk = wanted[start:start + 200]
-            filter_ = self._of(uai, any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
-            for dn_, entry in self.directory.search(self.base, filter_, [A.CLASS_CODE, A.GIVEN_NAME, A.SURNAME],
-                                                    ldap3.LEVEL):
-                keys[account_id_of(dn_)] = letter_order(first(entry.get(A.CLASS_CODE)), first(entry.get(A.GIVEN_NAME), ""),
-                                                        first(entry.get(A.SURNAME), ""))
-        return sorted(keys, key=lambda i: (keys[i], i)) + [i for i in wanted if i not in keys]
+        keys = {account_id_of(dn_): letter_order(first(entry.get(A.CLASS_CODE)), first(entry.get(A.GIVEN_NAME), ""),
+                                                 first(entry.get(A.SURNAME), ""))
+                for dn_, entry in self._of_ids(uai, account_ids, [A.CLASS_CODE, A.GIVEN_NAME, A.SURNAME])}
+        return sorted(keys, key=lambda i: (keys[i], i)) + [i for i in dict.fromkeys(account_ids) if i and i not in keys]
 
     def get(self, uai: str, account_id: str) -> tuple[str, Student]:
         """The account of this population at `uai` with this id, and its DN; NotFound for any other."""
@@ -243,16 +232,9 @@ class Students:
 
     def by_ids(self, uai: str, account_ids) -> dict[str, Student]:
         """Those of `account_ids` attached to `uai`, by id (e.g. a parent's children there)."""
-        wanted = sorted({i for i in account_ids if i})
-        found: dict[str, Student] = {}
-        for start in range(0, len(wanted), 200):
-            chunk = wanted[start:start + 200]
-            filter_ = self._of(uai, any_of(*(equals(A.ACCOUNT_ID, i) for i in chunk)))
-            for _, entry in self.directory.search(self.base, filter_, [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME,
-                                                                       A.CLASS_CODE, A.UAI], ldap3.LEVEL):
-                student = STUDENT.decode(entry)
-                found[student.account_id] = student
-        return found
+        found = (STUDENT.decode(entry) for _, entry in self._of_ids(uai, sorted(set(account_ids)), [
+            A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.CLASS_CODE, A.UAI]))
+        return {student.account_id: student for student in found}
 
     def attachments_of_externals(self, uai: str) -> list[str]:
         """The establishments of attachment of the students who follow a shared course at `uai`."""

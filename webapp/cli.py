@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 
 import click
 from flask import current_app
@@ -16,6 +17,16 @@ from .extensions import directory, service_dn
 from .config import seal_key
 
 directory_cli = AppGroup("directory", help="Directory schema, configuration and demo data.")
+
+
+@contextmanager
+def exit_on_directory_error():
+    """A command the directory refused: the reason on standard error, exit status 1."""
+    try:
+        yield
+    except DirectoryError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
 
 
 def migration_settings(config) -> MigrationSettings:
@@ -40,7 +51,7 @@ def migrate_command():
     """Apply the migrations not yet applied; does nothing when all are."""
     try:
         applied = Migrator(migration_settings(current_app.config)).migrate(say=click.echo)
-    except MigrationRightsError as error:
+    except MigrationRightsError as error:      # before the DirectoryError it is: another exit status
         click.echo(f"error: {error}", err=True)
         sys.exit(2)
     except DirectoryError as error:
@@ -52,11 +63,8 @@ def migrate_command():
 @directory_cli.command("seed-demo")
 def seed_demo_command():
     """Load the demo establishments, students, parents and staff (once; a second run does nothing)."""
-    try:
+    with exit_on_directory_error():
         report = load_demo(directory.current, seal_key(current_app.config))
-    except DirectoryError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(1)
     click.echo(report)
 
 
@@ -67,12 +75,9 @@ def remove_second_factor_command(uid):
     SESAME_STAFF_TOTP is `required`, they enroll again at their next sign-in."""
     from directory.passwords import Sealer
     from directory.second_factor import SecondFactors
-    try:
+    with exit_on_directory_error():
         member = directory.current.staff(uid)
         SecondFactors(directory.current, Sealer(seal_key(current_app.config))).remove(member.dn)
-    except DirectoryError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(1)
     click.echo(f"second factor of {uid} removed")
 
 
@@ -82,11 +87,8 @@ def purge_journal_command():
     (the workers do it by themselves once a day, for the days just past the period; this looks at every
     record, those of days a purge missed included)."""
     from .journal.purge import purge_now
-    try:
+    with exit_on_directory_error():
         removed = purge_now(everything=True)
-    except DirectoryError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(1)
     click.echo(f"{removed} journal record(s) removed")
 
 

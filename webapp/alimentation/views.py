@@ -11,13 +11,13 @@ from directory import audit
 from directory.registry import leavers
 from directory.registry import lookup as history
 from directory.registry.files import FileRefused, read_upload
-from directory.registry.preview import CATEGORIES, CATEGORY_LABELS, CONFLICT, PARENT, STUDENT, make_preview
+from directory.registry.preview import CATEGORIES, CATEGORY_LABELS, PARENT, STUDENT, make_preview
 
 from ..access import staff
 from ..documents.lists import csv_document
 from ..extensions import directory
 from ..jobs.store import FAILED, OUTCOME_LABELS, QUEUED, REFUSED, RUNNING, job_store
-from ..jobs.views import enqueue, resume
+from ..jobs.views import enqueue, restarted
 from ..rendering import page_or_fragment
 from ..rights import Right, requires
 from . import previews
@@ -199,12 +199,8 @@ def job_csv(job_id):
 
 @bp.route("/travaux/<job_id>/relancer", methods=["POST"])
 def restart(job_id):
-    job_ = _my_job(job_id)
-    if not resume(job_, job_store()):
-        flash("Cet import n'est pas interrompu : rien à relancer.", "error")
-        return redirect(url_for("alimentation.job", job_id=job_.id), 303)
-    flash("L'import reprend là où il s'était arrêté.", "info")
-    return redirect(url_for("alimentation.job", job_id=job_.id), 303)
+    return restarted(_my_job(job_id), "alimentation.job", "Cet import n'est pas interrompu : rien à relancer.",
+                     "L'import reprend là où il s'était arrêté.")
 
 
 @bp.route("/recherche")

@@ -127,12 +127,17 @@ def report_csv(job_id):
 @bp.route("/travaux/<job_id>/relancer", methods=["POST"])
 @login_required
 def restart(job_id):
-    job = _my_job(job_id)
-    if not resume(job, job_store()):
-        flash("Cette opération n'est pas interrompue : rien à relancer.", "error")
-        return redirect(url_for("jobs.show", job_id=job.id), 303)
-    flash("L'opération reprend là où elle s'était arrêtée.", "info")
-    return redirect(url_for("jobs.show", job_id=job.id), 303)
+    return restarted(_my_job(job_id), "jobs.show", "Cette opération n'est pas interrompue : rien à relancer.",
+                     "L'opération reprend là où elle s'était arrêtée.")
+
+
+def restarted(job, page: str, not_stopped: str, resumed: str):
+    """« Relancer »: the job resumed if it was interrupted, said in French either way, back to its `page`."""
+    if resume(job, job_store()):
+        flash(resumed, "info")
+    else:
+        flash(not_stopped, "error")
+    return redirect(url_for(page, job_id=job.id), 303)
 
 
 @bp.route("/fichiers/<token>")
