@@ -9,13 +9,11 @@ from directory import attributes as A
 from directory import journal
 from directory.connection import DirectorySettings
 from directory.delegations import PARIS, Delegations, ldap_time
-from directory.embedded import EmbeddedSlapd
 from directory.errors import FieldsRefused
 from directory.ldif import dump
-from directory.migrations import MigrationSettings, Migrator
 from directory.model import Role
 from directory.repository import Directory
-from support import ARGON2, SERVICE_DN, SERVICE_PASSWORD, SUFFIX
+from support import SERVICE_DN, SERVICE_PASSWORD, SUFFIX, migrated_slapd
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 # (cn, age in days, uai, actor, action, targets, open job?)
@@ -33,10 +31,7 @@ RECORDS = [
 @pytest.fixture(scope="module")
 def own(tmp_path_factory):
     root = tmp_path_factory.mktemp("journal")
-    slapd = EmbeddedSlapd(root / "slapd", SUFFIX).start()
-    Migrator(MigrationSettings(url=slapd.ldapi_url, suffix=SUFFIX, service_dn=SERVICE_DN,
-                               service_password=SERVICE_PASSWORD, migrator_dn=slapd.manager_dn,
-                               argon2=ARGON2)).migrate(say=lambda _: None)
+    slapd = migrated_slapd(root / "slapd")
     path = root / "records.ldif"
     with open(path, "w", encoding="utf-8") as out:
         for cn, age, uai, actor, action, targets, still_open in RECORDS:

@@ -22,15 +22,14 @@ from bench.common import SERVICE_DN as BENCH_SERVICE_DN, STAFF_PASSWORD, SUFFIX 
     uai_of, write_directory_ldif
 from directory import attributes as A
 from directory.connection import DirectorySettings
-from directory.embedded import EmbeddedSlapd, terminate
-from directory.migrations import MigrationSettings, Migrator
+from directory.embedded import terminate
 from directory.names import letter_order
 from directory.passwords import PasswordHasher
 from directory.repository import Directory
 from faults.ldap_proxy import LdapProxy
 from webapp.jobs.store import FAILED, FINISHED, JobStore
 from support import ARGON2, FILE_URL, JOB_URL, SEAL_KEY, binds, confirmed, csrf_token, pdf_pages, start_worker, \
-    wait_for_job
+    wait_for_job, migrated_slapd
 
 ACCOUNTS = 20_000           # the list's school
 NOTIFIED = 3_000            # the notify's school
@@ -43,10 +42,7 @@ SERVICE_PASSWORD = "shared-job-" + base64.b16encode(os.urandom(6)).decode()
 def big(tmp_path_factory, redis_server):
     """20,000 never-notified students of one school (and 1,200 of a second), loaded with slapadd."""
     root = tmp_path_factory.mktemp("shared-job")
-    slapd = EmbeddedSlapd(root / "slapd", BENCH_SUFFIX).start()
-    Migrator(MigrationSettings(url=slapd.ldapi_url, suffix=BENCH_SUFFIX, service_dn=BENCH_SERVICE_DN,
-                               service_password=SERVICE_PASSWORD, migrator_dn=slapd.manager_dn,
-                               argon2=ARGON2)).migrate(say=lambda _: None)
+    slapd = migrated_slapd(root / "slapd", BENCH_SUFFIX, BENCH_SERVICE_DN, SERVICE_PASSWORD)
     ldif = root / "students.ldif"
     head_hash = PasswordHasher(*ARGON2).hash(STAFF_PASSWORD)
     write_directory_ldif(ldif, 1, ACCOUNTS, head_hash, (100, 0, 0))
