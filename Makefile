@@ -30,7 +30,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 venv: $(VENV)/.installed
 
 run: deps venv
-	$(PY) -m webapp.embedded
+	$(PY) -m devtools.embedded
 
 test: deps venv
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -43,18 +43,18 @@ $(PHONY_BENCH): bench-%: deps venv
 
 # « Alimentation »: the demo's registry exports for next school year, made again from the demo's seed
 demo-exports: venv
-	$(PY) -c "from pathlib import Path; from directory.registry.demo_exports import write_demo_exports; [print(p) for p in write_demo_exports(Path('.'))]"
+	$(PY) -c "from pathlib import Path; from devtools.demo_exports import write_demo_exports; [print(p) for p in write_demo_exports(Path('.'))]"
 
 # Stop or start the embedded slapd of a running `make run` (the app answers 503 meanwhile).
 directory-stop: venv
-	$(PY) -m directory.embedded stop instance/slapd
+	$(PY) -m devtools.slapd stop instance/slapd
 
 directory-start: venv
-	$(PY) -m directory.embedded start instance/slapd
+	$(PY) -m devtools.slapd start instance/slapd
 
 # A stand-in for the SSO proxy in front of a running `make run`: support staff sign in through it.
 sso-proxy: venv
-	$(PY) -m webapp.devproxy
+	$(PY) -m devtools.devproxy
 
 clean-instance:
 	rm -rf instance

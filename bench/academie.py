@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import ldap3
 
 from directory import attributes as A
-from directory.demo import SURNAMES
+from devtools.demo import SURNAMES
 from directory.registry.lookup import ATTRIBUTES, LIMIT, accounts_filter
 from webapp import create_app
 from webapp.stats.store import figures_of

@@ -11,8 +11,6 @@ from flask.cli import AppGroup
 from directory.errors import DirectoryError
 from directory.migrations import MigrationRightsError, MigrationSettings, Migrator
 
-from directory.demo_load import load_demo
-
 from .extensions import directory, service_dn
 from .config import seal_key
 
@@ -63,6 +61,7 @@ def migrate_command():
 @directory_cli.command("seed-demo")
 def seed_demo_command():
     """Load the demo establishments, students, parents and staff (once; a second run does nothing)."""
+    from devtools.demo_load import load_demo
     with exit_on_directory_error():
         report = load_demo(directory.current, seal_key(current_app.config))
     click.echo(report)

@@ -15,10 +15,10 @@ from pathlib import Path
 from directory.populations import STUDENTS
 from directory import attributes as A
 from directory.accounts import Accounts
-from directory.embedded import EmbeddedSlapd
+from devtools.slapd import EmbeddedSlapd
 from directory.passwords import Sealer
 from directory.repository import Directory
-from webapp.embedded import EmbeddedRedis
+from devtools.embedded import EmbeddedRedis
 
 from support import JOB_URL, ROOT, SEAL_KEY, binds, confirmed, csrf_token, pdf_pages, sign_in, worker_environment
 

@@ -9,7 +9,7 @@ import threading
 import time
 import urllib.request
 
-from directory.embedded import free_port
+from devtools.slapd import free_port
 
 from faults.helpers import descendants
 from support import ROOT
@@ -39,7 +39,7 @@ def test_make_run_starts_a_dead_worker_again_and_keeps_serving(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SESAME_")}
     env.update(SESAME_INSTANCE=str(tmp_path / "instance"), SESAME_PORT=str(port), PYTHONUNBUFFERED="1")
-    process = subprocess.Popen([sys.executable, "-m", "webapp.embedded"], cwd=ROOT, env=env, text=True,
+    process = subprocess.Popen([sys.executable, "-m", "devtools.embedded"], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     out: queue.Queue = queue.Queue()
     threading.Thread(target=_lines, args=(process, out), daemon=True).start()

@@ -10,7 +10,7 @@ import pytest
 from ldap3.utils.dn import safe_dn, to_dn
 
 from directory import attributes as attr
-from directory.demo import DEMO_STAFF_PASSWORD, DemoData, build_demo
+from devtools.demo import DEMO_STAFF_PASSWORD, DemoData, build_demo
 from directory.names import search_keys
 from directory.passwords import PROVISIONAL_ALPHABET, PROVISIONAL_LENGTH
 from directory.uai import is_valid_uai

@@ -15,9 +15,9 @@ import ldap3
 import pytest
 
 from directory import attributes as A
-from directory.demo import LP, build_demo
-from directory.demo_load import DEMO_HASHER
-from directory.embedded import DebianPackage, EmbeddedSlapd, peercred_dn
+from devtools.demo import LP, build_demo
+from devtools.demo_load import DEMO_HASHER
+from devtools.slapd import DebianPackage, EmbeddedSlapd, peercred_dn
 from directory.migrations import available
 from directory.passwords import Sealer
 from support import DEMO_PASSWORD, csrf_token

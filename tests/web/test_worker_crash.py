@@ -11,7 +11,7 @@ from directory import attributes as A
 from directory.model import AccountState
 from directory.passwords import Sealer
 from directory.students import StudentCriteria
-from directory.embedded import terminate
+from devtools.slapd import terminate
 from support import SEAL_KEY, start_worker, wait_for_job
 
 LYC = "0990003R"

@@ -7,13 +7,14 @@ from itertools import groupby
 
 import ldap3
 
-from . import attributes as A
+from directory import attributes as A
+from directory.errors import NotFound
+from directory.ldif import dump
+from directory.passwords import PasswordHasher, Sealer
+from directory.repository import Directory
+
 from .demo import build_demo
-from .embedded import EmbeddedSlapd
-from .errors import NotFound
-from .ldif import dump
-from .passwords import PasswordHasher, Sealer
-from .repository import Directory
+from .slapd import EmbeddedSlapd
 
 # Demo passwords only: a light argon2id so that thousands of demo accounts load in seconds.
 # slapd reads the cost from each hash, so these verify like any other; real passwords use the

@@ -12,9 +12,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from xml.etree import ElementTree as XMLWriter    # writing only: every file read goes through defusedxml
 
-from .. import attributes as A
-from ..demo import CLG, LP, LYC, SCHOOLS, build_demo
-from .files import OWN_HEADER
+from directory import attributes as A
+from directory.registry.files import OWN_HEADER
+
+from .demo import CLG, LP, LYC, SCHOOLS, build_demo
 
 SEED = 2027
 YEAR = "2027"

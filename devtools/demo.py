@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Callable
 
-from . import attributes as attr
-from .escaping import dn
-from .model import AccountOrigin, AccountState
-from .names import fold, identifier_stem, search_keys, sort_name
-from .passwords import PROVISIONAL_ALPHABET, PROVISIONAL_LENGTH
+from directory import attributes as attr
+from directory.escaping import dn
+from directory.model import AccountOrigin, AccountState
+from directory.names import fold, identifier_stem, search_keys, sort_name
+from directory.passwords import PROVISIONAL_ALPHABET, PROVISIONAL_LENGTH
 
 DEMO_SEED = 2026
 DEMO_STAFF_PASSWORD = "demo-sesame-2026"
@@ -505,7 +505,7 @@ class _Builder:
     def delegations(self, today: date) -> list[DemoEntry]:
         """One delegation running this school year, one that ended last school year: their dates
         follow the day the demo is built, so that the first is active and the second expired."""
-        from .delegations import ldap_time, school_year_end, start_of
+        from directory.delegations import ldap_time, school_year_end, start_of
         end = school_year_end(today)
         began, last_year = date(end.year - 1, 9, 1), date(end.year - 2, 9, 1)
         entries = []

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from directory.embedded import EmbeddedSlapd, free_port, terminate
+from .slapd import EmbeddedSlapd, free_port, terminate
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -171,10 +171,10 @@ Ctrl-C stops everything.
 def seed_demo(slapd: EmbeddedSlapd, env: dict) -> str:
     """The demo data, the first time only, loaded offline with slapadd (a second or two)."""
     from directory.connection import DirectorySettings
-    from directory.demo_load import load_demo_offline
     from directory.repository import Directory
+    from webapp.extensions import service_dn
 
-    from .extensions import service_dn
+    from .demo_load import load_demo_offline
 
     directory = Directory(DirectorySettings(
         url=slapd.ldap_url, suffix=slapd.suffix, bind_dn=service_dn(slapd.suffix),
