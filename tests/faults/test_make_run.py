@@ -52,7 +52,7 @@ def test_make_run_starts_a_dead_worker_again_and_keeps_serving(tmp_path):
         again = int(_wait_for(out, r"job worker started \(pid (\d+)\)", timeout=10).group(1))
         assert again != worker
         os.kill(again, 0)                      # the new one runs
-        # « Sésame is running » is said once the web server accepts connections (webapp/embedded.py)
+        # « Sésame is running » is said once the web server accepts connections (devtools/embedded.py)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/connexion", timeout=10) as page:
             assert page.status == 200          # the web server, Redis and slapd kept running
     finally:
