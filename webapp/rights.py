@@ -6,6 +6,7 @@ import enum
 import functools
 
 from flask import abort
+from flask_login import current_user
 
 from directory.model import Role
 
@@ -67,8 +68,7 @@ def requires(*rights: Right):
     def decorate(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
-            from .access import staff   # access imports this module
-            if not all(may(staff().role, r) for r in rights):
+            if not all(may(current_user.staff.role, r) for r in rights):    # the staff member signed in (access)
                 abort(403)
             return view(*args, **kwargs)
         return wrapped
