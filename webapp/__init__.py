@@ -108,7 +108,6 @@ def _unauthorized():
 
 
 def register_blueprints(app: Flask) -> None:
-    from .auth import second_factor  # noqa: F401 - its routes join the auth blueprint
     from .auth.views import bp as auth
     from .help import bp as help_bp
     from .holders.views import bp as holders
