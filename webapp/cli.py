@@ -97,7 +97,7 @@ def refresh_figures_command():
     timer every few minutes so that the identity team's all-establishments view never computes them."""
     import time
 
-    from .stats.store import figures_of
+    from .figures import figures_of
     started = time.monotonic()
     establishments = directory.current.establishments()
     for establishment in establishments:

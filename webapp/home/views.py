@@ -14,7 +14,7 @@ from ..access import current_uai, staff
 from ..extensions import directory
 from ..rendering import page_or_fragment
 from ..rights import Right, may
-from ..stats.store import figures_of
+from ..figures import figures_of
 from ..students.query import criteria_args
 
 bp = Blueprint("home", __name__)

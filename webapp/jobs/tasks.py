@@ -400,7 +400,7 @@ def _audit(job: Job, store: JobStore) -> None:
                f"{total[REFUSED]} non traité(s) sur {job.total}")
     targets = [i for i, (o, _) in found.items() if o == DONE]
     close_job(directory.current, job.id, job.owner, job.kind, job.uai, targets, summary)
-    from ..stats.store import forget   # issue 15: « Accueil » and « Statistiques » show it at once
+    from ..figures import forget   # issue 15: « Accueil » and « Statistiques » show it at once
     forget(job.uai)
 
 

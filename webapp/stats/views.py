@@ -16,7 +16,7 @@ from ..extensions import directory
 from ..formatting import date_fr
 from ..rights import Right, may, requires
 from . import charts
-from .store import figures_of
+from ..figures import figures_of
 
 bp = Blueprint("stats", __name__)
 

@@ -16,7 +16,7 @@ from directory.lifecycle import Action
 from directory.model import AccountState
 
 from ..access import current_uai, staff
-from ..stats.store import forget as forget_figures
+from ..figures import forget as forget_figures
 from ..accounts import accounts_of
 from ..errors import render_error
 from ..holders import tokens
