@@ -7,6 +7,7 @@ import enum
 import ldap3
 
 from .. import attributes as A
+from .. import marks
 from ..audit import record_action
 from ..errors import AlreadyExists, Conflict, NotFound
 from ..escaping import equals
@@ -29,16 +30,10 @@ TAKEN = "Un compte avec cet INE a été créé depuis l'aperçu : rien n'a été
 NO_CHILD = "Aucun de ses enfants n'a pu être créé ou retrouvé : le responsable n'a pas été créé."
 
 
-def _marked(directory, entry_dn: str, job_id: str) -> bool:
-    entry = directory.read_entry(entry_dn, [A.LAST_JOB])
-    return entry is not None and first(entry["attributes"].get(A.LAST_JOB)) == job_id
-
-
-def _modifications(plan: dict, job_id: str) -> dict:
+def _modifications(plan: dict) -> dict:
     changes: dict[str, list] = {}
     for attribute, operation, values in plan["modifications"]:
         changes.setdefault(attribute, []).append((_OPERATIONS[operation], list(values)))
-    changes[A.LAST_JOB] = [(ldap3.MODIFY_REPLACE, [job_id])]
     return changes
 
 
@@ -53,12 +48,11 @@ def apply_row(directory, row: PreviewRow, job_id: str, actor: str,
     if plan.get("op") != "modify":
         return RowOutcome.UNCHANGED, ""
     try:
-        directory.modify_once(plan["dn"], _modifications(plan, job_id), attributes=[A.LAST_JOB],
-                              applied=lambda entry: first(entry["attributes"].get(A.LAST_JOB)) == job_id)
+        marks.modify_marked(directory, plan["dn"], _modifications(plan), job_id)
     except NotFound:
         return RowOutcome.REFUSED, GONE
     except Conflict:
-        if _marked(directory, plan["dn"], job_id):
+        if marks.has_mark(directory, plan["dn"], job_id):
             return RowOutcome.DONE, ""      # this job's own change, before a crash or a lost answer
         return RowOutcome.REFUSED, CHANGED_MEANWHILE
     if row.kind == STUDENT and row.category in ("move-in", "leave"):
@@ -70,8 +64,7 @@ def apply_row(directory, row: PreviewRow, job_id: str, actor: str,
 
 def _create(directory, row: PreviewRow, job_id: str, missing_children) -> tuple[RowOutcome, str]:
     plan = row.plan
-    values = {k: list(v) for k, v in plan["values"].items()}
-    values[A.LAST_JOB] = [job_id]
+    values = marks.marked_values({k: list(v) for k, v in plan["values"].items()}, job_id)
     if row.kind == PARENT:
         values[A.CHILD] = [c for c in values[A.CHILD] if c not in missing_children]
         if not values[A.CHILD]:
@@ -79,13 +72,13 @@ def _create(directory, row: PreviewRow, job_id: str, missing_children) -> tuple[
     elif plan.get("ine"):
         found = directory.search(directory.base(A.STUDENTS), equals(A.INE, plan["ine"]), [A.LAST_JOB], ldap3.LEVEL)
         if found:
-            mine = any(first(e.get(A.LAST_JOB)) == job_id for _, e in found)
+            mine = any(marks.carries(e, job_id) for _, e in found)
             return (RowOutcome.DONE, "") if mine else (RowOutcome.REFUSED, TAKEN)
     try:
         # an add of a fixed name may be sent again after a lost answer: the second finds the first's entry
         directory.writes.run(lambda conn: conn.add(plan["dn"], [A.OC_PERSON, A.OC_ACCOUNT], values))
     except AlreadyExists:
-        if _marked(directory, plan["dn"], job_id):
+        if marks.has_mark(directory, plan["dn"], job_id):
             return RowOutcome.DONE, ""
         return RowOutcome.REFUSED, CHANGED_MEANWHILE
     return RowOutcome.DONE, ""

@@ -3,13 +3,8 @@ directory after a crash, since every entry it changed carries its mark (sesameLa
 preview and the job queue's records, kept with the job's audit record (directory/registry/report.py)."""
 from __future__ import annotations
 
-import ldap3
-
-from directory import attributes as A
-from directory import audit
+from directory import audit, marks
 from directory.audit import close_job
-from directory.escaping import equals
-from directory.mapping import account_id_of
 from directory.registry.apply import RowOutcome, apply_row
 from directory.registry.preview import CONFLICT, CREATE, PARENT, STUDENT
 from directory.registry.report import ReportRow, keep_outcomes, kept
@@ -25,12 +20,7 @@ LOST_PREVIEW = "L'aperçu de cet import n'existe plus (plus de 24 heures) : refa
 
 def marked(job_id: str) -> set[str]:
     """Every account (student or parent) that carries this job's mark: the ones it changed or created."""
-    found = set()
-    for branch in (A.STUDENTS, A.GUARDIANS):
-        for entry_dn, _ in directory.current.search(directory.current.base(branch), equals(A.LAST_JOB, job_id),
-                                                    [A.ACCOUNT_ID], ldap3.LEVEL):
-            found.add(account_id_of(entry_dn))
-    return found
+    return marks.marked(directory.current, job_id)
 
 
 def outcomes(job, store) -> dict[str, tuple[str, str]]:
