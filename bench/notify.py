@@ -25,7 +25,8 @@ from webapp.documents.letters import MARGINS, Letter, letter_options, letter_set
 from webapp.documents.lists import STUDENT_LIST, ListRow
 from webapp.documents.pdf import OPTIONS, html_to_pdf, pdf_options
 from webapp.jobs.store import FINISHED, JobStore
-from webapp.jobs.tasks import pool_size, run_job
+from webapp.account_jobs.writing import pool_size
+from webapp.jobs.tasks import run_job
 from webapp.jobs.worker import queue
 
 from .common import STAFF_PASSWORD, big_directory, uai_of, write_directory_ldif

@@ -236,6 +236,12 @@ class Students:
             A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.CLASS_CODE, A.UAI]))
         return {student.account_id: student for student in found}
 
+    def children_here(self, uai: str, children_of: dict[str, tuple[str, ...]]) -> dict[str, list[Student]]:
+        """Each parent's children attached to `uai`, from their account ids (`children_of`: parent → children): a
+        parent with children in two establishments is seen from each with that establishment's children only."""
+        here = self.by_ids(uai, [child for children in children_of.values() for child in children])
+        return {parent: [here[c] for c in children if c in here] for parent, children in children_of.items()}
+
     def attachments_of_externals(self, uai: str) -> list[str]:
         """The establishments of attachment of the students who follow a shared course at `uai`."""
         from .populations import EXTERNAL

@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     sessions.init_lifetime(app)     # before the user loader runs: an old session never loads
     register_extensions(app)
     register_blueprints(app)
+    register_job_kinds(app)
     errors.init_app(app)
     formatting.init_app(app)
     register_commands(app)
@@ -113,7 +114,7 @@ def register_blueprints(app: Flask) -> None:
     from .holders.views import bp as holders
     from .home.views import bp as home
     from .jobs.views import bp as jobs
-    from .jobs import reprint  # noqa: F401 - « Réimprimer », a route of the jobs blueprint
+    from .account_jobs.reprint import bp as reprint
     from .students import actions  # noqa: F401 - its routes join the students blueprint
     from .students.views import BLUEPRINTS as populations
     from .alimentation.views import bp as alimentation
@@ -121,11 +122,29 @@ def register_blueprints(app: Flask) -> None:
     from .settings.views import bp as settings
     from .stats.views import bp as stats
 
-    for blueprint in (auth, home, *populations.values(), jobs, help_bp, holders, alimentation, settings,
+    for blueprint in (auth, home, *populations.values(), jobs, reprint, help_bp, holders, alimentation, settings,
                       journal, stats):
         app.register_blueprint(blueprint)
 
     from . import access  # noqa: F401 - registers the user loader
+
+
+def register_job_kinds(app: Flask) -> None:
+    """Every kind of job the app runs and shows: a new kind is its own module and one line here."""
+    from .account_jobs.listing import Listing
+    from .account_jobs.notify import Notify
+    from .account_jobs.reprint import Reprint
+    from .account_jobs.reset import Reset
+    from .alimentation.job import Import
+    from .jobs.kind import register
+
+    register(app, [
+        Notify(),
+        Reset(),
+        Listing(),
+        Reprint(),
+        Import(),
+    ])
 
 
 def register_commands(app: Flask) -> None:

@@ -46,11 +46,13 @@ def _wait_for_redis(connection: Redis, stop: threading.Event, log) -> None:
 
 
 def main() -> None:
-    from webapp import create_app
+    """The app as the web servers have it: built by the WSGI module (`wsgi:app`, the Procfile's), from the
+    same settings; every kind of job it registers is one this worker runs."""
+    from flask.cli import ScriptInfo
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     log = logging.getLogger(__name__)
-    app = create_app()
+    app = ScriptInfo(app_import_path="wsgi:app").load_app()
     connection = Redis.from_url(app.config["SESAME_REDIS_URL"])
     jobs_queue = queue(connection)
     stop = threading.Event()

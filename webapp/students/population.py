@@ -67,6 +67,7 @@ class Population:
     noun: str = "élève(s)"                       # nouns, as the screens say them
     noun_one: str = "élève"
     nouns: str = "élèves"
+    in_job_titles: str = ""                      # after a job's title in « Mes opérations »
     troubleshoot_columns: list | None = None     # the dépannage table, for those with that right
     has_profile: bool = False
     filters_by_attachment: bool = False          # criteria: the establishments of attachment
@@ -92,10 +93,11 @@ STUDENTS = Population(directory_populations.STUDENTS, Right.SEE_STUDENTS, "/elev
                       troubleshoot_columns=SUPPORT_COLUMNS, has_profile=True)
 EXTERNAL = Population(directory_populations.EXTERNAL, Right.SEE_EXTERNAL, "/eleves-exterieurs", "Gestion des comptes élèves extérieurs",
                       EXTERNAL_COLUMNS, "students/partial/cells_external.html", STUDENT_LIST, _external_reference,
-                      filters_by_attachment=True)
+                      filters_by_attachment=True, in_job_titles=" — élèves extérieurs")
 GUARDIANS = Population(directory_populations.GUARDIANS, Right.SEE_GUARDIANS, "/responsables", "Gestion des comptes responsables",
                        GUARDIAN_COLUMNS, "students/partial/cells_guardians.html", GUARDIAN_LIST, _guardian_reference,
-                       noun="responsable(s)", noun_one="responsable", nouns="responsables")
+                       noun="responsable(s)", noun_one="responsable", nouns="responsables",
+                       in_job_titles=" — responsables")
 ALL = (STUDENTS, EXTERNAL, GUARDIANS)
 BY_NAME = {p.name: p for p in ALL}
 

@@ -119,11 +119,9 @@ def _results_context(uai: str, query, classes, mefs) -> dict:
 
 
 def _children_here(uai: str, parents) -> dict[str, list]:
-    """Each parent's children attached to this establishment (a parent with children in two
-    establishments is seen from each with that establishment's children only)."""
-    here = directory.current.students.by_ids(uai, [child for parent in parents for child in parent.children])
-    return {parent.account_id: sorted((here[c] for c in parent.children if c in here), key=lambda s: s.display_name)
-            for parent in parents}
+    """Each parent's children attached to this establishment, by name."""
+    found = directory.current.students.children_here(uai, {parent.account_id: parent.children for parent in parents})
+    return {parent: sorted(children, key=lambda s: s.display_name) for parent, children in found.items()}
 
 
 def _columns(uai: str, page) -> dict:
