@@ -38,6 +38,7 @@ ACTION_LABELS = {
     "move-in": "Changement d'établissement (alimentation)",
     "leave": "Départ (alimentation)",
     "leaver-removed": "Compte supprimé (départ)",
+    "leavers-removal": "Suppression des comptes supprimables",
     DELEGATION_GRANTED: "Délégation accordée",
     DELEGATION_ENDED: "Délégation terminée",
     LETTER_SETTINGS: "Réglages des courriers modifiés",

@@ -118,12 +118,13 @@ def register_blueprints(app: Flask) -> None:
     from .students import actions  # noqa: F401 - its routes join the students blueprint
     from .students.views import BLUEPRINTS as populations
     from .alimentation.views import bp as alimentation
+    from .alimentation.leavers import bp as leavers
     from .journal.views import bp as journal
     from .settings.views import bp as settings
     from .stats.views import bp as stats
 
-    for blueprint in (auth, home, *populations.values(), jobs, reprint, help_bp, holders, alimentation, settings,
-                      journal, stats):
+    for blueprint in (auth, home, *populations.values(), jobs, reprint, help_bp, holders, alimentation, leavers,
+                      settings, journal, stats):
         app.register_blueprint(blueprint)
 
     from . import access  # noqa: F401 - registers the user loader
@@ -136,6 +137,7 @@ def register_job_kinds(app: Flask) -> None:
     from .account_jobs.reprint import Reprint
     from .account_jobs.reset import Reset
     from .alimentation.job import Import
+    from .alimentation.removal import Removal
     from .jobs.kind import register
 
     register(app, [
@@ -144,6 +146,7 @@ def register_job_kinds(app: Flask) -> None:
         Listing(),
         Reprint(),
         Import(),
+        Removal(),
     ])
 
 

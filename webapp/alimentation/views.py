@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import login_required
 
 from directory.registry import leavers
 from directory.registry import lookup as history
@@ -19,23 +18,17 @@ from ..extensions import directory
 from ..jobs.launch import launch
 from ..jobs.views import page_of, serve_reports
 from ..rendering import page_or_fragment
-from ..rights import Right, requires
+from ..rights import Right, guard
 from . import previews
 from directory.registry.report import ReportRow, keep_rows
 
 from .job import IMPORT, KINDS
+from .removal import last_day
 
 bp = Blueprint("alimentation", __name__, url_prefix="/alimentation")
-serve_reports(bp)               # its imports' reports at its own addresses
+guard(bp, Right.IMPORT)         # every URL, fragments included: the identity team only (403 for anyone else)
+serve_reports(bp)               # its jobs' reports (imports, removals) at its own addresses
 MAX_FILES = 12
-
-
-@bp.before_request
-@login_required
-@requires(Right.IMPORT)
-def _identity_team_only():
-    """Every URL of this blueprint, fragments included: the identity team only (403 for anyone else)."""
-    return None
 
 
 def _page(**context):
@@ -44,7 +37,6 @@ def _page(**context):
 
 @bp.route("")
 def index():
-    from .leavers import last_day
     return render_template("alimentation/index.html", **_page(
         removable=len(leavers.removable(directory.current, last_day()))))
 
@@ -156,5 +148,3 @@ def account(account_id):
     return render_template("alimentation/account.html", **_page(account=found, names=names,
                                                                 events=history.events(directory.current, account_id)))
 
-
-from . import leavers as _leavers    # noqa: E402,F401 - « Comptes supprimables »: its routes on this blueprint
