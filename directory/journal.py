@@ -16,6 +16,7 @@ from .errors import NotFound, PageOutOfRange
 from .escaping import all_of, any_of, at_least, contains, equals, none_of
 from .mapping import first, parse_time
 from .names import fold
+from .populations import branches
 from .sorting import VLV_RESPONSE_OID, SortKey, page_control, read_page_answer, sort_control
 
 PAGE_SIZE = 50
@@ -194,7 +195,7 @@ def accounts_matching(directory, text: str, uai: str | None) -> tuple[str, ...]:
     if len(text) == 32 and all(c in "0123456789abcdef" for c in text.lower()):
         ids.add(text.lower())
     folded = fold(text)
-    for branch in (A.STUDENTS, A.GUARDIANS):
+    for branch in branches():
         filter_ = any_of(equals(A.UID, text), contains(A.SEARCH_KEY, folded) if len(folded) >= 3 else "")
         for dn, entry in directory.search(directory.base(branch), filter_, [A.ACCOUNT_ID], ldap3.LEVEL):
             ids.add(str(first(entry.get(A.ACCOUNT_ID), "")))
@@ -209,7 +210,7 @@ def names_of(directory, account_ids) -> dict[str, str]:
     names: dict[str, str] = {}
     for start in range(0, len(wanted), 100):
         chunk = any_of(*(equals(A.ACCOUNT_ID, i) for i in wanted[start:start + 100]))
-        for branch in (A.STUDENTS, A.GUARDIANS):
+        for branch in branches():
             for _, entry in directory.search(directory.base(branch), chunk,
                                              [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID], ldap3.LEVEL):
                 label = f"{str(first(entry.get(A.SURNAME), '')).upper()} {first(entry.get(A.GIVEN_NAME), '')}".strip()

@@ -8,7 +8,7 @@ import ldap3
 from . import attributes as A
 from .escaping import equals
 from .mapping import account_id_of, first
-from .populations import ALL
+from .populations import ALL, branches
 
 
 def carries(attributes: dict, job_id: str) -> bool:
@@ -37,11 +37,9 @@ def modify_marked(directory, entry_dn: str, modifications: dict, job_id: str) ->
 def marked(directory, job_id: str, populations=ALL) -> set[str]:
     """The accounts of these populations that carry the job's mark: the ones it changed or created (unless a
     later job changed them again). One indexed search a branch, account ids only, on the provider."""
-    branches = dict.fromkeys(population.branch for population in populations)
-
     def operation(conn):
         found = set()
-        for branch in branches:
+        for branch in branches(populations):
             conn.search(directory.base(branch), equals(A.LAST_JOB, job_id), ldap3.LEVEL, attributes=[A.ACCOUNT_ID])
             found.update(first(e["attributes"].get(A.ACCOUNT_ID), account_id_of(e["dn"])) for e in conn.response
                          if e.get("type") == "searchResEntry")

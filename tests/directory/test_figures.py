@@ -9,6 +9,7 @@ from directory import attributes as A
 from directory.figures import Figures, follow_ups, week_ends
 from directory.mapping import first, parse_time
 from directory.model import AccountState, provisional_expired
+from directory.populations import STUDENTS
 from directory.students import StudentCriteria
 
 LYC, LP = "0990003R", "0990002P"
@@ -92,7 +93,7 @@ def test_activation_writes_the_activation_date(make_account, demo_directory):
     assert before <= activated <= datetime.now(timezone.utc)
     assert A.OC_ACTIVATION in entry["attributes"][A.OBJECT_CLASS]
     counted = Figures(demo_directory).establishment(LP, datetime.now(timezone.utc).date(), 90,
-                                                    with_guardians=False)["students"]
+                                                    populations=(STUDENTS,))["students"]
     assert counted.weeks[-1].activated == counted.total.active
 
 

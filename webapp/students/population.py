@@ -60,6 +60,7 @@ class Population:
     right: Right                                 # who may see and act on it
     prefix: str                                  # URL
     title: str
+    caption: str                                 # its tab, and its figures' headings (« Accueil », « Statistiques »)
     head_columns: list
     cells: str                                   # the partial with the cells that differ by population
     listing: ListLayout
@@ -67,6 +68,7 @@ class Population:
     noun: str = "élève(s)"                       # nouns, as the screens say them
     noun_one: str = "élève"
     nouns: str = "élèves"
+    noun_apart: str = "élève(s)"                 # where the page does not say which population (« Accueil »)
     in_job_titles: str = ""                      # after a job's title in « Mes opérations »
     troubleshoot_columns: list | None = None     # the dépannage table, for those with that right
     has_profile: bool = False
@@ -80,6 +82,24 @@ class Population:
     def searches_children(self) -> bool:
         return self.accounts.found_by_children
 
+    @property
+    def code(self) -> str:          # in the URLs of other screens (« Statistiques »)
+        return self.prefix.strip("/")
+
+    @property
+    def search_screen(self) -> str:
+        return f"{self.name}.index"
+
+    @property
+    def figured(self) -> bool:
+        """Counted in the establishment's figures (« Accueil », « Statistiques »)."""
+        return self.accounts.figured
+
+    @property
+    def searched_by_mef(self) -> bool:
+        """Its search has a MEF criterion (a parent's has their children's classes instead)."""
+        return not self.searches_children
+
     def columns(self, role: Role) -> list:
         return self.troubleshoot_columns if self.shows_passwords(role) else self.head_columns
 
@@ -88,18 +108,19 @@ class Population:
         return self.troubleshoot_columns is not None and may(role, Right.TROUBLESHOOT)
 
 
-STUDENTS = Population(directory_populations.STUDENTS, Right.SEE_STUDENTS, "/eleves", "Gestion des comptes élèves", HEAD_COLUMNS,
-                      "students/partial/cells_students.html", STUDENT_LIST, _own_reference,
+STUDENTS = Population(directory_populations.STUDENTS, Right.SEE_STUDENTS, "/eleves", "Gestion des comptes élèves", "Élèves",
+                      HEAD_COLUMNS, "students/partial/cells_students.html", STUDENT_LIST, _own_reference,
                       troubleshoot_columns=SUPPORT_COLUMNS, has_profile=True)
 EXTERNAL = Population(directory_populations.EXTERNAL, Right.SEE_EXTERNAL, "/eleves-exterieurs", "Gestion des comptes élèves extérieurs",
-                      EXTERNAL_COLUMNS, "students/partial/cells_external.html", STUDENT_LIST, _external_reference,
-                      filters_by_attachment=True, in_job_titles=" — élèves extérieurs")
+                      "Élèves extérieurs", EXTERNAL_COLUMNS, "students/partial/cells_external.html", STUDENT_LIST, _external_reference,
+                      filters_by_attachment=True, noun_apart="élève(s) extérieur(s)", in_job_titles=" — élèves extérieurs")
 GUARDIANS = Population(directory_populations.GUARDIANS, Right.SEE_GUARDIANS, "/responsables", "Gestion des comptes responsables",
-                       GUARDIAN_COLUMNS, "students/partial/cells_guardians.html", GUARDIAN_LIST, _guardian_reference,
+                       "Responsables", GUARDIAN_COLUMNS, "students/partial/cells_guardians.html", GUARDIAN_LIST, _guardian_reference,
                        noun="responsable(s)", noun_one="responsable", nouns="responsables",
-                       in_job_titles=" — responsables")
+                       noun_apart="responsable(s)", in_job_titles=" — responsables")
 ALL = (STUDENTS, EXTERNAL, GUARDIANS)
 BY_NAME = {p.name: p for p in ALL}
+FIGURED = tuple(p for p in ALL if p.figured)
 
 
 def current() -> Population:

@@ -57,7 +57,9 @@ def _repo():
 
 @bp.app_context_processor
 def population_context():
-    return {"ep": ep, "pop": current()}
+    """Every page's: the population it serves (its tab, under its search screen's), and its endpoints."""
+    return {"ep": ep, "pop": current(), "population_tab": current().search_screen if request.blueprint in BLUEPRINTS
+            else None}
 
 
 def _selection(uai: str) -> Selection:
