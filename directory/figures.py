@@ -11,7 +11,7 @@ from . import attributes as A
 from .mapping import first, parse_time
 from .model import AccountState
 from .populations import FIGURED, Population
-from .students import StudentCriteria
+from .search import AccountCriteria
 
 NOT_NOTIFIED, NOTIFIED, ACTIVE = (s.value for s in AccountState)
 # a school year starts on 1 September
@@ -88,7 +88,7 @@ class FollowUp:
     """One « À faire » line: its key, what it says, the criteria of exactly its accounts."""
     key: str
     label: str
-    criteria: StudentCriteria
+    criteria: AccountCriteria
 
 
 def follow_ups(today: date, provisional_days: int) -> list[FollowUp]:
@@ -96,20 +96,20 @@ def follow_ups(today: date, provisional_days: int) -> list[FollowUp]:
     morning and the search opened this afternoon agree. No expiry line when passwords never expire."""
     midnight = lambda d: datetime.combine(d, time.min, timezone.utc)   # noqa: E731
     lines = [
-        FollowUp("never-notified", "Comptes jamais notifiés", StudentCriteria(states=(AccountState.NOT_NOTIFIED,))),
+        FollowUp("never-notified", "Comptes jamais notifiés", AccountCriteria(states=(AccountState.NOT_NOTIFIED,))),
         FollowUp("long-wait", f"Notifiés et non activés depuis plus de {LONG_WAIT_DAYS} jours",
-                 StudentCriteria(states=(AccountState.NOTIFIED,),
+                 AccountCriteria(states=(AccountState.NOTIFIED,),
                                  notified_before=midnight(today - timedelta(days=LONG_WAIT_DAYS)))),
     ]
     if provisional_days > 0:
         lines.append(FollowUp(
             "provisional-expiring",
             f"Mots de passe provisoires expirés ou expirant dans les {EXPIRY_WARNING_DAYS} jours",
-            StudentCriteria(states=(AccountState.NOTIFIED,), password_given_before=midnight(
+            AccountCriteria(states=(AccountState.NOTIFIED,), password_given_before=midnight(
                 today - timedelta(days=provisional_days - EXPIRY_WARNING_DAYS)))))
     lines += [
-        FollowUp("locked", "Comptes bloqués après trop d'erreurs de mot de passe", StudentCriteria(locked=True)),
-        FollowUp("mail-unconfirmed", "Adresses e-mail jamais confirmées", StudentCriteria(mail_unconfirmed=True)),
+        FollowUp("locked", "Comptes bloqués après trop d'erreurs de mot de passe", AccountCriteria(locked=True)),
+        FollowUp("mail-unconfirmed", "Adresses e-mail jamais confirmées", AccountCriteria(mail_unconfirmed=True)),
     ]
     return lines
 

@@ -17,7 +17,7 @@ from .escaping import dn as child_dn
 from .model import AccountState, Establishment, Mef, PasswordPolicy, Role, SchoolClass, Staff
 from .passwords import PasswordHasher
 from .mapping import first, parse_time
-from .students import Students
+from .search import PopulationAccounts
 
 # Establishments, classes and MEFs change a few times a year: each process keeps them this long.
 REFERENCE_TTL = 60.0
@@ -61,19 +61,19 @@ class Directory:
         self.writes = ConnectionPool(settings, on_write=replicas.note_write,
                                      down=ProviderUnavailable if settings.read_urls else DirectoryUnavailable)
         self.reads = replicas.Reads(settings, self.writes)   # consumers; the provider when needed
-        self._populations = {p.name: Students(self, p) for p in populations.ALL}
+        self._populations = {p.name: PopulationAccounts(self, p) for p in populations.ALL}
         self._cache: dict[tuple, tuple[float, object]] = {}
 
-    def population(self, population: populations.Population) -> Students:
+    def population(self, population: populations.Population) -> PopulationAccounts:
         """The accounts of one population: search, count, get."""
         return self._populations[population.name]
 
     @property
-    def students(self) -> Students:
+    def students(self) -> PopulationAccounts:
         return self.population(populations.STUDENTS)
 
     @property
-    def guardians(self) -> Students:
+    def guardians(self) -> PopulationAccounts:
         return self.population(populations.GUARDIANS)
 
     def close(self) -> None:

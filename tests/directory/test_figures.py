@@ -10,7 +10,7 @@ from directory.figures import Figures, follow_ups, week_ends
 from directory.mapping import first, parse_time
 from directory.model import AccountState, provisional_expired
 from directory.populations import STUDENTS
-from directory.students import StudentCriteria
+from directory.search import AccountCriteria
 
 LYC, LP = "0990003R", "0990002P"
 TODAY = date(2026, 11, 28)
@@ -80,7 +80,7 @@ def test_follow_up_criteria_find_what_an_oracle_finds(demo_directory, lyc_studen
 
 def test_a_criterion_value_cannot_widen_the_filter():
     moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    text = StudentCriteria(notified_before=moment, locked=True).filter("(sesameUAI=0990002P)")
+    text = AccountCriteria(notified_before=moment, locked=True).filter("(sesameUAI=0990002P)")
     assert "(sesameNotificationDate<=20251231235959Z)" in text and "(pwdAccountLockedTime=*)" in text
     assert text.startswith("(&(objectClass=sesameAccount)(sesameUAI=0990002P)")
 

@@ -98,8 +98,8 @@ def accounts(directory) -> Accounts:
 
 def students(directory, start: int, count: int) -> list[str]:
     """A slice of the lycée's students, by name order: each test takes its own."""
-    from directory.students import StudentCriteria
-    return sorted(directory.students.ids(LYC, StudentCriteria()))[start:start + count]
+    from directory.search import AccountCriteria
+    return sorted(directory.students.ids(LYC, AccountCriteria()))[start:start + count]
 
 
 def snapshot(directory, ids) -> dict:

@@ -12,29 +12,29 @@ from flask import request
 
 from directory import populations as directory_populations
 from directory.model import Role
-from directory.students import StudentSort
+from directory.search import AccountSort
 
 from ..documents.lists import GUARDIAN_LIST, STUDENT_LIST, ListLayout
 from ..extensions import directory
 from ..rights import Right, may
 
-HEAD_COLUMNS = [(StudentSort.NAME, "Élève"), (StudentSort.CLASS, "Classe"), (StudentSort.MEF, "MEF"),
-                (StudentSort.IDENTIFIER, "Identifiant"), (StudentSort.STATE, "Statut du compte"),
-                (StudentSort.ORIGIN, "Origine du compte"), (StudentSort.NOTIFIED, "Date de notification"),
-                (StudentSort.LAST_LOGIN, "Date de dernière connexion")]
+HEAD_COLUMNS = [(AccountSort.NAME, "Élève"), (AccountSort.CLASS, "Classe"), (AccountSort.MEF, "MEF"),
+                (AccountSort.IDENTIFIER, "Identifiant"), (AccountSort.STATE, "Statut du compte"),
+                (AccountSort.ORIGIN, "Origine du compte"), (AccountSort.NOTIFIED, "Date de notification"),
+                (AccountSort.LAST_LOGIN, "Date de dernière connexion")]
 # the dépannage table (SPEC §6): the provisional password and the e-mail instead of origin and dates
-SUPPORT_COLUMNS = [(StudentSort.NAME, "Élève"), (StudentSort.CLASS, "Classe"), (StudentSort.MEF, "MEF"),
-                   (StudentSort.IDENTIFIER, "Identifiant"), (None, "Mot de passe"),
-                   (StudentSort.STATE, "Statut du compte"), (None, "Email")]
+SUPPORT_COLUMNS = [(AccountSort.NAME, "Élève"), (AccountSort.CLASS, "Classe"), (AccountSort.MEF, "MEF"),
+                   (AccountSort.IDENTIFIER, "Identifiant"), (None, "Mot de passe"),
+                   (AccountSort.STATE, "Statut du compte"), (None, "Email")]
 # external students: their establishment of attachment instead of a class of ours
-EXTERNAL_COLUMNS = [(StudentSort.NAME, "Élève"), (StudentSort.MEF, "MEF"), (None, "Établissement de rattachement"),
-                    (StudentSort.IDENTIFIER, "Identifiant"), (StudentSort.STATE, "Statut du compte"),
-                    (StudentSort.ORIGIN, "Origine du compte"), (StudentSort.NOTIFIED, "Date de notification"),
-                    (StudentSort.LAST_LOGIN, "Date de dernière connexion")]
-GUARDIAN_COLUMNS = [(StudentSort.NAME, "Responsable"), (None, "Enfant(s) dans l'établissement"),
-                    (StudentSort.IDENTIFIER, "Identifiant"), (StudentSort.STATE, "Statut du compte"),
-                    (StudentSort.ORIGIN, "Origine du compte"), (StudentSort.NOTIFIED, "Date de notification"),
-                    (StudentSort.LAST_LOGIN, "Date de dernière connexion")]
+EXTERNAL_COLUMNS = [(AccountSort.NAME, "Élève"), (AccountSort.MEF, "MEF"), (None, "Établissement de rattachement"),
+                    (AccountSort.IDENTIFIER, "Identifiant"), (AccountSort.STATE, "Statut du compte"),
+                    (AccountSort.ORIGIN, "Origine du compte"), (AccountSort.NOTIFIED, "Date de notification"),
+                    (AccountSort.LAST_LOGIN, "Date de dernière connexion")]
+GUARDIAN_COLUMNS = [(AccountSort.NAME, "Responsable"), (None, "Enfant(s) dans l'établissement"),
+                    (AccountSort.IDENTIFIER, "Identifiant"), (AccountSort.STATE, "Statut du compte"),
+                    (AccountSort.ORIGIN, "Origine du compte"), (AccountSort.NOTIFIED, "Date de notification"),
+                    (AccountSort.LAST_LOGIN, "Date de dernière connexion")]
 
 
 def _own_reference(uai: str):

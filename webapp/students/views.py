@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from directory.errors import NotFound
 from directory.model import AccountState, Role
-from directory.students import Page
+from directory.search import Page
 
 from ..access import current_uai, staff
 from ..accounts import accounts_of
@@ -110,7 +110,7 @@ def _results_context(uai: str, query, classes, mefs) -> dict:
         "query": query, "page": page, "classes": classes, "mefs": mefs, "selected": selected,
         "all_selected": all_selected,
         "selected_count": selection.count(), "states": list(AccountState),
-        "state_codes": student_query.CODE_OF_STATE, "sorts": student_query.StudentSort,
+        "state_codes": student_query.CODE_OF_STATE, "sorts": student_query.AccountSort,
         "base": url_for(ep("index")), "actions": _actions_for(staff().role),
         "attachments": _reference(uai)[2],
         "follow_up": student_query.follow_up_labels(query.criteria),      # « À faire » criteria (issue 15)
