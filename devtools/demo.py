@@ -29,6 +29,15 @@ TRUE, FALSE = "TRUE", "FALSE"
 MAIL_DOMAINS = ("example.org", "example.net", "example.com")   # reserved: no real mailbox is hit
 
 
+def new_ine(rng: random.Random, taken: set[str], letters: str = string.ascii_uppercase) -> str:
+    """An INE no account drawn so far has (ten digits and a letter), kept in `taken`."""
+    while True:
+        ine = f"{rng.randrange(10 ** 10):010d}{rng.choice(letters)}"
+        if ine not in taken:
+            taken.add(ine)
+            return ine
+
+
 @dataclass(frozen=True)
 class DemoEntry:
     dn: str
@@ -381,11 +390,7 @@ class _Builder:
         return values
 
     def ine(self) -> str:
-        while True:
-            ine = f"{self.rng.randrange(10 ** 10):010d}{self.rng.choice(string.ascii_uppercase)}"
-            if ine not in self.ines:
-                self.ines.add(ine)
-                return ine
+        return new_ine(self.rng, self.ines)
 
     def birth_date(self, seat: _Seat) -> str:
         # About one in ten repeated a year; none skipped one.

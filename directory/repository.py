@@ -237,14 +237,15 @@ class Directory:
             raise NotFound(uai)
         return found[0]
 
-    def _establishment_dn(self, uai: str) -> str:
+    def establishment_dn(self, uai: str) -> str:
+        """The establishment's entry, below which its classes, MEFs, delegations and letter settings live."""
         return child_dn(A.UAI, uai, self.base(A.ESTABLISHMENTS))
 
     def classes(self, uai: str) -> list[SchoolClass]:
         return self._cached(("classes", uai), lambda: self._classes(uai))
 
     def _classes(self, uai: str) -> list[SchoolClass]:
-        found = self.search(self._establishment_dn(uai), equals(A.OBJECT_CLASS, A.OC_SCHOOL_CLASS),
+        found = self.search(self.establishment_dn(uai), equals(A.OBJECT_CLASS, A.OC_SCHOOL_CLASS),
                              [A.CN, A.DESCRIPTION, A.MEF_CODE], ldap3.LEVEL)
         return sorted((SchoolClass(uai, first(e.get(A.CN), ""), first(e.get(A.DESCRIPTION), ""), first(e.get(A.MEF_CODE), ""))
                        for _, e in found), key=lambda c: c.code)
@@ -253,7 +254,7 @@ class Directory:
         return self._cached(("mefs", uai), lambda: self._mefs(uai))
 
     def _mefs(self, uai: str) -> list[Mef]:
-        found = self.search(self._establishment_dn(uai), equals(A.OBJECT_CLASS, A.OC_MEF),
+        found = self.search(self.establishment_dn(uai), equals(A.OBJECT_CLASS, A.OC_MEF),
                              [A.MEF_CODE, A.MEF_LABEL], ldap3.LEVEL)
         return sorted((Mef(uai, first(e.get(A.MEF_CODE), ""), first(e.get(A.MEF_LABEL), "")) for _, e in found),
                       key=lambda m: m.label)
