@@ -24,22 +24,17 @@ MAX_DAYS = 1100         # a date range reaches this far back at most (records ar
 PURGE_LOOKBACK_DAYS = 60
 ACCOUNTS_FILTER_LIMIT = 50      # an account filter matching more names than this is too vague
 
-# What a record's action says, in the words of the screens. Account actions are lifecycle.Action's values.
+# What a record's action says, in the words of the screens; each kind of job an app runs adds its own
+# (name_actions, at its registration: webapp/jobs/kind.py).
 SIGN_IN, SIGN_IN_REFUSED = "sign-in", "sign-in-refused"
 DELEGATION_GRANTED, DELEGATION_ENDED = "delegation-granted", "delegation-ended"
 LETTER_SETTINGS = "letter-settings"
 PURGE = "journal-purge"
 ACTION_LABELS = {
-    "notify": "(Re)notification des comptes",
-    "reset": "Réinitialisation des mots de passe",
-    "list": "Liste des comptes",
-    "reprint": "Réimpression des courriers",
-    # « Alimentation »: the import job, and each student it moves or marks as leaving, each removal
-    "import": "Alimentation de l'annuaire",
+    # « Alimentation »: each student an import moves or marks as leaving, each removal of a leaver
     "move-in": "Changement d'établissement (alimentation)",
     "leave": "Départ (alimentation)",
     "leaver-removed": "Compte supprimé (départ)",
-    "leavers-removal": "Suppression des comptes supprimables",
     DELEGATION_GRANTED: "Délégation accordée",
     DELEGATION_ENDED: "Délégation terminée",
     LETTER_SETTINGS: "Réglages des courriers modifiés",
@@ -48,7 +43,7 @@ ACTION_LABELS = {
     PURGE: "Purge du journal",
 }
 # the actions on accounts (« Accueil »'s « Dernières opérations »), not sign-ins, delegations or settings
-ACCOUNT_ACTIONS = ("notify", "reset", "list", "reprint", "import", "move-in", "leave", "leaver-removed")
+ACCOUNT_ACTIONS = ["move-in", "leave", "leaver-removed"]
 ATTRIBUTES = [A.CN, A.ACTOR, A.ACTION, A.UAI, A.DESCRIPTION, A.TARGET, A.CREATED, A.JOB_SPEC, A.JOB_STATE]
 # createTimestamp has one-second resolution: within a second, the latest written (entryCSN) first
 NEWEST_FIRST = [SortKey(A.CREATED, reverse=True), SortKey("entryCSN", reverse=True)]
@@ -94,6 +89,15 @@ class JournalPage:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.size))
+
+
+def name_actions(labels: dict[str, str], on_accounts) -> None:
+    """The actions of the kinds of job an app runs, named in the words of the screens (first, as the journal's
+    list of actions offers them); those `on_accounts` in « Dernières opérations » too. Named again, the same."""
+    named = {**labels, **{action: label for action, label in ACTION_LABELS.items() if action not in labels}}
+    ACTION_LABELS.clear()
+    ACTION_LABELS.update(named)
+    ACCOUNT_ACTIONS[:] = list(dict.fromkeys([*on_accounts, *ACCOUNT_ACTIONS]))
 
 
 def record(directory, actor: str, action: str, uai: str | None, summary: str, accounts=()) -> None:
@@ -143,7 +147,7 @@ def _decode(entry: dict) -> Operation:
 
 def latest(directory, uai: str, count: int = 10) -> list[Operation]:
     """« Dernières opérations »: the `count` newest actions on the establishment's accounts, by anyone."""
-    return page(directory, JournalQuery(uai, actions=ACCOUNT_ACTIONS), 1, count).operations
+    return page(directory, JournalQuery(uai, actions=tuple(ACCOUNT_ACTIONS)), 1, count).operations
 
 
 def filter_for(query: JournalQuery) -> str:

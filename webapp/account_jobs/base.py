@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 from directory import audit
-from directory.journal import ACTION_LABELS
 from directory.lifecycle import Action
 
 from ..accounts import accounts_of
@@ -43,11 +42,8 @@ class AccountsKind(JobKind):
         """The writer for the accounts of the job's population."""
         return accounts_of(self.population(job).accounts)
 
-    def heading(self, job: Job) -> str:
-        return ACTION_LABELS[self.name]
-
     def title(self, job: Job) -> str:
-        return f"{self.heading(job)}{self.population(job).in_job_titles}{self.options_said(job)}"
+        return f"{self.label}{self.population(job).in_job_titles}{self.options_said(job)}"
 
     def options_said(self, job: Job) -> str:
         """The job's options as « Mes opérations » says them after its title."""

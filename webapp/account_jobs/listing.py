@@ -17,6 +17,7 @@ from .letters import children_named, class_label
 
 class Listing(AccountsKind):
     action = Action.LIST
+    label = "Liste des comptes"
 
     @staticmethod
     def as_csv(job: Job) -> bool:

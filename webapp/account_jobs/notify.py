@@ -26,6 +26,7 @@ NOT_RESET = ("Sans « Réinitialiser le mot de passe » : un compte déjà « No
 
 class Notify(AccountsKind):
     action = Action.NOTIFY
+    label = "(Re)notification des comptes"
     gives_passwords = True
     partial = "jobs/partial/reprint.html"
 

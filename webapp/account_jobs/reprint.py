@@ -31,6 +31,7 @@ class ReprintForm(ConfirmationForm):
 
 class Reprint(AccountsKind):
     action = Action.REPRINT
+    label = "Réimpression des courriers"
     whole = True            # no hashing: nothing to share
 
     def options_said(self, job: Job) -> str:

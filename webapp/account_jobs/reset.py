@@ -13,6 +13,7 @@ from .writing import change
 
 class Reset(AccountsKind):
     action = Action.RESET
+    label = "Réinitialisation des mots de passe"
     gives_passwords = True
     partial = "jobs/partial/reprint.html"
 

@@ -4,7 +4,6 @@ preview and the job queue's records, kept with the job's audit record (directory
 from __future__ import annotations
 
 from directory import audit, marks
-from directory.journal import ACTION_LABELS
 from directory.registry.apply import RowOutcome, apply_row
 from directory.registry.preview import CONFLICT, CREATE, PARENT, STUDENT
 from directory.registry.report import ReportRow, keep_outcomes, kept
@@ -32,15 +31,13 @@ def report_rows(job: Job) -> dict[str, ReportRow]:
 
 class Import(JobKind):
     name = IMPORT
+    label = "Alimentation de l'annuaire"
     whole = True                # its rows in the order of the preview: students before their parents
     pages = "alimentation"
     counted = "ligne(s) traitée(s)"
     refused_heading = "Lignes non traitées"
     partial = "alimentation/partial/categories.html"
     csv_header = ("UAI", "Type", "Catégorie", "Nom", "INE", "Identifiant", "Résultat", "Motif")
-
-    def title(self, job: Job) -> str:
-        return ACTION_LABELS[IMPORT]
 
     def heading(self, job: Job) -> str:
         return "Import de la base élèves"

@@ -8,7 +8,6 @@ from datetime import date
 from flask import current_app
 
 from directory import audit
-from directory.journal import ACTION_LABELS
 from directory.registry import leavers
 
 from ..extensions import directory
@@ -36,12 +35,10 @@ def asked(found: list[leavers.Leaver]) -> dict:
 
 class Removal(JobKind):
     name = REMOVAL
+    label = "Suppression des comptes supprimables"
     pages = "alimentation"
     refused_heading = "Comptes non supprimés"
     csv_header = ("Nom", "Identifiant", "INE", "Parti de", "Parti le", "Numéro de compte", "Résultat", "Motif")
-
-    def heading(self, job: Job) -> str:
-        return ACTION_LABELS[REMOVAL]
 
     def back(self, job: Job) -> tuple[str, str]:
         return "Comptes supprimables", "leavers.removable"
@@ -68,7 +65,7 @@ class Removal(JobKind):
         found = self.outcomes(job, store)
         removed = [i for i, (o, _) in found.items() if o == DONE]
         audit.close_job(directory.current, job.id, job.owner, REMOVAL, job.uai, removed,
-                        f"{ACTION_LABELS[REMOVAL]} : {len(removed)} compte(s) supprimé(s), "
+                        f"{self.label} : {len(removed)} compte(s) supprimé(s), "
                         f"{job.total - len(removed)} gardé(s) sur {job.total}")
 
     def outcomes(self, job: Job, store: JobStore) -> dict[str, tuple[str, str]]:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
+from directory import journal
+
 from .store import DONE, REFUSED, UNCHANGED, Job, JobStore
 
 _REGISTRY = "sesame.job_kinds"
@@ -43,6 +45,8 @@ class JobKind:
     `csv_rows`, « Mes opérations » asks `title`, and a job the job queue lost is rebuilt by `recover`."""
 
     name = ""                           # the job's kind, in its record and in its audit record
+    label = ""                          # what the journal, « Mes opérations » and its page call it
+    on_accounts = True                  # the journal counts it among the actions on accounts
     whole = False                       # one chunk, one worker (rows in their order; nothing to share)
     pages = "jobs"                      # the blueprint whose addresses show its report
     counted = "compte(s) traité(s)"     # what its progress counts
@@ -52,11 +56,11 @@ class JobKind:
 
     def title(self, job: Job) -> str:
         """How « Mes opérations » names the job."""
-        return self.heading(job)
+        return self.label
 
     def heading(self, job: Job) -> str:
         """The title of its report page."""
-        raise NotImplementedError
+        return self.label
 
     def back(self, job: Job) -> tuple[str, str]:
         """The report page's way back: its label and endpoint."""
@@ -106,8 +110,9 @@ class JobKind:
 
 
 def register(app, kinds) -> None:
-    """The kinds of job this app runs and shows (the factory's one list)."""
+    """The kinds of job this app runs and shows (the factory's one list), named in the journal."""
     app.extensions[_REGISTRY] = {kind.name: kind for kind in kinds}
+    journal.name_actions({kind.name: kind.label for kind in kinds}, [kind.name for kind in kinds if kind.on_accounts])
 
 
 def kind_of(job: Job | str) -> JobKind | None:
