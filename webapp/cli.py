@@ -1,4 +1,5 @@
-"""`flask directory migrate` and `flask directory seed-demo`: the directory's release steps."""
+"""`flask directory migrate` and the other commands of a deployment: the directory's release steps, a lost second
+factor, the journal's purge, the figures computed ahead."""
 from __future__ import annotations
 
 import sys
@@ -56,15 +57,6 @@ def migrate_command():
         click.echo(f"error: the directory refused a migration: {error}", err=True)
         sys.exit(1)
     click.echo(f"{len(applied)} migration(s) applied" if applied else "directory up to date: nothing to apply")
-
-
-@directory_cli.command("seed-demo")
-def seed_demo_command():
-    """Load the demo establishments, students, parents and staff (once; a second run does nothing)."""
-    from devtools.demo_load import load_demo
-    with exit_on_directory_error():
-        report = load_demo(directory.current, seal_key(current_app.config))
-    click.echo(report)
 
 
 @directory_cli.command("remove-second-factor")
