@@ -39,5 +39,7 @@ def provisional_expired(account) -> bool:
 
 def init_app(app) -> None:
     app.add_template_global(provisional_expired, "provisional_expired")
+    from directory.model import level_label
+    app.add_template_global(level_label, "level_label")
     app.add_template_filter(date_fr, "date_fr")
     app.add_template_filter(datetime_fr, "datetime_fr")

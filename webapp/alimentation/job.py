@@ -16,6 +16,7 @@ from directory.registry.report import ReportRow, keep_outcomes, kept
 
 from ..extensions import directory
 from ..jobs.store import FINISHED, Job
+from ..operations import summary as said
 from . import previews
 
 IMPORT = "import"
@@ -71,8 +72,7 @@ def run_import(job, store) -> None:
         store.record_many(job.id, results)
     found = outcomes(job, store)
     total = {o.value: sum(1 for v, _ in found.values() if v == o.value) for o in RowOutcome}
-    summary = (f"Alimentation ({', '.join(job.options.get('uais', []))}) : {total['done']} fait(s), "
-               f"{total['unchanged']} inchangé(s), {total['refused']} non traité(s) sur {job.total} ligne(s)")
+    summary = said(IMPORT, job.options, "students", total["done"], total["unchanged"], total["refused"], job.total)
     targets = [k for k, (o, _) in found.items() if o == RowOutcome.DONE.value and len(k) == 32]
     keep_outcomes(directory.current, job.id, {k: found[k] for k in job.account_ids if k in found})
     close_job(directory.current, job.id, job.owner, IMPORT, job.uai, targets, summary)
