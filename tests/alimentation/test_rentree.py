@@ -357,3 +357,13 @@ def test_two_creations_of_one_ine_at_the_same_moment_make_one_entry(own_demo):
         assert sorted(o.value for o, _ in (first, second)) == ["done", "refused"]
         assert TAKEN in (first[1], second[1])
     assert RowOutcome.DONE in {o for o, _ in outcomes[0] + outcomes[1]}
+
+
+def test_an_onde_parents_file_without_its_school_is_refused_in_french(rentree):
+    admin = rentree["admin"]
+    alone = onde_parents([("Durand", "Claire", "", [Pupil("2700000009Z", "Durand", "Léa", date(2019, 5, 3), "CP")])])
+    refused = _upload(admin, {"CSVExtraction.csv": alone,
+                              "autres-sources.csv": (";".join(OWN_HEADER) + "\r\n").encode("utf-8")})
+    assert refused.status_code == 400
+    assert "l'extraction ONDE des responsables ne dit pas son école" in _text(refused)
+    assert "Rien n'a été modifié" in _text(refused)
