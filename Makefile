@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := slapd ldap-utils redis-server wkhtmltopdf chromium poppler-utils fonts-dejavu-core default-jre-headless
 # letters: Arabic glyphs (Noto Sans Arabic) for wkhtmltopdf; zbarimg reads the letters' QR codes back in the tests
 APT_PACKAGES += fonts-noto-core zbar-tools
+# Redis Sentinel (« Plusieurs serveurs »): the tests start a primary, a replica and three sentinels
+APT_PACKAGES += redis-sentinel
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 PHONY_BENCH := bench-search bench-notify bench-journal bench-stats bench-alimentation bench-academie
@@ -18,8 +20,8 @@ deps:
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
-	@# Debian starts a system slapd and redis on install; Sésame runs its own and needs neither.
-	@for s in slapd redis-server; do $(SUDO) service $$s stop >/dev/null 2>&1 || true; done
+	@# Debian starts a system slapd, redis and sentinel on install; Sésame runs its own and needs none.
+	@for s in slapd redis-server redis-sentinel; do $(SUDO) service $$s stop >/dev/null 2>&1 || true; done
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	python3 -m venv $(VENV)
