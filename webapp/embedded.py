@@ -23,10 +23,11 @@ class EmbeddedRedis:
     """One redis-server on loopback with its files under `root`."""
 
     def __init__(self, root: Path | str, port: int | None = None, persist: bool = True,
-                 password: str | None = None):
+                 password: str | None = None, settings: str = ""):
         self.root = Path(root).resolve()
         self.port = port or free_port()
         self.persist = persist
+        self.settings = settings          # more of redis.conf (a replica's `replicaof`, `masterauth`)
         # sessions live here: even on loopback, only those who know the password read them
         self.password = password or secrets.token_urlsafe(24)
         self.process: subprocess.Popen | None = None
@@ -41,7 +42,7 @@ class EmbeddedRedis:
         config = self.root / "redis.conf"
         fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:   # the password in a file, not on the command line
-            out.write(f"requirepass {self.password}\n")
+            out.write(f"requirepass {self.password}\n{self.settings}")
         args = [REDIS_SERVER, str(config), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.root),
                 "--daemonize", "no", "--protected-mode", "yes", "--logfile", str(self.root / "redis.log")]
         # durable: every write in the append-only file, flushed to disk every second (a crash loses at
