@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess
@@ -186,7 +185,3 @@ def serve_for_worker(config) -> None:
         found.register(_ThisProcess())
     start_http_server(int(port), addr=config.get("SESAME_METRICS_ADDRESS") or "127.0.0.1", registry=found)
     log.info("metrics served on %s:%s", config.get("SESAME_METRICS_ADDRESS") or "127.0.0.1", port)
-
-
-def seconds_since(started: float) -> float:
-    return time.perf_counter() - started

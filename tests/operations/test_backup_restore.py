@@ -5,6 +5,7 @@ signs in and searches, and the job that was running says exactly which accounts 
 with « Relancer ». A copy is refused when altered, and never restored over a directory."""
 from __future__ import annotations
 
+import base64
 import gzip
 import html
 import io
@@ -12,7 +13,6 @@ import re
 import shutil
 
 import pytest
-from redis import Redis
 
 from directory.connection import open_connection
 from directory.embedded import terminate
@@ -23,10 +23,8 @@ from webapp.embedded import EmbeddedRedis
 from faults.helpers import (LYC, accounts, assert_agreement, head_of_lyc, job_status, make_app, marked, report,
                             snapshot, start_job, students, wait_until)
 from parametrage import grant
-from support import (AccountFactory, DEMO_PASSWORD, JOB_URL, ROW_IDS, SEAL_KEY, SERVICE_DN, SERVICE_PASSWORD, SUFFIX,
+from support import (AccountFactory, DEMO_PASSWORD, ROW_IDS, SEAL_KEY, SERVICE_DN, SERVICE_PASSWORD, SUFFIX,
                      binds, csrf_token, demo_on_own_slapd, sign_in, wait_for_job)
-
-import base64
 
 LP = "0990002P"
 # the slapd's own bookkeeping, changed by any write: not part of what a restore must give back
