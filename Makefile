@@ -11,7 +11,7 @@ APT_PACKAGES += redis-sentinel
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 PHONY_BENCH := bench-search bench-notify bench-journal bench-stats bench-alimentation bench-academie
-.PHONY: run test deps venv $(PHONY_BENCH) directory-stop directory-start sso-proxy clean-instance demo-exports
+.PHONY: run test deps venv $(PHONY_BENCH) directory-stop directory-start sso-proxy clean-instance demo-exports backup restore
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -46,6 +46,16 @@ $(PHONY_BENCH): bench-%: deps venv
 # « Alimentation »: the demo's registry exports for next school year, made again from the demo's seed
 demo-exports: venv
 	$(PY) -c "from pathlib import Path; from directory.registry.demo_exports import write_demo_exports; [print(p) for p in write_demo_exports(Path('.'))]"
+
+# Backups of `make run`'s instance (README « Backups »): `make backup` writes a copy into backups/ (or
+# DEST=...), while Sésame runs; `make restore SRC=backups/sesame-...` puts one back into an emptied instance.
+DEST ?= backups
+backup: venv
+	$(PY) -m webapp.embedded flask directory backup $(DEST)
+
+restore: venv
+	@test -n "$(SRC)" || { echo "SRC=<the copy's folder>, e.g. make restore SRC=backups/sesame-20261201T020000Z"; exit 2; }
+	$(PY) -m webapp.embedded flask directory restore $(SRC)
 
 # Stop or start the embedded slapd of a running `make run` (the app answers 503 meanwhile).
 directory-stop: venv
