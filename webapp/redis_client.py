@@ -18,17 +18,18 @@ def _address(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def connect(config) -> Redis:
+def connect(config, blocking: bool = False) -> Redis:
     """A client of the Redis primary. With sentinels, SESAME_REDIS_URL gives only the password and the
     database number: the primary's address is asked of the sentinels at each new connection, so that
-    after a failover the next command goes to the replica they promoted."""
+    after a failover the next command goes to the replica they promoted. `blocking`: for RQ's worker,
+    whose commands wait for jobs longer than SOCKET_TIMEOUT (RQ sets its own read timeout)."""
     url = config["SESAME_REDIS_URL"]
     sentinels = config.get("SESAME_REDIS_SENTINELS") or ()
+    timeouts = {"socket_timeout": None if blocking else SOCKET_TIMEOUT, "socket_connect_timeout": SOCKET_TIMEOUT}
     if not sentinels:
-        return Redis.from_url(url)
+        return Redis.from_url(url, **timeouts)      # the URL's own options, if it has some, come first
     parts = urlsplit(url)
     database = int(parts.path.strip("/") or 0)
-    timeouts = {"socket_timeout": SOCKET_TIMEOUT, "socket_connect_timeout": SOCKET_TIMEOUT}
     sentinel = Sentinel([_address(s) for s in sentinels],
                         sentinel_kwargs={"password": config.get("SESAME_REDIS_SENTINEL_PASSWORD") or None,
                                          **timeouts},

@@ -56,12 +56,12 @@ def main() -> None:
     logs.configure("worker")
     log = logging.getLogger(__name__)
     app = create_app()
-    connection = connect(app.config)
+    connection = connect(app.config, blocking=True)
     jobs_queue = queue(connection)
     stop = threading.Event()
     threading.Thread(target=_sweep, args=(app, jobs_queue, stop), daemon=True).start()
     # its presence, which the web nodes' readiness looks for; its metrics, if no web node serves them
-    threading.Thread(target=keep_alive, args=(connection, WORKER, stop, log), daemon=True).start()
+    threading.Thread(target=keep_alive, args=(connect(app.config), WORKER, stop, log), daemon=True).start()
     metrics.serve_for_worker(app.config)
     with app.app_context():
         # RQ's worker quits when Redis goes away; this one waits for Redis and starts working again
