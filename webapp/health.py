@@ -37,8 +37,8 @@ class Readiness:
 def _timed(name: str, check) -> Part:
     started = time.perf_counter()
     try:
-        detail = check() or ""
-        up = True
+        answer = check()
+        detail, up = (answer if isinstance(answer, str) else ""), True
     except Exception as error:  # noqa: BLE001 - any failure of a part is that part being down
         detail, up = f"{type(error).__name__}: {error}"[:300], False
     return Part(name, up, round((time.perf_counter() - started) * 1000, 2), detail)

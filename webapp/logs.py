@@ -57,6 +57,12 @@ def configure(role: str, level: int = logging.INFO) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def carried(function):
+    """`function` as it will run on another thread (a pool's), with this thread's request and job ids."""
+    context = contextvars.copy_context()
+    return lambda *args, **kwargs: context.run(function, *args, **kwargs)
+
+
 class job_context:
     """`with job_context(job):` the lines logged inside name the job and the request that asked for it."""
 

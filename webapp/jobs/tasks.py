@@ -29,7 +29,7 @@ from ..documents.lists import ListRow
 from ..config import seal_key
 from ..extensions import directory, redis
 from ..holders import tokens
-from ..logs import job_context
+from ..logs import carried, job_context
 from .report import counts, job_accounts, outcomes
 from .chunks import FINISH, Chunks
 from .pieces import PIECE, Printer, assembled, end_to_end, letter_values, letters_of_items
@@ -213,7 +213,7 @@ def _work_on_chunk(job: Job, store: JobStore, chunks: Chunks, number: int, print
             def keep(printed):
                 chunks.keep_printed(number, printed)
                 done()
-            return printer.close_chunk(pieces, keep)
+            return printer.close_chunk(pieces, carried(keep))   # kept on the printer's thread, logged as the job's
     if _has_document(job):
         chunks.keep_part(number, _document_part(job, store, ids))
     done()
