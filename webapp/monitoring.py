@@ -88,7 +88,9 @@ class Monitoring:
             if not operator:
                 return _text(start_response, "401 Unauthorized", "jeton de l'exploitant requis\n",
                              extra=(("WWW-Authenticate", 'Bearer realm="sesame"'),))
-            return _text(start_response, "200 OK", metrics.scrape(self.app).decode("utf-8"), metrics.CONTENT_TYPE)
+            from .gauges import Shared
+            return _text(start_response, "200 OK", metrics.scrape(Shared(self.app)).decode("utf-8"),
+                         metrics.CONTENT_TYPE)
         readiness = self._readiness()
         status = "200 OK" if readiness.ready else "503 Service Unavailable"
         if operator:
