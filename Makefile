@@ -6,10 +6,12 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := slapd ldap-utils redis-server wkhtmltopdf chromium poppler-utils fonts-dejavu-core default-jre-headless
 # letters: Arabic glyphs (Noto Sans Arabic) for wkhtmltopdf; zbarimg reads the letters' QR codes back in the tests
 APT_PACKAGES += fonts-noto-core zbar-tools
+# Redis Sentinel (« Plusieurs serveurs »): the tests start a primary, a replica and three sentinels
+APT_PACKAGES += redis-sentinel
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 PHONY_BENCH := bench-search bench-notify bench-journal bench-stats bench-alimentation bench-academie
-.PHONY: run test deps venv $(PHONY_BENCH) directory-stop directory-start sso-proxy clean-instance demo-exports
+.PHONY: run test deps venv $(PHONY_BENCH) directory-stop directory-start sso-proxy clean-instance demo-exports backup restore
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -18,8 +20,8 @@ deps:
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
-	@# Debian starts a system slapd and redis on install; Sésame runs its own and needs neither.
-	@for s in slapd redis-server; do $(SUDO) service $$s stop >/dev/null 2>&1 || true; done
+	@# Debian starts a system slapd, redis and sentinel on install; Sésame runs its own and needs none.
+	@for s in slapd redis-server redis-sentinel; do $(SUDO) service $$s stop >/dev/null 2>&1 || true; done
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	python3 -m venv $(VENV)
@@ -44,6 +46,16 @@ $(PHONY_BENCH): bench-%: deps venv
 # « Alimentation »: the demo's registry exports for next school year, made again from the demo's seed
 demo-exports: venv
 	$(PY) -c "from pathlib import Path; from devtools.demo_exports import write_demo_exports; [print(p) for p in write_demo_exports(Path('.'))]"
+
+# Backups of `make run`'s instance (README « Backups »): `make backup` writes a copy into backups/ (or
+# DEST=...), while Sésame runs; `make restore SRC=backups/sesame-...` puts one back into an emptied instance.
+DEST ?= backups
+backup: venv
+	$(PY) -m devtools.embedded flask directory backup $(DEST)
+
+restore: venv
+	@test -n "$(SRC)" || { echo "SRC=<the copy's folder>, e.g. make restore SRC=backups/sesame-20261201T020000Z"; exit 2; }
+	$(PY) -m devtools.embedded flask directory restore $(SRC)
 
 # Stop or start the embedded slapd of a running `make run` (the app answers 503 meanwhile).
 directory-stop: venv

@@ -8,6 +8,7 @@ import ldap3
 
 from . import attributes as A
 from . import marks
+from . import observe
 from .errors import Conflict, IdentifierTaken, NotFound
 from .escaping import all_of, any_of, equals, starts_with
 from .lifecycle import Change, shows_password
@@ -262,3 +263,4 @@ class Accounts:
         """The modify with the job's mark, never twice blindly: after a lost answer the mark on the entry says
         whether it applied."""
         marks.modify_marked(self.directory, record.dn, modifications, job_id)
+        observe.account_changed(self.population.name)

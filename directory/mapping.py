@@ -121,7 +121,8 @@ STUDENT = Mapping(Student, _PERSON + [
     Field("uai", A.UAI, text()), Field("external_uais", A.EXTERNAL_UAI, many),
     Field("class_code", A.CLASS_CODE, text()), Field("mef_code", A.MEF_CODE, text()),
     Field("ine", A.INE, text()), Field("birth_date", A.BIRTH_DATE, day),
-    Field("locked", A.PWD_ACCOUNT_LOCKED_TIME, present)], _shown_sign_in)
+    Field("locked", A.PWD_ACCOUNT_LOCKED_TIME, present), Field("level", A.LEVEL, text()),
+    Field("leaves_on", A.LEAVES_ON, day)], _shown_sign_in)
 
 GUARDIAN = Mapping(Guardian, _PERSON + [
     Field("children", A.CHILD, lambda dns: tuple(account_id_of(dn) for dn in dns or ()))], _shown_sign_in)

@@ -5,9 +5,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
-from redis import Redis
 
-from . import config, errors, formatting, security, sessions
+from . import config, errors, formatting, operations, redis_client, security, sessions
 from .extensions import csrf, directory, htmx, login_manager, redis, server_sessions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,9 +27,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_job_kinds(app)
+    register_chores(app)
     errors.init_app(app)
     formatting.init_app(app)
+    operations.init_app(app)
     register_commands(app)
+    from . import monitoring
+    monitoring.init_app(app)        # last: it wraps the whole app, ProxyFix included
     return app
 
 
@@ -40,7 +43,7 @@ def _derive_config(app: Flask) -> None:
         settings["SECRET_KEY"] = settings.get("SESAME_SECRET_KEY")
     _check_secrets(settings)
     settings.setdefault("SESSION_TYPE", "redis")
-    settings.setdefault("SESSION_REDIS", Redis.from_url(settings["SESAME_REDIS_URL"]))
+    settings.setdefault("SESSION_REDIS", redis_client.connect(settings))
     settings.setdefault("SESSION_KEY_PREFIX", "sesame:session:")
     settings.setdefault("SESSION_PERMANENT", True)
     # idle timeout, renewed at each request; the absolute lifetime (SESAME_SESSION_HOURS) is webapp.sessions'
@@ -128,6 +131,15 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
 
     from . import access  # noqa: F401 - registers the user loader
+
+
+def register_chores(app: Flask) -> None:
+    """What the workers' sweeper does besides taking jobs up, each on its own daily turn."""
+    from .alimentation.departures import depart_when_due
+    from .jobs.worker import CHORES
+    from .journal.purge import purge_when_due
+
+    app.extensions[CHORES] = (purge_when_due, depart_when_due)
 
 
 def register_job_kinds(app: Flask) -> None:

@@ -14,6 +14,7 @@ from ..figures import forget
 from ..jobs.chunks import forget as forget_chunks
 from ..jobs.kind import JobKind, Report
 from ..jobs.store import DONE, FINISHED, FAILED, QUEUED, REFUSED, RUNNING, UNCHANGED, Job, JobStore, outcome_label
+from ..operations import summary as said
 from ..students.population import Population, of_job
 
 LOST = ("Le suivi de cette opération a été perdu (panne du serveur de travaux). Les comptes qu'elle a "
@@ -42,12 +43,11 @@ class AccountsKind(JobKind):
         """The writer for the accounts of the job's population."""
         return accounts_of(self.population(job).accounts)
 
-    def title(self, job: Job) -> str:
-        return f"{self.label}{self.population(job).in_job_titles}{self.options_said(job)}"
-
-    def options_said(self, job: Job) -> str:
-        """The job's options as « Mes opérations » says them after its title."""
-        return ""
+    def describe(self, options: dict, population: str) -> str:
+        """Its label, the population when it is not the students, then its options."""
+        words = self.option_words(options)
+        said = f"{self.label}{of_job(population).in_job_titles}"
+        return f"{said} ({', '.join(words)})" if words else said
 
     def back(self, job: Job) -> tuple[str, str]:
         return "Retour à la liste", f"{self.population(job).name}.index"
@@ -118,9 +118,7 @@ class AccountsKind(JobKind):
         « Statistiques » show it at once."""
         found = self.outcomes(job, store)
         total = Report(found).counts
-        options = ", ".join(f"{k}={v}" for k, v in sorted(job.options.items()))
-        summary = (f"{job.kind} ({options}) : {total[DONE]} fait(s), {total[UNCHANGED]} inchangé(s), "
-                   f"{total[REFUSED]} non traité(s) sur {job.total}")
+        summary = said(job.kind, job.options, job.population, total[DONE], total[UNCHANGED], total[REFUSED], job.total)
         targets = [i for i, (o, _) in found.items() if o == DONE]
         audit.close_job(directory.current, job.id, job.owner, job.kind, job.uai, targets, summary)
         forget(job.uai)

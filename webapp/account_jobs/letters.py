@@ -9,7 +9,7 @@ from directory.model import AccountState, provisional_expired
 from directory.names import letter_order
 
 from ..extensions import directory
-from ..documents.letter_options import KEPT_ON_ACCOUNT, valid_until
+from ..documents.letter_options import KEPT_ON_ACCOUNT, LANGUAGES, layout_of, valid_until
 from ..documents.letters import Letter, letter_options, letter_settings, letters_pdf
 from ..students.population import of_job
 from ..jobs.store import DONE, REFUSED, UNCHANGED, Job, JobStore
@@ -27,6 +27,21 @@ def letter_of(record, password, class_label: str, children: str, job: Job) -> Le
         language = getattr(record, "language", "") or ""
     return Letter(record.surname, record.given_name, record.identifier or "", password, class_label, children,
                   language, valid_until(record.password_changed, days) if password else None)
+
+
+def letter_words(options: dict) -> list[str]:
+    """A job's letters as the form chose them: per sheet, language, language kept."""
+    words = [layout_of(options.get("layout", 1)).label.lower()]
+    language = options.get("language") or ""
+    if language == KEPT_ON_ACCOUNT:
+        words.append("dans la langue enregistrée de chaque responsable")
+    elif language in LANGUAGES:
+        words.append(f"en français et en {LANGUAGES[language].label.lower()}")
+    else:
+        words.append("en français seulement")
+    if options.get("keep_language"):
+        words.append("langue retenue pour ces responsables")
+    return words
 
 
 def class_label(classes: dict, record) -> str:

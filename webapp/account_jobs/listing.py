@@ -23,8 +23,10 @@ class Listing(AccountsKind):
     def as_csv(job: Job) -> bool:
         return job.options.get("format") == "csv"
 
-    def options_said(self, job: Job) -> str:
-        return " (CSV)" if self.as_csv(job) else " (PDF)"
+    lost_document = "La liste de cette opération n'est pas dans la sauvegarde : demandez-la à nouveau (« Lister les comptes »)."
+
+    def option_words(self, options: dict) -> list[str]:
+        return ["au format CSV" if str(options.get("format", "pdf")).lower() == "csv" else "au format PDF"]
 
     def has_document(self, job: Job) -> bool:
         return True

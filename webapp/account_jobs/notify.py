@@ -13,7 +13,7 @@ from ..jobs.kind import Document, Report
 from ..jobs.store import REFUSED, Job, JobStore
 from ..students.population import of_job
 from .base import AccountsKind
-from .letters import keep_languages, letter_items, letters_document
+from .letters import keep_languages, letter_items, letter_words, letters_document
 from .pieces import Printer, assembled, end_to_end, letters_of_items
 from .reprint import reprint_context
 from .writing import change
@@ -29,14 +29,18 @@ class Notify(AccountsKind):
     label = "(Re)notification des comptes"
     gives_passwords = True
     partial = "jobs/partial/reprint.html"
+    lost_document = ("Le courrier de cette opération n'est pas dans la sauvegarde (il contenait des mots de passe) : "
+                     "« Réimprimer » le refait.")
 
     @staticmethod
     def letters(job: Job) -> bool:
         return bool(job.options.get("letters"))
 
-    def options_said(self, job: Job) -> str:
-        return (f" ({'avec courrier' if self.letters(job) else 'sans courrier'}"
-                f"{', mots de passe réinitialisés' if job.options.get('reset') else ''})")
+    def option_words(self, options: dict) -> list[str]:
+        words = ["avec courrier" if options.get("letters") else "sans courrier"]
+        if options.get("letters"):
+            words += letter_words(options)
+        return words + (["mots de passe réinitialisés"] if options.get("reset") else [])
 
     def has_document(self, job: Job) -> bool:
         return self.letters(job)

@@ -19,7 +19,7 @@ from ..rights import Right, requires
 from ..students.forms import ConfirmationForm, NotifyForm, letter_choices
 from ..students.population import of_job
 from .base import AccountsKind
-from .letters import letters_document, reprinted
+from .letters import letter_words, letters_document, reprinted
 
 bp = Blueprint("reprint", __name__)
 
@@ -34,9 +34,11 @@ class Reprint(AccountsKind):
     label = "Réimpression des courriers"
     whole = True            # no hashing: nothing to share
 
-    def options_said(self, job: Job) -> str:
-        language = job.options.get("language")
-        return f" ({job.options.get('layout') or 1} par page{', ' + language if language else ''})"
+    lost_document = ("Le courrier de cette opération n'est pas dans la sauvegarde (il contenait des mots de passe) : "
+                     "« Réimprimer » le refait.")
+
+    def option_words(self, options: dict) -> list[str]:
+        return letter_words(options)
 
     def has_document(self, job: Job) -> bool:
         return True

@@ -6,6 +6,7 @@ from directory.lifecycle import Action
 
 from ..jobs.kind import Report
 from ..jobs.store import REFUSED, Job, JobStore
+from ..operations import ROW
 from .base import AccountsKind
 from .reprint import reprint_context
 from .writing import change
@@ -16,6 +17,9 @@ class Reset(AccountsKind):
     label = "Réinitialisation des mots de passe"
     gives_passwords = True
     partial = "jobs/partial/reprint.html"
+
+    def option_words(self, options: dict) -> list[str]:
+        return ["un compte, depuis sa ligne de la liste"] if options.get(ROW) else []
 
     def work(self, job: Job, store: JobStore, chunks, number: int, ids: list[str]) -> None:
         change(job, store, self.accounts(job), self.action, ids)

@@ -4,13 +4,15 @@ preview and the job queue's records, kept with the job's audit record (directory
 from __future__ import annotations
 
 from directory import audit, marks
-from directory.registry.apply import RowOutcome, apply_row
+from directory.registry.apply import RowOutcome, apply_row, prepare
 from directory.registry.preview import CONFLICT, CREATE, PARENT, STUDENT
 from directory.registry.report import ReportRow, keep_outcomes, kept
 
 from ..extensions import directory
+from ..figures import forget
 from ..jobs.kind import JobKind, Report
 from ..jobs.store import FINISHED, QUEUED, REFUSED, RUNNING, Job, JobStore, outcome_label
+from ..operations import summary as said
 from . import previews
 
 IMPORT = "import"
@@ -39,6 +41,9 @@ class Import(JobKind):
     partial = "alimentation/partial/categories.html"
     csv_header = ("UAI", "Type", "Catégorie", "Nom", "INE", "Identifiant", "Résultat", "Motif")
 
+    def option_words(self, options: dict) -> list[str]:
+        return [", ".join(options["uais"])] if options.get("uais") else []
+
     def heading(self, job: Job) -> str:
         return "Import de la base élèves"
 
@@ -52,6 +57,7 @@ class Import(JobKind):
         if preview is None:
             raise RuntimeError(LOST_PREVIEW)
         rows = {row.key: row for row in preview.rows() if row.plan.get("counted", True)}
+        prepare(directory.current, preview, job.options.get("uais", []), job.id)     # divisions and MEFs first
         done = store.outcomes(job.id)
         # students first: a parent's children must exist before the parent is linked to them
         todo = sorted((k for k in ids if k not in done and k in rows), key=lambda k: rows[k].kind != STUDENT)
@@ -69,14 +75,16 @@ class Import(JobKind):
             store.record_many(job.id, results)
 
     def finish(self, job: Job, store: JobStore, chunks) -> None:
-        """Each row's outcome kept with the job's audit record, which is closed with the counts."""
+        """Each row's outcome kept with the job's audit record, which is closed with the counts; « Accueil » and
+        « Statistiques » show the new divisions at once."""
         found = self.outcomes(job, store)
         total = Report(found).counts
-        summary = (f"Alimentation ({', '.join(job.options.get('uais', []))}) : {total['done']} fait(s), "
-                   f"{total['unchanged']} inchangé(s), {total['refused']} non traité(s) sur {job.total} ligne(s)")
+        summary = said(IMPORT, job.options, "students", total["done"], total["unchanged"], total["refused"], job.total)
         targets = [k for k, (o, _) in found.items() if o == RowOutcome.DONE.value and len(k) == 32]
         keep_outcomes(directory.current, job.id, {k: found[k] for k in job.account_ids if k in found})
         audit.close_job(directory.current, job.id, job.owner, IMPORT, job.uai, targets, summary)
+        for uai in job.options.get("uais", []):
+            forget(uai)
 
     def outcomes(self, job: Job, store: JobStore) -> dict[str, tuple[str, str]]:
         """Per row: what the worker noted; once the job has ended, what its audit record kept if the job queue

@@ -47,6 +47,7 @@ class JobKind:
     name = ""                           # the job's kind, in its record and in its audit record
     label = ""                          # what the journal, « Mes opérations » and its page call it
     on_accounts = True                  # the journal counts it among the actions on accounts
+    lost_document = ""                  # said of a finished job restored from a backup without its document
     whole = False                       # one chunk, one worker (rows in their order; nothing to share)
     pages = "jobs"                      # the blueprint whose addresses show its report
     counted = "compte(s) traité(s)"     # what its progress counts
@@ -56,7 +57,16 @@ class JobKind:
 
     def title(self, job: Job) -> str:
         """How « Mes opérations » names the job."""
-        return self.label
+        return self.describe(job.options, job.population)
+
+    def describe(self, options: dict, population: str) -> str:
+        """A job of this kind as people read it wherever it is shown (webapp/operations.py): its label, then its
+        options in the words of the form that chose them."""
+        words = self.option_words(options)
+        return f"{self.label} ({', '.join(words)})" if words else self.label
+
+    def option_words(self, options: dict) -> list[str]:
+        return []
 
     def heading(self, job: Job) -> str:
         """The title of its report page."""

@@ -17,6 +17,7 @@ from directory.passwords import Sealer
 from ..config import seal_key
 from ..documents.files import FileStore
 from ..extensions import redis
+from ..logs import carried, job_context
 from .chunks import FINISH, Chunks
 from .kind import Document, JobKind, kind_of
 from .store import FAILED, FINISHED, QUEUED, RUNNING, Job, JobStore, job_store
@@ -109,21 +110,30 @@ def run_job(job_id: str) -> None:
     """The RQ entry point, enqueued once per worker that may share the job: each takes chunks nobody
     holds until none is left, and whoever finds them all done has the kind finish the job. Safe to run
     again after a crash: what was done is not done twice. A job of a kind this version does not know is
-    left to the workers that do."""
+    left to the workers that do. Its log lines name the job and the request that asked for it."""
     store = job_store()
-    job = store.get(job_id)
-    kind = kind_of(job) if job is not None else None
+    asked = store.get(job_id)
+    kind = kind_of(asked) if asked is not None else None
     if kind is None:
         return
+    with job_context(job_id, asked.request_id):
+        _run(job_id, kind, store)
+
+
+def _run(job_id: str, kind: JobKind, store: JobStore) -> None:
     job = store.update(job_id, _running)
     if job is None or job.status != RUNNING:
         return          # finished, interrupted (« Relancer » starts it again), or gone
     chunks = job_chunks(job, kind)
+    started = time.monotonic()
+    log.info("job %s (%s, %d account(s), %d chunk(s)) taken up by %s", job_id, job.kind, job.total, chunks.count, WORKER)
     with _Heartbeat(store, job_id, chunks) as beat:
         try:
             if _work_chunks(job, kind, store, chunks, beat) and chunks.claim_finish(WORKER):
                 beat.hold(FINISH)
                 _finish(job, kind, store, chunks)
+                log.info("job %s finished: %d of %d account(s) noted, %.1f s on this worker", job_id,
+                         store.progress(job_id), job.total, time.monotonic() - started)
         except RedisError:
             # The job queue went away: nothing can be noted. The record stays « En cours » with no
             # hold, and a worker's sweeper takes the job up when Redis is back; what was written
@@ -153,7 +163,9 @@ def _work_chunks(job: Job, kind: JobKind, store: JobStore, chunks: Chunks, beat:
             def done(number=number):
                 chunks.complete(number, WORKER)
                 beat.drop(number)
-            work(number, job.account_ids[chunks.bounds(number)], done)
+                log.info("job %s: chunk %d of %d done (%d account(s))", job.id, number + 1, chunks.count,
+                         len(job.account_ids[chunks.bounds(number)]))
+            work(number, job.account_ids[chunks.bounds(number)], carried(done))   # on a printer's thread too
 
 
 def _finish(job: Job, kind: JobKind, store: JobStore, chunks: Chunks) -> None:

@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 from rq import Queue, Worker
 
 QUEUE = "sesame"
+CHORES = "sesame.chores"        # what the sweeper does besides: the factory says (journal purge, planned departures)
 
 
 def queue(connection: Redis) -> Queue:
@@ -17,7 +18,8 @@ def queue(connection: Redis) -> Queue:
 
 
 def _sweep(app, jobs_queue: Queue, stop: threading.Event) -> None:
-    """Every few seconds, take up the jobs of a worker that died (on this machine or another)."""
+    """Every few seconds, take up the jobs of a worker that died (on this machine or another), let go of old
+    files, and do the app's chores (each its own turn: once a day, by whichever worker takes it)."""
     from .tasks import file_store, resume_abandoned
     log = logging.getLogger(__name__)
     while not stop.wait(app.config["SESAME_JOB_SWEEP_SECONDS"]):
@@ -26,8 +28,8 @@ def _sweep(app, jobs_queue: Queue, stop: threading.Event) -> None:
                 for job_id in resume_abandoned(jobs_queue):
                     log.info("resumed job %s left by a worker that stopped", job_id)
                 file_store().purge()
-                from ..journal.purge import purge_when_due
-                purge_when_due()
+                for chore in app.extensions.get(CHORES, ()):
+                    chore()
             except Exception:   # noqa: BLE001 - the sweeper must outlive a passing Redis or LDAP error
                 log.exception("sweep failed")
 
@@ -50,13 +52,21 @@ def main() -> None:
     same settings; every kind of job it registers is one this worker runs."""
     from flask.cli import ScriptInfo
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    from .. import logs, metrics
+    from ..health import keep_alive
+    from ..redis_client import connect
+    from .tasks import WORKER
+
+    logs.configure("worker")
     log = logging.getLogger(__name__)
     app = ScriptInfo(app_import_path="wsgi:app").load_app()
-    connection = Redis.from_url(app.config["SESAME_REDIS_URL"])
+    connection = connect(app.config, blocking=True)
     jobs_queue = queue(connection)
     stop = threading.Event()
     threading.Thread(target=_sweep, args=(app, jobs_queue, stop), daemon=True).start()
+    # its presence, which the web nodes' readiness looks for; its metrics, if no web node serves them
+    threading.Thread(target=keep_alive, args=(connect(app.config), WORKER, stop, log), daemon=True).start()
+    metrics.serve_for_worker(app.config)
     with app.app_context():
         # RQ's worker quits when Redis goes away; this one waits for Redis and starts working again
         while not stop.is_set():

@@ -16,6 +16,7 @@ from ..access import current_uai, staff
 from ..documents.lists import csv_document
 from ..extensions import directory
 from ..formatting import datetime_fr
+from ..operations import detail
 from ..rights import Right, requires
 from ..settings.forms import parse_day
 
@@ -112,7 +113,7 @@ def export():
     operations = list(journal.every(directory.current, query, limit=EXPORT_LIMIT))
     names = journal.names_of(directory.current, [a for o in operations for a in o.accounts])
     rows = [[datetime_fr(o.when), o.actor, o.action_label, o.uai, str(len(o.accounts)),
-             ", ".join(names.get(a, a) for a in o.accounts), o.summary] for o in operations]
+             ", ".join(names.get(a, a) for a in o.accounts), detail(o.summary)] for o in operations]
     response = make_response(csv_document(CSV_HEADER, rows))
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     stamp = datetime.now(PARIS).strftime("%Y%m%d-%H%M")
