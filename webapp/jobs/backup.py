@@ -4,8 +4,8 @@ back: the jobs under way at the backup set « Interrompu », to be resumed with 
 
 The copy of Redis is taken before the directory's: an account a job noted was written before the note, so
 it is in the directory's copy; an account written between the two copies carries the job's mark in the
-directory, and the report counts it from that mark (jobs/report.py). Sessions, rate limits, links sent by
-mail and leases are not kept: after a restore people sign in again and ask again."""
+directory, and the report counts it from that mark (its kind's outcomes: jobs/kind.py). Sessions, rate limits,
+links sent by mail and leases are not kept: after a restore people sign in again and ask again."""
 from __future__ import annotations
 
 import base64
