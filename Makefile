@@ -6,6 +6,10 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := slapd ldap-utils redis-server wkhtmltopdf chromium poppler-utils fonts-dejavu-core default-jre-headless
 # letters: Arabic glyphs (Noto Sans Arabic) for wkhtmltopdf; zbarimg reads the letters' QR codes back in the tests
 APT_PACKAGES += fonts-noto-core zbar-tools
+# the SSO engine (`make sso`, tests/sso): LemonLDAP::NG served by its FastCGI server behind nginx; the
+# package only recommends the Perl modules its LDAP backend, CAS and SAML need (liblasso-perl: SAML 2)
+APT_PACKAGES += lemonldap-ng lemonldap-ng-fastcgi-server liblasso-perl nginx libnet-ldap-perl \
+  libio-socket-timeout-perl libstring-random-perl libunicode-string-perl libxml-simple-perl libio-string-perl
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 PHONY_BENCH := bench-search bench-notify bench-journal bench-stats bench-alimentation bench-academie
