@@ -102,6 +102,7 @@ class Student:
     mail_verified: bool = False
     locked: bool = False                       # ppolicy locked it after too many wrong passwords
     password_changed: datetime | None = None   # pwdChangedTime: for a provisional password, when it was given
+    activation_date: datetime | None = None    # when the holder chose their own password, here or at the SSO
 
     @property
     def display_name(self) -> str:
@@ -126,6 +127,7 @@ class Guardian:
     mail: str | None = None
     mail_verified: bool = False
     password_changed: datetime | None = None
+    activation_date: datetime | None = None
 
     @property
     def display_name(self) -> str:

@@ -9,13 +9,14 @@ import subprocess
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from directory.embedded import free_port, terminate
+from directory.embedded import terminate
 
 from .lemonldap import (DEBIAN_TEMPLATES, PLUGIN_LIB, SKIN, EnginePaths, EngineSettings, ini, nginx_server,
-                        write_conf)
+                        signing_pair, write_conf)
 
 FASTCGI_SERVER = shutil.which("llng-fastcgi-server") or "/usr/sbin/llng-fastcgi-server"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -27,6 +28,15 @@ def portal_url(port: int, host: str = "127.0.0.1") -> str:
     return f"http://{host}:{port}/"
 
 
+def local_settings(port: int, ldap_url: str, suffix: str, sso_password: str, services=(), sesame_url: str = "",
+                   **options) -> EngineSettings:
+    """An engine on loopback for the tests and `make sso`, with a signing key of its own."""
+    key, cert = signing_pair()
+    return EngineSettings(portal_url=portal_url(port), ldap_url=ldap_url, suffix=suffix, sso_password=sso_password,
+                          signing_key_pem=key, signing_cert_pem=cert, sesame_url=sesame_url, services=tuple(services),
+                          **options)
+
+
 class SsoEngine:
     """`SsoEngine(settings_for(url)).start()`: LemonLDAP::NG configured for Sésame's directory.
 
@@ -34,10 +44,10 @@ class SsoEngine:
     www-data, which must reach every file of it (a folder under instance/ or pytest's, mode 700, it cannot).
     `processes` FastCGI workers serve the portal (each about 60 MB)."""
 
-    def __init__(self, settings: EngineSettings, port: int | None = None, processes: int = 4,
-                 log_level: str = "warn", root: Path | None = None):
+    def __init__(self, settings: EngineSettings, processes: int = 4, log_level: str = "warn",
+                 root: Path | None = None):
         self.settings = settings
-        self.port = port or free_port()
+        self.port = urllib.parse.urlsplit(settings.portal_url).port    # nginx listens where the portal is said to be
         self.processes = processes
         self.log_level = log_level
         self.root = Path(root) if root else None
@@ -122,6 +132,7 @@ http {{
         """Until the portal's OpenID Connect discovery answers (the FastCGI workers load the configuration)."""
         deadline = time.monotonic() + timeout
         address = f"{self.url}.well-known/openid-configuration"
+        last = None
         while time.monotonic() < deadline:
             for name, process in (("FastCGI server", self.fastcgi), ("nginx", self.nginx)):
                 if process.poll() is not None:
@@ -131,11 +142,11 @@ http {{
                 with urllib.request.urlopen(address, timeout=5) as answer:
                     if answer.status == 200:
                         return
-            except (urllib.error.URLError, OSError):
-                pass
+            except (urllib.error.URLError, OSError) as error:
+                last = error
             time.sleep(0.2)
         self.stop(keep=True)
-        raise RuntimeError(f"LemonLDAP::NG did not answer within {timeout} s; see {self.log_path}")
+        raise RuntimeError(f"LemonLDAP::NG did not answer within {timeout} s ({last}); see {self.log_path}")
 
     def stop(self, keep: bool = False) -> None:
         """Both servers and their workers; the folder too, unless `keep` (to read its logs)."""

@@ -232,6 +232,8 @@ def run(port: int = 5000) -> int:
         # (a gunicorn worker hit by SIGINT and SIGTERM together can deadlock in its handler).
         commands = {
             "job worker": [python, "-m", "webapp.jobs.worker"],
+            # a password chosen at the SSO (`make sso`) makes the account « Activé » in Sésame
+            "follower": [python, "-m", "webapp.follower"],
             "web server": [python, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads",
                            "4", "--no-control-socket", "--access-logfile", "-",
                            "--limit-request-line", "8190", "--limit-request-field_size", "16380", "wsgi:app"],
@@ -294,7 +296,7 @@ def run(port: int = 5000) -> int:
             redis.stop()
         if slapd:
             slapd.stop()
-        print("Sésame stopped: web, worker, Redis, slapd and the mail sink.", flush=True)
+        print("Sésame stopped: web, worker, follower, Redis, slapd and the mail sink.", flush=True)
 
 
 if __name__ == "__main__":
