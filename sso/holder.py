@@ -73,10 +73,11 @@ class Holder:
             response = self.http.get(target, allow_redirects=False)
         raise RuntimeError(f"too many redirects from {url}")
 
-    def sign_in(self, page: Page, password: str | None = None) -> Page:
+    def sign_in(self, page: Page, password: str | None = None, stop_at: str | None = None) -> Page:
         """Posts the portal's sign-in form of `page`."""
         assert page.form == "lform", f"no sign-in form at {page.url}: {page.status}"
-        return self.go(page.url, {**page.fields, "user": self.identifier, "password": password or self.password})
+        return self.go(page.url, {**page.fields, "user": self.identifier, "password": password or self.password},
+                       stop_at=stop_at)
 
     def choose_password(self, page: Page, new: str, birth_date: str = "", confirm: str | None = None) -> Page:
         """Posts the portal's new-password form of `page` (the birth date as the date field sends it)."""

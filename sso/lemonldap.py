@@ -164,29 +164,17 @@ def lmconf(settings: EngineSettings, paths: EnginePaths, number: int = 1) -> dic
             conf["oidcRPMetaDataOptionsExtraClaims"][service.key] = {SESAME_SCOPE: " ".join(SESAME_CLAIMS)}
         elif isinstance(service, SamlService):
             conf["samlSPMetaDataXML"][service.key] = {"samlSPMetaDataXML": service.metadata_xml}
+            # session variable -> "mandatory;name;format;friendly name"
             conf["samlSPMetaDataExportedAttributes"][service.key] = {
-                name: f"0;{name};urn:oasis:names:tc:SAML:2.0:attrname-format:basic;{name}"
-                for name in SAML_ATTRIBUTES}
+                variable: f"0;{name};urn:oasis:names:tc:SAML:2.0:attrname-format:basic;{name}"
+                for name, variable in SAML_ATTRIBUTES.items()}
             conf["samlSPMetaDataOptions"][service.key] = {
                 "samlSPMetaDataOptionsNameIDFormat": "persistent", "samlSPMetaDataOptionsSignSSOMessage": 1,
                 "samlSPMetaDataOptionsCheckSSOMessageSignature": 0, "samlSPMetaDataOptionsEnableIDPInitiatedURL": 0}
-            conf["samlSPMetaDataMacros"] = conf.get("samlSPMetaDataMacros", {})
         elif isinstance(service, CasService):
             conf["casAppMetaDataOptions"][service.key] = {"casAppMetaDataOptionsService": service.service_url}
             conf["casAppMetaDataExportedVars"][service.key] = dict(SAML_ATTRIBUTES)
-    conf["samlSPMetaDataExportedAttributes"] = {
-        key: {name: f"0;{name};urn:oasis:names:tc:SAML:2.0:attrname-format:basic;{name}" for name in SAML_ATTRIBUTES}
-        for key in conf["samlSPMetaDataXML"]}
-    _map_saml_variables(conf)
     return conf
-
-
-def _map_saml_variables(conf: dict) -> None:
-    """SAML and CAS release session variables by the names of SAML_ATTRIBUTES: the exported names map onto them."""
-    for key, attributes in conf["samlSPMetaDataExportedAttributes"].items():
-        conf["samlSPMetaDataExportedAttributes"][key] = {
-            variable: f"0;{name};urn:oasis:names:tc:SAML:2.0:attrname-format:basic;{name}"
-            for name, variable in SAML_ATTRIBUTES.items()}
 
 
 def _host(url: str) -> str:

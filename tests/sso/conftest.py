@@ -12,10 +12,19 @@ from directory.embedded import free_port, terminate
 from directory.migrations import Migrator
 from sso.demo_service import DemoService
 from sso.engine import SsoEngine, local_settings
-from sso.lemonldap import OidcService
+from sso.lemonldap import CasService, OidcService, SamlService
 from support import SUFFIX
 
 CLIENT_ID = "service-demo"
+CAS_SERVICE = "http://127.0.0.1:9/cas-service"       # a CAS service is only an address: nothing listens there
+SAML_SP = "http://127.0.0.1:9/saml-sp"
+SAML_METADATA = f"""<?xml version="1.0"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{SAML_SP}">
+ <md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+  <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>
+  <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{SAML_SP}/acs" index="0"/>
+ </md:SPSSODescriptor>
+</md:EntityDescriptor>"""
 
 
 @pytest.fixture(scope="session")
@@ -33,10 +42,11 @@ def sso(slapd, demo_directory, sso_password):
     service_port, engine_port = free_port(), free_port()
     service = f"http://127.0.0.1:{service_port}/"
     engine = SsoEngine(local_settings(engine_port, slapd.ldap_url, SUFFIX, sso_password, [
-        OidcService("servicedemo", "Service de démonstration", CLIENT_ID, secret, (f"{service}retour",))]))
+        OidcService("servicedemo", "Service de démonstration", CLIENT_ID, secret, (f"{service}retour",)),
+        SamlService("samlsp", SAML_METADATA), CasService("casservice", CAS_SERVICE)]))
     engine.start()
     demo = DemoService(engine.url, CLIENT_ID, secret, service_port).start()
-    yield SimpleNamespace(engine=engine, service=demo, client_secret=secret)
+    yield SimpleNamespace(engine=engine, service=demo, client_secret=secret, cas_service=CAS_SERVICE)
     demo.stop()
     engine.stop()
 

@@ -249,3 +249,18 @@ def test_the_sso_identity_reads_what_it_releases_and_nothing_else(sso, sso_passw
         assert conn.result["description"] == "insufficientAccessRights"
     finally:
         conn.unbind()
+
+
+def test_a_cas_service_validates_the_ticket_and_gets_the_same_attributes_and_saml_has_its_metadata(sso, make_account):
+    import requests
+    record, password = make_account.student(AccountState.ACTIVE)
+    holder = Holder(record.identifier, password)
+    login = holder.go(f"{sso.engine.url}cas/login?service={sso.cas_service}")
+    back = holder.sign_in(login, stop_at=sso.cas_service)
+    ticket = re.search(r"[?&]ticket=([^&]+)", back.url).group(1)
+    answer = requests.get(f"{sso.engine.url}cas/p3/serviceValidate", params={"service": sso.cas_service, "ticket": ticket})
+    assert f"<cas:user>{record.identifier}</cas:user>" in answer.text
+    assert f"<cas:sesameAccountId>{record.account_id}</cas:sesameAccountId>" in answer.text
+    assert "<cas:role>élève</cas:role>" in answer.text and "<cas:etablissements>0990002P<" in answer.text
+    metadata = requests.get(f"{sso.engine.url}saml/metadata")
+    assert metadata.status_code == 200 and f'entityID="{sso.engine.url}saml/metadata"' in metadata.text
