@@ -47,6 +47,11 @@ BENCH := nice -n 10 $(PY) -m
 $(PHONY_BENCH): bench-%: deps venv
 	$(BENCH) bench.$* $(BENCH_ARGS)
 
+# about 2 minutes: SSO sign-ins through LemonLDAP::NG beside bare LDAP binds (needs the SSO's packages)
+bench-sso: EXTRA_PACKAGES = $(SSO_PACKAGES)
+bench-sso: deps venv
+	$(BENCH) bench.sso $(BENCH_ARGS)
+
 # « Alimentation »: the demo's registry exports for next school year, made again from the demo's seed
 demo-exports: venv
 	$(PY) -c "from pathlib import Path; from directory.registry.demo_exports import write_demo_exports; [print(p) for p in write_demo_exports(Path('.'))]"
