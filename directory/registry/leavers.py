@@ -115,6 +115,11 @@ def remove(directory, account_id: str, last_day: date, actor: str) -> tuple[bool
 LEAVER_LOCK = "000001010000Z"       # ppolicy's permanent lock: only a write lifts it (never its duration)
 
 
+def is_leaver_lock(locked_at) -> bool:
+    """Whether pwdAccountLockedTime, as read, is the leavers' permanent lock (not a lock after wrong passwords)."""
+    return locked_at is not None and str(locked_at).startswith(LEAVER_LOCK[:8])
+
+
 def lock_cutoff(tolerance_days: int, today: date | None = None) -> date:
     """The last day of leaving whose accounts are locked today: the tolerance is over for them."""
     return (today or date.today()) - timedelta(days=tolerance_days + 1)

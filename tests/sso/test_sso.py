@@ -180,7 +180,7 @@ def test_the_sso_asks_what_sesames_first_sign_in_asks_with_the_same_rules(sso, m
 
 
 def test_a_leaver_past_the_tolerance_is_locked_in_the_directory_refused_by_the_sso_and_let_in_once_back(
-        sso, follower, make_account, demo_directory):
+        sso, follower, make_account, demo_directory, client):
     record, password = make_account.student(AccountState.ACTIVE)
     left_on = date.today() - timedelta(days=31)           # SESAME_LEAVER_TOLERANCE_DAYS is 30
     demo_directory.writes.run(lambda conn: conn.modify(record.dn, {
@@ -189,7 +189,11 @@ def test_a_leaver_past_the_tolerance_is_locked_in_the_directory_refused_by_the_s
     _wait_until(lambda: _entry(demo_directory, record.dn, [A.PWD_ACCOUNT_LOCKED_TIME]).get(A.PWD_ACCOUNT_LOCKED_TIME))
     holder = Holder(record.identifier, password)
     page = holder.sign_in(holder.go(f"{sso.service.url}connexion"))
-    assert ACCOUNT_LOCKED in page.messages, (page.messages, page.text[-3000:])     # the right password, refused
+    assert ACCOUNT_LOCKED in page.messages                        # the right password, refused by the engine
+    form = client.get("/compte/connexion").get_data(as_text=True)   # and by Sésame, saying why
+    refused = client.post("/compte/connexion", data={"csrf_token": csrf_token(form), "identifier": record.identifier,
+                                                     "password": password})
+    assert refused.status_code == 403 and "Ce compte est désactivé" in refused.get_data(as_text=True)
     # the registry brings the student back (« Alimentation »): the lock goes, the SSO lets them in
     demo_directory.writes.run(lambda conn: conn.modify(record.dn, {
         A.UAI: [(ldap3.MODIFY_ADD, [LYC])], A.LEFT_ON: [(ldap3.MODIFY_REPLACE, [])],
