@@ -142,27 +142,32 @@ def port_is_free(port: int) -> bool:
             return False
 
 
-def instance_secrets(instance: Path) -> dict:
-    """Secrets of the embedded default, made once and kept (mode 600) under instance/."""
-    path = instance / "secrets.json"
-    if path.exists():
-        values = json.loads(path.read_text())
-        added = {name: secrets.token_urlsafe(24) for name in ("SESAME_REDIS_PASSWORD", "SESAME_OPERATOR_TOKEN")
-                 if name not in values}      # made by an earlier version
-        if added:
-            values.update(added)
-            path.write_text(json.dumps(values))
-        return values
-    instance.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(instance, 0o700)
-    values = {
+def _new_secrets() -> dict:
+    return {
         "SESAME_SECRET_KEY": secrets.token_urlsafe(48),
         "SESAME_LDAP_BIND_PASSWORD": secrets.token_urlsafe(24),
         "SESAME_SEAL_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "SESAME_SSO_SECRET": secrets.token_urlsafe(24),
         "SESAME_REDIS_PASSWORD": secrets.token_urlsafe(24),
         "SESAME_OPERATOR_TOKEN": secrets.token_urlsafe(24),
+        # what the SSO engine of `make sso` binds to the directory with (README « Les services de l'établissement »)
+        "SESAME_LDAP_SSO_PASSWORD": secrets.token_urlsafe(24),
     }
+
+
+def instance_secrets(instance: Path) -> dict:
+    """Secrets of the embedded default, made once and kept (mode 600) under instance/."""
+    path = instance / "secrets.json"
+    if path.exists():
+        values = json.loads(path.read_text())
+        missing = {k: v for k, v in _new_secrets().items() if k not in values}
+        if missing:   # made by an earlier version: the secrets it lacks are added, the others kept
+            values.update(missing)
+            path.write_text(json.dumps(values))
+        return values
+    instance.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(instance, 0o700)
+    values = _new_secrets()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as out:
         json.dump(values, out)
@@ -270,6 +275,8 @@ def run(port: int = 5000) -> int:
         # (a gunicorn worker hit by SIGINT and SIGTERM together can deadlock in its handler).
         commands = {
             "job worker": [python, "-m", "webapp.jobs.worker"],
+            # a password chosen at the SSO (`make sso`) makes the account « Activé » in Sésame
+            "follower": [python, "-m", "webapp.follower"],
             "web server": [python, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads",
                            "4", "--no-control-socket",
                            "--limit-request-line", "8190", "--limit-request-field_size", "16380", "wsgi:app"],
@@ -333,7 +340,7 @@ def run(port: int = 5000) -> int:
             redis.stop()
         if slapd:
             slapd.stop()
-        print("Sésame stopped: web, worker, Redis, slapd and the mail sink.", flush=True)
+        print("Sésame stopped: web, worker, follower, Redis, slapd and the mail sink.", flush=True)
 
 
 if __name__ == "__main__":

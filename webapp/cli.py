@@ -44,6 +44,7 @@ def migration_settings(config) -> MigrationSettings:
                 config["SESAME_ARGON2_PARALLELISM"]),
         replicator_password=config["SESAME_LDAP_REPLICATOR_PASSWORD"],
         replicate_from=config["SESAME_LDAP_REPLICATE_FROM"],
+        sso_password=config["SESAME_LDAP_SSO_PASSWORD"],
     )
 
 

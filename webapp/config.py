@@ -31,6 +31,8 @@ SETTINGS = {
     "LDAP_MIGRATOR_DN": ("", _STR),              # the DN slapd gives that identity (for ACLs)
     "LDAP_REPLICATOR_PASSWORD": ("", _STR),      # replication: what consumers bind to the provider with
     "LDAP_REPLICATE_FROM": ("", _STR),           # a consumer's migrations: the provider's URL
+    "LDAP_SSO_PASSWORD": ("", _STR),             # the migrations: what the SSO engine (LemonLDAP::NG) binds with
+    "FOLLOW_SECONDS": (5.0, float),              # the follower: how often it reads what changed in the directory
     "REDIS_URL": ("redis://127.0.0.1:6379/0", _STR),
     "REDIS_SENTINELS": ((), _list),              # host:port of each sentinel: the primary is asked of them
     "REDIS_MASTER": ("sesame", _STR),            # the name the sentinels monitor the primary under
