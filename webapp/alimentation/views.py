@@ -15,6 +15,7 @@ from directory.registry.preview import CATEGORIES, CATEGORY_LABELS, PARENT, STUD
 
 from ..access import staff
 from ..documents.lists import csv_document
+from ..edge import short_text
 from ..extensions import directory
 from ..jobs.store import FAILED, OUTCOME_LABELS, QUEUED, REFUSED, RUNNING, job_store
 from ..jobs.views import enqueue, restarted
@@ -85,6 +86,9 @@ def _mine(preview_id: str):
 
 def _filtered(preview):
     uai, category, kind = (request.args.get(k, "") for k in ("etablissement", "categorie", "type"))
+    if uai not in {"", *(e.uai for e in preview.establishments)} or category not in ("", *CATEGORIES) \
+            or kind not in ("", *KINDS):
+        abort(400, "Ce filtre n'existe pas dans l'aperçu : choisissez-le dans les listes.")
     return [r for r in preview.rows()
             if (not uai or r.uai == uai) and (not category or r.category == category) and (not kind or r.kind == kind)
             and r.plan.get("counted", True)]
@@ -205,10 +209,14 @@ def restart(job_id):
 
 @bp.route("/recherche")
 def search():
-    query = (request.args.get("q") or "").strip()[:100]
+    problems = []
+    query = short_text(request.args, "q", 100, "Nom, INE ou identifiant", problems)
+    for problem in problems:
+        flash(problem, "error")
     found = history.find_accounts(directory.current, query) if len(query) >= 2 else []
     names = {e.uai: e.name for e in directory.current.establishments()}
     return page_or_fragment("alimentation/search.html", "alimentation/partial/search_results.html",
+                            400 if problems else 200,
                             **_page(query=query, found=found, names=names, started=time.monotonic()))
 
 

@@ -177,6 +177,7 @@ def enrol():
             flash("Ce code ne correspond pas : vérifiez l'heure du téléphone et saisissez le code affiché.", "error")
             status = 400
     elif request.method == "POST":
+        flash("Saisissez le code à 6 chiffres que montre l'application.", "error")
         status = 400
     qr = segno.make(totp.provisioning_uri(secret, member.uid), error="m")
     scale = 5

@@ -17,7 +17,8 @@ from ..access import current_uai, staff
 from ..documents.letters import Letter, letter_options, letter_settings, letters_pdf
 from ..extensions import directory
 from ..rights import Right, requires
-from .forms import EndForm, GrantForm, LettersForm, parse_day
+from ..edge import parse_day, short_text
+from .forms import EndForm, GrantForm, LettersForm
 
 bp = Blueprint("settings", __name__, url_prefix="/parametrage")
 
@@ -51,12 +52,17 @@ def _page(uai: str, status: int = 200, grant_form: GrantForm | None = None, lett
           grant_errors: dict | None = None, letters_errors: dict | None = None, candidates=None):
     now = datetime.now(timezone.utc)
     everything = _delegations().of_establishment(uai)
-    search = request.args.get("personnel", "")[:64] if request.method == "GET" else ""
+    problems = []
+    search = short_text(request.args, "personnel", 64, "Rechercher un personnel", problems) \
+        if request.method == "GET" else ""
+    chosen = short_text(request.args, "choisi", 64, "Personnel (nom ou identifiant)", problems)
+    for problem in problems:
+        flash(problem, "error")
+    status = 400 if problems else status
     if candidates is None and search:
         candidates = _delegations().find_staff(search, None if staff().role is Role.ADMIN else uai)
     today = _today()
-    grant_form = grant_form or GrantForm(formdata=None, start=today.isoformat(),
-                                         delegate=request.args.get("choisi", "")[:64])
+    grant_form = grant_form or GrantForm(formdata=None, start=today.isoformat(), delegate=chosen)
     defaults = letter_settings(current_app.config)
     return make_response(render_template(
         "settings/index.html", now=now, current=[d for d in everything if d.valid_until > now],

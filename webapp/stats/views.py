@@ -12,6 +12,7 @@ from directory.figures import NO_CLASS, PopulationFigures, Tally, Week
 
 from ..access import current_uai, staff
 from ..documents.lists import csv_document
+from ..edge import SORT_ORDER_REFUSED, SORT_ORDERS
 from ..extensions import directory
 from ..formatting import date_fr
 from ..rights import Right, may, requires
@@ -203,6 +204,8 @@ def _sorted(rows):
     sort = request.args.get("tri", "uai")
     if sort not in SORTS:
         abort(400, "Ce tri n'est pas possible.")
+    if request.args.get("ordre", "") not in SORT_ORDERS:
+        abort(400, SORT_ORDER_REFUSED)
     reverse = request.args.get("ordre") == "desc"
     return sorted(rows, key=SORTS[sort][1], reverse=reverse), sort, reverse
 

@@ -1,7 +1,7 @@
 """The forms of the three actions on selected students."""
 import secrets
 
-from flask_wtf import FlaskForm
+from ..forms import Form
 from wtforms import BooleanField, HiddenField, RadioField, SubmitField
 from wtforms.validators import Regexp
 
@@ -10,7 +10,7 @@ from ..documents.letter_options import KEPT_ON_ACCOUNT, LANGUAGES, LAYOUTS
 LETTER, NO_LETTER = "courrier", "sans-courrier"
 
 
-class ConfirmationForm(FlaskForm):
+class ConfirmationForm(Form):
     """A confirmation is used once: its token, made when the form is shown, names the job it starts,
     so the same form posted twice (a retry, a reload, two tabs) makes one job."""
     confirmation = HiddenField(validators=[Regexp(r"^[A-Za-z0-9_-]{22}$")])

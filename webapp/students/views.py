@@ -82,11 +82,19 @@ def _query(source, uai):
     return student_query.parse(source, current(), classes, mefs, attachments), classes, mefs
 
 
+SELECTION_REFUSED = "La sélection envoyée n'est pas valide : rechargez la page et recommencez."
+
+
 def _form_query(uai):
-    """The search a POST acts on, as the page it came from showed it; refused if it was not valid."""
+    """The search a POST acts on, as the page it came from showed it, and the ticks it sends; refused (400, in
+    French) if either is not what the page sends."""
     query, classes, mefs = _query(request.form, uai)
     if query.errors:
-        abort(400)
+        abort(400, " ".join(query.errors))
+    ticks = request.form.getlist("ids") + request.form.getlist("affiches")
+    if any(not student_query.ACCOUNT_ID.match(i) for i in ticks) or \
+            any(request.form.get(flag, "1") != "1" for flag in ("tout", "tout_avant")):
+        abort(400, SELECTION_REFUSED)
     return query, classes, mefs
 
 
@@ -230,10 +238,8 @@ def update_page():
 @login_required
 def clear():
     uai = current_uai()
+    query, classes, mefs = _form_query(uai)
     _selection(uai).clear()
-    query, classes, mefs = _query(request.form, uai)
-    if query.errors:
-        return redirect(url_for(ep("index")))
     return _results_or_back(uai, query, classes, mefs)
 
 
