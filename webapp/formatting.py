@@ -30,9 +30,9 @@ def provisional_expired(account) -> bool:
     """For the staff screens: « expiré » beside the state of an account whose letter is too old."""
     from flask import current_app
 
-    from directory.model import provisional_expired as expired
-    return expired(account.state, getattr(account, "password_changed", None),
-                   current_app.config["SESAME_PROVISIONAL_DAYS"])
+    from directory.lifecycle import ShownPassword, shown_password
+    return shown_password(account.state, getattr(account, "password_changed", None),
+                          current_app.config["SESAME_PROVISIONAL_DAYS"]) is ShownPassword.EXPIRED
 
 
 def init_app(app) -> None:

@@ -2,10 +2,11 @@
 across pages, and the student's profile, for one establishment."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from directory.errors import NotFound
+from directory.lifecycle import ShownPassword, shown_password
 from directory.model import AccountState, Role
 from directory.students import Page
 
@@ -145,8 +146,12 @@ def _columns(uai: str, page) -> dict:
 
 
 def _provisional_passwords(uai: str, account_ids) -> dict[str, str]:
+    """The provisional passwords the dépannage column shows: only those that still sign in (the others are
+    « expiré », and their seal is not even opened)."""
     accounts = accounts_of(current().accounts)
-    return {i: accounts.provisional_password(r) or "" for i, r in accounts.read(uai, account_ids).items()}
+    days = current_app.config["SESAME_PROVISIONAL_DAYS"]
+    return {i: accounts.provisional_password(r) or "" for i, r in accounts.read(uai, account_ids).items()
+            if shown_password(r.state, r.password_changed, days) is ShownPassword.PROVISIONAL}
 
 
 def _actions_for(role: Role) -> dict:
