@@ -6,6 +6,7 @@ from flask_login import UserMixin, current_user
 
 from directory.errors import DirectoryUnavailable, NotFound
 from directory.model import Role, Staff
+from directory.repository import PASSWORD_ROLES
 
 from .extensions import directory, login_manager
 from .rights import Right, may
@@ -32,19 +33,46 @@ class StaffUser(UserMixin):
         return self.staff.uid
 
 
+# How a session was opened, kept in it at sign-in and checked at every request: what each way may open.
+SIGNED_IN_BY = "signed_in_by"
+PASSWORD, SSO = "password", "sso"
+OPENS = {
+    PASSWORD: lambda role: role in PASSWORD_ROLES,          # heads, the identity team, delegates
+    SSO: lambda role: may(role, Right.SIGN_IN_THROUGH_SSO),  # support staff, through the proxy's second factor
+}
+
+
+def opened(member: Staff, opened_by: str) -> Staff | None:
+    """What a session opened this way carries of `member`: support staff stay SSO-only, whatever delegation
+    they hold; None when nothing is left."""
+    if opened_by == PASSWORD and member.sso_only:
+        return None
+    return member.limited_to(OPENS[opened_by])
+
+
 @login_manager.user_loader
 def load_staff(uid: str):
     if g.get("directory_down") or g.get("service_down"):
         return None  # rendering the 503 page: shown signed out rather than failing a second time
+    opened_by = session.get(SIGNED_IN_BY)
+    if opened_by not in OPENS:
+        session.clear()          # a session that does not say how it was opened carries nothing
+        return None
     try:
         member = directory.current.staff(uid)
         if member.password_version != session.get("staff_version"):
             # their password changed since this session began (here or with any other tool): it ends
             session.clear()
             return None
+        # only what the way it was opened may open (support staff stay SSO-only, whatever delegation they hold);
         # rights follow the establishment being worked on, and delegations as they stand now (issue 16)
+        member = opened(member, opened_by)
+        if member is None:
+            g.rights_ended = True
+            return None
         return StaffUser(member.acting_on(session.get("uai")))
     except NotFound:
+        g.rights_ended = True
         return None  # gone from the directory, or no longer any role: signed out
     except DirectoryUnavailable:
         g.directory_down = True

@@ -59,3 +59,13 @@ def locked(until, holder: bool) -> str:
              "établissement de réinitialiser votre mot de passe."
              if holder else "Adressez-vous au support de votre académie si vous ne pouvez pas attendre.")
     return f"Votre compte est verrouillé après trop d'erreurs de mot de passe, {when}. {help_}"
+
+
+def no_rights_now(ended, starts) -> str:
+    """A staff member whose password is right but who holds no right today (their delegation ended)."""
+    if starts is not None:
+        return (f"Votre délégation dans Sésame commence le {starts:%d/%m/%Y} : vous pourrez vous connecter à partir "
+                "de ce jour.")
+    when = f" le {ended:%d/%m/%Y}" if ended else ""
+    return (f"Vos droits dans Sésame ont pris fin{when} (fin de la délégation). Adressez-vous à votre chef "
+            "d'établissement si vous en avez encore besoin.")

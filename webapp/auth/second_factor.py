@@ -17,7 +17,7 @@ from directory.passwords import Sealer
 from directory.repository import PASSWORD_ROLES
 
 from .. import ratelimit, sessions, signin
-from ..access import StaffUser, staff
+from ..access import PASSWORD, StaffUser, opened, staff
 from ..config import seal_key
 from ..extensions import directory, redis
 from .forms import SecondFactorForm
@@ -51,7 +51,7 @@ def after_password(member: Staff, next_url: str):
             sessions.start(session)
             current_app.session_interface.regenerate(session)
             return redirect(url_for("auth.second_factor_code" if enrolled else "auth.enrol"))
-    start_session(StaffUser(member))
+    start_session(StaffUser(member), PASSWORD)
     log.info("staff sign-in: %s", member.uid)
     return redirect(next_url)
 
@@ -64,7 +64,7 @@ def _pending() -> Staff:
     member = None
     if fresh:
         try:
-            member = directory.current.staff(uid)
+            member = opened(directory.current.staff(uid), PASSWORD)
         except NotFound:
             member = None
     if member is None or member.password_version != session.get("staff_pending_version"):
@@ -80,7 +80,7 @@ def _first_use(uid: str, step: int) -> bool:
 
 def _finish(member: Staff):
     next_url = session.get("next") or url_for("home.index")
-    start_session(StaffUser(member))
+    start_session(StaffUser(member), PASSWORD)
     log.info("staff sign-in with a second factor: %s", member.uid)
     return next_url
 
