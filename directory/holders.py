@@ -14,6 +14,7 @@ from . import attributes as A
 from .connection import open_connection
 from .errors import InvalidCredentials, NotFound, ValidationFailed
 from .escaping import all_of, equals
+from .locks import is_locked
 from .model import AccountState, provisional_expired
 from .passwords import PasswordHasher
 from .repository import equalize_timing
@@ -161,7 +162,8 @@ class Holders:
         except InvalidCredentials:
             # ppolicy answers a locked account exactly like a wrong password: the lock tells them apart
             fresh = self.by_dn(holder.dn)
-            return (SignIn.LOCKED if fresh.locked else SignIn.REFUSED), fresh
+            locked = is_locked(fresh.locked_at, self.directory.password_policy())
+            return (SignIn.LOCKED if locked else SignIn.REFUSED), fresh
         fresh = self.by_dn(holder.dn)
         if leaver_deactivated(fresh.left_on, leaver_days):
             return SignIn.DEACTIVATED, fresh

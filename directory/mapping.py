@@ -109,7 +109,7 @@ _PERSON = [Field("account_id", A.ACCOUNT_ID, text()), Field("surname", A.SURNAME
            Field("identifier", A.UID), Field("origin", A.ACCOUNT_ORIGIN, origin),
            Field("notification_date", A.NOTIFICATION_DATE, time), Field("last_login", A.PWD_LAST_SUCCESS, time),
            Field("mail", A.MAIL), Field("mail_verified", A.MAIL_VERIFIED, flag),
-           Field("password_changed", A.PWD_CHANGED_TIME, time)]
+           Field("password_changed", A.PWD_CHANGED_TIME, time), Field("locked_at", A.PWD_ACCOUNT_LOCKED_TIME)]
 
 
 def _shown_sign_in(dn, entry, raw, values) -> dict:
@@ -120,8 +120,7 @@ def _shown_sign_in(dn, entry, raw, values) -> dict:
 STUDENT = Mapping(Student, _PERSON + [
     Field("uai", A.UAI, text()), Field("external_uais", A.EXTERNAL_UAI, many),
     Field("class_code", A.CLASS_CODE, text()), Field("mef_code", A.MEF_CODE, text()),
-    Field("ine", A.INE, text()), Field("birth_date", A.BIRTH_DATE, day),
-    Field("locked", A.PWD_ACCOUNT_LOCKED_TIME, present)], _shown_sign_in)
+    Field("ine", A.INE, text()), Field("birth_date", A.BIRTH_DATE, day)], _shown_sign_in)
 
 GUARDIAN = Mapping(Guardian, _PERSON + [
     Field("children", A.CHILD, lambda dns: tuple(account_id_of(dn) for dn in dns or ()))], _shown_sign_in)

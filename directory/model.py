@@ -100,7 +100,7 @@ class Student:
     last_login: datetime | None = None
     mail: str | None = None
     mail_verified: bool = False
-    locked: bool = False                       # ppolicy locked it after too many wrong passwords
+    locked_at: str | None = None               # pwdAccountLockedTime: ppolicy locked it after too many failures
     password_changed: datetime | None = None   # pwdChangedTime: for a provisional password, when it was given
 
     @property
@@ -126,6 +126,7 @@ class Guardian:
     mail: str | None = None
     mail_verified: bool = False
     password_changed: datetime | None = None
+    locked_at: str | None = None               # pwdAccountLockedTime, as for a student
 
     @property
     def display_name(self) -> str:

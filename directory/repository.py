@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 
 import ldap3
 
@@ -14,9 +13,10 @@ from .errors import (AccountLocked, DirectoryUnavailable, InvalidCredentials, No
                      ProviderUnavailable, WriteOutcomeUnknown)
 from .escaping import all_of, any_of, equals
 from .escaping import dn as child_dn
+from .locks import lock_end
 from .model import AccountState, Establishment, Mef, PasswordPolicy, Role, SchoolClass, Staff
 from .passwords import PasswordHasher
-from .mapping import first, parse_time
+from .mapping import first
 from .students import Students
 
 # Establishments, classes and MEFs change a few times a year: each process keeps them this long.
@@ -37,17 +37,6 @@ def equalize_timing(password: str) -> None:
 def staff_password_version(entry: dict) -> str:
     """Changes with the staff member's password (pwdChangedTime, kept by ppolicy whoever changes it)."""
     return str(first(entry.get(A.PWD_CHANGED_TIME), ""))
-
-
-def lock_end(locked_time, policy: PasswordPolicy):
-    """When a lock set at `locked_time` (pwdAccountLockedTime) ends: False if there is no lock, None
-    if it lasts until an administrator lifts it (ppolicy's 000001010000Z, or no lockout duration)."""
-    if not locked_time:
-        return False
-    started = parse_time(locked_time)
-    if started is None or started.year < 1970 or not policy.lockout_duration:
-        return None
-    return started + timedelta(seconds=policy.lockout_duration)
 
 
 class Directory:

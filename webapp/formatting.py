@@ -35,7 +35,16 @@ def provisional_expired(account) -> bool:
                           current_app.config["SESAME_PROVISIONAL_DAYS"]) is ShownPassword.EXPIRED
 
 
+def locked(account) -> bool:
+    """For the staff screens: the directory's lock on the account still holds (« bloqué »)."""
+    from directory.locks import is_locked
+
+    from .extensions import directory
+    return is_locked(getattr(account, "locked_at", None), directory.current.password_policy())
+
+
 def init_app(app) -> None:
     app.add_template_global(provisional_expired, "provisional_expired")
+    app.add_template_global(locked, "locked")
     app.add_template_filter(date_fr, "date_fr")
     app.add_template_filter(datetime_fr, "datetime_fr")
