@@ -70,7 +70,7 @@ def test_with_nothing_stored_the_environment_defaults_are_the_letters(signed_in,
     ("paragraph", "<b>gras</b>", "< et >"),
     ("signature_title", "=1+1", "formule"),
     ("activation_url", "javascript:alert(1)", "adresse web"),
-    ("contact", "le secrétariat\u202e", "invisible"),
+    ("contact", "\u200b=HYPERLINK(\"http://x\")", "formule"),
 ])
 def test_a_refused_setting_says_why_in_french_with_a_400_and_stores_nothing(signed_in, own_settings, field, value,
                                                                              message):
