@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from directory import audit
@@ -19,7 +19,7 @@ from ..edge import short_text
 from ..extensions import directory
 from ..jobs.store import FAILED, OUTCOME_LABELS, QUEUED, REFUSED, RUNNING, job_store
 from ..jobs.views import enqueue, restarted
-from ..rendering import page_or_fragment
+from ..rendering import csv_download, page_or_fragment
 from ..rights import Right, requires
 from . import previews
 from directory.registry.report import ReportRow, keep_rows
@@ -106,10 +106,7 @@ def preview(preview_id):
 
 
 def _csv(header, table, filename: str):
-    response = current_app.response_class(csv_document(header, table), mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return csv_download(csv_document(header, table), filename)
 
 
 @bp.route("/apercu/<preview_id>/lignes.csv")

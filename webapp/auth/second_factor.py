@@ -7,6 +7,7 @@ import logging
 import time
 
 import segno
+from cryptography.exceptions import InvalidTag
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
@@ -16,7 +17,7 @@ from directory.model import Staff
 from directory.passwords import Sealer
 from directory.repository import PASSWORD_ROLES
 
-from .. import ratelimit, sessions, signin
+from .. import once, ratelimit, sessions, signin
 from ..access import PASSWORD, StaffUser, opened, staff
 from ..config import seal_key
 from ..extensions import directory, redis
@@ -88,7 +89,8 @@ def _finish(member: Staff):
 @bp.route("/connexion/codes-de-secours")
 def recovery_codes():
     """The recovery codes, once: reloaded, the page says they were shown and goes on."""
-    codes, next_url = session.pop("recovery_codes", None), session.pop("recovery_next", None)
+    shown = once.take("recovery_codes") or {}
+    codes, next_url = shown.get("codes"), shown.get("next")
     if not codes:
         flash("Vos codes de secours ont déjà été affichés : ils ne le sont qu'une fois.", "info")
         return redirect(url_for("home.index"))
@@ -134,6 +136,22 @@ def second_factor_code():
     return render_template("auth/code.html", form=form), status
 
 
+ENROLMENT = "totp_enrol_secret"
+
+
+def _enrolment_secret() -> str:
+    """The secret being enrolled, kept sealed in the session (bound to it) until the code confirms it."""
+    sealer, sealed = Sealer(seal_key(current_app.config)), session.get(ENROLMENT)
+    if sealed:
+        try:
+            return sealer.open(bytes.fromhex(sealed), session.sid)
+        except (ValueError, InvalidTag):
+            pass    # sealed for an older session id: a new one
+    secret = totp.new_secret()
+    session[ENROLMENT] = sealer.seal(secret, session.sid).hex()
+    return secret
+
+
 def _grouped(secret: str) -> str:
     return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
 
@@ -152,9 +170,7 @@ def enrol():
     form = SecondFactorForm()
     if enrolled:
         return render_template("auth/enrol.html", enrolled=True, form=form)
-    secret = session.get("totp_enrol_secret")
-    if not secret:
-        secret = session["totp_enrol_secret"] = totp.new_secret()
+    secret = _enrolment_secret()
     status = 200
     if form.validate_on_submit():
         failures = ratelimit.sign_in_failures("totp-enrol", member.uid)
@@ -168,11 +184,11 @@ def enrol():
                 failures.succeeded()
                 codes = totp.new_recovery_codes()
                 factors().enroll(member.dn, secret, codes)
-                session.pop("totp_enrol_secret", None)
+                session.pop(ENROLMENT, None)
                 log.info("staff second factor enrolled: %s", member.uid)
                 next_url = url_for("home.index") if signed_in else _finish(member)
                 # shown by a page of its own (post, then redirect): a reload never re-sends the code
-                session["recovery_codes"], session["recovery_next"] = codes, next_url
+                once.keep("recovery_codes", {"codes": codes, "next": next_url})
                 return redirect(url_for("auth.recovery_codes"), 303)
             flash("Ce code ne correspond pas : vérifiez l'heure du téléphone et saisissez le code affiché.", "error")
             status = 400

@@ -375,7 +375,7 @@ def _produce_document(job: Job, store: JobStore, chunks: Chunks) -> None:
         days = current_app.config["SESAME_PROVISIONAL_DAYS"]   # the lists ask whether each password still signs in
         if job.options.get("format") == "csv":
             content, name, mimetype = population.listing.csv(establishment, rows, days), f"comptes-{job.uai}.csv", \
-                "text/csv; charset=utf-8"
+                "text/csv"
         else:
             content, name, mimetype = population.listing.pdf(establishment, rows, days), f"comptes-{job.uai}.pdf", \
                 "application/pdf"

@@ -17,6 +17,7 @@ from ..access import current_uai, staff
 from ..documents.lists import csv_document
 from ..extensions import directory
 from ..formatting import datetime_fr
+from ..rendering import csv_download
 from ..rights import Right, requires
 from ..edge import one_of, parse_day, short_text
 
@@ -121,8 +122,5 @@ def export():
     names = journal.names_of(directory.current, [a for o in operations for a in o.accounts])
     rows = [[datetime_fr(o.when), o.actor, o.action_label, o.uai, str(len(o.accounts)),
              ", ".join(names.get(a, a) for a in o.accounts), o.summary] for o in operations]
-    response = make_response(csv_document(CSV_HEADER, rows))
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
     stamp = datetime.now(PARIS).strftime("%Y%m%d-%H%M")
-    response.headers["Content-Disposition"] = f'attachment; filename="journal-des-operations-{stamp}.csv"'
-    return response
+    return csv_download(csv_document(CSV_HEADER, rows), f"journal-des-operations-{stamp}.csv")

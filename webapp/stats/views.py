@@ -15,6 +15,7 @@ from ..documents.lists import csv_document
 from ..edge import SORT_ORDER_REFUSED, SORT_ORDERS
 from ..extensions import directory
 from ..formatting import date_fr
+from ..rendering import csv_download
 from ..rights import Right, may, requires
 from . import charts
 from .store import figures_of
@@ -129,9 +130,7 @@ def index():
 
 
 def _csv(name: str, header, rows) -> Response:
-    response = Response(csv_document(header, rows), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return csv_download(csv_document(header, rows), name)
 
 
 @bp.route("/statistiques/<any(classes, mef, semaines):table>.csv")

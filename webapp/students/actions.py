@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from directory.actions import Refusal, change_accounts
@@ -17,6 +17,7 @@ from directory.model import AccountState
 
 from ..access import current_uai, staff
 from ..stats.store import forget as forget_figures
+from .. import once
 from ..accounts import accounts_of
 from ..errors import render_error
 from ..holders import tokens
@@ -182,5 +183,5 @@ def reset_one(account_id):
     query, _, _ = _query(request.form, uai)
     if query.errors:
         query, _, _ = _query({}, uai)
-    session["just_reset"] = {"account_id": account_id, "password": result.password}
+    once.keep("just_reset", {"account_id": account_id, "password": result.password})
     return redirect(query.url(url_for(ep("index"))), 303)

@@ -2,7 +2,7 @@
 across pages, and the student's profile, for one establishment."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from directory.errors import NotFound
@@ -11,6 +11,7 @@ from directory.model import AccountState, Role
 from directory.students import Page
 
 from ..access import current_uai, staff
+from .. import once
 from ..accounts import accounts_of
 from ..extensions import directory
 from ..rendering import page_or_fragment, wants_fragment
@@ -165,8 +166,8 @@ def index():
     uai = current_uai()
     query, classes, mefs = _query(request.args, uai)
     context = _results_context(uai, query, classes, mefs)
-    just_reset = session.pop("just_reset", None)      # a row's reset without JavaScript, shown once
-    if just_reset and not wants_fragment():
+    just_reset = None if wants_fragment() else once.take("just_reset")   # a row's reset without JavaScript
+    if just_reset:
         account_id, password = just_reset["account_id"], just_reset["password"]
         _, student = _repo().get(uai, account_id)
         context["passwords"] = {**context["passwords"], account_id: password}
