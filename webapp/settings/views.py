@@ -2,6 +2,7 @@
 (change, preview). A view parses, calls one service, records the operation, renders or redirects."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
@@ -14,6 +15,7 @@ from directory.letter_settings import LABELS, LetterSettingsStore, StoredLetterS
 from directory.model import Establishment, Role
 
 from ..access import current_uai, staff
+from ..documents.letter_options import valid_until
 from ..documents.letters import Letter, letter_options, letter_settings, letters_pdf
 from ..extensions import directory
 from ..replicas import rights_changed
@@ -220,7 +222,10 @@ def preview():
     uai = current_uai()
     establishment: Establishment = directory.current.establishment(uai)
     settings = letter_settings(current_app.config, _letters().read(uai))
-    response = make_response(letters_pdf(establishment, settings, [SAMPLE], letter_options(current_app.config)))
+    # the sample's password as if given now: the preview says « valable jusqu'au » as real letters do
+    sample = replace(SAMPLE, valid_until=valid_until(datetime.now(timezone.utc),
+                                                     current_app.config["SESAME_PROVISIONAL_DAYS"]))
+    response = make_response(letters_pdf(establishment, settings, [sample], letter_options(current_app.config)))
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'inline; filename="apercu-courrier-{uai}.pdf"'
     return response
