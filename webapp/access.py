@@ -1,7 +1,7 @@
 """Who is signed in, which establishment they are acting on, and what their role lets them open."""
 from __future__ import annotations
 
-from flask import abort, g, session
+from flask import abort, g, request, session
 from flask_login import UserMixin, current_user
 
 from directory.errors import DirectoryUnavailable, NotFound
@@ -94,3 +94,18 @@ def current_uai() -> str:
 
 def tabs_for(role: Role):
     return [(endpoint, label) for endpoint, label, right in TABS if may(role, right)]
+
+
+# Screens that are not a tab's own blueprint, and the tab they belong to: the journal is « Paramétrage »'s.
+TAB_OF = {"journal": "settings.index"}
+
+
+def tab_here(tabs) -> str | None:
+    """The tab the page being answered belongs to — whichever of its views answered (a refused form's post
+    too): the tab of its blueprint."""
+    blueprint = request.blueprint or ""
+    wanted = TAB_OF.get(blueprint)
+    for endpoint, _ in tabs:
+        if endpoint == wanted or endpoint.split(".")[0] == blueprint:
+            return endpoint
+    return None

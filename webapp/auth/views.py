@@ -17,7 +17,7 @@ from directory.model import Role
 from directory.repository import PASSWORD_ROLES
 
 from .. import ratelimit, sessions, signin
-from ..access import PASSWORD, SIGNED_IN_BY, SSO, StaffUser, current_uai, opened, staff, tabs_for
+from ..access import PASSWORD, SIGNED_IN_BY, SSO, StaffUser, current_uai, opened, staff, tab_here, tabs_for
 from ..extensions import directory
 from .forms import SignInForm, SwitchEstablishmentForm
 
@@ -174,6 +174,7 @@ def shell_context():
         return {
             "staff": member,
             "tabs": tabs_for(member.role),
+            "tab_here": tab_here,
             "establishment": directory.current.establishment(uai),
             "switch_form": switch,
             "second_factor_offered": member.role in PASSWORD_ROLES and second_factor_mode() != "off",

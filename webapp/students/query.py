@@ -83,7 +83,7 @@ def follow_up_labels(criteria: StudentCriteria) -> list[str]:
     if criteria.locked:
         labels.append("comptes bloqués")
     if criteria.mail_unconfirmed:
-        labels.append("adresse e-mail jamais confirmée")
+        labels.append("adresse mail jamais confirmée")
     return labels
 
 
