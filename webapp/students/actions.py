@@ -95,10 +95,11 @@ def _form_page(kind: str, form, uai: str, status: int = 200, problems=()):
                            states=list(AccountState)), status
 
 
-def _start(kind: str, options: dict, form):
+def _start(kind: str, options_of: Callable, form):
     uai = current_uai()
     if not form.validate_on_submit():
         return _form_page(kind, form, uai, 400, ["Le formulaire n'est pas valide : vérifiez vos choix."])
+    options = options_of(form)     # from a form found valid only: a layout « 0001-01-01 » is never read
     owner = staff().uid
     job_id = hashlib.sha256(f"{owner}:{form.confirmation.data}".encode()).hexdigest()[:32]
     store = job_store()
@@ -130,8 +131,7 @@ def _register(screen: Screen) -> None:
     @login_required
     @requires(screen.right)
     def start():
-        form = screen.form()
-        return _start(screen.action.value, screen.options(form), form)
+        return _start(screen.action.value, screen.options, screen.form())
 
     route(form_url, endpoint=form_view)(show_form)
     route(post_url, methods=["POST"], endpoint=post_view)(start)

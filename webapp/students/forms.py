@@ -1,8 +1,8 @@
 """The forms of the three actions on selected students."""
 import secrets
 
-from ..forms import Form
-from wtforms import BooleanField, HiddenField, RadioField, SubmitField
+from ..forms import Checkbox, Form
+from wtforms import HiddenField, RadioField, SubmitField
 from wtforms.validators import Regexp
 
 from ..documents.letter_options import KEPT_ON_ACCOUNT, LANGUAGES, LAYOUTS
@@ -24,14 +24,14 @@ class ConfirmationForm(Form):
 class NotifyForm(ConfirmationForm):
     notification = RadioField("Type de notification", default=LETTER, choices=[
         (LETTER, "Courrier individuel (PDF)"), (NO_LETTER, "Sans courrier")])
-    reset_password = BooleanField("Réinitialiser le mot de passe")
+    reset_password = Checkbox("Réinitialiser le mot de passe")
     # the letters' layout and second language (issue 18): ignored « Sans courrier »
     layout = RadioField("Courriers par page", default="1", choices=[
         (str(n), layout.label) for n, layout in LAYOUTS.items()])
     language = RadioField("Langue du courrier", default="", choices=[("", "Français seulement")] + [
         (code, f"Français et {language.label.lower()} ({language.name}) en dessous")
         for code, language in LANGUAGES.items()] + [(KEPT_ON_ACCOUNT, "Langue enregistrée de chaque responsable")])
-    keep_language = BooleanField("Retenir cette langue pour ces responsables")
+    keep_language = Checkbox("Retenir cette langue pour ces responsables")
     submit = SubmitField("Confirmer")
 
 
