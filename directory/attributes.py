@@ -111,3 +111,14 @@ ACTIVATION_DATE = "sesameActivationDate"  # when the holder chose their own pass
 OC_IMPORT_RECORD = "sesameImportRecord"     # auxiliary, on an import's audit record
 IMPORT_ROWS = "sesameImportRows"            # the rows it applies, as its report names them
 IMPORT_OUTCOMES = "sesameImportOutcomes"    # once ended: each row's outcome
+
+# « Alimentation » at a real rentrée (issue 25, migration 0020).
+OC_SCHOOLING = "sesameSchooling"        # auxiliary, on a student: level and planned departure
+LEVEL = "sesameLevel"                   # a primary school pupil's level as ONDE names it (CP, CE1...)
+LEAVES_ON = "sesameLeavesOn"            # the day a student will leave (a DATE_SORTIE still to come)
+OC_REGISTRY_SOURCE = "sesameRegistrySource"  # auxiliary, on an establishment
+REGISTRY = "sesameRegistry"             # SIECLE, ONDE (a primary school) or Sesame (its own CSV)
+EXPORT_DATE = "sesameExportDate"        # when the export last applied to it was made
+SCHOOL_YEAR = "sesameSchoolYear"        # that export's school year, e.g. 2027-2028
+OC_INE_CLAIM = "sesameIneClaim"         # under ou=ines, named by the INE: one creation per INE
+INES = "ou=ines"

@@ -120,7 +120,9 @@ def _shown_sign_in(dn, entry, raw, values) -> dict:
 STUDENT = Mapping(Student, _PERSON + [
     Field("uai", A.UAI, text()), Field("external_uais", A.EXTERNAL_UAI, many),
     Field("class_code", A.CLASS_CODE, text()), Field("mef_code", A.MEF_CODE, text()),
-    Field("ine", A.INE, text()), Field("birth_date", A.BIRTH_DATE, day)], _shown_sign_in)
+    Field("ine", A.INE, text()), Field("birth_date", A.BIRTH_DATE, day),
+    Field("level", A.LEVEL, text()),
+    Field("leaves_on", A.LEAVES_ON, day)], _shown_sign_in)
 
 GUARDIAN = Mapping(Guardian, _PERSON + [
     Field("children", A.CHILD, lambda dns: tuple(account_id_of(dn) for dn in dns or ()))], _shown_sign_in)

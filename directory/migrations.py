@@ -19,6 +19,8 @@ from .passwords import PasswordHasher
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 CONSUMER_LDIF = "consumer.ldif"         # not numbered: applied to a consumer only, after the others
 _FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.ldif$")
+# overlays a migration may name by a placeholder: their DN carries an index only cn=config knows
+_OVERLAYS = {"ppolicy_overlay": "olcPPolicyConfig", "unique_overlay": "olcUniqueConfig"}
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
 
@@ -128,11 +130,16 @@ class Migrator:
         say(f"granted {migrator} manage on {self.settings.suffix} (first ACL of {database})")
 
     def _overlays(self, conn, database: str) -> dict[str, str]:
-        """`ppolicy_overlay`: the DN of the database's ppolicy overlay, whatever its index (a deployment
-        may have had overlays of its own before Sésame's); absent before migration 0004 adds it."""
-        with translated():
-            conn.search(database, "(objectClass=olcPPolicyConfig)", ldap3.LEVEL, attributes=["1.1"])
-        return {"ppolicy_overlay": conn.entries[0].entry_dn} if conn.entries else {}
+        """`ppolicy_overlay`, `unique_overlay`: the DN of the database's ppolicy and unique overlays, whatever
+        their index (a deployment may have had overlays of its own before Sésame's); absent before migration
+        0004 adds them."""
+        found = {}
+        for placeholder, object_class in _OVERLAYS.items():
+            with translated():
+                conn.search(database, f"(objectClass={object_class})", ldap3.LEVEL, attributes=["1.1"])
+            if conn.entries:
+                found[placeholder] = conn.entries[0].entry_dn
+        return found
 
     def _who_am_i(self, conn) -> str:
         """The DN slapd gives the migration identity: the ACLs grant it `manage`. Without one, the
@@ -202,7 +209,7 @@ class Migrator:
         for path in self._pending(conn):   # again: the record may be readable only now
             name = _name(path)
             text = path.read_text(encoding="utf-8")
-            if "{{ppolicy_overlay}}" in text:   # made by an earlier migration of this run, maybe
+            if any("{{%s}}" % name in text for name in _OVERLAYS):   # made by an earlier migration of this run, maybe
                 values = {**values, **self._overlays(conn, database)}
             say(f"applying {name}" + (" (its cn=config part: a consumer)" if consumer else ""))
             for change in parse(_fill(text, values, path)):

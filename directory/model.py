@@ -40,14 +40,26 @@ def last_sign_in(state: AccountState, last_bind: datetime | None) -> datetime | 
 
 
 class AccountOrigin(enum.Enum):
-    REGISTRY = "REGISTRY"           # created from the school registry's extract
+    REGISTRY = "REGISTRY"           # created from the secondary schools' registry (SIECLE)
+    ONDE = "ONDE"                   # created from the primary schools' registry (ONDE)
+    CSV = "CSV"                     # created from Sésame's own CSV (any other source)
     MANUAL = "MANUAL"               # created by hand in the console
     FRANCECONNECT = "FRANCECONNECT"  # a parent who came through FranceConnect
 
     @property
     def label(self) -> str:
-        return {"REGISTRY": "Base élèves (SIECLE)", "MANUAL": "Création manuelle",
-                "FRANCECONNECT": "FranceConnect"}[self.value]
+        return {"REGISTRY": "Base élèves (SIECLE)", "ONDE": "Base élèves du premier degré (ONDE)",
+                "CSV": "Import CSV", "MANUAL": "Création manuelle", "FRANCECONNECT": "FranceConnect"}[self.value]
+
+    @property
+    def imported(self) -> bool:
+        """Created by an import: a whole-school export that no longer names the student makes them a leaver."""
+        return self in (AccountOrigin.REGISTRY, AccountOrigin.ONDE, AccountOrigin.CSV)
+
+    @classmethod
+    def of_format(cls, registry_format: str) -> "AccountOrigin":
+        """The origin of an account an import creates, by the format of the file that names it."""
+        return {"ONDE": cls.ONDE, "Sésame": cls.CSV}.get(registry_format, cls.REGISTRY)
 
 
 class Role(enum.Enum):
@@ -65,6 +77,12 @@ class Establishment:
     name: str
     head_name: str = ""
     city: str = ""
+    registry: str = ""             # where its exports come from: SIECLE, ONDE, Sésame ("": none applied yet)
+
+    @property
+    def primary(self) -> bool:
+        """A primary school (its registry is ONDE): its pupils have a level (« Niveau »), not a MEF."""
+        return self.registry == "ONDE"
 
 
 @dataclass(frozen=True)
@@ -80,6 +98,17 @@ class Mef:
     uai: str
     code: str
     label: str
+
+
+# The levels of a primary school as ONDE names them (its « Niveau » column), in school order: what a primary
+# school's pupils have instead of a MEF.
+LEVELS = {"TPS": "Toute petite section", "PS": "Petite section", "MS": "Moyenne section", "GS": "Grande section",
+          "CP": "Cours préparatoire", "CE1": "Cours élémentaire 1re année", "CE2": "Cours élémentaire 2e année",
+          "CM1": "Cours moyen 1re année", "CM2": "Cours moyen 2e année"}
+
+
+def level_label(level: str) -> str:
+    return LEVELS.get(level.upper(), level)
 
 
 @dataclass(frozen=True)
@@ -102,6 +131,8 @@ class Student:
     mail_verified: bool = False
     locked_at: str | None = None               # pwdAccountLockedTime: ppolicy locked it after too many failures
     password_changed: datetime | None = None   # pwdChangedTime: for a provisional password, when it was given
+    level: str = ""                            # a primary school pupil's level (ONDE's « Niveau »: CP, CE1...)
+    leaves_on: date | None = None              # a departure the registry plans: a leaver from that day
 
     @property
     def display_name(self) -> str:

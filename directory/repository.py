@@ -21,6 +21,7 @@ from .students import Students
 
 # Establishments, classes and MEFs change a few times a year: each process keeps them this long.
 REFERENCE_TTL = 60.0
+STAMP_TTL = 1.0         # how long the stamp that says they are still current is believed
 
 _STAFF_ATTRIBUTES = [A.UID, A.CN, A.DISPLAY_NAME, A.HEAD_OF, A.SUPPORT_FOR, A.PWD_CHANGED_TIME]
 # Heads, their delegates and the identity team sign in with a password; support staff only through
@@ -51,7 +52,8 @@ class Directory:
                                      down=ProviderUnavailable if settings.read_urls else DirectoryUnavailable)
         self.reads = replicas.Reads(settings, self.writes)   # consumers; the provider when needed
         self._populations = {p.name: Students(self, p) for p in populations.ALL}
-        self._cache: dict[tuple, tuple[float, object]] = {}
+        self._cache: dict[tuple, tuple[float, object, object]] = {}
+        self._stamps: dict[str, tuple[float, str]] = {}
 
     def population(self, population: populations.Population) -> Students:
         """The accounts of one population: search, count, get."""
@@ -205,27 +207,46 @@ class Directory:
 
     # --- establishments ------------------------------------------------------------------------
 
-    def _cached(self, key: tuple, load):
+    def _cached(self, key: tuple, load, stamp=None):
+        """`stamp`: what says the cached value is still the directory's (an import that creates classes
+        changes its establishment's entry): a value kept under another stamp is read again."""
         now = time.monotonic()
         hit = self._cache.get(key)
-        if hit and now - hit[0] < REFERENCE_TTL:
+        current = stamp() if stamp else None
+        if hit and now - hit[0] < REFERENCE_TTL and hit[2] == current:
             return hit[1]
         value = load()
         if value:   # an empty answer may be a directory being filled: ask again next time
-            self._cache[key] = (now, value)
+            self._cache[key] = (now, value, current)
+        return value
+
+    def _establishment_stamp(self, uai: str) -> str:
+        """The establishment entry's entryCSN, read at most once a second: whatever changes its classes or
+        MEFs writes it too (directory/registry/structures.py), so they are never shown stale for longer."""
+        now = time.monotonic()
+        hit = self._stamps.get(uai)
+        if hit and now - hit[0] < STAMP_TTL:
+            return hit[1]
+        found = self.search(self._establishment_dn(uai), "(objectClass=*)", ["entryCSN"], ldap3.BASE) \
+            if uai else []
+        value = str(first(found[0][1].get("entryCSN"), "")) if found else ""
+        self._stamps[uai] = (now, value)
         return value
 
     def establishments(self, uais=None) -> list[Establishment]:
         key = ("establishments", tuple(uais) if uais is not None else None)
-        return self._cached(key, lambda: self._establishments(uais))
+        one = uais[0] if uais is not None and len(uais) == 1 else None      # an import may change its registry
+        return self._cached(key, lambda: self._establishments(uais),
+                            (lambda: self._establishment_stamp(one)) if one else None)
 
     def _establishments(self, uais) -> list[Establishment]:
         wanted = any_of(*(equals(A.UAI, u) for u in uais)) if uais is not None else None
         filter_ = all_of(equals(A.OBJECT_CLASS, A.OC_ESTABLISHMENT), wanted)
         found = self.search(self.base(A.ESTABLISHMENTS), filter_,
-                             [A.UAI, A.ORGANIZATION, A.HEAD_NAME, "l"], ldap3.LEVEL)
+                             [A.UAI, A.ORGANIZATION, A.HEAD_NAME, "l", A.REGISTRY], ldap3.LEVEL)
         return sorted((Establishment(uai=first(e.get(A.UAI), ""), name=first(e.get(A.ORGANIZATION), ""),
-                                     head_name=first(e.get(A.HEAD_NAME), ""), city=first(e.get("l"), ""))
+                                     head_name=first(e.get(A.HEAD_NAME), ""), city=first(e.get("l"), ""),
+                                     registry=first(e.get(A.REGISTRY), "") or "")
                        for _, e in found), key=lambda e: e.uai)
 
     def establishment(self, uai: str) -> Establishment:
@@ -238,7 +259,7 @@ class Directory:
         return child_dn(A.UAI, uai, self.base(A.ESTABLISHMENTS))
 
     def classes(self, uai: str) -> list[SchoolClass]:
-        return self._cached(("classes", uai), lambda: self._classes(uai))
+        return self._cached(("classes", uai), lambda: self._classes(uai), lambda: self._establishment_stamp(uai))
 
     def _classes(self, uai: str) -> list[SchoolClass]:
         found = self.search(self._establishment_dn(uai), equals(A.OBJECT_CLASS, A.OC_SCHOOL_CLASS),
@@ -247,7 +268,7 @@ class Directory:
                        for _, e in found), key=lambda c: c.code)
 
     def mefs(self, uai: str) -> list[Mef]:
-        return self._cached(("mefs", uai), lambda: self._mefs(uai))
+        return self._cached(("mefs", uai), lambda: self._mefs(uai), lambda: self._establishment_stamp(uai))
 
     def _mefs(self, uai: str) -> list[Mef]:
         found = self.search(self._establishment_dn(uai), equals(A.OBJECT_CLASS, A.OC_MEF),

@@ -95,7 +95,8 @@ class StudentCriteria:
             any_of(*(equals(A.UAI, a) for a in self.attachments)) if self.attachments else None,
             any_of(*(equals(A.CHILD, dn) for dn in self.children)) if self.children is not None else None,
             name_filter,
-            equals(A.MEF_CODE, self.mef) if self.mef else None,
+            # a primary school's pupils have a level where the others have a MEF: the criterion is either
+            any_of(equals(A.MEF_CODE, self.mef), equals(A.LEVEL, self.mef)) if self.mef else None,
             any_of(*(equals(A.CLASS_CODE, c) for c in self.classes)) if self.classes else None,
             any_of(*(equals(A.ACCOUNT_STATE, s.value) for s in self.states)) if self.states else None,
             *self._follow_up_filters(),

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from redis import Redis
 
-from . import config, errors, formatting, security, sessions
+from . import config, errors, formatting, operations, security, sessions
 from .extensions import csrf, directory, htmx, login_manager, redis, server_sessions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_blueprints(app)
     errors.init_app(app)
     formatting.init_app(app)
+    operations.init_app(app)
     register_commands(app)
     return app
 

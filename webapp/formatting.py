@@ -18,11 +18,13 @@ def date_fr(value) -> str:
 
 
 def datetime_fr(value) -> str:
-    """A moment (a datetime, or seconds since the epoch) as dd/mm/yyyy à hh:mm, Paris time."""
+    """A moment (a datetime, seconds since the epoch, or an ISO text) as dd/mm/yyyy à hh:mm, Paris time."""
     if value in (None, "", 0):
         return ""
     if isinstance(value, (int, float)):
         value = datetime.fromtimestamp(value, PARIS)
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return value.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
 
 
@@ -46,5 +48,7 @@ def locked(account) -> bool:
 def init_app(app) -> None:
     app.add_template_global(provisional_expired, "provisional_expired")
     app.add_template_global(locked, "locked")
+    from directory.model import level_label
+    app.add_template_global(level_label, "level_label")
     app.add_template_filter(date_fr, "date_fr")
     app.add_template_filter(datetime_fr, "datetime_fr")

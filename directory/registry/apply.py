@@ -3,15 +3,17 @@ preview read (the values it deletes); the job's mark on each entry says, after a
 from __future__ import annotations
 
 import enum
+from datetime import datetime, timedelta, timezone
 
 import ldap3
 
 from .. import attributes as A
 from ..audit import record_action
-from ..errors import AlreadyExists, Conflict, NotFound
-from ..escaping import equals
-from ..mapping import first
-from .preview import PARENT, STUDENT, PreviewRow
+from ..errors import AlreadyExists, ChangedMeanwhile, Conflict, IdentifierTaken, NotFound
+from ..escaping import dn, equals
+from ..mapping import first, parse_time
+from .preview import PARENT, STUDENT, Preview, PreviewRow
+from .structures import apply_structures
 
 _OPERATIONS = {"add": ldap3.MODIFY_ADD, "delete": ldap3.MODIFY_DELETE, "replace": ldap3.MODIFY_REPLACE}
 
@@ -25,8 +27,26 @@ class RowOutcome(enum.Enum):
 CHANGED_MEANWHILE = ("Compte modifié entre-temps (depuis l'aperçu, ou par un autre import) : il n'a pas été touché ; "
                      "refaites l'aperçu.")
 GONE = "Le compte n'existe plus : il n'a pas été touché."
-TAKEN = "Un compte avec cet INE a été créé depuis l'aperçu : rien n'a été créé."
+TAKEN = ("Un compte avec cet INE a été créé depuis l'aperçu (par un autre import, peut-être au même moment) : "
+         "rien n'a été créé ; un INE n'a qu'un compte.")
 NO_CHILD = "Aucun de ses enfants n'a pu être créé ou retrouvé : le responsable n'a pas été créé."
+# A claim whose account was never written (its creation stopped for good) is taken over after this long; a
+# creation under way writes its account within moments of its claim.
+CLAIM_STALE = timedelta(hours=1)
+
+
+def prepare(directory, preview: Preview, uais, job_id: str) -> None:
+    """Before the rows, for each establishment applied: the divisions and MEFs the rows need, created with the
+    labels the export gives (labels that changed updated), and the export noted on the establishment. Written
+    again by a resumed job, it changes nothing more."""
+    for establishment in preview.establishments:
+        if not establishment.uai or establishment.uai not in uais:
+            continue
+        whole = establishment.whole_school      # a CSV naming a few students says nothing of the registry
+        apply_structures(directory, establishment.uai, establishment.structures, job_id,
+                         establishment.registry if whole else "",
+                         datetime.fromisoformat(establishment.exported) if whole and establishment.exported else None,
+                         establishment.school_year if whole else "")
 
 
 def _marked(directory, entry_dn: str, job_id: str) -> bool:
@@ -58,9 +78,10 @@ def apply_row(directory, row: PreviewRow, job_id: str, actor: str,
     except NotFound:
         return RowOutcome.REFUSED, GONE
     except Conflict:
-        if _marked(directory, plan["dn"], job_id):
-            return RowOutcome.DONE, ""      # this job's own change, before a crash or a lost answer
-        return RowOutcome.REFUSED, CHANGED_MEANWHILE
+        if not _marked(directory, plan["dn"], job_id):
+            return RowOutcome.REFUSED, CHANGED_MEANWHILE
+        # this job's own change, before a crash or a lost answer: what its first attempt did not finish
+        # (its journal record) is done now
     if row.kind == STUDENT and row.category in ("move-in", "leave"):
         what = ("Changement d'établissement : " if row.category == "move-in" else "Départ : ") + \
             " ; ".join(f"{label} {old or '—'} → {new}" for label, old, new in row.changes if label == "Établissement")
@@ -81,11 +102,72 @@ def _create(directory, row: PreviewRow, job_id: str, missing_children) -> tuple[
         if found:
             mine = any(first(e.get(A.LAST_JOB)) == job_id for _, e in found)
             return (RowOutcome.DONE, "") if mine else (RowOutcome.REFUSED, TAKEN)
+        # two imports creating the same new student at once both get here: the claim lets one through
+        if not claim_ine(directory, plan["ine"], values[A.ACCOUNT_ID][0], job_id):
+            return RowOutcome.REFUSED, TAKEN
+    object_classes = plan.get("object_classes") or [A.OC_PERSON, A.OC_ACCOUNT]
     try:
         # an add of a fixed name may be sent again after a lost answer: the second finds the first's entry
-        directory.writes.run(lambda conn: conn.add(plan["dn"], [A.OC_PERSON, A.OC_ACCOUNT], values))
+        directory.writes.run(lambda conn: conn.add(plan["dn"], object_classes, values))
     except AlreadyExists:
         if _marked(directory, plan["dn"], job_id):
             return RowOutcome.DONE, ""
         return RowOutcome.REFUSED, CHANGED_MEANWHILE
+    except IdentifierTaken:       # the unique overlay: an entry with this INE came another way
+        release_ine(directory, plan.get("ine", ""), values[A.ACCOUNT_ID][0])
+        return RowOutcome.REFUSED, TAKEN
     return RowOutcome.DONE, ""
+
+
+def _claim_dn(directory, ine: str) -> str:
+    return dn(A.INE, ine, directory.base(A.INES))
+
+
+def claim_ine(directory, ine: str, account_id: str, job_id: str) -> bool:
+    """Whether the account `account_id` may be created for `ine`: its claim, an entry named by the INE, is
+    added first (an add of a fixed name is atomic in slapd: of two simultaneous claims one fails). A claim of
+    the same account (this job, resumed) holds; another account's holds against this one, unless that
+    account was never written and the claim is older than CLAIM_STALE."""
+    claim_dn = _claim_dn(directory, ine)
+    try:
+        directory.writes.run(lambda conn: conn.add(claim_dn, [A.OC_INE_CLAIM], {
+            A.INE: ine, A.ACCOUNT_ID: account_id, A.LAST_JOB: job_id}))
+        return True
+    except AlreadyExists:
+        pass
+    entry = directory.read_entry(claim_dn, [A.ACCOUNT_ID, "modifyTimestamp"])
+    if entry is None:                     # released meanwhile: claim it again, once
+        try:
+            directory.writes.run(lambda conn: conn.add(claim_dn, [A.OC_INE_CLAIM], {
+                A.INE: ine, A.ACCOUNT_ID: account_id, A.LAST_JOB: job_id}))
+            return True
+        except AlreadyExists:
+            return False
+    holder = first(entry["attributes"].get(A.ACCOUNT_ID), "") or ""
+    if holder == account_id:
+        return True
+    if holder and directory.search(directory.base(A.STUDENTS), equals(A.ACCOUNT_ID, holder), ["1.1"], ldap3.LEVEL):
+        return False
+    since = parse_time(first(entry["attributes"].get("modifyTimestamp")))
+    if since is None or datetime.now(timezone.utc) - since < CLAIM_STALE:
+        return False                      # a creation under way elsewhere
+    given = [(ldap3.MODIFY_DELETE, [holder]), (ldap3.MODIFY_ADD, [account_id])] if holder \
+        else [(ldap3.MODIFY_ADD, [account_id])]
+    taken_over = {A.ACCOUNT_ID: given, A.LAST_JOB: [(ldap3.MODIFY_REPLACE, [job_id])]}
+    try:    # conditional on the stale holder: of two taking it over, one does
+        directory.writes.run(lambda conn: conn.modify(claim_dn, taken_over))
+    except (ChangedMeanwhile, NotFound):
+        return False
+    return True
+
+
+def release_ine(directory, ine: str, account_id: str) -> None:
+    """The claim of an account that will not be created, given back (if it is still that account's)."""
+    if not ine:
+        return
+    entry = directory.read_entry(_claim_dn(directory, ine), [A.ACCOUNT_ID])
+    if entry is not None and first(entry["attributes"].get(A.ACCOUNT_ID)) == account_id:
+        try:
+            directory.writes.run(lambda conn: conn.delete(_claim_dn(directory, ine)))
+        except NotFound:
+            pass

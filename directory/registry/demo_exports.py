@@ -136,6 +136,8 @@ class _Generator:
             LP: {"create": 10, "update": 0, "move-in": 1, "leave": 5, "unchanged": len(lp) - 1, "conflict": 0},
             LYC: {"create": 20, "update": 0, "move-in": 0, "leave": 9, "unchanged": len(lyc) - 1, "conflict": 0},
         }
+        if dated.left_on > date.today():     # a DATE_SORTIE still to come: a departure planned, not made
+            expected["students"][LYC].update(update=1, leave=8)
         expected["brake"] = [CLG]
         expected["mover"] = {"ine": mover.ine, "dn": mover.dn, "from": LYC, "to": LP}
         expected["leaver"] = {"ine": leaving_lp[0].ine, "dn": leaving_lp[0].dn, "from": LP}

@@ -6,7 +6,9 @@ import csv
 import io
 import re
 import zipfile
+from datetime import datetime
 from pathlib import PurePosixPath
+from zoneinfo import ZoneInfo
 
 import defusedxml.ElementTree as SafeXML
 from defusedxml import DefusedXmlException
@@ -14,6 +16,7 @@ from defusedxml import DefusedXmlException
 from ..uai import normalize_uai
 from .rows import Cleaner, ParentRow, RegistryFile, StudentRow
 
+PARIS = ZoneInfo("Europe/Paris")
 MAX_FILE_BYTES = 20 * 1024 * 1024        # a whole lycée's SIECLE export is a few megabytes
 MAX_UNZIPPED_BYTES = 60 * 1024 * 1024    # all members of one zip, once inflated
 MAX_MEMBERS = 8
@@ -123,7 +126,35 @@ def _siecle_uai(name: str, root) -> tuple[str, str]:
     uai = normalize_uai(raw)
     if uai is None:
         raise FileRefused(f"« {name} » : l'UAI de l'export (PARAMETRES/UAJ « {raw[:20]} ») n'est pas un UAI valide.")
-    return uai, _text(root, "PARAMETRES/ANNEE_SCOLAIRE")
+    return uai, school_year(_text(root, "PARAMETRES/ANNEE_SCOLAIRE"))
+
+
+def school_year(value: str) -> str:
+    """SIECLE's ANNEE_SCOLAIRE (« 2027 », the year it starts) as people say it: « 2027-2028 »."""
+    value = value.strip()
+    if re.fullmatch(r"(19|20)\d\d", value):
+        return f"{value}-{int(value) + 1}"
+    match = re.fullmatch(r"((?:19|20)\d\d)\s*[-/]\s*((?:19|20)\d\d)", value)
+    return f"{match.group(1)}-{match.group(2)}" if match else ""
+
+
+def _exported(root) -> datetime | None:
+    """When SIECLE made the export: PARAMETRES/HORODATAGE (dd/mm/yyyy hh:mm:ss), else DATE_EXPORT (dd/mm/yyyy)."""
+    for path, shape in (("PARAMETRES/HORODATAGE", "%d/%m/%Y %H:%M:%S"), ("PARAMETRES/DATE_EXPORT", "%d/%m/%Y")):
+        try:
+            found = datetime.strptime(_text(root, path), shape)
+        except ValueError:
+            continue
+        if 1990 <= found.year <= 2100:
+            return found.replace(tzinfo=PARIS)      # SIECLE writes the time of the establishment: Paris
+    return None
+
+
+def _label(value: str, what: str) -> str:
+    """A label the registry gives (a MEF's, a division's), cleaned like any value; "" when it is refused."""
+    clean = Cleaner()
+    label = clean.text(value, what, max_length=120)
+    return "" if clean.problems else label
 
 
 def read_xml(name: str, content: bytes) -> RegistryFile:
@@ -133,23 +164,46 @@ def read_xml(name: str, content: bytes) -> RegistryFile:
         return _siecle_students(name, root)
     if tag == "BEE_RESPONSABLES":
         return _siecle_parents(name, root)
+    if tag == "BEE_STRUCTURES":
+        return _siecle_structures(name, root)
     if "NOMENCLATURE" in tag:
-        mefs = {_text(m, "CODE_MEF") or m.get("CODE_MEF", ""): _text(m, "LIBELLE_LONG") or _text(m, "FORMATION")
-                for m in root.iter("MEF")}
-        return RegistryFile(name, "nomenclature", "SIECLE", mefs={k: v for k, v in mefs.items() if k and v},
-                            whole_school=False)
+        mefs = {}
+        for mef in root.iter("MEF"):
+            code = _label(_text(mef, "CODE_MEF") or mef.get("CODE_MEF", ""), "Code MEF")
+            label = _label(_text(mef, "LIBELLE_LONG") or _text(mef, "FORMATION"), "Libellé MEF")
+            if code and label:
+                mefs[code] = label
+        return RegistryFile(name, "nomenclature", "SIECLE", mefs=mefs, whole_school=False, exported=_exported(root))
     raise FileRefused(f"« {name} » n'est pas un export SIECLE reconnu (élément racine <{str(root.tag)[:30]}>).")
+
+
+def _siecle_structures(name: str, root) -> RegistryFile:
+    """SIECLE's structures export (Structures.xml): each division's label (LIBELLE_LONG)."""
+    uai, year = _siecle_uai(name, root)
+    classes = {}
+    for division in root.iter("DIVISION"):
+        code = _label(division.get("CODE_STRUCTURE") or _text(division, "CODE_STRUCTURE"), "Division")
+        label = _label(_text(division, "LIBELLE_LONG") or _text(division, "LIBELLE_COURT"), "Libellé de division")
+        if code and label and code.lower() != "inactifs":
+            classes[code] = label
+    return RegistryFile(name, "structures", "SIECLE", (uai,), year, whole_school=False, exported=_exported(root),
+                        classes=classes)
 
 
 def _siecle_students(name: str, root) -> RegistryFile:
     uai, year = _siecle_uai(name, root)
     classes: dict[str, str] = {}
+    labels: dict[str, str] = {}
     for structures in root.iter("STRUCTURES_ELEVE"):
         for structure in structures.iter("STRUCTURE"):
             code = _text(structure, "CODE_STRUCTURE")
             if _text(structure, "TYPE_STRUCTURE") == "D" and code and code.lower() != "inactifs":
                 classes[structures.get("ELEVE_ID", "")] = code
-    found = RegistryFile(name, "students", "SIECLE", (uai,), year)
+                label = _label(_text(structure, "LIBELLE_LONG") or _text(structure, "LIBELLE_STRUCTURE"),
+                               "Libellé de division")
+                if label:
+                    labels[code] = label
+    found = RegistryFile(name, "students", "SIECLE", (uai,), year, exported=_exported(root), classes=labels)
     for number, student in enumerate(root.iter("ELEVE"), start=1):
         clean = Cleaner()
         registry_id = clean.text(student.get("ELEVE_ID", ""), "ELEVE_ID", max_length=20)
@@ -172,16 +226,13 @@ def _siecle_parents(name: str, root) -> RegistryFile:
     for link in root.iter("RESPONSABLE_ELEVE"):
         if _text(link, "RESP_LEGAL") in ("1", "2"):          # legal guardians only; 0 is another contact
             children.setdefault(_text(link, "PERSONNE_ID"), []).append(_text(link, "ELEVE_ID"))
-    found = RegistryFile(name, "parents", "SIECLE", (uai,), year, whole_school=False)
+    found = RegistryFile(name, "parents", "SIECLE", (uai,), year, whole_school=False, exported=_exported(root))
     for number, person in enumerate(root.iter("PERSONNE"), start=1):
         person_id = person.get("PERSONNE_ID", "")
         if person_id not in children:
             continue
         clean = Cleaner()
-        mail = clean.text(_text(person, "MEL"), "Mél", max_length=120).lower()
-        if mail and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", mail):
-            clean.notes.append(f"Mél ignoré : « {mail[:40]} » n'est pas une adresse")
-            mail = ""
+        mail = _mail(clean, _text(person, "MEL"))
         found.parents.append(ParentRow(
             source=name, line=number, uai=uai, person_id=person_id,
             surname=clean.text(_text(person, "NOM_USAGE") or _text(person, "NOM") or _text(person, "NOM_DE_FAMILLE"),
@@ -189,6 +240,14 @@ def _siecle_parents(name: str, root) -> RegistryFile:
             given_name=clean.text(_text(person, "PRENOM"), "Prénom", required=True), mail=mail,
             children=tuple(dict.fromkeys(children[person_id])), **clean.done()))
     return found
+
+
+def _mail(clean: Cleaner, value: str) -> str:
+    mail = clean.text(value, "Mél", max_length=120).lower()
+    if mail and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", mail):
+        clean.notes.append(f"Mél ignoré : « {mail[:40]} » n'est pas une adresse")
+        return ""
+    return mail
 
 
 # --- CSV: Sésame's own, ONDE ---------------------------------------------------------------------------
@@ -221,8 +280,10 @@ def read_csv(name: str, content: bytes) -> RegistryFile:
         return _own_csv(name, _decode(name, content, None))
     if "date naissance" in header and ("niveau" in header or "cycle" in header):
         return _onde_csv(name, _decode(name, content, "cp1252"))
+    if "nom responsable" in header and "prénom enfant" in header:
+        return _onde_parents(name, _decode(name, content, "cp1252"))
     raise FileRefused(f"« {name} » (ligne 1) : en-tête non reconnu. Sésame lit son propre CSV "
-                      f"({';'.join(OWN_HEADER)}) ou l'extraction ONDE des élèves.")
+                      f"({';'.join(OWN_HEADER)}) ou les extractions ONDE des élèves et des responsables.")
 
 
 def _rows(text: str):
@@ -261,23 +322,41 @@ def _own_csv(name: str, text: str) -> RegistryFile:
     return found
 
 
+ONDE_EXAMPLE = "CSVExtraction_0990004S.csv"      # a valid UAI (check letter S), as the README says
+
+
+def _uai_in_name(name: str) -> str | None:
+    found = re.search(r"\d{7}[A-Za-z]", name)
+    return normalize_uai(found.group(0)) if found else None
+
+
+def _onde_class(clean: Cleaner, label: str, identifier: str) -> tuple[str, str]:
+    """An ONDE class: its label (« CE1-CE2 Mme Durand ») is its code too, as the school names it; a label too
+    long for a code gives way to ONDE's class identifier."""
+    label = clean.text(label, "Libellé classe", max_length=80)
+    identifier = clean.text(identifier, "Identifiant classe", max_length=30)
+    if len(label) > 30 and identifier:
+        return identifier, label
+    return (label[:30] if label else identifier), label
+
+
 def _onde_csv(name: str, text: str) -> RegistryFile:
     """ONDE's pupils extraction, always for the whole school. Its school is the `UAI` column, or the UAI in
-    the file's name (`CSVExtraction_0990004X.csv`)."""
+    the file's name (`CSVExtraction_0990004S.csv`). « Niveau » is the pupil's level (CP, CE1...), never a MEF."""
     rows = list(_rows(text))
     header = _header(rows[0][1]) if rows else ()
 
     def column(*names):
         return next((header.index(n) for n in names if n in header), None)
     where = {k: column(*v) for k, v in {
-        "surname": ("nom élève", "nom d'usage", "nom"), "given": ("prénom élève", "prénom"),
-        "born": ("date naissance",), "class": ("classe", "libellé classe"), "level": ("niveau",),
+        "surname": ("nom élève", "nom de famille élève", "nom"), "usual": ("nom d'usage élève", "nom d'usage"),
+        "given": ("prénom élève", "prénom"), "born": ("date naissance",), "class": ("libellé classe", "classe"),
+        "class_id": ("identifiant classe",), "level": ("niveau",),
         "ine": ("ine", "identifiant national élève"), "uai": ("uai", "uai école")}.items()}
-    from_name = re.search(r"\d{7}[A-Za-z]", name)
-    default_uai = normalize_uai(from_name.group(0)) if from_name else None
+    default_uai = _uai_in_name(name)
     if where["uai"] is None and default_uai is None:
         raise FileRefused(f"« {name} » : l'extraction ONDE ne dit pas son école ; ajoutez une colonne UAI ou "
-                          f"nommez le fichier avec l'UAI (CSVExtraction_0990004X.csv).")
+                          f"nommez le fichier avec l'UAI ({ONDE_EXAMPLE}).")
     found = RegistryFile(name, "students", "ONDE")
     uais = []
     for line, cells in rows[1:]:
@@ -285,15 +364,56 @@ def _onde_csv(name: str, text: str) -> RegistryFile:
             continue
         get = lambda key: cells[where[key]] if where[key] is not None and where[key] < len(cells) else ""  # noqa: E731
         clean = Cleaner()
-        level = clean.text(get("level"), "Niveau", max_length=20)
+        class_code, class_label = _onde_class(clean, get("class"), get("class_id"))
         row = StudentRow(source=name, line=line, uai=clean.uai(get("uai")) if where["uai"] is not None else default_uai,
-                         ine=clean.ine(get("ine")), surname=clean.text(get("surname"), "Nom", required=True),
+                         ine=clean.ine(get("ine")),
+                         surname=clean.text(get("usual") or get("surname"), "Nom", required=True),
                          given_name=clean.text(get("given"), "Prénom", required=True),
                          birth_date=clean.day(get("born"), "Date de naissance", required=True),
-                         class_code=clean.text(get("class"), "Classe", max_length=30),
-                         mef_code=level, mef_label=level, **clean.done())
+                         class_code=class_code, class_label=class_label, registry_id=f"ligne-{line}",
+                         level=clean.text(get("level"), "Niveau", max_length=20).upper(), **clean.done())
         found.students.append(row)
         if normalize_uai(row.uai):
             uais.append(row.uai)
     found.uais = tuple(dict.fromkeys(uais)) or ((default_uai,) if default_uai else ())
+    return found
+
+
+def _onde_parents(name: str, text: str) -> RegistryFile:
+    """ONDE's parents extraction: a row per parent, with up to three children named by their name and classes
+    (no id): the preview finds each child among the pupils of the school's extraction, in the same upload. The
+    school: a `UAI` column, the UAI in the file's name, or the only ONDE pupils' extraction of the upload."""
+    rows = list(_rows(text))
+    header = _header(rows[0][1]) if rows else ()
+    where = {key: next((header.index(n) for n in names if n in header), None) for key, names in {
+        "surname": ("nom responsable",), "usual": ("nom usage responsable", "nom d'usage responsable"),
+        "given": ("prénom responsable",), "mail": ("courriel", "mél", "email"), "uai": ("uai", "uai école")}.items()}
+    # a child is four columns, repeated up to three times: usual name, family name, given name, classes
+    children_at = [i for i, title in enumerate(header) if title == "prénom enfant"]
+    default_uai = _uai_in_name(name)
+    found = RegistryFile(name, "parents", "ONDE", (default_uai,) if default_uai else (), whole_school=False)
+    for line, cells in rows[1:]:
+        if not any(c.strip() for c in cells):
+            continue
+        cell = lambda i: cells[i] if i is not None and 0 <= i < len(cells) else ""  # noqa: E731
+        clean = Cleaner()
+        children = []
+        for at in children_at:
+            given = clean.text(cell(at), "Prénom enfant", max_length=64)
+            family = clean.text(cell(at - 1), "Nom enfant", max_length=64)
+            usual = clean.text(cell(at - 2), "Nom enfant", max_length=64) \
+                if at >= 2 and header[at - 2].startswith("nom d") else ""
+            classes = clean.text(cell(at + 1), "Classes enfants", max_length=120)
+            if given or family or usual:
+                children.append((usual or family, given, classes))
+        if not children:
+            clean.problems.append("Aucun enfant nommé sur la ligne")
+        uai = clean.uai(cell(where["uai"])) if where["uai"] is not None else (default_uai or "")
+        found.parents.append(ParentRow(
+            source=name, line=line, uai=uai, person_id=f"ligne-{line}",
+            surname=clean.text(cell(where["usual"]) or cell(where["surname"]), "Nom", required=True),
+            given_name=clean.text(cell(where["given"]), "Prénom", required=True),
+            mail=_mail(clean, cell(where["mail"])), children_named=tuple(children), **clean.done()))
+    if where["uai"] is not None:
+        found.uais = tuple(dict.fromkeys(p.uai for p in found.parents if normalize_uai(p.uai)))
     return found

@@ -1,5 +1,7 @@
-"""Leavers' second period: the accounts of students gone long enough to be removable, and their removal,
-each identifier kept under ou=reserved so that no account is ever given it again."""
+"""Leavers: what makes a student a leaver (one rule, for the import and for the departures the registry
+planned, made on their day by a daily task), and their second period: the accounts of students gone long
+enough to be removable, and their removal, each identifier kept under ou=reserved so that no account is ever
+given it again."""
 from __future__ import annotations
 
 import re
@@ -10,9 +12,82 @@ import ldap3
 
 from .. import attributes as A
 from ..audit import record_action
-from ..errors import AlreadyExists, NotFound
-from ..escaping import all_of, at_most, dn, equals, none_of, present
+from ..errors import AlreadyExists, ChangedMeanwhile, NotFound
+from ..escaping import all_of, any_of, at_most, dn, equals, none_of, present
 from ..mapping import first, parse_time
+
+LEAVE = "leave"                     # the audit action of a departure (the import's, or a planned one's)
+DEPARTURES = "departures"           # the mark (sesameLastJob) of the daily task's changes: departures-YYYYMMDD
+RECORD_LOOKBACK_DAYS = 7            # the daily task writes the records a stopped run left unwritten this far back
+
+
+def day_value(day: date) -> str:
+    """A day as the directory keeps it (generalized time, midnight UTC)."""
+    return f"{day:%Y%m%d}000000Z"
+
+
+def leaver_changes(uai: str, on: date, *, has_leaver_class: bool, leaves_on: str = "") -> list[list]:
+    """What makes a student of `uai` a leaver who left on `on`, as [attribute, operation, values]: the one rule
+    the import and the planned departures apply. It deletes the UAI (and the planned day) it expects: sent as a
+    modify, it fails if the entry changed since it was read."""
+    changes = [[A.UAI, "delete", [uai]], [A.LEFT_UAI, "replace", [uai]], [A.LEFT_ON, "replace", [day_value(on)]]]
+    if not has_leaver_class:
+        changes.append([A.OBJECT_CLASS, "add", [A.OC_LEAVER]])
+    if leaves_on:
+        changes.append([A.LEAVES_ON, "delete", [leaves_on]])
+    return changes
+
+
+def departure_summary(uai: str, on: date, planned: bool = False) -> str:
+    """The journal's words for a departure."""
+    return f"Départ : Établissement {uai} → parti le {on:%d/%m/%Y}" + \
+        (" (départ prévu par la base élèves)" if planned else "")
+
+
+_PLANNED_ATTRIBUTES = [A.ACCOUNT_ID, A.UAI, A.LEAVES_ON, A.OBJECT_CLASS]
+
+
+def _departure_record(directory, account_id: str, uai: str, on: date) -> None:
+    record_action(directory, f"{DEPARTURES}-{on:%Y%m%d}-{account_id}", "sesame", LEAVE, uai, [account_id],
+                  departure_summary(uai, on, planned=True))
+
+
+def planned_departures(directory, today: date) -> tuple[int, int]:
+    """The daily task: every student whose planned departure day has come becomes a leaver of their
+    establishment on that day, with its record in the journal. (made, left as they were because they changed
+    meanwhile). A run stopped between a write and its record is finished by the next one: each write carries
+    the day's mark, and the marked accounts of the last days get their record (written once)."""
+    due = directory.search(directory.base(A.STUDENTS), all_of(
+        equals(A.OBJECT_CLASS, A.OC_SCHOOLING), present(A.UAI), at_most(A.LEAVES_ON, f"{today:%Y%m%d}235959Z")),
+        _PLANNED_ATTRIBUTES, ldap3.LEVEL)
+    made = skipped = 0
+    for entry_dn, entry in due:
+        planned = first(entry.get(A.LEAVES_ON))
+        on = parse_time(planned).date()
+        uai = first(entry.get(A.UAI), "")
+        classes = {str(c).lower() for c in entry.get(A.OBJECT_CLASS) or ()}
+        changes: dict[str, list] = {}
+        operations = {"add": ldap3.MODIFY_ADD, "delete": ldap3.MODIFY_DELETE, "replace": ldap3.MODIFY_REPLACE}
+        raw_day = planned.strftime("%Y%m%d%H%M%SZ") if hasattr(planned, "strftime") else str(planned)
+        for attribute, operation, values in leaver_changes(uai, on, has_leaver_class=A.OC_LEAVER.lower() in classes,
+                                                           leaves_on=raw_day):
+            changes.setdefault(attribute, []).append((operations[operation], values))
+        changes[A.LAST_JOB] = [(ldap3.MODIFY_REPLACE, [f"{DEPARTURES}-{today:%Y%m%d}"])]
+        try:
+            directory.writes.run(lambda conn, d=entry_dn, c=changes: conn.modify(d, c))
+        except (ChangedMeanwhile, NotFound):
+            skipped += 1          # moved, left or changed since it was read: the next run reads it again
+            continue
+        _departure_record(directory, first(entry.get(A.ACCOUNT_ID), ""), uai, on)
+        made += 1
+    marks = [f"{DEPARTURES}-{today - timedelta(days=n):%Y%m%d}" for n in range(RECORD_LOOKBACK_DAYS)]
+    for _, entry in directory.search(directory.base(A.STUDENTS), any_of(*(equals(A.LAST_JOB, m) for m in marks)),
+                                     [A.ACCOUNT_ID, A.LEFT_UAI, A.LEFT_ON], ldap3.LEVEL):
+        left_on = parse_time(first(entry.get(A.LEFT_ON)))
+        if left_on and entry.get(A.LEFT_UAI):
+            _departure_record(directory, first(entry.get(A.ACCOUNT_ID), ""), first(entry.get(A.LEFT_UAI)),
+                              left_on.date())
+    return made, skipped
 
 REMOVED = "leaver-removed"          # the audit action of a removal
 BOUND = 500                         # accounts removed by one request at most: the rest wait for the next

@@ -9,12 +9,13 @@ import ldap3
 
 from .. import attributes as A
 from ..escaping import all_of, any_of, contains, equals
-from ..mapping import first, parse_time
+from ..mapping import first, origin, parse_time
+from ..model import AccountOrigin
 from ..names import fold
 
 LIMIT = 100
 ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.INE, A.ACCOUNT_STATE, A.LEFT_ON, A.LEFT_UAI,
-               A.CLASS_CODE, A.BIRTH_DATE]
+               A.CLASS_CODE, A.BIRTH_DATE, A.ACCOUNT_ORIGIN, A.LEAVES_ON, A.LEVEL]
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,9 @@ class AccountSummary:
     class_code: str
     left_on: datetime | None
     left_uai: str
+    origin: AccountOrigin = AccountOrigin.REGISTRY
+    leaves_on: datetime | None = None      # a departure the registry plans
+    level: str = ""
 
     @property
     def name(self) -> str:
@@ -50,7 +54,9 @@ def _summary(kind: str, entry: dict) -> AccountSummary:
                           first(entry.get(A.GIVEN_NAME), ""), first(entry.get(A.UID), "") or "",
                           tuple(entry.get(A.UAI) or ()), first(entry.get(A.INE), "") or "",
                           first(entry.get(A.ACCOUNT_STATE), "") or "", first(entry.get(A.CLASS_CODE), "") or "",
-                          parse_time(first(entry.get(A.LEFT_ON))), first(entry.get(A.LEFT_UAI), "") or "")
+                          parse_time(first(entry.get(A.LEFT_ON))), first(entry.get(A.LEFT_UAI), "") or "",
+                          origin(entry.get(A.ACCOUNT_ORIGIN)), parse_time(first(entry.get(A.LEAVES_ON))),
+                          first(entry.get(A.LEVEL), "") or "")
 
 
 def _search(directory, branch: str, filter_: str) -> list[dict]:

@@ -4,17 +4,21 @@ was read here."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
-from datetime import date
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 
 import ldap3
 
 from .. import attributes as A
+from ..audit import PARIS
 from ..escaping import all_of, any_of, dn, equals
 from ..mapping import first, parse_time
 from ..model import AccountOrigin, AccountState
 from ..names import fold, search_keys, sort_name
+from . import structures
 from .files import FileRefused
+from .leavers import day_value, leaver_changes
 from .rows import ParentRow, RegistryFile, StudentRow
 
 CREATE, UPDATE, MOVE_IN, LEAVE, UNCHANGED, CONFLICT = "create", "update", "move-in", "leave", "unchanged", "conflict"
@@ -27,7 +31,8 @@ NO_ESTABLISHMENT = ""       # rows whose UAI is invalid or not an establishment 
 CHUNK = 200
 
 STUDENT_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.INE, A.BIRTH_DATE, A.CLASS_CODE,
-                       A.MEF_CODE, A.LEFT_ON, A.LEFT_UAI, A.OBJECT_CLASS, A.ACCOUNT_ORIGIN]
+                       A.MEF_CODE, A.LEFT_ON, A.LEFT_UAI, A.OBJECT_CLASS, A.ACCOUNT_ORIGIN, A.LEVEL, A.LEAVES_ON]
+PLANNED = "Départ prévu"    # the change a DATE_SORTIE still to come makes: a departure on that day
 _GUARDIAN_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.CHILD, A.MAIL]
 
 
@@ -59,6 +64,14 @@ class EstablishmentPreview:
     rows: list[PreviewRow] = field(default_factory=list)
     whole_school: bool = False
     moving_out: list = field(default_factory=list)   # « NOM Prénom → UAI »: named by another file of the upload
+    registry: str = ""            # the format of the files naming it: SIECLE, ONDE (a primary school), Sésame
+    school_year: str = ""         # what the file says of itself: « 2027-2028 »
+    exported: str = ""            # ISO moment the registry made the file, "" when it does not say
+    last_year: str = ""           # the export last applied to it, as the directory keeps it
+    last_exported: str = ""
+    older: str = ""               # a warning in French when this export is older than that one
+    structures: list = field(default_factory=list)   # [kind, code, label, old label or None]: created, relabelled
+    emptied: list = field(default_factory=list)      # division codes no student will be in any more
 
     def count(self, category: str, kind: str = STUDENT) -> int:
         return sum(1 for r in self.rows if r.category == category and r.kind == kind)
@@ -66,6 +79,20 @@ class EstablishmentPreview:
     @property
     def leaving(self) -> int:
         return self.count(LEAVE)
+
+    def created(self, kind: str) -> list:
+        """(code, label) of the divisions (`division`) or MEFs (`mef`) the import creates."""
+        return [(code, label) for k, code, label, old in self.structures if k == kind and old is None]
+
+    @property
+    def relabelled(self) -> list:
+        """(kind, code, old label, new label) of the divisions and MEFs whose label changes."""
+        return [(k, code, old, label) for k, code, label, old in self.structures if old is not None]
+
+    @property
+    def planned_departures(self) -> int:
+        return sum(1 for r in self.rows if r.kind == STUDENT and any(c[0] == PLANNED and c[2] != "aucun"
+                                                                      for c in r.changes))
 
 
     @property
@@ -99,9 +126,11 @@ class Preview:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Preview":
-        return cls([EstablishmentPreview(e["uai"], e["name"], e["accounts"], [PreviewRow(**r) for r in e["rows"]],
-                                         e.get("whole_school", False), e.get("moving_out", []))
+        return cls([EstablishmentPreview(**{**e, "rows": [PreviewRow(**r) for r in e["rows"]]})
                     for e in data["establishments"]], data["files"], data["made_on"])
+
+    def establishment(self, uai: str) -> EstablishmentPreview | None:
+        return next((e for e in self.establishments if e.uai == uai), None)
 
 
 # --- reading the directory -----------------------------------------------------------------------------
@@ -123,10 +152,20 @@ class Known:
     left_uai: str
     leaver_class: bool
     origin: str
+    level: str = ""
+    leaves_on: str = ""           # a planned departure, as the directory keeps it
+    schooling_class: bool = False
 
     @property
     def name(self) -> str:
         return f"{self.surname.upper()} {self.given_name}"
+
+    @property
+    def imported(self) -> bool:
+        try:
+            return AccountOrigin(self.origin).imported
+        except ValueError:
+            return False
 
 
 def _known(entry_dn: str, entry: dict) -> Known:
@@ -137,7 +176,9 @@ def _known(entry_dn: str, entry: dict) -> Known:
                  (first(entry.get(A.INE), "") or "").upper(), born.date() if born else None,
                  first(entry.get(A.CLASS_CODE), "") or "", first(entry.get(A.MEF_CODE), "") or "",
                  str(first(entry.get(A.LEFT_ON), "") or ""), first(entry.get(A.LEFT_UAI), "") or "",
-                 A.OC_LEAVER.lower() in classes, first(entry.get(A.ACCOUNT_ORIGIN), "REGISTRY") or "REGISTRY")
+                 A.OC_LEAVER.lower() in classes, first(entry.get(A.ACCOUNT_ORIGIN), "REGISTRY") or "REGISTRY",
+                 first(entry.get(A.LEVEL), "") or "", str(first(entry.get(A.LEAVES_ON), "") or ""),
+                 A.OC_SCHOOLING.lower() in classes)
 
 
 def _search_any(directory, branch: str, attribute: str, values, attributes, extra: str | None = None):
@@ -149,12 +190,34 @@ def _search_any(directory, branch: str, attribute: str, values, attributes, extr
     return found
 
 
-def _birth_value(day: date) -> str:
-    return f"{day:%Y%m%d}000000Z"
+_birth_value = day_value
 
 
 def _fr(day: date | None) -> str:
     return f"{day:%d/%m/%Y}" if day else ""
+
+
+def _fr_moment(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(PARIS).strftime("%d/%m/%Y à %H:%M") if iso else ""
+
+
+def _export_words(year: str, exported: str) -> str:
+    said = [f"année {year}" if year else "", f"fait le {_fr_moment(exported)}" if exported else ""]
+    return ", ".join(w for w in said if w) or "sans date"
+
+
+def older_than_last(uai: str, year: str, exported: str, last_year: str, last_exported: str) -> str:
+    """A warning in French when a file is older than the export last applied to its establishment (by its
+    date when both say one, else by its school year), or ''."""
+    if exported and last_exported:
+        older = datetime.fromisoformat(exported) < datetime.fromisoformat(last_exported)
+    else:
+        older = bool(year and last_year) and year < last_year
+    if not older:
+        return ""
+    return (f"Cet export ({_export_words(year, exported)}) est plus ancien que le dernier appliqué à {uai} "
+            f"({_export_words(last_year, last_exported)}) : l'appliquer remettrait l'annuaire dans un état passé. "
+            f"Vérifiez que c'est bien le fichier voulu.")
 
 
 # --- the preview -----------------------------------------------------------------------------------------
@@ -179,9 +242,15 @@ class _Builder:
         self.groups: dict[str, EstablishmentPreview] = {}
         self.conflicts = 0
         self.blocked: set[tuple[str, str]] = set()     # (file, ELEVE_ID) of students in conflict
-        self.mefs: dict[str, str] = {}
+        self.formats = {f.name: f.format for f in files}
+        self.mefs: dict[str, str] = {}                  # MEF code → label (the nomenclature, or the CSV's column)
+        self.division_labels: dict[str, dict[str, str]] = {}   # uai → division code → label
         for registry_file in files:
             self.mefs.update(registry_file.mefs)
+            for uai in registry_file.uais:
+                self.division_labels.setdefault(uai, {}).update(registry_file.classes)
+        self.named: dict[str, dict[tuple[str, str], str]] = {}   # uai → (kind, code) → label, from the rows
+        self.final_class: dict[str, str] = {}           # account id → its division once the import is applied
 
     def group(self, uai: str) -> EstablishmentPreview:
         if uai not in self.groups:
@@ -198,9 +267,19 @@ class _Builder:
                                                reason=reason))
 
     def check_files(self) -> None:
+        onde_schools = {u for f in self.files if f.kind == "students" and f.format == "ONDE" for u in f.uais}
+        for registry_file in self.files:
+            if registry_file.kind == "parents" and registry_file.format == "ONDE" and not registry_file.uais:
+                if len(onde_schools) != 1:
+                    raise FileRefused(f"« {registry_file.name} » : l'extraction ONDE des responsables ne dit pas son "
+                                      f"école ; envoyez-la avec l'extraction des élèves de cette seule école, ou "
+                                      f"nommez-la avec l'UAI de l'école (CSVExtraction_responsables_0990004S.csv).")
+                registry_file.uais = tuple(onde_schools)
+                for row in registry_file.parents:
+                    object.__setattr__(row, "uai", registry_file.uais[0])
         seen: dict[tuple[str, str], str] = {}
         for registry_file in self.files:
-            if registry_file.kind == "nomenclature":
+            if registry_file.kind in ("nomenclature", "structures"):
                 continue
             for uai in registry_file.uais:
                 if registry_file.format == "SIECLE" and uai not in self.establishments:
@@ -212,9 +291,10 @@ class _Builder:
                                           f"un seul export par établissement dans un même envoi.")
                     seen[(registry_file.kind, uai)] = registry_file.name
         for registry_file in self.files:
-            if registry_file.kind == "parents" and ("students", registry_file.uais[0]) not in seen:
-                raise FileRefused(f"« {registry_file.name} » : le fichier des responsables de {registry_file.uais[0]} "
-                                  f"se lit avec l'export des élèves du même établissement, dans le même envoi.")
+            for uai in registry_file.uais if registry_file.kind == "parents" else ():
+                if ("students", uai) not in seen:
+                    raise FileRefused(f"« {registry_file.name} » : le fichier des responsables de {uai} se lit avec "
+                                      f"l'export des élèves du même établissement, dans le même envoi.")
 
     def build(self) -> Preview:
         self.check_files()
@@ -262,7 +342,7 @@ class _Builder:
             known = by_ine.get(row.ine)
             placed.add(row.ine)
             if known is None:
-                if row.left_on:
+                if row.left_on and row.left_on <= self.today:
                     continue          # left before ever having an account: nothing to do
                 creations.append((row, uai))
                 continue
@@ -276,18 +356,68 @@ class _Builder:
         for uai, accounts in current.items():
             if uai in whole:
                 self.leavers(uai, accounts, placed)
-        self.parents([p for f in self.files if f.kind == "parents" for p in f.parents], planned)
+        self.parents(self.onde_children([p for f in self.files if f.kind == "parents" for p in f.parents], students),
+                     planned)
+        for uai, accounts in current.items():
+            self.describe(uai, accounts)
         ordered = sorted(self.groups.values(), key=lambda g: (g.uai == NO_ESTABLISHMENT, g.uai))
         return Preview(ordered, [f.name for f in self.files], self.today.isoformat())
 
     def mef_label(self, row: StudentRow) -> str:
         return row.mef_label or self.mefs.get(row.mef_code, "")
 
+    def origin(self, source: str) -> str:
+        return AccountOrigin.of_format(self.formats.get(source, "")).value
+
+    def names(self, uai: str, row: StudentRow, class_code: str) -> None:
+        """The division and MEF a row puts its student in, with the labels its files give: the structures the
+        establishment must have once the import is applied."""
+        named = self.named.setdefault(uai, {})
+        if class_code:
+            label = row.class_label or self.division_labels.get(uai, {}).get(class_code, "")
+            named[(structures.DIVISION, class_code)] = label or named.get((structures.DIVISION, class_code), "")
+        if row.mef_code:
+            named[(structures.MEF, row.mef_code)] = self.mef_label(row) or named.get((structures.MEF, row.mef_code), "")
+
+    # -- the establishment: its divisions and MEFs, its export ---------------------------------------------
+
+    def describe(self, uai: str, accounts: list[Known]) -> None:
+        group = self.group(uai)
+        files = [f for f in self.files if f.kind == "students" and uai in f.uais]
+        main = next((f for f in files if f.whole_school), files[0] if files else None)
+        if main is not None:
+            group.registry, group.school_year = main.format, main.school_year
+            group.exported = main.exported.isoformat() if main.exported else ""
+        last = structures.last_exports(self.directory, [uai]).get(uai, structures.LastExport())
+        group.last_year, group.last_exported = last.school_year, last.exported.isoformat() if last.exported else ""
+        group.older = older_than_last(uai, group.school_year, group.exported, group.last_year, group.last_exported)
+        divisions, mefs = structures.existing(self.directory, uai)
+        for (kind, code), label in sorted(self.named.get(uai, {}).items()):
+            have = divisions if kind == structures.DIVISION else mefs
+            if code not in have:
+                group.structures.append([kind, code, label, None])
+            elif label and label != have[code]:
+                group.structures.append([kind, code, label, have[code]])
+        # a division its students all leave is kept, and said so: accounts and the journal still name it
+        after = {k.account_id: k.class_code for k in accounts}
+        for row in self.rows_of_students():
+            if (row.category == LEAVE and row.uai == uai) or (row.plan.get("from") == uai and row.uai != uai):
+                after.pop(row.key, None)
+            elif row.uai == uai and row.key in self.final_class:
+                after[row.key] = self.final_class[row.key]
+        before = Counter(k.class_code for k in accounts if k.class_code)
+        still = set(after.values())
+        group.emptied = sorted(c for c in before if c not in still)
+
+    def rows_of_students(self):
+        for group in self.groups.values():
+            yield from (r for r in group.rows if r.kind == STUDENT and r.category != CONFLICT)
+
     # -- students ---------------------------------------------------------------------------------------
 
     def match(self, row: StudentRow, uai: str, known: Known) -> None:
         name = f"{row.surname.upper()} {row.given_name}"
-        if row.left_on:
+        if row.left_on and row.left_on <= self.today:
             if known.uai == uai:
                 self.leave(uai, known, row.left_on, f"Date de sortie {_fr(row.left_on)} dans l'export")
             else:
@@ -317,10 +447,25 @@ class _Builder:
             change("Classe", A.CLASS_CODE, known.class_code, row.class_code)
         if row.mef_code or known.uai != uai:
             change("MEF", A.MEF_CODE, known.mef_code, row.mef_code)
+        if row.level or known.uai != uai:
+            change("Niveau", A.LEVEL, known.level, row.level)
         if not known.birth_date and row.birth_date:
             change("Date de naissance", A.BIRTH_DATE, "", _birth_value(row.birth_date), "", _fr(row.birth_date))
-        category = UPDATE if changes else UNCHANGED
         reason = ""
+        if self.formats.get(row.source) == "SIECLE":      # only SIECLE says when a student leaves
+            planned = _birth_value(row.left_on) if row.left_on else ""
+            if planned != known.leaves_on:
+                was = parse_time(known.leaves_on)
+                change(PLANNED, A.LEAVES_ON, known.leaves_on, planned, _fr(was.date()) if was else "",
+                       _fr(row.left_on) if row.left_on else "aucun")
+            if row.left_on:
+                reason = f"Départ prévu le {_fr(row.left_on)} : l'élève reste dans les listes jusque-là"
+        if not known.schooling_class and any(a in (A.LEVEL, A.LEAVES_ON) and o == "add"
+                                             for a, o, _ in modifications):
+            modifications.append([A.OBJECT_CLASS, "add", [A.OC_SCHOOLING]])
+        self.names(uai, row, row.class_code or (known.class_code if known.uai == uai else ""))
+        self.final_class[known.account_id] = row.class_code or (known.class_code if known.uai == uai else "")
+        category = UPDATE if changes else UNCHANGED
         if known.uai != uai:
             category = MOVE_IN
             came_from = known.uai or (f"{known.left_uai} (parti)" if known.left_uai else "aucun")
@@ -332,7 +477,7 @@ class _Builder:
             modifications.append([A.UAI, "add", [uai]])
             if known.left_on:
                 modifications.append([A.LEFT_ON, "delete", [known.left_on]])
-                reason = "Compte réactivé : l'élève revient"
+                reason = "; ".join(r for r in ("Compte réactivé : l'élève revient", reason) if r)
             if known.left_uai:
                 modifications.append([A.LEFT_UAI, "delete", [known.left_uai]])
         plan = {"op": "modify", "dn": known.dn, "modifications": modifications, "from": known.uai} if modifications \
@@ -361,23 +506,33 @@ class _Builder:
                       A.GIVEN_NAME: [row.given_name], A.SEARCH_KEY: search_keys(row.given_name, row.surname),
                       A.SORT_NAME: [sort_name(row.given_name, row.surname)], A.UAI: [uai], A.INE: [row.ine],
                       A.BIRTH_DATE: [_birth_value(row.birth_date)],
-                      A.ACCOUNT_STATE: [AccountState.NOT_NOTIFIED.value], A.ACCOUNT_ORIGIN: [AccountOrigin.REGISTRY.value]}
+                      A.ACCOUNT_STATE: [AccountState.NOT_NOTIFIED.value], A.ACCOUNT_ORIGIN: [self.origin(row.source)]}
+            object_classes = [A.OC_PERSON, A.OC_ACCOUNT]
             if row.class_code:
                 values[A.CLASS_CODE] = [row.class_code]
             if row.mef_code:
                 values[A.MEF_CODE] = [row.mef_code]
+            if row.level:
+                values[A.LEVEL] = [row.level]
+            if row.left_on:           # still to come (a past one is not created): a planned departure
+                values[A.LEAVES_ON] = [_birth_value(row.left_on)]
+            if row.level or row.left_on:
+                object_classes.append(A.OC_SCHOOLING)
             changes = [["Classe", "", row.class_code], ["MEF", "", self.mef_label(row) or row.mef_code],
-                       ["Date de naissance", "", _fr(row.birth_date)]]
+                       ["Niveau", "", row.level], ["Date de naissance", "", _fr(row.birth_date)],
+                       [PLANNED, "", _fr(row.left_on)]]
+            reason = "; ".join(list(row.notes) + ([f"Départ prévu le {_fr(row.left_on)} : l'élève reste dans les "
+                                                   f"listes jusque-là"] if row.left_on else []))
             planned[(row.source, row.registry_id)] = (account_id, entry_dn)
+            self.names(uai, row, row.class_code)
+            self.final_class[account_id] = row.class_code
             self.group(uai).rows.append(PreviewRow(account_id, uai, CREATE, STUDENT, name, row.ine, "", row.source,
-                                                   row.line, [c for c in changes if c[2]], "; ".join(row.notes),
-                                                   {"op": "create", "dn": entry_dn, "values": values, "ine": row.ine}))
+                                                   row.line, [c for c in changes if c[2]], reason,
+                                                   {"op": "create", "dn": entry_dn, "values": values, "ine": row.ine,
+                                                    "object_classes": object_classes}))
 
     def leave(self, uai: str, known: Known, on: date, reason: str) -> None:
-        modifications = [[A.UAI, "delete", [uai]], [A.LEFT_UAI, "replace", [uai]],
-                         [A.LEFT_ON, "replace", [_birth_value(on)]]]
-        if not known.leaver_class:
-            modifications.append([A.OBJECT_CLASS, "add", [A.OC_LEAVER]])
+        modifications = leaver_changes(uai, on, has_leaver_class=known.leaver_class, leaves_on=known.leaves_on)
         self.group(uai).rows.append(PreviewRow(known.account_id, uai, LEAVE, STUDENT, known.name, known.ine,
                                                known.identifier, changes=[["Établissement", uai, f"parti le {_fr(on)}"]],
                                                reason=reason, plan={"op": "modify", "dn": known.dn,
@@ -386,7 +541,7 @@ class _Builder:
     def leavers(self, uai: str, accounts: list[Known], placed: set[str]) -> None:
         """A whole-school export: a registry account it does not name has left (hand-made accounts stay)."""
         for known in accounts:
-            if known.ine in placed or known.origin != AccountOrigin.REGISTRY.value:
+            if known.ine in placed or not known.imported:
                 continue
             if any(r.key == known.account_id for r in self.group(uai).rows):
                 continue
@@ -446,6 +601,37 @@ class _Builder:
             else:
                 merged[key] = self._new_parent(parent, name, wanted_dns)
 
+    def onde_children(self, rows: list[ParentRow], students: list[StudentRow]) -> list[ParentRow]:
+        """ONDE names a parent's children by name and classes: each is found among the pupils of the school's
+        extraction (the same folded name; the class tells namesakes apart). A child found nowhere, or twice,
+        makes the parent a conflict."""
+        pupils: dict[tuple[str, str, str], list[StudentRow]] = {}
+        for row in students:
+            if self.formats.get(row.source) == "ONDE":
+                pupils.setdefault((row.uai, fold(row.surname), fold(row.given_name)), []).append(row)
+        found = []
+        for parent in rows:
+            if not parent.children_named:
+                found.append(parent)
+                continue
+            ids, missing = [], []
+            for surname, given, classes in parent.children_named:
+                candidates = pupils.get((parent.uai, fold(surname), fold(given)), [])
+                if len(candidates) > 1:
+                    said = fold(classes)
+                    candidates = [c for c in candidates if said and any(
+                        fold(v) and fold(v) in said for v in (c.class_label, c.class_code, c.level))]
+                if len(candidates) == 1:
+                    ids.append(candidates[0].registry_id)
+                else:
+                    missing.append(f"{surname.upper()} {given}" + (" (plusieurs élèves de ce nom)" if candidates else ""))
+            if missing:
+                self.conflict(parent.uai, PARENT, f"{parent.surname.upper()} {parent.given_name}",
+                              f"Enfant introuvable parmi les élèves de l'extraction : {', '.join(missing)}.", parent)
+                continue
+            found.append(replace(parent, children=tuple(dict.fromkeys(ids))))
+        return found
+
     def _students_source(self, uai: str, registry_id: str):
         for registry_file in self.files:
             if registry_file.kind == "students" and uai in registry_file.uais:
@@ -492,7 +678,7 @@ class _Builder:
                   A.SEARCH_KEY: search_keys(parent.given_name, parent.surname),
                   A.SORT_NAME: [sort_name(parent.given_name, parent.surname)], A.UAI: [parent.uai],
                   A.CHILD: list(child_dns), A.ACCOUNT_STATE: [AccountState.NOT_NOTIFIED.value],
-                  A.ACCOUNT_ORIGIN: [AccountOrigin.REGISTRY.value]}
+                  A.ACCOUNT_ORIGIN: [self.origin(parent.source)]}
         if parent.mail:
             values[A.MAIL] = [parent.mail]
         row = PreviewRow(account_id, parent.uai, CREATE, PARENT, name, source=parent.source, line=parent.line,
@@ -505,6 +691,6 @@ class _Builder:
 def make_preview(directory, files: list[RegistryFile], today: date | None = None) -> Preview:
     """What importing `files` would do, read from the directory now; FileRefused for a file that cannot be."""
     if not any(f.kind == "students" for f in files):
-        raise FileRefused("Aucun export d'élèves dans cet envoi (les responsables et la nomenclature des MEF "
-                          "accompagnent l'export des élèves).")
-    return _Builder(directory, files, today or date.today()).build()
+        raise FileRefused("Aucun export d'élèves dans cet envoi (les responsables, les structures et la "
+                          "nomenclature des MEF accompagnent l'export des élèves).")
+    return _Builder(directory, files, today or datetime.now(PARIS).date()).build()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from ..texts import MARKUP, cleaning, formula_like, text_problem
 from ..uai import normalize_uai
@@ -25,8 +25,9 @@ class StudentRow:
     class_label: str = ""
     mef_code: str = ""
     mef_label: str = ""
-    left_on: date | None = None   # SIECLE's DATE_SORTIE
-    registry_id: str = ""         # SIECLE's ELEVE_ID: the parents' file links to it
+    left_on: date | None = None   # SIECLE's DATE_SORTIE: left, or leaving on that day when it is still to come
+    registry_id: str = ""         # SIECLE's ELEVE_ID (the parents' file links to it); ONDE: the row's line
+    level: str = ""               # ONDE's « Niveau » (CP, CE1...): a primary school pupil's level, not a MEF
     problems: tuple[str, ...] = ()   # values that block this row (conflicts)
     notes: tuple[str, ...] = ()      # values cleaned (said in the preview)
 
@@ -43,20 +44,24 @@ class ParentRow:
     children: tuple[str, ...] = ()   # the ELEVE_IDs of their children in the students' file
     problems: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # ONDE names children by name and class, not by an id: (surname, given name, classes as written)
+    children_named: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass
 class RegistryFile:
     """One uploaded file, read. `whole_school`: an absent student has left (REGISTRY.md)."""
     name: str
-    kind: str                     # students, parents, nomenclature
+    kind: str                     # students, parents, nomenclature, structures
     format: str                   # SIECLE, ONDE, Sésame
     uais: tuple[str, ...] = ()
-    school_year: str = ""
+    school_year: str = ""         # « 2027-2028 »; "" when the file does not say
     students: list[StudentRow] = field(default_factory=list)
     parents: list[ParentRow] = field(default_factory=list)
-    mefs: dict[str, str] = field(default_factory=dict)
+    mefs: dict[str, str] = field(default_factory=dict)       # MEF code → label (the nomenclature)
     whole_school: bool = True
+    exported: datetime | None = None   # when the registry made the file (SIECLE's HORODATAGE), if it says
+    classes: dict[str, str] = field(default_factory=dict)    # division code → label, for its establishment
 
 
 class Cleaner:

@@ -5,6 +5,7 @@ changes lists; a leaver leaves the lists and still signs in, until the tolerance
 again changes nothing."""
 from __future__ import annotations
 
+import html
 import io
 import re
 import time
@@ -89,23 +90,40 @@ def test_the_whole_alimentation_flow(own_demo, import_client, exports):
     parents = {c: sum(v.get(c, 0) for (u, k), v in counts.items() if k == "parent") for c in expected["parents"]}
     assert parents == expected["parents"]
 
-    # the brake: 161 leavers of 617 at the collège wait for a confirmation that names the numbers
-    refused = _apply(client, preview_path)
-    assert refused.status_code == 303 and PREVIEW_URL.search(refused.headers["Location"])
-    assert "attend votre confirmation explicite (161 départ(s) sur 617 comptes" in client.get(preview_path).get_data(as_text=True)
-    assert directory.read_entry(mover_dn, [A.UAI])["attributes"][A.UAI] == ["0990003R"]
+    # the brake holds the collège only (161 leavers of 617 wait for a confirmation that names the numbers): the
+    # LP and the lycée are applied at once, and the page says which establishment waits
+    clg_before = len(directory.search(f"{A.STUDENTS},{SUFFIX}", "(sesameUAI=0990001N)", ["1.1"], ldap3.LEVEL))
+    first = _apply(client, preview_path)
+    assert first.status_code == 303
+    first_id = JOB_URL.search(first.headers["Location"]).group(1)
+    said = html.unescape(client.get(first.headers["Location"]).get_data(as_text=True))
+    assert "0990001N CLG Jean Moulin : l'import attend votre confirmation explicite (161 départ(s) sur 617 comptes" in said
+    assert "Import lancé pour 0990002P, 0990003R ; 0990001N attend votre confirmation" in said
+    assert wait_for_job(config["SESAME_REDIS_URL"], first_id, timeout=120).status == "finished"
+    assert directory.read_entry(mover_dn, [A.UAI])["attributes"][A.UAI] == ["0990002P"]
+    assert len(directory.search(f"{A.STUDENTS},{SUFFIX}", "(sesameUAI=0990001N)", ["1.1"], ldap3.LEVEL)) == clg_before
+    page = html.unescape(client.get(preview_path).get_data(as_text=True))
+    assert 'data-applied="0990002P"' in page and 'data-applied="0990003R"' in page
+    assert 'data-applied="0990001N"' not in page and 'id="confirmer-0990001N"' in page
 
     applied = _apply(client, preview_path, confirm=expected["brake"])
     assert applied.status_code == 303
     job_id = JOB_URL.search(applied.headers["Location"]).group(1)
     job = wait_for_job(config["SESAME_REDIS_URL"], job_id, timeout=120)
     assert job.status == "finished", job.message
-    report = _outcomes(client.get(f"/alimentation/travaux/{job_id}").get_data(as_text=True))
+    assert job.options["uais"] == ["0990001N"]
+    assert len(directory.search(f"{A.STUDENTS},{SUFFIX}", "(sesameUAI=0990001N)", ["1.1"], ldap3.LEVEL)) == \
+        clg_before - 161 + 40
+    reports = [_outcomes(client.get(f"/alimentation/travaux/{j}").get_data(as_text=True)) for j in (first_id, job_id)]
+    report = {k: reports[0][k] + reports[1][k] for k in reports[0]}
     students = expected["students"].values()
     changed = sum(s["create"] + s["update"] + s["move-in"] + s["leave"] for s in students) + \
         expected["parents"]["create"] + expected["parents"]["update"]
     unchanged = sum(s["unchanged"] for s in students) + expected["parents"]["unchanged"]
     assert report == {"done": changed, "unchanged": unchanged, "refused": 0}
+    # every row went once: applying again starts nothing more
+    again_post = _apply(client, preview_path, confirm=expected["brake"])
+    assert JOB_URL.search(again_post.headers["Location"]).group(1) == job_id
 
     # the mover: same entry, identifier and provisional password, now at the LP
     mover_after = directory.read_entry(mover_dn, [A.UID, A.UAI])["attributes"]

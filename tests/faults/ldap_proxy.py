@@ -7,6 +7,7 @@ import threading
 
 MODIFY_REQUEST = 0x66           # [APPLICATION 6]: a modify
 MODIFY_RESPONSE = 0x67          # [APPLICATION 7]: slapd's answer to a modify
+ADD_REQUEST = 0x68              # [APPLICATION 8]: an add
 
 
 def _read_message(sock: socket.socket) -> bytes | None:
@@ -64,10 +65,16 @@ def _result_code(message: bytes) -> int:
 
 
 def _modified_dn(message: bytes) -> str | None:
+    tag, _ = _operation(message)
+    return _written_dn(message) if tag == MODIFY_REQUEST else None
+
+
+def _written_dn(message: bytes) -> str | None:
+    """The DN a modify or an add names (their first element, an OCTET STRING)."""
     tag, content = _operation(message)
-    if tag != MODIFY_REQUEST:
+    if tag not in (MODIFY_REQUEST, ADD_REQUEST):
         return None
-    length, start = _length(message, content + 1)     # the entry's DN, an OCTET STRING
+    length, start = _length(message, content + 1)
     return message[start:start + length].decode("utf-8")
 
 
@@ -76,9 +83,12 @@ class LdapProxy:
     to a modify (counting from 1, over every connection): when it says yes, the proxy closes both
     sides instead of passing the answer on — slapd has applied the modify, the client never hears."""
 
-    def __init__(self, upstream_port: int, lose=lambda n: False):
+    def __init__(self, upstream_port: int, lose=lambda n: False, before_add=None):
         self.upstream_port = upstream_port
         self.lose = lose
+        # `before_add(dn)`, asked before an add goes to slapd: when it says yes, the add is never sent and both
+        # sides are closed (it may have stopped slapd meanwhile, as a machine that dies between two writes)
+        self.before_add = before_add
         self.modify_answers = 0
         self.lost = 0
         self.modifies: dict[str, int] = {}      # modify requests per entry
@@ -113,6 +123,9 @@ class LdapProxy:
     def _requests(self, client: socket.socket, server: socket.socket, pending: dict) -> None:
         try:
             while (message := _read_message(client)) is not None:
+                if self.before_add is not None and _operation(message)[0] == ADD_REQUEST and \
+                        self.before_add(_written_dn(message)):
+                    return
                 dn = _modified_dn(message)
                 if dn is not None:
                     with self._lock:

@@ -1,20 +1,27 @@
 """« Alimentation » under faults, on the fault suite's own servers: the import's worker killed mid-job then
-« Relancer » (every row done once, the report complete), and a row changed between the preview and the apply
-(refused, reported « modifié entre-temps », not overwritten)."""
+« Relancer » (every row done once, the report complete), a row changed between the preview and the apply
+(refused, reported « modifié entre-temps », not overwritten), slapd killed between a row's write and its journal
+record (the resumed import writes the record), and two identity-team admins applying the same new pupils at
+once (one entry per INE, the loser's report says so)."""
 from __future__ import annotations
 
 import csv
 import html
 import io
 import re
+import threading
+from collections import Counter
 
 import ldap3
 
 from directory import attributes as A
+from directory.registry import lookup
 from directory.registry.files import OWN_HEADER
 
 from faults.helpers import LYC, job_status, make_app, wait_until
-from support import csrf_token, sign_in
+from faults.ldap_proxy import LdapProxy
+from registry_files import siecle_students, students_of
+from support import DEMO_PASSWORD, SUFFIX, csrf_token, own_staff_member, remove_entry, sign_in
 
 PREVIEW_URL = re.compile(r"/alimentation/apercu/([0-9a-f]{32})$")
 JOB_URL = re.compile(r"/alimentation/travaux/([0-9a-f]{32})$")
@@ -37,16 +44,16 @@ def _csv_moving_class(students, new_class: str) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
-def _identity_team(config):
+def _identity_team(config, uid: str = "admin.idt"):
     client = make_app(config).test_client()
-    assert sign_in(client, "admin.idt").status_code == 302
+    assert sign_in(client, uid).status_code == 302
     return client
 
 
-def _preview(client, content: bytes) -> str:
+def _preview(client, content: bytes, name: str = "autres-sources.csv") -> str:
     token = csrf_token(client.get("/alimentation").get_data(as_text=True))
     response = client.post("/alimentation/apercu", data={"csrf_token": token,
-                                                          "fichiers": [(io.BytesIO(content), "autres-sources.csv")]},
+                                                          "fichiers": [(io.BytesIO(content), name)]},
                            content_type="multipart/form-data")
     assert response.status_code == 303, response.get_data(as_text=True)
     return PREVIEW_URL.search(response.headers["Location"]).group(0)
@@ -149,3 +156,80 @@ def test_a_row_changed_between_preview_and_apply_is_refused_not_overwritten(fres
         assert "modifié entre-temps" in page and "Élèves — À mettre à jour" in page, lost
         assert _report(client, job_id) == report, lost
         redis.delete(f"sesame:job:{job_id}")
+
+
+def test_slapd_killed_between_a_rows_write_and_its_journal_record_the_resumed_import_writes_the_record(fresh):
+    servers = fresh
+    pupils = students_of(servers.directory, LYC)
+    gone = pupils[17]        # absent from the lycée's whole export: a leaver, whose departure has its record
+    gone_dn, gone_entry = servers.directory.search(f"{A.STUDENTS},{SUFFIX}", f"({A.INE}={gone.ine})",
+                                                   [A.ACCOUNT_ID], ldap3.LEVEL)[0]
+    account_id = gone_entry[A.ACCOUNT_ID][0]
+    killed = threading.Event()
+
+    def between_write_and_record(dn: str) -> bool:
+        """The first journal record the worker adds: slapd dies before it is written."""
+        if killed.is_set() or f",{A.AUDIT},".lower() not in dn.lower():
+            return False
+        killed.set()
+        servers.kill_slapd()
+        return True
+    proxy = LdapProxy(servers.slapd.port, before_add=between_write_and_record)
+    try:
+        client = _identity_team(servers.config)
+        export = siecle_students(LYC, [p for p in pupils if p is not gone])
+        preview_path = _preview(client, export, "ElevesSansAdresses.xml")
+        servers.start_worker(SESAME_LDAP_URL=proxy.url)
+        job_id = _apply(client, preview_path)
+        wait_until(lambda: job_status(servers.config, job_id) == "failed", timeout=60, every=0.1)
+        assert killed.is_set()
+        servers.slapd.start()
+        left = servers.directory.read_entry(gone_dn, [A.UAI, A.LEFT_UAI, A.LAST_JOB])["attributes"]
+        assert A.UAI not in left and left[A.LEFT_UAI] == [LYC] and left[A.LAST_JOB] == [job_id], \
+            "the row was written before slapd stopped"
+        assert not [e for e in lookup.events(servers.directory, account_id) if e.action == "leave"]
+
+        page = client.get(f"/alimentation/travaux/{job_id}").get_data(as_text=True)
+        assert client.post(f"/alimentation/travaux/{job_id}/relancer",
+                           data={"csrf_token": csrf_token(page)}).status_code == 303
+        wait_until(lambda: job_status(servers.config, job_id) == "finished", timeout=120, every=0.2)
+    finally:
+        proxy.close()
+    departures = [e for e in lookup.events(servers.directory, account_id) if e.action == "leave"]
+    assert len(departures) == 1 and departures[0].summary.startswith(f"Départ : Établissement {LYC} → parti le")
+    history = html.unescape(client.get(f"/alimentation/compte/{account_id}").get_data(as_text=True))
+    assert "Départ (alimentation)" in history
+    assert _report(client, job_id)[gone.ine] == ("Fait", "")
+
+
+def test_two_admins_applying_the_same_new_pupils_at_once_leave_one_entry_per_ine(fresh):
+    servers = fresh
+    admin_dn = own_staff_member(servers.directory, "admin2.idt", DEMO_PASSWORD, head_of=None)
+    group = f"cn={A.ADMIN_GROUP_CN},{A.GROUPS},{SUFFIX}"
+    servers.directory.writes.run(lambda conn: conn.modify(group, {A.MEMBER: [(ldap3.MODIFY_ADD, [admin_dn])]}))
+    proxy = LdapProxy(servers.slapd.port)
+    try:
+        lines = [";".join(OWN_HEADER)] + [f"0990002P;{28000000 + n:010d}R;Course{n:03d};Léa;{1 + n % 28:02d}/03/2011;"
+                                          f"2AGORA;;24734001310;" for n in range(120)]
+        content = ("\r\n".join(lines) + "\r\n").encode("utf-8")
+        alice, bob = _identity_team(servers.config), _identity_team(servers.config, "admin2.idt")
+        previews = [_preview(alice, content), _preview(bob, content)]
+        proxy.hold()          # both jobs start, and wait for the directory's first answer together
+        for _ in range(2):
+            servers.start_worker(SESAME_LDAP_URL=proxy.url)
+        jobs = [_apply(alice, previews[0]), _apply(bob, previews[1])]
+        wait_until(lambda: all(job_status(servers.config, j) == "running" for j in jobs), timeout=30, every=0.05)
+        proxy.release()
+        wait_until(lambda: all(job_status(servers.config, j) == "finished" for j in jobs), timeout=120, every=0.2)
+    finally:
+        proxy.close()
+    found = servers.directory.search(f"{A.STUDENTS},{SUFFIX}", f"({A.SURNAME}=Course*)", [A.INE], ldap3.LEVEL)
+    per_ine = Counter(e[A.INE][0] for _, e in found)
+    assert len(per_ine) == 120 and set(per_ine.values()) == {1}, Counter(per_ine.values())
+    reports = [_report(client, job) for client, job in ((alice, jobs[0]), (bob, jobs[1]))]
+    for ine in per_ine:
+        results = sorted(report[ine][0] for report in reports)
+        assert results == ["Fait", "Non traité"], (ine, results)
+        refused = next(report[ine][1] for report in reports if report[ine][0] == "Non traité")
+        assert "un INE n'a qu'un compte" in refused
+    remove_entry(servers.directory, admin_dn)

@@ -160,7 +160,8 @@ def test_three_workers_share_a_notify_with_letters_one_killed_mid_chunk_each_acc
                               [A.TARGET, A.JOB_STATE, A.DESCRIPTION], "BASE")[0][1]
     assert record[A.JOB_STATE] == ["closed"] and len(record[A.TARGET]) == NOTIFIED
     summary = record[A.DESCRIPTION][0]
-    assert summary.startswith("notify (") and "letters=True" in summary and f") : {NOTIFIED} fait(s)," in summary, summary
+    assert summary.startswith("(Re)notification des comptes (avec courrier,") and \
+        f") : {NOTIFIED} fait(s)," in summary, summary
 
     # one letters PDF, assembled once from every chunk: a page per account, in class then name order
     assert not redis.exists(f"sesame:job:{job_id}:parts"), "the chunks' parts go once the letters are made"

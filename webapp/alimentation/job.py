@@ -10,12 +10,13 @@ from directory import audit
 from directory.audit import close_job
 from directory.escaping import equals
 from directory.mapping import account_id_of
-from directory.registry.apply import RowOutcome, apply_row
+from directory.registry.apply import RowOutcome, apply_row, prepare
 from directory.registry.preview import CONFLICT, CREATE, PARENT, STUDENT
 from directory.registry.report import ReportRow, keep_outcomes, kept
 
 from ..extensions import directory
 from ..jobs.store import FINISHED, Job
+from ..operations import summary as said
 from . import previews
 
 IMPORT = "import"
@@ -53,6 +54,7 @@ def run_import(job, store) -> None:
     if preview is None:
         raise RuntimeError(LOST_PREVIEW)
     rows = {row.key: row for row in preview.rows() if row.plan.get("counted", True)}
+    prepare(directory.current, preview, job.options.get("uais", []), job.id)     # divisions and MEFs first
     done = store.outcomes(job.id)
     # students first: a parent's children must exist before the parent is linked to them
     todo = sorted((k for k in job.account_ids if k not in done and k in rows), key=lambda k: rows[k].kind != STUDENT)
@@ -70,11 +72,13 @@ def run_import(job, store) -> None:
         store.record_many(job.id, results)
     found = outcomes(job, store)
     total = {o.value: sum(1 for v, _ in found.values() if v == o.value) for o in RowOutcome}
-    summary = (f"Alimentation ({', '.join(job.options.get('uais', []))}) : {total['done']} fait(s), "
-               f"{total['unchanged']} inchangé(s), {total['refused']} non traité(s) sur {job.total} ligne(s)")
+    summary = said(IMPORT, job.options, "students", total["done"], total["unchanged"], total["refused"], job.total)
     targets = [k for k, (o, _) in found.items() if o == RowOutcome.DONE.value and len(k) == 32]
     keep_outcomes(directory.current, job.id, {k: found[k] for k in job.account_ids if k in found})
     close_job(directory.current, job.id, job.owner, IMPORT, job.uai, targets, summary)
+    from ..stats.store import forget      # « Accueil » and « Statistiques » show the new divisions at once
+    for uai in job.options.get("uais", []):
+        forget(uai)
 
 
 def report_rows(job) -> dict[str, ReportRow]:

@@ -32,3 +32,30 @@ def load(preview_id: str, owner: str | None = None) -> Preview | None:
     if owner is not None and data["owner"] != owner:
         return None
     return Preview.from_dict(data["preview"])
+
+
+def _sent_key(preview_id: str) -> str:
+    return f"sesame:import:preview:{preview_id}:sent"
+
+
+LAST = "-last-"      # in the hash beside the rows: the preview's latest import job
+
+
+def sent(preview_id: str) -> dict[str, str]:
+    """The preview's rows already given to an import job: row key → job id (the brake may hold some back)."""
+    return {k.decode(): v.decode() for k, v in redis.current.hgetall(_sent_key(preview_id)).items()
+            if k.decode() != LAST}
+
+
+def last_job(preview_id: str) -> str | None:
+    found = redis.current.hget(_sent_key(preview_id), LAST)
+    return found.decode() if found else None
+
+
+def mark_sent(preview_id: str, keys, job_id: str) -> None:
+    if not keys:
+        return
+    pipe = redis.current.pipeline()
+    pipe.hset(_sent_key(preview_id), mapping={**{k: job_id for k in keys}, LAST: job_id})
+    pipe.expire(_sent_key(preview_id), PREVIEW_TTL)
+    pipe.execute()

@@ -2,6 +2,7 @@
 report, and the identity team's search across establishments with each account's history."""
 from __future__ import annotations
 
+import hashlib
 import time
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -94,14 +95,24 @@ def _filtered(preview):
             and r.plan.get("counted", True)]
 
 
+REGISTRIES = {"SIECLE": "SIECLE (second degré)", "ONDE": "ONDE (premier degré)", "Sésame": "CSV Sésame"}
+
+
 @bp.route("/apercu/<preview_id>")
 def preview(preview_id):
     found = _mine(preview_id)
     rows = _filtered(found)
     shown = rows[:1000]
+    sent = previews.sent(preview_id)
+    # an establishment is applied once every row of it went to a job (the brake may have held it back)
+    applied = {e.uai: sent[e.rows[0].key] for e in found.establishments
+               if e.uai and e.rows and all(r.key in sent for r in e.rows)}
+    counted = [r.key for r in found.rows() if r.plan.get("counted", True)]
     return page_or_fragment("alimentation/preview.html", "alimentation/partial/rows.html",
                             **_page(preview=found, preview_id=preview_id, rows=shown, total=len(rows),
                                     categories=CATEGORIES, labels=CATEGORY_LABELS, kinds=KINDS,
+                                    registries=REGISTRIES, applied=applied,
+                                    everything_sent=bool(counted) and all(k in sent for k in counted),
                                     chosen={k: request.args.get(k, "") for k in ("etablissement", "categorie", "type")}))
 
 
@@ -121,27 +132,41 @@ def preview_csv(preview_id):
 
 @bp.route("/apercu/<preview_id>/appliquer", methods=["POST"])
 def apply(preview_id):
+    """The preview's rows applied as a job, except those of an establishment the brake holds (its leavers and
+    the moves out of it wait for its box): the others go, and the page says which wait."""
     found = _mine(preview_id)
     confirmed = set(request.form.getlist("confirmer"))
-    waiting = [e for e in found.establishments if e.brake and e.uai not in confirmed]
-    if waiting:
-        for establishment in waiting:
-            flash(f"{establishment.uai} {establishment.name} : l'import attend votre confirmation explicite "
-                  f"({establishment.brake}). Cochez la case qui le dit, puis appliquez l'import. "
-                  f"Rien n'a été modifié.", "error")
-        return redirect(url_for("alimentation.preview", preview_id=preview_id), 303)
-    rows = [r for r in found.rows() if r.plan.get("counted", True)]
+    already = previews.sent(preview_id)
+    held = [e for e in found.establishments if e.brake and e.uai not in confirmed
+            and any(r.key not in already for r in e.rows)]
+    held_uais = {e.uai for e in held}
+    rows = [r for r in found.rows() if r.plan.get("counted", True) and r.key not in already
+            and r.uai not in held_uais and r.plan.get("from") not in held_uais]
+    for establishment in held:
+        flash(f"{establishment.uai} {establishment.name} : l'import attend votre confirmation explicite "
+              f"({establishment.brake}). Cochez la case qui le dit, puis appliquez l'import. "
+              f"Rien n'a été modifié pour cet établissement.", "error")
+    if not rows:
+        if held or not already:
+            return redirect(url_for("alimentation.preview", preview_id=preview_id), 303)
+        return redirect(url_for("alimentation.job", job_id=previews.last_job(preview_id)), 303)
     member = staff()
-    uais = [e.uai for e in found.establishments if e.uai]
+    uais = list(dict.fromkeys(r.uai for r in rows if r.uai))
     store = job_store()
-    # the job is named after its preview: a confirmation posted twice makes one job
-    job, created = store.create(IMPORT, member.uid, uais[0] if uais else "", "students", [r.key for r in rows],
-                                {"preview": preview_id, "uais": uais}, job_id=preview_id)
+    keys = [r.key for r in rows]
+    # named after its preview and its rows: a confirmation posted twice makes one job
+    job_id = hashlib.sha256(f"{preview_id}:{','.join(keys)}".encode()).hexdigest()[:32]
+    job, created = store.create(IMPORT, member.uid, uais[0] if uais else "", "students", keys,
+                                {"preview": preview_id, "uais": uais}, job_id=job_id)
     if created:
         audit.open_job(directory.current, job.id, member.uid, IMPORT, job.uai, "students",
-                       {"preview": preview_id, "uais": uais}, [r.key for r in rows if len(r.key) == 32])
+                       {"preview": preview_id, "uais": uais}, [k for k in keys if len(k) == 32])
         keep_rows(directory.current, job.id, [ReportRow.of(r) for r in rows])
+        previews.mark_sent(preview_id, keys, job.id)
         enqueue(job)
+    if held:
+        flash(f"Import lancé pour {', '.join(u for u in uais)} ; "
+              f"{', '.join(e.uai for e in held)} attend votre confirmation sur l'aperçu.", "info")
     return redirect(url_for("alimentation.job", job_id=job.id), 303)
 
 

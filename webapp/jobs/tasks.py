@@ -397,9 +397,8 @@ def _keep(job: Job, content: bytes, name: str, mimetype: str) -> None:
 def _audit(job: Job, store: JobStore) -> None:
     found = outcomes(job, store)
     total = counts(found)
-    options = ", ".join(f"{k}={v}" for k, v in sorted(job.options.items()))
-    summary = (f"{job.kind} ({options}) : {total[DONE]} fait(s), {total[UNCHANGED]} inchangé(s), "
-               f"{total[REFUSED]} non traité(s) sur {job.total}")
+    from ..operations import summary as said       # in the words of the screens, never the job's codes
+    summary = said(job.kind, job.options, job.population, total[DONE], total[UNCHANGED], total[REFUSED], job.total)
     targets = [i for i, (o, _) in found.items() if o == DONE]
     close_job(directory.current, job.id, job.owner, job.kind, job.uai, targets, summary)
     from ..stats.store import forget   # issue 15: « Accueil » and « Statistiques » show it at once

@@ -75,7 +75,7 @@ def index():
     store = job_store()
     report.recover_lost(staff().uid, store)
     jobs = [j for j in store.recent(staff().uid) if staff().may_act_on(j.uai)]
-    return render_template("jobs/index.html", jobs=jobs, titles=ACTION_LABELS,
+    return render_template("jobs/index.html", jobs=jobs,
                            progress={j.id: store.progress(j.id) for j in jobs})
 
 

@@ -28,6 +28,8 @@ def _sweep(app, jobs_queue: Queue, stop: threading.Event) -> None:
                 file_store().purge()
                 from ..journal.purge import purge_when_due
                 purge_when_due()
+                from ..alimentation.departures import depart_when_due
+                depart_when_due()
             except Exception:   # noqa: BLE001 - the sweeper must outlive a passing Redis or LDAP error
                 log.exception("sweep failed")
 

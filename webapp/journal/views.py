@@ -17,6 +17,7 @@ from ..access import current_uai, staff
 from ..documents.lists import csv_document
 from ..extensions import directory
 from ..formatting import datetime_fr
+from ..operations import detail
 from ..rendering import csv_download
 from ..rights import Right, requires
 from ..edge import one_of, parse_day, short_text
@@ -121,6 +122,6 @@ def export():
     operations = list(journal.every(directory.current, query, limit=EXPORT_LIMIT))
     names = journal.names_of(directory.current, [a for o in operations for a in o.accounts])
     rows = [[datetime_fr(o.when), o.actor, o.action_label, o.uai, str(len(o.accounts)),
-             ", ".join(names.get(a, a) for a in o.accounts), o.summary] for o in operations]
+             ", ".join(names.get(a, a) for a in o.accounts), detail(o.summary)] for o in operations]
     stamp = datetime.now(PARIS).strftime("%Y%m%d-%H%M")
     return csv_download(csv_document(CSV_HEADER, rows), f"journal-des-operations-{stamp}.csv")

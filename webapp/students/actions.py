@@ -25,6 +25,7 @@ from ..rendering import wants_fragment
 from ..extensions import directory
 from ..jobs.store import job_store
 from ..jobs.views import enqueue
+from ..operations import ROW, summary as operation_summary
 from .forms import LETTER, ListForm, NotifyForm, ResetForm, letter_choices
 from .query import ACCOUNT_ID
 from .population import current, ep
@@ -167,7 +168,7 @@ def reset_one(account_id):
     if result.refusal is Refusal.CHANGED_MEANWHILE:
         return render_error(409, "Le compte vient d'être modifié par quelqu'un d'autre : rechargez la page.")
     record_action(directory.current, f"row-{secrets.token_hex(12)}", staff().uid, Action.RESET.value, uai, [account_id],
-                  "reset (une ligne) : 1 fait(s) sur 1")
+                  operation_summary(Action.RESET.value, {ROW: True}, current().name, 1, 0, 0, 1))
     forget_figures(uai)      # « Accueil » shows it at once
     _, student = _repo().get(uai, account_id)
     done = {"student": student, "password": result.password}

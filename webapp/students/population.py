@@ -11,7 +11,7 @@ from typing import Callable
 from flask import request
 
 from directory import populations as directory_populations
-from directory.model import Role
+from directory.model import LEVELS, Mef, Role
 from directory.students import StudentSort
 
 from ..documents.lists import GUARDIAN_LIST, STUDENT_LIST, ListLayout
@@ -39,8 +39,20 @@ GUARDIAN_COLUMNS = [(StudentSort.NAME, "Responsable"), (None, "Enfant(s) dans l'
 
 def _own_reference(uai: str):
     classes = {c.code: c for c in directory.current.classes(uai)}
+    if is_primary(uai):        # a primary school's pupils have a level (« Niveau »), not a MEF
+        return classes, {code: Mef(uai, code, code) for code in LEVELS}, {}
     mefs = {m.code: m for m in directory.current.mefs(uai)}
     return classes, mefs, {}
+
+
+def is_primary(uai: str) -> bool:
+    found = directory.current.establishments([uai]) if uai else []
+    return bool(found) and found[0].primary
+
+
+def mef_word(uai: str) -> str:
+    """What the MEF column and criterion are called: « Niveau » for a primary school."""
+    return "Niveau" if is_primary(uai) else "MEF"
 
 
 def _external_reference(uai: str):

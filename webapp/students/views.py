@@ -18,7 +18,7 @@ from ..rendering import page_or_fragment, wants_fragment
 from ..rights import Right, may, requires
 from ..selection import Selection
 from . import query as student_query
-from .population import ALL, STUDENTS, current, ep
+from .population import ALL, STUDENTS, current, ep, mef_word
 
 # one blueprint per population, named after it; every view below serves each of them
 BLUEPRINTS = {population.name: Blueprint(population.name, __name__) for population in ALL}
@@ -124,6 +124,7 @@ def _results_context(uai: str, query, classes, mefs) -> dict:
         "follow_up": student_query.follow_up_labels(query.criteria),      # « À faire » criteria (issue 15)
         "follow_up_args": student_query.follow_up_args(query.criteria),
         "children_of": _children_here(uai, page.items) if current().searches_children else {},
+        "mef_word": mef_word(uai),
         **_columns(uai, page),
     }
 
@@ -137,9 +138,11 @@ def _children_here(uai: str, parents) -> dict[str, list]:
 
 
 def _columns(uai: str, page) -> dict:
-    """The population's columns for the role; the dépannage table (SPEC §6) shows provisional passwords."""
+    """The population's columns for the role; the dépannage table (SPEC §6) shows provisional passwords. A
+    primary school's pupils have a « Niveau » where the others have a MEF."""
     role = staff().role
-    columns = current().columns(role)
+    word = mef_word(uai)
+    columns = [(sort, word if label == "MEF" else label) for sort, label in current().columns(role)]
     if not current().shows_passwords(role):
         return {"columns": columns, "support": False, "passwords": {}}
     notified = [s.account_id for s in page.items if s.state is AccountState.NOTIFIED]
@@ -266,7 +269,7 @@ def profile(account_id):
     shared = directory.current.establishments(list(student.external_uais)) if student.external_uais else []
     return page_or_fragment("students/profile.html", "students/partial/profile.html", student=student,
                             guardians=directory.current.students.guardians(dn), classes=classes,
-                            mefs=mefs, attachment=attachment, shared=shared)
+                            mefs=mefs, attachment=attachment, shared=shared, mef_word=mef_word(uai))
 
 
 @route("/fiche", populations=(STUDENTS,))
