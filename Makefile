@@ -6,20 +6,27 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := slapd ldap-utils redis-server wkhtmltopdf chromium poppler-utils fonts-dejavu-core default-jre-headless
 # letters: Arabic glyphs (Noto Sans Arabic) for wkhtmltopdf; zbarimg reads the letters' QR codes back in the tests
 APT_PACKAGES += fonts-noto-core zbar-tools
+# Redis Sentinel (« Plusieurs serveurs »): the tests start a primary, a replica and three sentinels
+APT_PACKAGES += redis-sentinel
+# the SSO engine, for `make sso` and `make test` only (`make run` needs none of it): LemonLDAP::NG served by its
+# FastCGI server behind nginx; the package only recommends the Perl modules its LDAP backend, CAS and SAML need
+# (liblasso-perl: SAML 2)
+SSO_PACKAGES := lemonldap-ng lemonldap-ng-fastcgi-server liblasso-perl nginx libnet-ldap-perl \
+  libio-socket-timeout-perl libstring-random-perl libunicode-string-perl libxml-simple-perl libio-string-perl
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 PHONY_BENCH := bench-search bench-notify bench-journal bench-stats bench-alimentation bench-academie
-.PHONY: run test deps venv $(PHONY_BENCH) directory-stop directory-start sso-proxy clean-instance demo-exports
+.PHONY: run test deps venv sso $(PHONY_BENCH) bench-sso directory-stop directory-start sso-proxy clean-instance demo-exports backup restore
 
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(APT_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
-	@# Debian starts a system slapd and redis on install; Sésame runs its own and needs neither.
-	@for s in slapd redis-server; do $(SUDO) service $$s stop >/dev/null 2>&1 || true; done
+	@# Debian starts a system slapd, redis, sentinel, nginx and LemonLDAP::NG on install; Sésame runs its own and needs none.
+	@for s in slapd redis-server redis-sentinel nginx lemonldap-ng-fastcgi-server; do $(SUDO) service $$s stop >/dev/null 2>&1 || true; done
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	python3 -m venv $(VENV)
@@ -32,6 +39,7 @@ venv: $(VENV)/.installed
 run: deps venv
 	$(PY) -m webapp.embedded
 
+test: EXTRA_PACKAGES = $(SSO_PACKAGES)
 test: deps venv
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -41,9 +49,24 @@ BENCH := nice -n 10 $(PY) -m
 $(PHONY_BENCH): bench-%: deps venv
 	$(BENCH) bench.$* $(BENCH_ARGS)
 
+# about 2 minutes: SSO sign-ins through LemonLDAP::NG beside bare LDAP binds (needs the SSO's packages)
+bench-sso: EXTRA_PACKAGES = $(SSO_PACKAGES)
+bench-sso: deps venv
+	$(BENCH) bench.sso $(BENCH_ARGS)
+
 # « Alimentation »: the demo's registry exports for next school year, made again from the demo's seed
 demo-exports: venv
 	$(PY) -c "from pathlib import Path; from directory.registry.demo_exports import write_demo_exports; [print(p) for p in write_demo_exports(Path('.'))]"
+
+# Backups of `make run`'s instance (README « Backups »): `make backup` writes a copy into backups/ (or
+# DEST=...), while Sésame runs; `make restore SRC=backups/sesame-...` puts one back into an emptied instance.
+DEST ?= backups
+backup: venv
+	$(PY) -m webapp.embedded flask directory backup $(DEST)
+
+restore: venv
+	@test -n "$(SRC)" || { echo "SRC=<the copy's folder>, e.g. make restore SRC=backups/sesame-20261201T020000Z"; exit 2; }
+	$(PY) -m webapp.embedded flask directory restore $(SRC)
 
 # Stop or start the embedded slapd of a running `make run` (the app answers 503 meanwhile).
 directory-stop: venv
@@ -51,6 +74,12 @@ directory-stop: venv
 
 directory-start: venv
 	$(PY) -m directory.embedded start instance/slapd
+
+# Beside a running `make run`: the SSO engine (LemonLDAP::NG behind nginx) on its directory, and the « service
+# de démonstration » that signs holders in through it (README « Les services de l'établissement »).
+sso: EXTRA_PACKAGES = $(SSO_PACKAGES)
+sso: deps venv
+	$(PY) -m sso
 
 # A stand-in for the SSO proxy in front of a running `make run`: support staff sign in through it.
 sso-proxy: venv

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import ldap3
 
 from . import attributes as A
+from . import observe
 from .errors import Conflict, IdentifierTaken, NotFound
 from .escaping import all_of, any_of, equals, starts_with
 from .lifecycle import Change, shows_password
@@ -268,3 +269,4 @@ class Accounts:
         whether it applied."""
         self.directory.modify_once(record.dn, modifications, attributes=[A.LAST_JOB],
                                    applied=lambda entry: first(entry["attributes"].get(A.LAST_JOB)) == job_id)
+        observe.account_changed(self.population.name)

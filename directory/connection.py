@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import time
 from dataclasses import dataclass, field
 
 import ldap3
 from ldap3.core import exceptions as lx
 
+from . import observe
 from .errors import (AlreadyExists, ChangedMeanwhile, DirectoryError, DirectoryUnavailable, IdentifierTaken,
                      InsufficientRights, InvalidCredentials, NotFound, PageOutOfRange, RefusedByPolicy,
                      ValidationFailed, WriteOutcomeUnknown)
@@ -97,10 +99,16 @@ def open_connection(url: str, user: str | None, password: str | None, timeout: f
         options.update(authentication=ldap3.SASL, sasl_mechanism=ldap3.EXTERNAL, sasl_credentials="")
     else:
         options.update(user=user, password=password)
-    with translated():
-        conn = ldap3.Connection(server, **options)
-        conn.bind()
-        return conn
+    started = time.perf_counter()
+    try:
+        with translated():
+            conn = ldap3.Connection(server, **options)
+            conn.bind()
+    except DirectoryError as error:
+        observe.ldap_operation(url, "bind", time.perf_counter() - started, observe.failure(error))
+        raise
+    observe.ldap_operation(url, "bind", time.perf_counter() - started)
+    return conn
 
 
 class ConnectionPool:
@@ -170,9 +178,12 @@ class ConnectionPool:
     def _attempt(self, operation, *, resend: bool):
         for attempt in (1, 2):
             conn = self._take() if attempt == 1 else self._new()
+            started = time.perf_counter()
             try:
                 result = operation(conn)
             except (lx.LDAPException, OSError) as error:
+                observe.ldap_operation(self.settings.url, _kind(conn), time.perf_counter() - started,
+                                       observe.failure(translate(error)))
                 broken = isinstance(translate(error), DirectoryUnavailable)
                 if broken:
                     _close_quietly(conn)
@@ -185,6 +196,7 @@ class ConnectionPool:
                 else:
                     self._give_back(conn)
                 raise translate(error) from error
+            observe.ldap_operation(self.settings.url, _kind(conn), time.perf_counter() - started)
             self._noted(conn)
             self._give_back(conn)
             return result
@@ -197,6 +209,15 @@ class ConnectionPool:
 
     def close(self) -> None:
         self._drain()
+
+
+_KINDS = {"searchResDone": "search", "modifyResponse": "modify", "addResponse": "add", "delResponse": "delete",
+          "modDNResponse": "rename", "extendedResp": "extended", "bindResponse": "bind", "compareResponse": "compare"}
+
+
+def _kind(conn: ldap3.Connection) -> str:
+    """What the operation's last exchange was (a search, a modify...), from ldap3's record of it."""
+    return _KINDS.get((conn.result or {}).get("type"), "other")
 
 
 def _close_quietly(conn: ldap3.Connection) -> None:

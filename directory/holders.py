@@ -17,6 +17,7 @@ from .escaping import all_of, equals
 from .locks import is_locked
 from .model import AccountState, provisional_expired
 from .passwords import PasswordHasher
+from .registry.leavers import is_leaver_lock
 from .repository import equalize_timing
 from .mapping import Field, Mapping, day, first, flag, present, state, text, time
 
@@ -160,8 +161,11 @@ class Holders:
         try:
             open_connection(self.directory.settings.url, holder.dn, password, self.directory.settings.timeout).unbind()
         except InvalidCredentials:
-            # ppolicy answers a locked account exactly like a wrong password: the lock tells them apart
+            # ppolicy answers a locked account exactly like a wrong password: the lock tells them apart, and the
+            # leavers' lock (the follower's, past the tolerance) says why the account no longer opens
             fresh = self.by_dn(holder.dn)
+            if is_leaver_lock(fresh.locked_at) and leaver_deactivated(fresh.left_on, leaver_days):
+                return SignIn.DEACTIVATED, fresh
             locked = is_locked(fresh.locked_at, self.directory.password_policy())
             return (SignIn.LOCKED if locked else SignIn.REFUSED), fresh
         fresh = self.by_dn(holder.dn)

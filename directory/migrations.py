@@ -38,10 +38,16 @@ class MigrationSettings:
     argon2: tuple[int, int, int] = (2, 19456, 1)   # t, m (KiB), p
     replicator_password: str = field(default="", repr=False)  # what consumers bind with (0015)
     replicate_from: str = ""                  # set on a consumer: the provider's URL (consumer.ldif)
+    sso_password: str = field(default="", repr=False)  # what the SSO engine binds with (0023)
 
 
 def replicator_dn(suffix: str) -> str:
     return f"cn=replicator,ou=services,{suffix}"
+
+
+def sso_dn(suffix: str) -> str:
+    """The SSO engine's identity (LemonLDAP::NG, migration 0023)."""
+    return f"cn=sso,ou=services,{suffix}"
 
 
 # The service identity's password is a long random secret, not a person's: a light argon2 cost takes
@@ -104,6 +110,8 @@ class Migrator:
             # none given: a secret nobody knows, so that nobody binds as the replicator
             "replicator_password_hash": SERVICE_HASHER.hash(s.replicator_password or secrets.token_urlsafe(32)),
             "replicator_password": s.replicator_password,
+            "sso_dn": sso_dn(s.suffix),
+            "sso_password_hash": SERVICE_HASHER.hash(s.sso_password or secrets.token_urlsafe(32)),
             "provider_url": s.replicate_from,
         }
 
@@ -185,8 +193,8 @@ class Migrator:
                     applied = self._migrate(conn, consumer, say)
                 if consumer:
                     self._replicate(conn, say)
-                elif self.settings.replicator_password:
-                    self._ensure_replicator_password(conn, say)
+                else:
+                    self._ensure_passwords(conn, say)
                 return applied
             except InsufficientRights as error:
                 raise MigrationRightsError(
@@ -237,21 +245,24 @@ class Migrator:
         for change in parse(_fill(path.read_text(encoding="utf-8"), values, path)):
             _apply(conn, change, say)
 
-    def _ensure_replicator_password(self, conn, say) -> None:
-        """On a provider: the replicator binds with the password given, or is given it (a single
-        directory that gets its first consumer)."""
+    def _ensure_passwords(self, conn, say) -> None:
+        """On a provider: the replicator and the SSO engine bind with the passwords given, or are given them
+        (a single directory that gets its first consumer, a directory that gets its SSO engine)."""
         s = self.settings
-        dn = replicator_dn(s.suffix)
-        if not self._exists(conn, dn):
-            return
+        for who, dn, password in (("replicator", replicator_dn(s.suffix), s.replicator_password),
+                                  ("SSO engine", sso_dn(s.suffix), s.sso_password)):
+            if password and self._exists(conn, dn):
+                self._ensure_password(conn, who, dn, password, say)
+
+    def _ensure_password(self, conn, who: str, dn: str, password: str, say) -> None:
         try:
-            open_connection(s.url, dn, s.replicator_password, 10.0).unbind()
+            open_connection(self.settings.url, dn, password, 10.0).unbind()
             return
         except InvalidCredentials:
             pass
         with translated():
-            conn.modify(dn, {"userPassword": [(ldap3.MODIFY_REPLACE, [SERVICE_HASHER.hash(s.replicator_password)])]})
-        say(f"replicator password set ({dn})")
+            conn.modify(dn, {"userPassword": [(ldap3.MODIFY_REPLACE, [SERVICE_HASHER.hash(password)])]})
+        say(f"{who} password set ({dn})")
 
     def _pending(self, conn) -> list[Path]:
         done = self.applied(conn)

@@ -133,6 +133,7 @@ class Student:
     password_changed: datetime | None = None   # pwdChangedTime: for a provisional password, when it was given
     level: str = ""                            # a primary school pupil's level (ONDE's « Niveau »: CP, CE1...)
     leaves_on: date | None = None              # a departure the registry plans: a leaver from that day
+    activation_date: datetime | None = None    # when the holder chose their own password, here or at the SSO
 
     @property
     def display_name(self) -> str:
@@ -157,6 +158,7 @@ class Guardian:
     mail: str | None = None
     mail_verified: bool = False
     password_changed: datetime | None = None
+    activation_date: datetime | None = None
     locked_at: str | None = None               # pwdAccountLockedTime, as for a student
 
     @property

@@ -5,9 +5,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
-from redis import Redis
 
-from . import config, errors, formatting, operations, security, sessions
+from . import config, errors, formatting, operations, redis_client, security, sessions
 from .extensions import csrf, directory, htmx, login_manager, redis, server_sessions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +30,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     formatting.init_app(app)
     operations.init_app(app)
     register_commands(app)
+    from . import monitoring
+    monitoring.init_app(app)        # last: it wraps the whole app, ProxyFix included
     return app
 
 
@@ -40,7 +41,7 @@ def _derive_config(app: Flask) -> None:
         settings["SECRET_KEY"] = settings.get("SESAME_SECRET_KEY")
     _check_secrets(settings)
     settings.setdefault("SESSION_TYPE", "redis")
-    settings.setdefault("SESSION_REDIS", Redis.from_url(settings["SESAME_REDIS_URL"]))
+    settings.setdefault("SESSION_REDIS", redis_client.connect(settings))
     settings.setdefault("SESSION_KEY_PREFIX", "sesame:session:")
     settings.setdefault("SESSION_PERMANENT", True)
     # idle timeout, renewed at each request; the absolute lifetime (SESAME_SESSION_HOURS) is webapp.sessions'

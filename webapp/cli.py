@@ -1,4 +1,4 @@
-"""`flask directory migrate` and `flask directory seed-demo`: the directory's release steps."""
+"""`flask directory …`: the directory's release steps (migrate, seed-demo), its backups and their restore, and upkeep."""
 from __future__ import annotations
 
 import sys
@@ -13,7 +13,9 @@ from directory.migrations import MigrationRightsError, MigrationSettings, Migrat
 
 from directory.demo_load import load_demo
 
-from .extensions import directory, service_dn
+from redis.exceptions import RedisError
+
+from .extensions import directory, redis, service_dn
 from .config import seal_key
 
 directory_cli = AppGroup("directory", help="Directory schema, configuration and demo data.")
@@ -43,6 +45,7 @@ def migration_settings(config) -> MigrationSettings:
                 config["SESAME_ARGON2_PARALLELISM"]),
         replicator_password=config["SESAME_LDAP_REPLICATOR_PASSWORD"],
         replicate_from=config["SESAME_LDAP_REPLICATE_FROM"],
+        sso_password=config["SESAME_LDAP_SSO_PASSWORD"],
     )
 
 
@@ -104,3 +107,60 @@ def refresh_figures_command():
     for establishment in establishments:
         figures_of(establishment.uai, max_age=0)
     click.echo(f"figures of {len(establishments)} establishment(s) computed in {time.monotonic() - started:.1f} s")
+
+
+@directory_cli.command("backup")
+@click.argument("destination", type=click.Path(file_okay=False))
+@click.option("--keep-days", type=click.IntRange(min=1), default=None,
+              help="Puis supprimer de DESTINATION les copies de plus de N jours.")
+def backup_command(destination, keep_days):
+    """Copy the directory online into a new folder of DESTINATION: what Redis holds of the jobs, then
+    cn=config and the accounts' database (slapcat, on the directory's host), checksummed (SHA256SUMS).
+    Never during a migration."""
+    from pathlib import Path
+
+    from directory import backup
+    from .jobs import backup as jobs_backup
+    config = current_app.config
+    partial, final = backup.start(destination)
+    try:
+        jobs, keys = jobs_backup.export(redis.current, partial / jobs_backup.FILE)   # first: jobs/backup.py says why
+        entries = backup.copy_directory(partial, config["SESAME_SLAPD_CONFIG_DIR"], config["SESAME_LDAP_SUFFIX"])
+        copy = backup.finish(partial, final, {"suffix": config["SESAME_LDAP_SUFFIX"], "entries": entries,
+                                              "jobs": jobs, "redis_keys": keys},
+                             [jobs_backup.FILE, backup.CONFIG, backup.DATA])
+    except (backup.BackupError, RedisError, OSError) as error:
+        import shutil
+        shutil.rmtree(partial, ignore_errors=True)
+        click.echo(f"erreur : aucune copie faite : {error}", err=True)
+        sys.exit(1)
+    click.echo(f"copie faite : {copy.folder} ({entries} entrées de l'annuaire, {jobs} opération(s))")
+    if keep_days:
+        for old in backup.older_than(Path(destination), keep_days, keep=copy.folder):
+            click.echo(f"copie de plus de {keep_days} jours supprimée : {old}")
+
+
+@directory_cli.command("restore")
+@click.argument("source", type=click.Path(exists=True, file_okay=False))
+def restore_command(source):
+    """Put a copy made by `directory backup` back into an empty instance: slapd stopped with its cn=config
+    and database folders empty, and a Redis without jobs. Checksums are checked first; nothing is written
+    when anything is not so."""
+    from pathlib import Path
+
+    from directory import backup
+    from .jobs import backup as jobs_backup
+    config = current_app.config
+    try:
+        plan = backup.check_restore(source, config["SESAME_SLAPD_CONFIG_DIR"], config["SESAME_LDAP_SUFFIX"])
+        if not (Path(source) / jobs_backup.FILE).exists():
+            raise backup.BackupError(f"{jobs_backup.FILE} manque : copie incomplète.")
+        jobs_backup.refuse_unless_empty(redis.current)
+        entries = backup.restore_directory(plan)
+        jobs = jobs_backup.restore(redis.current, Path(source) / jobs_backup.FILE, plan.manifest["made"])
+    except (backup.BackupError, RuntimeError, RedisError, OSError) as error:
+        click.echo(f"erreur : {error}", err=True)
+        sys.exit(1)
+    click.echo(f"restauré : {entries} entrées de l'annuaire (copie du {plan.manifest['made']}), {jobs} opération(s). "
+               "Démarrez slapd, puis `flask --app wsgi directory migrate` (les migrations venues depuis la copie), "
+               "puis les services de Sésame.")

@@ -31,7 +31,12 @@ SETTINGS = {
     "LDAP_MIGRATOR_DN": ("", _STR),              # the DN slapd gives that identity (for ACLs)
     "LDAP_REPLICATOR_PASSWORD": ("", _STR),      # replication: what consumers bind to the provider with
     "LDAP_REPLICATE_FROM": ("", _STR),           # a consumer's migrations: the provider's URL
+    "LDAP_SSO_PASSWORD": ("", _STR),             # the migrations: what the SSO engine (LemonLDAP::NG) binds with
+    "FOLLOW_SECONDS": (5.0, float),              # the follower: how often it reads what changed in the directory
     "REDIS_URL": ("redis://127.0.0.1:6379/0", _STR),
+    "REDIS_SENTINELS": ((), _list),              # host:port of each sentinel: the primary is asked of them
+    "REDIS_MASTER": ("sesame", _STR),            # the name the sentinels monitor the primary under
+    "REDIS_SENTINEL_PASSWORD": ("", _STR),       # the sentinels' own requirepass, if they have one
     "SEAL_KEY": ("", _STR),                      # base64 of 32 random bytes
     "ARGON2_TIME_COST": (2, _INT),
     "ARGON2_MEMORY_COST": (19456, _INT),         # KiB
@@ -74,6 +79,10 @@ SETTINGS = {
     "AUDIT_RETENTION_DAYS": (365, _INT),          # « Journal des opérations »: records older are purged
     "JOB_CHUNK": (500, _INT),                     # accounts per chunk of a job: the share one worker takes
     "JOB_SPREAD": (16, _INT),                     # at most this many workers share one job
+    "OPERATOR_TOKEN": ("", _STR),                 # /metrics and the readiness details: `Authorization: Bearer <it>`
+    "METRICS_PORT": (0, _INT),                    # a worker host without a web node: its metrics on this port ...
+    "METRICS_ADDRESS": ("127.0.0.1", _STR),       # ... on this address
+    "SLAPD_CONFIG_DIR": ("/etc/ldap/slapd.d", _STR),   # backups: slapd's cn=config, read by slapcat on its host
 }
 
 

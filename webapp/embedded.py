@@ -23,10 +23,11 @@ class EmbeddedRedis:
     """One redis-server on loopback with its files under `root`."""
 
     def __init__(self, root: Path | str, port: int | None = None, persist: bool = True,
-                 password: str | None = None):
+                 password: str | None = None, settings: str = ""):
         self.root = Path(root).resolve()
         self.port = port or free_port()
         self.persist = persist
+        self.settings = settings          # more of redis.conf (a replica's `replicaof`, `masterauth`)
         # sessions live here: even on loopback, only those who know the password read them
         self.password = password or secrets.token_urlsafe(24)
         self.process: subprocess.Popen | None = None
@@ -41,7 +42,7 @@ class EmbeddedRedis:
         config = self.root / "redis.conf"
         fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:   # the password in a file, not on the command line
-            out.write(f"requirepass {self.password}\n")
+            out.write(f"requirepass {self.password}\n{self.settings}")
         args = [REDIS_SERVER, str(config), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.root),
                 "--daemonize", "no", "--protected-mode", "yes", "--logfile", str(self.root / "redis.log")]
         # durable: every write in the append-only file, flushed to disk every second (a crash loses at
@@ -76,6 +77,39 @@ class EmbeddedRedis:
         self.stop()
 
 
+def embedded_redis(instance: Path) -> EmbeddedRedis:
+    """`make run`'s Redis, on the same port from one run to the next (`make backup` finds it there)."""
+    folder = instance / "redis"
+    kept = folder / "port"
+    if not kept.exists():
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        kept.write_text(str(free_port()))
+    return EmbeddedRedis(folder, port=int(kept.read_text()), password=instance_secrets(instance)["SESAME_REDIS_PASSWORD"])
+
+
+def instance_command(arguments: list[str]) -> int:
+    """`python -m webapp.embedded flask ARGS`: a flask command on `make run`'s instance, with its settings
+    (`make backup`, `make restore`). Its Redis is started for the command if `make run` is not running."""
+    instance = Path(os.environ.get("SESAME_INSTANCE", ROOT / "instance")).resolve()
+    suffix = os.environ.get("SESAME_LDAP_SUFFIX", "dc=sesame,dc=local")
+    slapd = EmbeddedSlapd(instance / "slapd", suffix)
+    redis = embedded_redis(instance)
+    started = False
+    try:
+        with socket.create_connection(("127.0.0.1", redis.port), timeout=0.5):
+            pass
+    except OSError:
+        redis.start()
+        started = True
+    try:
+        env = embedded_environment(instance, slapd, redis)
+        env.pop("PROMETHEUS_MULTIPROC_DIR")     # a command's own metrics: nobody scrapes them
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *arguments], env=env, cwd=ROOT).returncode
+    finally:
+        if started:
+            redis.stop()
+
+
 def _group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -108,24 +142,32 @@ def port_is_free(port: int) -> bool:
             return False
 
 
-def instance_secrets(instance: Path) -> dict:
-    """Secrets of the embedded default, made once and kept (mode 600) under instance/."""
-    path = instance / "secrets.json"
-    if path.exists():
-        values = json.loads(path.read_text())
-        if "SESAME_REDIS_PASSWORD" not in values:   # made by an earlier version
-            values["SESAME_REDIS_PASSWORD"] = secrets.token_urlsafe(24)
-            path.write_text(json.dumps(values))
-        return values
-    instance.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(instance, 0o700)
-    values = {
+def _new_secrets() -> dict:
+    return {
         "SESAME_SECRET_KEY": secrets.token_urlsafe(48),
         "SESAME_LDAP_BIND_PASSWORD": secrets.token_urlsafe(24),
         "SESAME_SEAL_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "SESAME_SSO_SECRET": secrets.token_urlsafe(24),
         "SESAME_REDIS_PASSWORD": secrets.token_urlsafe(24),
+        "SESAME_OPERATOR_TOKEN": secrets.token_urlsafe(24),
+        # what the SSO engine of `make sso` binds to the directory with (README « Les services de l'établissement »)
+        "SESAME_LDAP_SSO_PASSWORD": secrets.token_urlsafe(24),
     }
+
+
+def instance_secrets(instance: Path) -> dict:
+    """Secrets of the embedded default, made once and kept (mode 600) under instance/."""
+    path = instance / "secrets.json"
+    if path.exists():
+        values = json.loads(path.read_text())
+        missing = {k: v for k, v in _new_secrets().items() if k not in values}
+        if missing:   # made by an earlier version: the secrets it lacks are added, the others kept
+            values.update(missing)
+            path.write_text(json.dumps(values))
+        return values
+    instance.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(instance, 0o700)
+    values = _new_secrets()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as out:
         json.dump(values, out)
@@ -145,17 +187,20 @@ def embedded_environment(instance: Path, slapd: EmbeddedSlapd | None, redis: Emb
             env.setdefault(name, value)
     if slapd is not None:
         env.update(SESAME_LDAP_URL=slapd.ldap_url, SESAME_LDAP_ADMIN_URL=slapd.ldapi_url,
-                   SESAME_LDAP_MIGRATOR_DN=slapd.manager_dn, SESAME_LDAP_SUFFIX=slapd.suffix)
+                   SESAME_LDAP_MIGRATOR_DN=slapd.manager_dn, SESAME_LDAP_SUFFIX=slapd.suffix,
+                   SESAME_SLAPD_CONFIG_DIR=str(slapd.config_dir))
+    # the web server's processes and the worker's count their metrics together (webapp/metrics.py)
+    env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(instance / "metrics"))
     if redis is not None:
         env["SESAME_REDIS_URL"] = redis.url
     return env
 
 
-def demo_sign_ins(port: int, totp: str) -> str:
-    """What `make run` says once it runs: where, and the demo's sign-ins (directory.demo.SIGN_INS)."""
+def demo_sign_ins(port: int, totp: str, token: str = "…") -> str:
+    """What `make run` says once it runs: where, the demo's sign-ins (directory.demo.SIGN_INS), the health page."""
     from directory.demo import SIGN_INS
     width = max(len(uid) for uid, _ in SIGN_INS) + 2
-    return DEMO_SIGN_INS.format(port=port, totp=totp,
+    return DEMO_SIGN_INS.format(port=port, totp=totp, token=token,
                                 sign_ins="\n".join(f"  {uid:<{width}}{who}" for uid, who in SIGN_INS))
 
 
@@ -167,6 +212,9 @@ Demo sign-ins (password demo-sesame-2026, demo data only):
 
 Students and parents sign in at http://127.0.0.1:{port}/compte/connexion with the identifier and
 provisional password of their letter. Mail is not sent: each message is kept in instance/mail/.
+
+Health: http://127.0.0.1:{port}/sante/pret ; its details and /metrics with
+  -H "Authorization: Bearer {token}"   (SESAME_OPERATOR_TOKEN, in instance/secrets.json)
 
 Ctrl-C stops everything.
 """
@@ -193,8 +241,7 @@ def run(port: int = 5000) -> int:
     instance = Path(os.environ.get("SESAME_INSTANCE", ROOT / "instance")).resolve()
     suffix = os.environ.get("SESAME_LDAP_SUFFIX", "dc=sesame,dc=local")
     slapd = None if os.environ.get("SESAME_LDAP_URL") else EmbeddedSlapd(instance / "slapd", suffix)
-    redis = None if os.environ.get("SESAME_REDIS_URL") else EmbeddedRedis(
-        instance / "redis", password=instance_secrets(instance)["SESAME_REDIS_PASSWORD"])
+    redis = None if os.environ.get("SESAME_REDIS_URL") else embedded_redis(instance)
     children: list[subprocess.Popen] = []
     sink = None
     stopping = False
@@ -211,6 +258,9 @@ def run(port: int = 5000) -> int:
         if redis:
             redis.start()
         env = embedded_environment(instance, slapd, redis, port)
+        metrics = Path(env["PROMETHEUS_MULTIPROC_DIR"])
+        shutil.rmtree(metrics, ignore_errors=True)      # counted from zero at each start, as under systemd
+        metrics.mkdir(parents=True, mode=0o700)
         if not os.environ.get("SESAME_SMTP_HOST"):
             from .mailsink import MailSink
             sink = MailSink(instance / "mail", on_message=lambda message, path: print(
@@ -229,8 +279,10 @@ def run(port: int = 5000) -> int:
         # (a gunicorn worker hit by SIGINT and SIGTERM together can deadlock in its handler).
         commands = {
             "job worker": [python, "-m", "webapp.jobs.worker"],
+            # a password chosen at the SSO (`make sso`) makes the account « Activé » in Sésame
+            "follower": [python, "-m", "webapp.follower"],
             "web server": [python, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads",
-                           "4", "--no-control-socket", "--access-logfile", "-",
+                           "4", "--no-control-socket",
                            "--limit-request-line", "8190", "--limit-request-field_size", "16380", "wsgi:app"],
         }
 
@@ -244,7 +296,7 @@ def run(port: int = 5000) -> int:
         if not wait_until_listening(port, running["web server"]):
             print(f"the web server did not start listening on port {port}: see its messages above",
                   file=sys.stderr, flush=True)
-        print(demo_sign_ins(port, env["SESAME_STAFF_TOTP"]), flush=True)
+        print(demo_sign_ins(port, env["SESAME_STAFF_TOTP"], env["SESAME_OPERATOR_TOKEN"]), flush=True)
         restarts: dict[str, list[float]] = {name: [] for name in commands}
         while not stopping:
             for name, child in list(running.items()):
@@ -291,8 +343,10 @@ def run(port: int = 5000) -> int:
             redis.stop()
         if slapd:
             slapd.stop()
-        print("Sésame stopped: web, worker, Redis, slapd and the mail sink.", flush=True)
+        print("Sésame stopped: web, worker, follower, Redis, slapd and the mail sink.", flush=True)
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["flask"]:
+        sys.exit(instance_command(sys.argv[2:]))
     sys.exit(run(int(os.environ.get("SESAME_PORT", "5000"))))

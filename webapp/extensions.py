@@ -44,7 +44,8 @@ class RedisExtension:
     key = "sesame.redis"
 
     def init_app(self, app) -> None:
-        app.extensions[self.key] = redis_lib.Redis.from_url(app.config["SESAME_REDIS_URL"])
+        from .redis_client import connect
+        app.extensions[self.key] = connect(app.config)
 
     @property
     def current(self) -> redis_lib.Redis:

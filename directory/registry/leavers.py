@@ -1,7 +1,7 @@
 """Leavers: what makes a student a leaver (one rule, for the import and for the departures the registry
-planned, made on their day by a daily task), and their second period: the accounts of students gone long
-enough to be removable, and their removal, each identifier kept under ou=reserved so that no account is ever
-given it again."""
+planned, made on their day by a daily task), locked in the directory once past the tolerance (every service
+honours it), then removable, and their removal, each identifier kept under ou=reserved so that no account is
+ever given it again."""
 from __future__ import annotations
 
 import re
@@ -12,7 +12,7 @@ import ldap3
 
 from .. import attributes as A
 from ..audit import record_action
-from ..errors import AlreadyExists, ChangedMeanwhile, NotFound
+from ..errors import AlreadyExists, ChangedMeanwhile, Conflict, NotFound
 from ..escaping import all_of, any_of, at_most, dn, equals, none_of, present
 from ..mapping import first, parse_time
 
@@ -183,3 +183,56 @@ def remove(directory, account_id: str, last_day: date, actor: str) -> tuple[bool
     if leaver.identifier:
         _reserve(directory, leaver.identifier, account_id, actor)
     return True, ""
+
+
+# -- the directory's lock of leavers past the tolerance (every service that binds honours it) -----------------
+
+LEAVER_LOCK = "000001010000Z"       # ppolicy's permanent lock: only a write lifts it (never its duration)
+
+
+def is_leaver_lock(locked_at) -> bool:
+    """Whether pwdAccountLockedTime, as read, is the leavers' permanent lock (not a lock after wrong passwords)."""
+    return locked_at is not None and str(locked_at).startswith(LEAVER_LOCK[:8])
+
+
+def lock_cutoff(tolerance_days: int, today: date | None = None) -> date:
+    """The last day of leaving whose accounts are locked today: the tolerance is over for them."""
+    return (today or date.today()) - timedelta(days=tolerance_days + 1)
+
+
+def keep_leavers_locked(directory, tolerance_days: int, today: date | None = None) -> tuple[list[str], list[str]]:
+    """The one rule of the directory about leavers, for the SSO and every service that binds: a student who
+    left (no establishment) more than `tolerance_days` ago is locked by ppolicy's permanent lock; one the
+    registry brought back (an establishment again, or no departure, or a later one) is unlocked. Other locks
+    (too many wrong passwords) are not touched. Both searches read leavers only (the objectClass index); each
+    write is conditional on the lock it read. (DNs locked, DNs unlocked.)"""
+    cutoff = f"{lock_cutoff(tolerance_days, today):%Y%m%d}235959Z"
+    base = directory.base(A.STUDENTS)
+    to_lock = directory.search(base, all_of(equals(A.OBJECT_CLASS, A.OC_LEAVER), none_of(present(A.UAI)),
+                                            at_most(A.LEFT_ON, cutoff),
+                                            none_of(equals(A.PWD_ACCOUNT_LOCKED_TIME, LEAVER_LOCK))),
+                               [A.PWD_ACCOUNT_LOCKED_TIME], ldap3.LEVEL)
+    to_unlock = directory.search(base, all_of(equals(A.OBJECT_CLASS, A.OC_LEAVER),
+                                              equals(A.PWD_ACCOUNT_LOCKED_TIME, LEAVER_LOCK),
+                                              any_of(present(A.UAI), none_of(present(A.LEFT_ON)),
+                                                     none_of(at_most(A.LEFT_ON, cutoff)))),
+                                 ["1.1"], ldap3.LEVEL)
+    locked, unlocked = [], []
+    for entry_dn, entry in to_lock:
+        current = entry.get(A.PWD_ACCOUNT_LOCKED_TIME) or []
+        change = [(ldap3.MODIFY_DELETE, [str(current[0])])] if current else []
+        if _changed(directory, entry_dn, {A.PWD_ACCOUNT_LOCKED_TIME: change + [(ldap3.MODIFY_ADD, [LEAVER_LOCK])]}):
+            locked.append(entry_dn)
+    for entry_dn, _ in to_unlock:
+        if _changed(directory, entry_dn, {A.PWD_ACCOUNT_LOCKED_TIME: [(ldap3.MODIFY_DELETE, [LEAVER_LOCK])]}):
+            unlocked.append(entry_dn)
+    return locked, unlocked
+
+
+def _changed(directory, entry_dn: str, modifications: dict) -> bool:
+    """One conditional write; False when the entry changed meanwhile (the next pass looks again)."""
+    try:
+        directory.writes.run(lambda conn: conn.modify(entry_dn, modifications))
+        return True
+    except (Conflict, NotFound):
+        return False

@@ -21,3 +21,12 @@ def test_no_mark_is_always_reached_and_an_empty_replica_reaches_none():
 def test_each_server_of_a_mark_is_compared_with_the_same_servers_csn():
     assert has_reached(f"{LATE} {OTHER_SERVER}", f"{OTHER_SERVER} {EARLY}")
     assert not has_reached(LATE, f"{EARLY} {OTHER_SERVER}")      # the other server's changes are missing
+
+
+def test_a_consumers_lag_is_the_time_between_the_providers_last_change_and_its_own():
+    from webapp.gauges import replica_lag
+    provider = "20261201101510.250000Z#000000#000#000000"
+    assert replica_lag(provider, "20261201101500.000000Z#000000#000#000000") == 10.25
+    assert replica_lag(provider, provider) == 0.0
+    assert replica_lag(provider, "20261201101520.000000Z#000000#000#000000") == 0.0      # ahead: caught up
+    assert replica_lag(provider, "") > 0, "a consumer that has nothing yet is behind"

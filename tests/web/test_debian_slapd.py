@@ -54,13 +54,15 @@ def readme_settings(debian_slapd, redis_server, tmp_path_factory):
     assert settings["SESAME_LDAP_SUFFIX"] == SUFFIX
     assert settings["SESAME_LDAP_MIGRATOR_DN"] == DebianPackage.ROOT_OVER_LDAPI
     blanks = {name for name, value in settings.items() if not value}
-    assert blanks == {"SESAME_SECRET_KEY", "SESAME_SEAL_KEY", "SESAME_LDAP_BIND_PASSWORD", "SESAME_SSO_SECRET"}
+    assert blanks == {"SESAME_SECRET_KEY", "SESAME_SEAL_KEY", "SESAME_LDAP_BIND_PASSWORD", "SESAME_SSO_SECRET",
+                      "SESAME_OPERATOR_TOKEN"}
     settings.update({
         "SESAME_SECRET_KEY": secrets.token_urlsafe(48),
         "SESAME_STAFF_TOTP": "off",          # the second factor has tests of its own; this one is the directory
         "SESAME_SEAL_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "SESAME_LDAP_BIND_PASSWORD": secrets.token_urlsafe(48),
         "SESAME_SSO_SECRET": secrets.token_urlsafe(48),
+        "SESAME_OPERATOR_TOKEN": secrets.token_urlsafe(48),
         "SESAME_LDAP_URL": debian_slapd.ldap_url,
         "SESAME_LDAP_ADMIN_URL": debian_slapd.ldapi_url,
         # root's own identity when the suite runs as root, as in the example

@@ -12,6 +12,9 @@ from redis.exceptions import WatchError
 from directory.actions import Outcome
 from directory.lifecycle import Action
 
+from ..logs import current_request_id
+from ..metrics import job_ended
+
 JOB_TTL = 7 * 24 * 3600          # a report stays a week
 RECENT = 20                      # jobs listed per person
 
@@ -37,6 +40,7 @@ class Job:
     finished: float = 0.0
     file: str = ""                # token of the generated document
     message: str = ""
+    request_id: str = ""          # of the request that asked for it: the worker's log lines name it too
 
     @property
     def action(self) -> Action:
@@ -49,6 +53,15 @@ class Job:
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]
+
+
+_FIELDS = set(Job.__dataclass_fields__)
+
+
+def _load(raw) -> Job:
+    """A record as kept in Redis; what a newer version added and this one does not know is left aside."""
+    values = json.loads(raw)
+    return Job(**{name: value for name, value in values.items() if name in _FIELDS})
 
 
 def _key(job_id: str, part: str = "") -> str:
@@ -64,7 +77,7 @@ class JobStore:
                job_id: str | None = None) -> tuple[Job, bool]:
         """A new job, or (False) the one that already has `job_id`: a confirmation posted twice."""
         job = Job(job_id or secrets.token_hex(16), kind, owner, uai, population, list(account_ids),
-                  options or {}, QUEUED, time.time())
+                  options or {}, QUEUED, time.time(), request_id=current_request_id())
         if not self.redis.set(_key(job.id), json.dumps(job.__dict__), ex=JOB_TTL, nx=True):
             return self.get(job.id), False
         self._list(job)
@@ -85,7 +98,7 @@ class JobStore:
 
     def get(self, job_id: str) -> Job | None:
         raw = self.redis.get(_key(job_id))
-        return Job(**json.loads(raw)) if raw else None
+        return _load(raw) if raw else None
 
     def save(self, job: Job) -> None:
         """Every job not finished nor interrupted stays where the workers' sweeper looks for it."""
@@ -105,7 +118,8 @@ class JobStore:
                 try:
                     pipe.watch(_key(job_id))
                     raw = pipe.get(_key(job_id))
-                    job = Job(**json.loads(raw)) if raw else None
+                    job = _load(raw) if raw else None
+                    before = job.status if job else None
                     if job is None or change(job) is False:
                         pipe.unwatch()
                         return job
@@ -114,6 +128,8 @@ class JobStore:
                     if job.status in (FINISHED, FAILED):
                         pipe.srem("sesame:jobs:open", job.id)
                     pipe.execute()
+                    if job.status != before and job.status in (FINISHED, FAILED):
+                        job_ended(job.kind, job.status)
                     return job
                 except WatchError:
                     continue

@@ -29,6 +29,7 @@ from ..documents.lists import ListRow
 from ..config import seal_key
 from ..extensions import directory, redis
 from ..holders import tokens
+from ..logs import carried, job_context
 from .report import counts, job_accounts, outcomes
 from .chunks import FINISH, Chunks
 from .pieces import PIECE, Printer, assembled, end_to_end, letter_values, letters_of_items
@@ -126,12 +127,21 @@ def _stopped(message: str):
 def run_job(job_id: str) -> None:
     """The RQ entry point, enqueued once per worker that may share the job: each takes chunks nobody
     holds until none is left, and whoever finds them all done makes the documents and closes the job.
-    Safe to run again after a crash: what was done is not done twice."""
+    Safe to run again after a crash: what was done is not done twice. Its log lines name the job and
+    the request that asked for it."""
     store = job_store()
+    asked = store.get(job_id)
+    with job_context(job_id, asked.request_id if asked else ""):
+        _run(job_id, store)
+
+
+def _run(job_id: str, store: JobStore) -> None:
     job = store.update(job_id, _running)
     if job is None or job.status != RUNNING:
         return          # finished, interrupted (« Relancer » starts it again), or gone
     chunks = job_chunks(job)
+    started = time.monotonic()
+    log.info("job %s (%s, %d account(s), %d chunk(s)) taken up by %s", job_id, job.kind, job.total, chunks.count, WORKER)
     with _Heartbeat(store, job_id, chunks) as beat:
         try:
             printer = _printer(job)
@@ -162,6 +172,8 @@ def run_job(job_id: str) -> None:
             def finished(current: Job):
                 current.status, current.file, current.finished = FINISHED, job.file, time.time()
             store.update(job_id, finished)
+            log.info("job %s finished: %d of %d account(s) noted, %.1f s on this worker", job_id,
+                     store.progress(job_id), job.total, time.monotonic() - started)
         except RedisError:
             # The job queue went away: nothing can be noted. The record stays « En cours » with no
             # hold, and a worker's sweeper takes the job up when Redis is back; what was written
@@ -187,6 +199,8 @@ def _work_on_chunk(job: Job, store: JobStore, chunks: Chunks, number: int, print
     def done():
         chunks.complete(number, WORKER)
         beat.drop(number)
+        log.info("job %s: chunk %d of %d done (%d account(s))", job.id, number + 1, chunks.count,
+                 len(job.account_ids[chunks.bounds(number)]))
     if job.kind == IMPORT:      # « Alimentation »: the rows of a registry import (webapp/alimentation/job.py)
         run_import(job, store)
         return done()
@@ -199,7 +213,7 @@ def _work_on_chunk(job: Job, store: JobStore, chunks: Chunks, number: int, print
             def keep(printed):
                 chunks.keep_printed(number, printed)
                 done()
-            return printer.close_chunk(pieces, keep)
+            return printer.close_chunk(pieces, carried(keep))   # kept on the printer's thread, logged as the job's
     if _has_document(job):
         chunks.keep_part(number, _document_part(job, store, ids))
     done()

@@ -50,13 +50,21 @@ def _wait_for_redis(connection: Redis, stop: threading.Event, log) -> None:
 def main() -> None:
     from webapp import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    from .. import logs, metrics
+    from ..health import keep_alive
+    from ..redis_client import connect
+    from .tasks import WORKER
+
+    logs.configure("worker")
     log = logging.getLogger(__name__)
     app = create_app()
-    connection = Redis.from_url(app.config["SESAME_REDIS_URL"])
+    connection = connect(app.config, blocking=True)
     jobs_queue = queue(connection)
     stop = threading.Event()
     threading.Thread(target=_sweep, args=(app, jobs_queue, stop), daemon=True).start()
+    # its presence, which the web nodes' readiness looks for; its metrics, if no web node serves them
+    threading.Thread(target=keep_alive, args=(connect(app.config), WORKER, stop, log), daemon=True).start()
+    metrics.serve_for_worker(app.config)
     with app.app_context():
         # RQ's worker quits when Redis goes away; this one waits for Redis and starts working again
         while not stop.is_set():
