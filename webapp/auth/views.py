@@ -12,14 +12,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import HTTPException
 
 from directory import journal
-from directory.errors import AccountLocked, DirectoryError, InvalidCredentials, NotFound
+from directory.errors import AccountLocked, DirectoryError, InvalidCredentials, NoRightsNow, NotFound
 from directory.model import Role
 from directory.repository import PASSWORD_ROLES
 
 from .. import ratelimit, sessions, signin
-from ..access import StaffUser, current_uai, staff, tabs_for
+from ..access import PASSWORD, SIGNED_IN_BY, SSO, StaffUser, current_uai, opened, staff, tab_here, tabs_for
 from ..extensions import directory
-from ..rights import Right, may
 from .forms import SignInForm, SwitchEstablishmentForm
 
 bp = Blueprint("auth", __name__)
@@ -28,10 +27,12 @@ log = logging.getLogger(__name__)
 REFUSAL = signin.REFUSAL
 
 
-def start_session(user: StaffUser) -> None:
-    """A new session id at every sign-in, so that a planted cookie is worth nothing."""
+def start_session(user: StaffUser, opened_by: str) -> None:
+    """A new session id at every sign-in, so that a planted cookie is worth nothing; how it was opened (a
+    password, the SSO) is kept in it, and every request carries only what that way may open (access.OPENS)."""
     session.clear()
     login_user(user)
+    session[SIGNED_IN_BY] = opened_by
     session["uai"] = user.staff.uais[0] if user.staff.uais else None
     session["staff_version"] = user.staff.password_version   # a change of password ends the session
     sessions.start(session)
@@ -39,7 +40,7 @@ def start_session(user: StaffUser) -> None:
     member = user.staff     # « Journal des opérations » (issue 16)
     journal.record(directory.current, member.uid, journal.SIGN_IN,
                    None if member.role is Role.ADMIN else (member.uais[0] if member.uais else None),
-                   f"connexion de {member.display_name}")
+                   f"connexion de {member.display_name} ({'par mot de passe' if opened_by == PASSWORD else 'par le SSO'})")
 
 
 def _safe_next(target: str | None) -> str:
@@ -76,6 +77,12 @@ def login():
             signin.refuse_at(started)
             flash(signin.locked(lock.until, holder=False), "error")
             status = 401
+        except NoRightsNow as none:
+            # the password was right: a former (or future) delegate is told why nothing opens, not « incorrect »
+            failures.succeeded()
+            journal.record(directory.current, uid, journal.SIGN_IN_REFUSED, None, "aucun droit en cours")
+            flash(signin.no_rights_now(none.ended, none.starts), "error")
+            status = 403
         except (InvalidCredentials, NotFound):
             log.info("staff sign-in refused from %s", request.remote_addr)
             journal.record(directory.current, uid, journal.SIGN_IN_REFUSED, None,
@@ -117,15 +124,15 @@ def sso():
         log.warning("SSO sign-in refused from %s", request.remote_addr)
         abort(403)
     try:
-        staff_member = directory.current.staff(uid)
+        staff_member = opened(directory.current.staff(uid), SSO)
     except NotFound:
         log.warning("SSO sign-in for an unknown or role-less uid from %s", request.remote_addr)
         abort(403)
-    if not may(staff_member.role, Right.SIGN_IN_THROUGH_SSO):
-        # heads and the identity team sign in with their password (and, later, a second factor)
+    if staff_member is None:
+        # heads and the identity team sign in with their password and second factor, never here
         log.warning("SSO sign-in refused for a non-support role from %s", request.remote_addr)
         abort(403)
-    start_session(StaffUser(staff_member))
+    start_session(StaffUser(staff_member), SSO)
     log.info("staff SSO sign-in: %s", staff_member.uid)
     return redirect(url_for("home.index"))
 
@@ -167,6 +174,7 @@ def shell_context():
         return {
             "staff": member,
             "tabs": tabs_for(member.role),
+            "tab_here": tab_here,
             "establishment": directory.current.establishment(uai),
             "switch_form": switch,
             "second_factor_offered": member.role in PASSWORD_ROLES and second_factor_mode() != "off",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import flash, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_login import login_required
 
 from directory.audit import open_job
@@ -44,8 +44,7 @@ def reprint(job_id):
         flash("Seule une opération terminée qui a donné des mots de passe provisoires peut être réimprimée.", "error")
         return redirect(url_for("jobs.show", job_id=source.id), 303)
     if not form.validate_on_submit():
-        flash("Le formulaire n'est pas valide : vérifiez vos choix.", "error")
-        return redirect(url_for("jobs.show", job_id=source.id), 303)
+        abort(400, "Le formulaire n'est pas valide : vérifiez vos choix, puis « Réimprimer » de nouveau.")
     owner = staff().uid
     job_id = hashlib.sha256(f"{owner}:{form.confirmation.data}".encode()).hexdigest()[:32]
     store = job_store()

@@ -312,7 +312,7 @@ def _document_part(job: Job, store: JobStore, ids: list[str]) -> list:
     when = lambda moment: moment.isoformat() if moment else None   # noqa: E731
     return [[r.surname, r.given_name, r.state.value, r.identifier or "", worker_accounts.provisional_password(r),
              r.class_code, label(r), mefs[r.mef_code].label if r.mef_code in mefs else r.mef_code,
-             when(r.notification_date), when(r.last_login), children.get(r.account_id, "")]
+             when(r.notification_date), when(r.last_login), children.get(r.account_id, ""), when(r.password_changed)]
             for r in records.values()]
 
 
@@ -354,10 +354,11 @@ def _reprinted_letters(job: Job, store: JobStore) -> list[Letter]:
 
 
 def _list_row(item: list) -> ListRow:
-    surname, given_name, state, identifier, password, class_code, class_label, mef, notified, last, children = item
+    surname, given_name, state, identifier, password, class_code, class_label, mef, notified, last, children, \
+        given = item
     when = lambda text: datetime.fromisoformat(text) if text else None   # noqa: E731
     return ListRow(surname, given_name, AccountState(state), identifier, password, class_code, class_label, mef,
-                   when(notified), when(last), children)
+                   when(notified), when(last), children, when(given))
 
 
 def _produce_document(job: Job, store: JobStore, chunks: Chunks) -> None:
@@ -385,11 +386,12 @@ def _produce_document(job: Job, store: JobStore, chunks: Chunks) -> None:
             f"courriers-{job.uai}.pdf", "application/pdf"
     else:
         rows = [_list_row(item) for item in items]
+        days = current_app.config["SESAME_PROVISIONAL_DAYS"]   # the lists ask whether each password still signs in
         if job.options.get("format") == "csv":
-            content, name, mimetype = population.listing.csv(establishment, rows), f"comptes-{job.uai}.csv", \
-                "text/csv; charset=utf-8"
+            content, name, mimetype = population.listing.csv(establishment, rows, days), f"comptes-{job.uai}.csv", \
+                "text/csv"
         else:
-            content, name, mimetype = population.listing.pdf(establishment, rows), f"comptes-{job.uai}.pdf", \
+            content, name, mimetype = population.listing.pdf(establishment, rows, days), f"comptes-{job.uai}.pdf", \
                 "application/pdf"
     _keep(job, content, name, mimetype)
 

@@ -11,7 +11,7 @@ from ..access import staff
 from ..documents.files import FileStore
 from ..documents.lists import csv_document
 from ..extensions import redis
-from ..rendering import page_or_fragment
+from ..rendering import csv_download, page_or_fragment
 from ..students.population import of_job
 from . import report
 from .store import FAILED, OUTCOME_LABELS, QUEUED, REFUSED, RUNNING, job_store
@@ -118,10 +118,7 @@ def report_csv(job_id):
         rows.append((surname, given_name, identifier, account_id, label, detail if outcome == REFUSED else ""))
     rows.sort(key=lambda r: (r[0], r[1], r[3]))
     content = csv_document(["Nom", "Prénom", "Identifiant", "Numéro de compte", "Résultat", "Motif"], rows)
-    response = current_app.response_class(content, mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="compte-rendu-{job.id[:8]}.csv"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return csv_download(content, f"compte-rendu-{job.id[:8]}.csv")
 
 
 @bp.route("/travaux/<job_id>/relancer", methods=["POST"])
@@ -148,7 +145,8 @@ def download(token):
     stored = files.get(token, staff().uid)
     if stored is None:
         abort(404)
-    response = send_file(stored.path, mimetype=stored.mimetype, as_attachment=True,
+    # the type alone: send_file adds the charset of a text type (files of older jobs named it already)
+    response = send_file(stored.path, mimetype=stored.mimetype.split(";")[0].strip(), as_attachment=True,
                          download_name=stored.download_name, max_age=0)
     response.headers["Cache-Control"] = "no-store"
     return response
