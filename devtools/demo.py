@@ -142,6 +142,17 @@ STAFF_WITHOUT_RIGHTS = (
     ("secretariat.lp", "Sophie", "Bernard", "Secrétaire", LP),
 )
 
+# Who one may sign in as to try Sésame, and who they are: `make run` prints this, and the README's « Demo
+# sign-ins » table lists the same people (tests/unit/test_demo.py checks both against the staff above).
+SIGN_INS = (
+    *((school.head[0], f"head of {school.uai} {school.name}") for school in SCHOOLS),
+    (ADMIN_UID, "identity-team admin: every establishment"),
+    ("support.lp", f"support staff of {LP}, through the SSO proxy only (`make sso-proxy`)"),
+    ("cpe.lp", f"CPE at {LP}: holds the demo's running delegation « Droits du chef d'établissement »"),
+    ("prof.lp", f"teacher at {LP}: his « Dépannage » delegation ended, so he is told his rights ended"),
+    ("secretariat.lp", f"secretary at {LP} with no right until a head delegates one"),
+)
+
 # Share of each state among a school's students (the rest is NOT_NOTIFIED), and of externals.
 ACTIVE_SHARE, NOTIFIED_SHARE = 0.40, 0.30
 EXTERNAL_SHARE = 0.05

@@ -1,8 +1,8 @@
 """A stand-in for the SSO reverse proxy, for trying support staff's sign-in locally (never in production).
 
-`make sso-proxy` listens on http://127.0.0.1:5001 and forwards everything to the app on :5000, adding
-the user header (SESAME_DEV_SSO_USER, default support.lp) and the shared secret, as CAS/SAML/OIDC
-in front of Sésame would once the person has signed in there.
+`make sso-proxy` listens on http://127.0.0.1:$SESAME_DEV_SSO_PORT (5001) and forwards everything to the app on
+$SESAME_PORT (5000, as `make run`), adding the user header (SESAME_DEV_SSO_USER, default support.lp) and the shared
+secret, as CAS/SAML/OIDC in front of Sésame would once the person has signed in there.
 """
 from __future__ import annotations
 
@@ -54,7 +54,8 @@ def main() -> None:
     upstream = int(os.environ.get("SESAME_PORT", "5000"))
     handler = make_handler(upstream, user, secret, config["SESAME_SSO_USER_HEADER"],
                            config["SESAME_SSO_SECRET_HEADER"])
-    print(f"SSO stand-in: open http://127.0.0.1:{port}/connexion/sso to sign in as {user}")
+    print(f"SSO stand-in: open http://127.0.0.1:{port}/connexion/sso to sign in as {user} "
+          f"(forwarding to Sésame on port {upstream}: SESAME_PORT, as given to make run)")
     ThreadingHTTPServer(("127.0.0.1", port), handler).serve_forever()
 
 

@@ -196,15 +196,19 @@ def embedded_environment(instance: Path, slapd: EmbeddedSlapd | None, redis: Emb
     return env
 
 
+def demo_sign_ins(port: int, totp: str, token: str = "…") -> str:
+    """What `make run` says once it runs: where, the demo's sign-ins (devtools.demo.SIGN_INS), the health page."""
+    from .demo import SIGN_INS
+    width = max(len(uid) for uid, _ in SIGN_INS) + 2
+    return DEMO_SIGN_INS.format(port=port, totp=totp, token=token,
+                                sign_ins="\n".join(f"  {uid:<{width}}{who}" for uid, who in SIGN_INS))
+
+
 DEMO_SIGN_INS = """
 Sésame is running on http://127.0.0.1:{port}  (staff second factor: {totp})
 
 Demo sign-ins (password demo-sesame-2026, demo data only):
-  chef.clg   head of 0990001N CLG Jean Moulin
-  chef.lp    head of 0990002P LP Métiers Auguste Perret
-  chef.lyc   head of 0990003R LYC Marie Curie
-  admin.idt  identity-team admin
-  support.lp support staff of 0990002P, through the SSO header (see README)
+{sign_ins}
 
 Students and parents sign in at http://127.0.0.1:{port}/compte/connexion with the identifier and
 provisional password of their letter. Mail is not sent: each message is kept in instance/mail/.
@@ -292,8 +296,7 @@ def run(port: int = 5000) -> int:
         if not wait_until_listening(port, running["web server"]):
             print(f"the web server did not start listening on port {port}: see its messages above",
                   file=sys.stderr, flush=True)
-        print(DEMO_SIGN_INS.format(port=port, totp=env["SESAME_STAFF_TOTP"], token=env["SESAME_OPERATOR_TOKEN"]),
-              flush=True)
+        print(demo_sign_ins(port, env["SESAME_STAFF_TOTP"], env["SESAME_OPERATOR_TOKEN"]), flush=True)
         restarts: dict[str, list[float]] = {name: [] for name in commands}
         while not stopping:
             for name, child in list(running.items()):

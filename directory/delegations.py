@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -124,6 +124,24 @@ def problems(grant: Grant, today: date, delegate: StaffMember | None, granter_is
     return found
 
 
+def overlapping(grant: Grant, existing: list["Delegation"], now: datetime) -> "Delegation | None":
+    """The delegation of the same person and right in the same establishment, not yet over, whose period
+    meets the grant's: one running delegation per person and right, so that ending it ends the right. Pure."""
+    start, end = start_of(grant.start), start_of(grant.end + timedelta(days=1))
+    for delegation in sorted(existing, key=lambda d: d.valid_from):
+        if (delegation.uai == grant.uai and delegation.delegate.lower() == grant.delegate.lower()
+                and delegation.kind is grant.kind and delegation.valid_until > now
+                and delegation.valid_from < end and start < delegation.valid_until):
+            return delegation
+    return None
+
+
+def already_held(delegation: "Delegation") -> str:
+    return (f"{delegation.delegate} a déjà la délégation « {delegation.kind.label} » ici, du "
+            f"{delegation.first_day:%d/%m/%Y} au {delegation.last_day:%d/%m/%Y} : une seule à la fois. Pour changer "
+            "ses dates, mettez-y fin puis accordez-en une nouvelle.")
+
+
 class Delegations:
     """The delegations kept in the directory, below each establishment's entry."""
 
@@ -157,6 +175,21 @@ class Delegations:
                 roles[delegation.uai] = delegation.kind.role
         return roles
 
+    def of_delegate(self, uid: str) -> list[Delegation]:
+        """Every delegation a staff member was ever given, in any establishment."""
+        return self._find(self.directory.base(A.ESTABLISHMENTS), equals(A.DELEGATE, uid))
+
+    def out_of_term(self, uid: str, now: datetime | None = None) -> tuple[date | None, date | None] | None:
+        """For someone who holds no right today: (the last day of their latest delegation that ended, the
+        first day of the next to come); None when they were never given any."""
+        now = now or datetime.now(timezone.utc)
+        found = self.of_delegate(uid)
+        if not found:
+            return None
+        ended = [d for d in found if d.valid_until <= now]
+        coming = [d for d in found if d.valid_from > now]
+        return (max((d.last_day for d in ended), default=None), min((d.first_day for d in coming), default=None))
+
     def of_establishment(self, uai: str) -> list[Delegation]:
         """Every delegation of an establishment, the latest-ending first."""
         found = self._find(self._establishment_dn(uai), equals(A.UAI, uai))
@@ -185,15 +218,25 @@ class Delegations:
         return self._member(found[0][1]) if len(found) == 1 else None
 
     def find_staff(self, text: str, uai: str | None = None, limit: int = 20) -> list[StaffMember]:
-        """Staff whose name or identifier holds `text`; of `uai` only when given (a head's choice)."""
+        """Staff whose name or identifier holds `text`: those who work at `uai` when given (a head's search
+        never lists another establishment's staff), anyone otherwise; never the identity team, to whom
+        nobody delegates."""
         text = clean(text)[:64]
         if not text:
             return []
-        filter_ = any_of(contains(A.UID, text), contains(A.CN, text), contains(A.DISPLAY_NAME, text))
-        found = [self._member(e) for _, e in self.directory.search(self.directory.base(A.STAFF), filter_,
-                                                                    _STAFF_ATTRIBUTES, ldap3.LEVEL)]
-        found = [m for m in found if uai is None or uai in m.works_at]
+        works_here = any_of(equals(A.UAI, uai), equals(A.HEAD_OF, uai), equals(A.SUPPORT_FOR, uai)) if uai else None
+        filter_ = all_of(any_of(contains(A.UID, text), contains(A.CN, text), contains(A.DISPLAY_NAME, text)),
+                         works_here)
+        found = [(dn_, self._member(e)) for dn_, e in self.directory.search(
+            self.directory.base(A.STAFF), filter_, _STAFF_ATTRIBUTES, ldap3.LEVEL)]
+        admins = self._identity_team()
+        found = [m for dn_, m in found if dn_.lower() not in admins and (uai is None or uai in m.works_at)]
         return sorted(found, key=lambda m: (m.name.lower(), m.uid))[:limit]
+
+    def _identity_team(self) -> set[str]:
+        group = f"cn={A.ADMIN_GROUP_CN},{self.directory.base(A.GROUPS)}"
+        found = self.directory.search(group, "(objectClass=*)", [A.MEMBER], ldap3.BASE)
+        return {str(m).lower() for m in (found[0][1].get(A.MEMBER) or [])} if found else set()
 
     # --- changes --------------------------------------------------------------------------------
 
@@ -203,6 +246,12 @@ class Delegations:
                       grant.granted_by)
         delegate = self.staff_member(grant.delegate)
         found = problems(grant, today, delegate, granter_is_admin, delegate_is_admin)
+        now = datetime.now(timezone.utc)
+        if not found:
+            grant = replace(grant, delegate=delegate.uid)
+            held = overlapping(grant, self.of_establishment(grant.uai), now)
+            if held is not None:
+                found["delegate"] = already_held(held)
         if found:
             raise FieldsRefused(found)
         delegation = Delegation(id=secrets.token_hex(12), uai=grant.uai, delegate=delegate.uid, kind=grant.kind,
@@ -216,14 +265,29 @@ class Delegations:
             attributes[A.DESCRIPTION] = delegation.reason
         entry_dn = dn(A.CN, delegation.id, self._establishment_dn(delegation.uai))
         self.directory.writes.run(lambda conn: conn.add(entry_dn, [A.OC_DELEGATION], attributes))
+        # two grants at once both passed the check above: each looks again, and the later id gives way
+        rivals = [d for d in self.of_establishment(grant.uai) if d.id != delegation.id
+                  and overlapping(grant, [d], now) is not None]
+        if any(d.id < delegation.id for d in rivals):
+            self.directory.writes.run(lambda conn: conn.delete(entry_dn))
+            raise FieldsRefused({"delegate": already_held(min(rivals, key=lambda d: d.id))})
         return delegation
 
     def end(self, uai: str, delegation_id: str, by: str, now: datetime | None = None) -> Delegation:
-        """End a delegation at once. Conditional on the term read: ended meanwhile, it is a Conflict."""
+        """End a delegation at once, and with it the right: any other of the same person and right in this
+        establishment not yet over (two granted before one per person and right was the rule) ends too.
+        Conditional on the term read: ended meanwhile, it is refused."""
         now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
         delegation = self.get(uai, delegation_id)
         if delegation.valid_until <= now:
             raise FieldsRefused({"delegation": "Cette délégation est déjà terminée."})
+        for twin in self.of_establishment(uai):
+            if twin.id != delegation.id and twin.delegate.lower() == delegation.delegate.lower() \
+                    and twin.kind is delegation.kind and twin.valid_until > now:
+                self._end_one(uai, twin, by, now)
+        return self._end_one(uai, delegation, by, now)
+
+    def _end_one(self, uai: str, delegation: Delegation, by: str, now: datetime) -> Delegation:
         entry_dn = dn(A.CN, delegation.id, self._establishment_dn(uai))
         # the term read is deleted by value: ended by someone else meanwhile, the directory refuses it
         changes = {A.VALID_UNTIL: [(ldap3.MODIFY_DELETE, [ldap_time(delegation.valid_until)]),

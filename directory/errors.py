@@ -30,6 +30,15 @@ class AccountLocked(InvalidCredentials):
         super().__init__(f"account locked until {until}")
 
 
+class NoRightsNow(DirectoryError):
+    """The password is right, but the staff member holds no right today: every delegation they had has
+    ended (`ended`: the last day of the latest) or none has begun yet (`starts`: the first day of the next)."""
+
+    def __init__(self, ended=None, starts=None):
+        self.ended, self.starts = ended, starts
+        super().__init__(f"no right today (ended {ended}, starts {starts})")
+
+
 class InsufficientRights(DirectoryError):
     """The identity we are bound as may not do this."""
 

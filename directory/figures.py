@@ -109,7 +109,7 @@ def follow_ups(today: date, provisional_days: int) -> list[FollowUp]:
                 today - timedelta(days=provisional_days - EXPIRY_WARNING_DAYS)))))
     lines += [
         FollowUp("locked", "Comptes bloqués après trop d'erreurs de mot de passe", AccountCriteria(locked=True)),
-        FollowUp("mail-unconfirmed", "Adresses e-mail jamais confirmées", AccountCriteria(mail_unconfirmed=True)),
+        FollowUp("mail-unconfirmed", "Adresses mail jamais confirmées", AccountCriteria(mail_unconfirmed=True)),
     ]
     return lines
 

@@ -14,6 +14,7 @@ from . import attributes as A
 from .connection import open_connection
 from .errors import InvalidCredentials, NotFound, ValidationFailed
 from .escaping import all_of, equals
+from .locks import is_locked
 from .model import AccountState, provisional_expired
 from .passwords import PasswordHasher
 from .populations import branches
@@ -166,7 +167,8 @@ class Holders:
             fresh = self.by_dn(holder.dn)
             if is_leaver_lock(fresh.locked_at) and leaver_deactivated(fresh.left_on, leaver_days):
                 return SignIn.DEACTIVATED, fresh
-            return (SignIn.LOCKED if fresh.locked else SignIn.REFUSED), fresh
+            locked = is_locked(fresh.locked_at, self.directory.password_policy())
+            return (SignIn.LOCKED if locked else SignIn.REFUSED), fresh
         fresh = self.by_dn(holder.dn)
         if leaver_deactivated(fresh.left_on, leaver_days):
             return SignIn.DEACTIVATED, fresh

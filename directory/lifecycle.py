@@ -4,7 +4,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from .model import AccountState
+from datetime import datetime
+
+from .model import AccountState, provisional_expired
 
 
 class Action(enum.Enum):
@@ -17,6 +19,28 @@ class Action(enum.Enum):
     @property
     def changes_accounts(self) -> bool:
         return self not in (Action.LIST, Action.REPRINT)
+
+
+class ShownPassword(enum.Enum):
+    """What a list, the dépannage table or a reprint may say of an account's password."""
+    NONE = "none"              # « Non notifié »: no password at all
+    HIDDEN = "hidden"          # « Activé »: the holder's own, never shown (*****)
+    EXPIRED = "expired"        # a provisional password that no longer signs in: « expiré », never printed
+    PROVISIONAL = "provisional"   # the provisional password, which still signs in
+
+
+def shown_password(state: AccountState, password_changed: datetime | None, provisional_days: int,
+                   now: datetime | None = None) -> ShownPassword:
+    """The one rule « does the password we would print still sign in? »: a « Notifié et non activé »
+    account's provisional password stops `provisional_days` after it was given (0: never), and from then on
+    nothing prints it — the holder who typed it would be refused. Asked by every document and screen."""
+    if state is AccountState.NOT_NOTIFIED:
+        return ShownPassword.NONE
+    if state is AccountState.ACTIVE:
+        return ShownPassword.HIDDEN
+    if provisional_expired(state, password_changed, provisional_days, now):
+        return ShownPassword.EXPIRED
+    return ShownPassword.PROVISIONAL
 
 
 def shows_password(state: AccountState) -> bool:

@@ -109,7 +109,8 @@ _PERSON = [Field("account_id", A.ACCOUNT_ID, text()), Field("surname", A.SURNAME
            Field("identifier", A.UID), Field("origin", A.ACCOUNT_ORIGIN, origin),
            Field("notification_date", A.NOTIFICATION_DATE, time), Field("last_login", A.PWD_LAST_SUCCESS, time),
            Field("mail", A.MAIL), Field("mail_verified", A.MAIL_VERIFIED, flag),
-           Field("password_changed", A.PWD_CHANGED_TIME, time), Field("activation_date", A.ACTIVATION_DATE, time)]
+           Field("password_changed", A.PWD_CHANGED_TIME, time), Field("activation_date", A.ACTIVATION_DATE, time),
+           Field("locked_at", A.PWD_ACCOUNT_LOCKED_TIME)]
 
 
 def _shown_sign_in(dn, entry, raw, values) -> dict:
@@ -121,7 +122,7 @@ STUDENT = Mapping(Student, _PERSON + [
     Field("uai", A.UAI, text()), Field("external_uais", A.EXTERNAL_UAI, many),
     Field("class_code", A.CLASS_CODE, text()), Field("mef_code", A.MEF_CODE, text()),
     Field("ine", A.INE, text()), Field("birth_date", A.BIRTH_DATE, day),
-    Field("locked", A.PWD_ACCOUNT_LOCKED_TIME, present), Field("level", A.LEVEL, text()),
+    Field("level", A.LEVEL, text()),
     Field("leaves_on", A.LEAVES_ON, day)], _shown_sign_in)
 
 GUARDIAN = Mapping(Guardian, _PERSON + [

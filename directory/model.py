@@ -129,7 +129,7 @@ class Student:
     last_login: datetime | None = None
     mail: str | None = None
     mail_verified: bool = False
-    locked: bool = False                       # ppolicy locked it after too many wrong passwords
+    locked_at: str | None = None               # pwdAccountLockedTime: ppolicy locked it after too many failures
     password_changed: datetime | None = None   # pwdChangedTime: for a provisional password, when it was given
     level: str = ""                            # a primary school pupil's level (ONDE's « Niveau »: CP, CE1...)
     leaves_on: date | None = None              # a departure the registry plans: a leaver from that day
@@ -159,6 +159,7 @@ class Guardian:
     mail_verified: bool = False
     password_changed: datetime | None = None
     activation_date: datetime | None = None
+    locked_at: str | None = None               # pwdAccountLockedTime, as for a student
 
     @property
     def display_name(self) -> str:
@@ -181,6 +182,12 @@ def provisional_expired(state: AccountState, password_changed: datetime | None, 
     return password_changed < now - timedelta(days=days)
 
 
+# Per establishment, the role that wins when someone holds several there (own before delegated, a head's
+# rights before dépannage); establishments are listed own head first, then own support, then delegated.
+_PRECEDENCE = (Role.HEAD, Role.DELEGATED_HEAD, Role.SUPPORT, Role.DELEGATED_SUPPORT)
+_LISTED = (Role.HEAD, Role.SUPPORT, Role.DELEGATED_HEAD, Role.DELEGATED_SUPPORT)
+
+
 @dataclass(frozen=True)
 class Staff:
     uid: str
@@ -190,6 +197,29 @@ class Staff:
     uais: tuple[str, ...] = field(default=())   # establishments they may act on; ADMIN: every one
     password_version: str = ""                  # changes with their password: older sessions end
     roles: tuple[tuple[str, Role], ...] = ()    # (uai, role) when it differs between establishments
+    grants: tuple[tuple[str, Role], ...] = ()   # every (uai, role) they hold, own and delegated, as read
+    sso_only: bool = False                      # support staff: they sign in through the SSO, never a password
+
+    @classmethod
+    def holding(cls, uid: str, dn: str, display_name: str, grants, password_version: str = "",
+                sso_only: bool = False) -> "Staff | None":
+        """A staff member of one or more establishments from every role they hold; None if they hold none."""
+        return cls(uid, dn, display_name, Role.SUPPORT, (), password_version, (), tuple(grants),
+                   sso_only).limited_to(lambda role: True)
+
+    def limited_to(self, allowed) -> "Staff | None":
+        """The same person with only the roles `allowed(role)` accepts — what the way their session was
+        opened (a password, the SSO) may open — one per establishment; None when nothing is left."""
+        if self.role is Role.ADMIN:
+            return self if allowed(Role.ADMIN) else None
+        best: dict[str, Role] = {}
+        for uai, role in self.grants:
+            if allowed(role) and (uai not in best or _PRECEDENCE.index(role) < _PRECEDENCE.index(best[uai])):
+                best[uai] = role
+        if not best:
+            return None
+        uais = tuple(sorted(best, key=lambda u: (_LISTED.index(best[u]), u)))
+        return replace(self, role=best[uais[0]], uais=uais, roles=tuple((u, best[u]) for u in uais))
 
     def may_act_on(self, uai: str) -> bool:
         return self.role is Role.ADMIN or uai in self.uais

@@ -37,6 +37,15 @@ def _by_server(csns) -> dict[str, str]:
     return latest
 
 
+def combined(*marks: str | None) -> str | None:
+    """One mark holding every change each of `marks` holds (the latest CSN of each server)."""
+    latest: dict[str, str] = {}
+    for mark in marks:
+        for server, csn in _by_server((mark or "").split()).items():
+            latest[server] = max(latest.get(server, ""), csn)
+    return " ".join(sorted(latest.values())) or None
+
+
 def has_reached(state: str | None, mark: str | None) -> bool:
     """True when a server whose contextCSN is `state` holds every change up to `mark` (both as kept:
     space-separated CSNs)."""

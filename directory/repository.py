@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 
 import ldap3
 
@@ -10,13 +9,14 @@ from . import attributes as A
 from . import populations, replicas
 from .delegations import Delegations
 from .connection import ConnectionPool, DirectorySettings, open_connection
-from .errors import (AccountLocked, DirectoryUnavailable, InvalidCredentials, NotFound, ProviderUnavailable,
-                     WriteOutcomeUnknown)
+from .errors import (AccountLocked, DirectoryUnavailable, InvalidCredentials, NoRightsNow, NotFound,
+                     ProviderUnavailable, WriteOutcomeUnknown)
 from .escaping import all_of, any_of, equals
 from .escaping import dn as child_dn
+from .locks import lock_end
 from .model import AccountState, Establishment, Mef, PasswordPolicy, Role, SchoolClass, Staff
 from .passwords import PasswordHasher
-from .mapping import first, parse_time
+from .mapping import first
 from .search import PopulationAccounts
 
 # Establishments, classes and MEFs change a few times a year: each process keeps them this long.
@@ -38,17 +38,6 @@ def equalize_timing(password: str) -> None:
 def staff_password_version(entry: dict) -> str:
     """Changes with the staff member's password (pwdChangedTime, kept by ppolicy whoever changes it)."""
     return str(first(entry.get(A.PWD_CHANGED_TIME), ""))
-
-
-def lock_end(locked_time, policy: PasswordPolicy):
-    """When a lock set at `locked_time` (pwdAccountLockedTime) ends: False if there is no lock, None
-    if it lasts until an administrator lifts it (ppolicy's 000001010000Z, or no lockout duration)."""
-    if not locked_time:
-        return False
-    started = parse_time(locked_time)
-    if started is None or started.year < 1970 or not policy.lockout_duration:
-        return None
-    return started + timedelta(seconds=policy.lockout_duration)
 
 
 class Directory:
@@ -130,28 +119,39 @@ class Directory:
             raise NotFound(uid)
         return found[0]
 
-    def authenticate_staff(self, uid: str, password: str, roles=PASSWORD_ROLES) -> Staff:
-        """Check uid + password by a bind as that staff member, if their role signs in by password.
-        An empty password is refused here, never sent: LDAP would take it as an anonymous bind and
-        say yes. A staff member of another role is refused like an unknown one, without a bind."""
+    def authenticate_staff(self, uid: str, password: str) -> Staff:
+        """Check uid + password by a bind as that staff member: the member as a password session may carry
+        them (PASSWORD_ROLES only). An empty password is refused here, never sent: LDAP would take it as an
+        anonymous bind and say yes. Support staff (SSO only) and anyone a password opens nothing for are
+        refused like an unknown identifier, without a bind — except a former (or future) delegate whose
+        password is right, who is told that they hold no right today (NoRightsNow)."""
         if not uid or not password:
             raise InvalidCredentials("empty identifier or password")
         try:
             member = self.staff(uid)
         except NotFound:
-            equalize_timing(password)   # an unknown uid answers no faster than a wrong password
-            raise InvalidCredentials("unknown staff member") from None
-        if not {member.role, *(role for _, role in member.roles)} & set(roles):
-            equalize_timing(password)
-            raise InvalidCredentials(f"{member.role.value} does not sign in by password")
+            member = None
+        opened = member.limited_to(lambda role: role in PASSWORD_ROLES) \
+            if member is not None and not member.sso_only else None
+        if opened is None:
+            dated = Delegations(self).out_of_term(uid) if member is None else None
+            if dated is None:
+                equalize_timing(password)   # an unknown uid answers no faster than a wrong password
+                raise InvalidCredentials("no staff member a password signs in")
+            self._bind(self._staff_entry(uid)[0], password)
+            raise NoRightsNow(*dated)
+        self._bind(opened.dn, password)
+        return opened
+
+    def _bind(self, dn: str, password: str) -> None:
+        """A bind as `dn`; AccountLocked when ppolicy locked it (it answers a locked account like a wrong password)."""
         try:
-            open_connection(self.settings.url, member.dn, password, self.settings.timeout).unbind()
+            open_connection(self.settings.url, dn, password, self.settings.timeout).unbind()
         except InvalidCredentials:
-            until = self.locked_until(member.dn)
+            until = self.locked_until(dn)
             if until is not False:
                 raise AccountLocked(until) from None
             raise
-        return member
 
     def locked_until(self, dn: str):
         """False if the directory has not locked this entry; else when the lock ends (None: until an
@@ -191,18 +191,15 @@ class Directory:
         if self._is_admin(dn):
             uais = tuple(e.uai for e in self.establishments())
             return Staff(uid, dn, name, Role.ADMIN, uais, version)
-        # their own roles first (head, then support), then what delegations give them today
-        roles = {uai: Role.SUPPORT for uai in sorted(entry.get(A.SUPPORT_FOR) or [])}
-        roles.update({uai: Role.HEAD for uai in sorted(entry.get(A.HEAD_OF) or [])})
-        for uai, role in Delegations(self).roles_of(uid).items():
-            own = roles.get(uai)
-            if own is None or (own is Role.SUPPORT and role is Role.DELEGATED_HEAD):
-                roles[uai] = role
-        if not roles:
+        # their own roles, then what delegations give them today; one role per establishment is chosen by
+        # the model, among those the way their session was opened may open (Staff.limited_to)
+        own_support, own_head = sorted(entry.get(A.SUPPORT_FOR) or []), sorted(entry.get(A.HEAD_OF) or [])
+        grants = [(uai, Role.SUPPORT) for uai in own_support] + [(uai, Role.HEAD) for uai in own_head]
+        grants += [(uai, role) for uai, role in Delegations(self).roles_of(uid).items()]
+        member = Staff.holding(uid, dn, name, grants, version, sso_only=bool(own_support) and not own_head)
+        if member is None:
             raise NotFound(f"{uid} has no role in any establishment")
-        rank = (Role.HEAD, Role.SUPPORT, Role.DELEGATED_HEAD, Role.DELEGATED_SUPPORT)
-        uais = tuple(sorted(roles, key=lambda u: (rank.index(roles[u]), u)))
-        return Staff(uid, dn, name, roles[uais[0]], uais, version, tuple(roles.items()))
+        return member
 
     def _is_admin(self, dn: str) -> bool:
         group = f"cn={A.ADMIN_GROUP_CN},{self.base(A.GROUPS)}"

@@ -12,6 +12,7 @@ from .errors import NotFound, PageOutOfRange
 from datetime import datetime, timedelta, timezone
 
 from .escaping import all_of, any_of, at_most, contains, dn, equals, none_of, present
+from .locks import lock_filter
 from .mapping import GUARDIAN, STUDENT, account_id_of, first, state
 from .model import AccountState, Guardian, Student
 from .names import fold, letter_order
@@ -63,7 +64,8 @@ class AccountCriteria:
     # « Accueil »'s « À faire » lines (issue 15): each line's link is the search of exactly its accounts
     notified_before: datetime | None = None     # last notified before this moment
     password_given_before: datetime | None = None  # current password (a provisional one) given before it
-    locked: bool = False                        # locked by the directory after too many failures
+    locked: bool = False                        # locked by the directory after too many failures (still holding)
+    lock_filter: str = ""                       # ... as the directory's policy says (set by PopulationAccounts, from it)
     mail_unconfirmed: bool = False              # an e-mail address given, never confirmed
 
     @property
@@ -106,7 +108,7 @@ class AccountCriteria:
         return [f for f in (
             at_most(A.NOTIFICATION_DATE, before(self.notified_before)) if self.notified_before else None,
             at_most(A.PWD_CHANGED_TIME, before(self.password_given_before)) if self.password_given_before else None,
-            present(A.PWD_ACCOUNT_LOCKED_TIME) if self.locked else None,
+            (self.lock_filter or present(A.PWD_ACCOUNT_LOCKED_TIME)) if self.locked else None,
             all_of(present(A.MAIL), none_of(equals(A.MAIL_VERIFIED, "TRUE"))) if self.mail_unconfirmed else None,
         ) if f]
 
@@ -150,6 +152,8 @@ class PopulationAccounts:
     def _filter(self, uai: str, criteria: AccountCriteria) -> str:
         """The criteria's filter; a parent's search by a child's name or class becomes the DNs of the
         matching students of this establishment first."""
+        if criteria.locked:
+            criteria = replace(criteria, lock_filter=lock_filter(self.directory.password_policy()))
         if criteria.names_children:
             students = self.directory.students
             children = students.ids(uai, AccountCriteria(name=criteria.child_name, classes=criteria.child_classes))

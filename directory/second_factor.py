@@ -43,7 +43,7 @@ def matching_step(secret: str, code: str, now: float | None = None) -> int | Non
     """The time step whose code this is (within the drift), or None. The step is what a replay check
     remembers: a code is good once."""
     code = "".join(code.split())
-    if not (code.isdigit() and len(code) == 6):
+    if not (code.isascii() and code.isdigit() and len(code) == 6):    # "٠١٢٣٤٥".isdigit() is True
         return None
     totp = pyotp.TOTP(secret, interval=STEP)
     now = time.time() if now is None else now
@@ -60,7 +60,7 @@ def new_recovery_codes() -> list[str]:
 
 
 def normalized_recovery_code(code: str) -> str:
-    return "".join(c for c in code.upper() if c.isalnum())
+    return "".join(c for c in code.upper() if c.isascii() and c.isalnum())
 
 
 def recovery_hash(code: str) -> str:

@@ -77,6 +77,17 @@ def pdf_pages(content: bytes) -> list[str]:
     return pages[:-1] if pages and not pages[-1].strip() else pages
 
 
+def qr_codes(pdf: bytes) -> list[str]:
+    """Every QR code of every page, as zbarimg reads it from the page rasterised at 200 dpi."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "letters.pdf").write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-r", "200", "-png", "letters.pdf", "page"], cwd=folder, check=True)
+        pages = sorted(p.name for p in Path(folder).glob("page*.png"))
+        found = subprocess.run(["zbarimg", "-q", "--raw", *pages], cwd=folder, capture_output=True, text=True)
+    return found.stdout.split()
+
+
 def binds(ldap_url: str, dn: str, password: str) -> bool:
     """Whether slapd accepts this password for this DN."""
     import ldap3

@@ -100,8 +100,14 @@ def register_extensions(app: Flask) -> None:
 def _unauthorized():
     """Signed out (session expired): a page goes to the sign-in form; an HTMX request tells htmx to
     send the whole page there, rather than swap the form into a table."""
-    from flask import make_response, redirect, request, url_for
+    from flask import flash, g, make_response, redirect, request, session, url_for
     from .rendering import wants_fragment
+    if g.get("rights_ended"):
+        # the rights this session carried ended meanwhile (a delegation ended or reached its term): said,
+        # then signed out, whatever page was asked
+        session.clear()
+        flash("Vos droits dans Sésame ont pris fin (délégation terminée ou retirée) : vous avez été déconnecté. "
+              "Adressez-vous à votre chef d'établissement si vous en avez encore besoin.", "info")
     back = request.full_path.rstrip("?")      # Werkzeug adds "?" to a path without a query
     target = url_for("auth.login", next=back if request.method == "GET" and not wants_fragment() else None)
     if wants_fragment():

@@ -1,11 +1,12 @@
 """Who is signed in, which establishment they are acting on, and what their role lets them open."""
 from __future__ import annotations
 
-from flask import abort, g, session
+from flask import abort, g, request, session
 from flask_login import UserMixin, current_user
 
 from directory.errors import DirectoryUnavailable, NotFound
 from directory.model import Role, Staff
+from directory.repository import PASSWORD_ROLES
 
 from .extensions import directory, login_manager
 from .rights import Right, may
@@ -32,19 +33,46 @@ class StaffUser(UserMixin):
         return self.staff.uid
 
 
+# How a session was opened, kept in it at sign-in and checked at every request: what each way may open.
+SIGNED_IN_BY = "signed_in_by"
+PASSWORD, SSO = "password", "sso"
+OPENS = {
+    PASSWORD: lambda role: role in PASSWORD_ROLES,          # heads, the identity team, delegates
+    SSO: lambda role: may(role, Right.SIGN_IN_THROUGH_SSO),  # support staff, through the proxy's second factor
+}
+
+
+def opened(member: Staff, opened_by: str) -> Staff | None:
+    """What a session opened this way carries of `member`: support staff stay SSO-only, whatever delegation
+    they hold; None when nothing is left."""
+    if opened_by == PASSWORD and member.sso_only:
+        return None
+    return member.limited_to(OPENS[opened_by])
+
+
 @login_manager.user_loader
 def load_staff(uid: str):
     if g.get("directory_down") or g.get("service_down"):
         return None  # rendering the 503 page: shown signed out rather than failing a second time
+    opened_by = session.get(SIGNED_IN_BY)
+    if opened_by not in OPENS:
+        session.clear()          # a session that does not say how it was opened carries nothing
+        return None
     try:
         member = directory.current.staff(uid)
         if member.password_version != session.get("staff_version"):
             # their password changed since this session began (here or with any other tool): it ends
             session.clear()
             return None
+        # only what the way it was opened may open (support staff stay SSO-only, whatever delegation they hold);
         # rights follow the establishment being worked on, and delegations as they stand now (issue 16)
+        member = opened(member, opened_by)
+        if member is None:
+            g.rights_ended = True
+            return None
         return StaffUser(member.acting_on(session.get("uai")))
     except NotFound:
+        g.rights_ended = True
         return None  # gone from the directory, or no longer any role: signed out
     except DirectoryUnavailable:
         g.directory_down = True
@@ -66,3 +94,18 @@ def current_uai() -> str:
 
 def tabs_for(role: Role):
     return [(endpoint, label) for endpoint, label, right in TABS if may(role, right)]
+
+
+# Screens that are not a tab's own blueprint, and the tab they belong to: the journal is « Paramétrage »'s.
+TAB_OF = {"journal": "settings.index"}
+
+
+def tab_here(tabs) -> str | None:
+    """The tab the page being answered belongs to — whichever of its views answered (a refused form's post
+    too): the tab of its blueprint."""
+    blueprint = request.blueprint or ""
+    wanted = TAB_OF.get(blueprint)
+    for endpoint, _ in tabs:
+        if endpoint == wanted or endpoint.split(".")[0] == blueprint:
+            return endpoint
+    return None

@@ -59,9 +59,15 @@ def _server_error(error):
     return render_error(500)
 
 
+def _own_words(error) -> str | None:
+    """The French reason a view gave with `abort(code, "…")`; Werkzeug's own (English) description is never shown."""
+    description = getattr(error, "description", None)
+    return description if description and description != type(error).description else None
+
+
 def init_app(app) -> None:
     for code in (400, 403, 404, 405, 413, 414, 429, 431):
-        app.register_error_handler(code, lambda error, code=code: render_error(code))
+        app.register_error_handler(code, lambda error, code=code: render_error(code, _own_words(error)))
     app.register_error_handler(500, _server_error)
     app.register_error_handler(RedisError, _redis_down)
 

@@ -32,13 +32,22 @@ def provisional_expired(account) -> bool:
     """For the staff screens: « expiré » beside the state of an account whose letter is too old."""
     from flask import current_app
 
-    from directory.model import provisional_expired as expired
-    return expired(account.state, getattr(account, "password_changed", None),
-                   current_app.config["SESAME_PROVISIONAL_DAYS"])
+    from directory.lifecycle import ShownPassword, shown_password
+    return shown_password(account.state, getattr(account, "password_changed", None),
+                          current_app.config["SESAME_PROVISIONAL_DAYS"]) is ShownPassword.EXPIRED
+
+
+def locked(account) -> bool:
+    """For the staff screens: the directory's lock on the account still holds (« bloqué »)."""
+    from directory.locks import is_locked
+
+    from .extensions import directory
+    return is_locked(getattr(account, "locked_at", None), directory.current.password_policy())
 
 
 def init_app(app) -> None:
     app.add_template_global(provisional_expired, "provisional_expired")
+    app.add_template_global(locked, "locked")
     from directory.model import level_label
     app.add_template_global(level_label, "level_label")
     app.add_template_filter(date_fr, "date_fr")

@@ -114,6 +114,12 @@ class Failures:
         wait = max([int(ttl) for ttl in over[1::2] if int(ttl) > 0] or [1])
         return Verdict(False, time.time() + wait, any(limit.per_identifier for limit in blocking))
 
+    def forget_identifier(self) -> None:
+        """The identifier's counts cleared (the directory holds no lock on it any more: a reset lifted it)."""
+        keys = [_key(self.scope, limit.subject) for limit in self.limits if limit.per_identifier]
+        if keys:
+            redis.current.delete(*keys)
+
     def succeeded(self) -> None:
         pipe = redis.current.pipeline()
         for limit in self.limits:
@@ -125,26 +131,33 @@ class Failures:
         pipe.execute()
 
 
-def sign_in_failures(scope: str, identifier: str) -> Failures:
+def sign_in_failures(scope: str, identifier: str, at_the_lock: bool = False) -> Failures:
     """The limits of a sign-in form for this identifier from this address.
 
-    Per identifier, from one address and from all: at most `SESAME_LOGIN_ATTEMPTS` and
-    `SESAME_LOGIN_ATTEMPTS_PER_IDENTIFIER` failures, counted until a quiet `SESAME_LOGIN_WINDOW`; both
-    are kept under the directory's own lockout (fewer failures than pwdMaxFailure, over at least
-    pwdFailureCountInterval) whatever the settings say. Per address, `SESAME_LOGIN_ATTEMPTS_PER_ADDRESS`
-    failures in a window, whatever the identifiers. An unknown identifier is counted like a known one:
-    the answers tell nobody which identifiers exist."""
+    Per address, `SESAME_LOGIN_ATTEMPTS_PER_ADDRESS` failures in a window, whatever the identifiers. Per
+    identifier, two ways:
+
+    - `at_the_lock` (holders: the directory's lock is the one lock, which the school sees and a reset lifts):
+      as many failures as the directory's own lockout allows (pwdMaxFailure) — never fewer, so that slapd
+      locks the account first — counted over its interval; `webapp.signin.brake` lets the identifier go as
+      soon as the directory holds no lock on it;
+    - otherwise (staff, whom nobody in Sésame unlocks): at most `SESAME_LOGIN_ATTEMPTS` failures from one
+      address and `SESAME_LOGIN_ATTEMPTS_PER_IDENTIFIER` from all, kept under the directory's lockout, so that
+      an outsider never locks a head in the directory.
+
+    Counts last until a quiet `SESAME_LOGIN_WINDOW`. An unknown identifier is counted like a known one: the
+    answers tell nobody which identifiers exist."""
     config = current_app.config
     window, per_identifier = config["SESAME_LOGIN_WINDOW"], config["SESAME_LOGIN_ATTEMPTS_PER_IDENTIFIER"]
     policy = directory.current.password_policy()
     if policy.lockout:
         window = max(window, policy.failure_interval)
-        per_identifier = min(per_identifier, policy.max_failure - 1)
-    per_pair = min(config["SESAME_LOGIN_ATTEMPTS"], per_identifier)
+        per_identifier = policy.max_failure if at_the_lock else min(per_identifier, policy.max_failure - 1)
+    per_pair = per_identifier if at_the_lock else min(config["SESAME_LOGIN_ATTEMPTS"], per_identifier)
     who = ascii_lower(identifier or "")[:128]
     address = request.remote_addr or "-"
     return Failures(scope, [
         Limit(f"addr:{address}", config["SESAME_LOGIN_ATTEMPTS_PER_ADDRESS"], window, False, False),
-        Limit(f"id:{who}@{address}" if who else "", per_pair, window, True, True),
+        Limit(f"id:{who}@{address}" if who and not at_the_lock else "", per_pair, window, True, True),
         Limit(f"id:{who}" if who else "", per_identifier, window, True, True),
     ])

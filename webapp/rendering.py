@@ -1,7 +1,7 @@
 """One helper that answers a whole page, or only its fragment to an HTMX request, and says so in Vary."""
 from __future__ import annotations
 
-from flask import make_response, render_template
+from flask import current_app, make_response, render_template
 
 from .extensions import htmx
 
@@ -17,4 +17,13 @@ def page_or_fragment(page_template: str, fragment_template: str, status: int = 2
     response = make_response(render_template(template, as_fragment=template == fragment_template, **context), status)
     response.headers.add("Vary", "HX-Request")
     response.headers.add("Vary", "HX-History-Restore-Request")
+    return response
+
+
+def csv_download(content: bytes, filename: str):
+    """A CSV file to download: `text/csv`, to which Werkzeug adds `charset=utf-8` once (given with the charset
+    already, it said it twice)."""
+    response = current_app.response_class(content, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
     return response

@@ -11,9 +11,17 @@ from __future__ import annotations
 from flask import g, session
 from redis.exceptions import RedisError
 
-from .extensions import directory
+from directory.errors import DirectoryError
+from directory.replicas import combined
+
+from .extensions import directory, redis
 
 MARK = "directory_mark"              # the provider's contextCSN after this person's last change
+# Rights taken from (or given to) a staff member by someone else: the provider's mark after that change, kept
+# in Redis where every web node reads it at the person's every request — until a consumer holds it, their
+# rights are read from the provider. Kept a day: replicas lag seconds, not days.
+RIGHTS_MARK = "sesame:rights-mark:{uid}"
+RIGHTS_MARK_SECONDS = 24 * 3600
 JOBS_SEEN_ENDED = "directory_jobs_ended"   # their jobs already seen ended, whose writes the mark holds
 
 
@@ -24,12 +32,34 @@ def init_app(app) -> None:
     app.teardown_request(_abandon)
 
 
+def rights_changed(uid: str) -> None:
+    """After a write that changes what `uid` may do (a delegation ended or granted): from their next
+    request on, on every web node, their rights are read from a server that holds that write."""
+    reads = directory.current.reads
+    if not reads.consumers or not uid:
+        return
+    try:
+        mark = reads.provider_state()
+    except DirectoryError:
+        mark = None
+    if mark:
+        redis.current.set(RIGHTS_MARK.format(uid=uid.lower()), mark, ex=RIGHTS_MARK_SECONDS)
+
+
+def _rights_mark() -> str | None:
+    uid = session.get("_user_id")
+    if not uid:
+        return None
+    found = redis.current.get(RIGHTS_MARK.format(uid=uid.lower()))
+    return found.decode() if found else None
+
+
 def _begin() -> None:
     reads = directory.current.reads
     if not reads.consumers:
         return      # a single directory: nothing to choose
     mark = session.get(MARK)
-    g.directory_work = reads.begin(mark)
+    g.directory_work = reads.begin(combined(mark, _rights_mark()))
     if mark and _jobs_writing():
         reads.refresh()
 

@@ -13,6 +13,27 @@ from .ratelimit import Verdict
 REFUSAL = "Identifiant ou mot de passe incorrect."
 
 
+def brake(failures, lock_of, holder: bool) -> tuple[int, str] | None:
+    """Count this attempt (`failures`, at the directory's lock); when it may not be made, the status and the
+    French words. Per identifier, the brake is the directory's own lock: an identifier Sésame stopped is let go
+    as soon as the directory holds no lock on its account (the school's reset lifted it, or it lapsed), told
+    it is locked and until when while it does, and an unknown identifier stopped reads exactly alike.
+    `lock_of()` says (whether the account exists, when its lock ends: False none, None until lifted)."""
+    verdict = failures.reserve()
+    if not verdict.allowed and verdict.by_identifier:
+        known, until = lock_of()
+        if known and until is False:
+            failures.forget_identifier()
+            verdict = failures.reserve()
+        elif known:
+            return 401, locked(until, holder)
+    if verdict.allowed:
+        return None
+    if verdict.by_identifier:
+        return 401, locked(verdict.until, holder)
+    return 429, throttled(verdict, holder)
+
+
 def refuse_at(started: float, clock=time.monotonic, sleep=time.sleep) -> None:
     """A refused sign-in answers `SESAME_FAILED_SIGN_IN_DELAY` seconds after it began, whatever work
     it did: each failure costs a guesser time, and an unknown identifier answers exactly when a wrong
@@ -59,3 +80,13 @@ def locked(until, holder: bool) -> str:
              "établissement de réinitialiser votre mot de passe."
              if holder else "Adressez-vous au support de votre académie si vous ne pouvez pas attendre.")
     return f"Votre compte est verrouillé après trop d'erreurs de mot de passe, {when}. {help_}"
+
+
+def no_rights_now(ended, starts) -> str:
+    """A staff member whose password is right but who holds no right today (their delegation ended)."""
+    if starts is not None:
+        return (f"Votre délégation dans Sésame commence le {starts:%d/%m/%Y} : vous pourrez vous connecter à partir "
+                "de ce jour.")
+    when = f" le {ended:%d/%m/%Y}" if ended else ""
+    return (f"Vos droits dans Sésame ont pris fin{when} (fin de la délégation). Adressez-vous à votre chef "
+            "d'établissement si vous en avez encore besoin.")

@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from ..texts import MARKUP, cleaning, formula_like, text_problem
 from ..uai import normalize_uai
 
 INE_SHAPE = re.compile(r"^[0-9A-Z]{11}$")
 NAME_MAX = 64
-# A cell a spreadsheet would run as a formula (OWASP's list): refused, never « cleaned » into a name.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|")
 
 
 @dataclass(frozen=True)
@@ -74,23 +72,21 @@ class Cleaner:
         self.notes: list[str] = []
 
     def text(self, value, label: str, *, required: bool = False, max_length: int = NAME_MAX) -> str:
-        raw = "" if value is None else str(value)
-        if raw.strip().startswith(FORMULA_START) and raw.strip() not in ("-",):
-            self.problems.append(f"{label} : « {raw.strip()[:20]} » commence comme une formule de tableur")
-            return ""
-        cleaned = "".join(c for c in raw if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co")
-                          or c == " ")
-        if cleaned != raw and cleaned.strip() != raw.strip():
+        """The value cleaned as every text entering the directory is (directory.texts), then its rules: a
+        formula or markup blocks the row (and is never kept), too long blocks it too."""
+        cleaned = cleaning(value)
+        if cleaned.removed_invisible:
             self.notes.append(f"{label} : caractères invisibles ou de contrôle retirés")
-        composed = unicodedata.normalize("NFC", cleaned)
-        if composed != cleaned:
+        if cleaned.recomposed:
             self.notes.append(f"{label} : accents recomposés (NFD → NFC)")
-        composed = " ".join(composed.split())
-        if len(composed) > max_length:
-            self.problems.append(f"{label} trop long ({len(composed)} caractères, {max_length} au plus)")
-            return composed[:max_length]
-        if required and not composed:
-            self.problems.append(f"{label} manquant")
+        composed = cleaned.text
+        if formula_like(composed):
+            self.problems.append(f"{label} : « {composed[:20]} » commence comme une formule de tableur")
+            return ""
+        problem = text_problem(label, composed, max_length, required)
+        if problem:
+            self.problems.append(problem)
+            return "" if any(c in composed for c in MARKUP) else composed[:max_length]
         return composed
 
     def ine(self, value) -> str:

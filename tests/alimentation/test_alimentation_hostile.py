@@ -109,3 +109,15 @@ def test_the_identity_team_finds_an_account_across_establishments_with_its_histo
         assert uai in page
     account = page.split('href="/alimentation/compte/', 1)[1].split('"', 1)[0]
     assert "Historique" in client.get(f"/alimentation/compte/{account}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("name", ["\u200b=HYPERLINK(\"http://x\")", "\u2060+SOMME(A1)", "\u200e@cmd", "\u200b-2+3",
+                                  "Zoé <script>", "Léa>"])
+def test_an_imported_name_is_cleaned_first_then_held_to_the_rules_of_every_screen(name):
+    """The import's names pass the one cleaning of directory.texts, then its rules: an invisible character
+    before =, +, - or @ does not hide a formula, and < > are refused as « Paramétrage » refuses them."""
+    from directory.texts import text_problem
+    clean = Cleaner()
+    assert clean.text(name, "Nom") == ""
+    assert clean.problems
+    assert text_problem("Motif", name, 200) is not None      # the same rule as « Paramétrage »

@@ -145,3 +145,51 @@ def test_with_the_provider_stopped_writes_answer_503_in_french_and_reads_go_on(s
     finally:
         servers.provider.start()
     assert accounts.accounts.read_one(LP, record.account_id).state is AccountState.NOT_NOTIFIED
+
+
+def _on_consumer(servers):
+    """The delegations as the consumer alone has them."""
+    from dataclasses import replace
+
+    from directory.delegations import Delegations
+    from directory.repository import Directory
+    return Delegations(Directory(replace(servers.directory.settings, url=servers.consumer.ldap_url, read_urls=())))
+
+
+def test_with_the_consumer_held_back_an_ended_delegation_refuses_the_delegates_very_next_request(
+        servers, app, accounts):
+    from datetime import datetime, timezone
+
+    from directory.delegations import Delegations
+    from parametrage import grant
+    record, _ = accounts.student(AccountState.NOTIFIED)
+    head = _signed_in(app, "chef.lp")
+    assert grant(head, "secretariat.lp", "SUPPORT").status_code == 303
+    delegations = Delegations(servers.directory)
+    try:
+        servers.wait_until_caught_up()
+        delegate = _signed_in(app, "secretariat.lp")
+        page = delegate.get("/eleves")
+        assert page.status_code == 200
+        token = csrf_token(page.get_data(as_text=True))
+        running, = [d for d in delegations.of_establishment(LP) if d.delegate == "secretariat.lp"
+                    and d.active(datetime.now(timezone.utc))]
+        servers.link.hold()
+        try:
+            asked = head.get(f"/parametrage/delegations/{running.id}/fin")
+            ended = head.post(f"/parametrage/delegations/{running.id}/fin",
+                              data={"csrf_token": csrf_token(asked.get_data(as_text=True))})
+            assert ended.status_code == 303
+            assert _on_consumer(servers).roles_of("secretariat.lp") == {LP: running.kind.role}, "the consumer lags"
+            refused = delegate.post(f"/eleves/{record.account_id}/reinitialisation", data={"csrf_token": token},
+                                    headers={"HX-Request": "true"})
+            assert refused.status_code == 401, refused.get_data(as_text=True)
+            assert delegate.get("/eleves").status_code == 302
+        finally:
+            servers.link.release()
+        assert accounts.accounts.read_one(LP, record.account_id).sealed == record.sealed   # no reset went through
+    finally:
+        for d in delegations.of_establishment(LP):
+            if d.delegate == "secretariat.lp":
+                dn = f"cn={d.id},sesameUAI={LP},ou=establishments,{servers.directory.suffix}"
+                servers.directory.writes.run(lambda conn, dn=dn: conn.delete(dn))

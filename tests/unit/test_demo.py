@@ -358,3 +358,17 @@ def test_one_delegation_runs_this_school_year_and_one_has_expired(demo):
     assert set(delegations) == {"cpe.lp", "prof.lp"}
     running = lambda e: parse_time(_one(e, attr.VALID_FROM)) <= now < parse_time(_one(e, attr.VALID_UNTIL))  # noqa: E731
     assert running(delegations["cpe.lp"]) and not running(delegations["prof.lp"])
+
+
+def test_the_readme_the_console_and_the_demo_name_the_same_sign_ins():
+    """The README's « Demo sign-ins » table, what `make run` prints (SIGN_INS) and the demo's staff agree."""
+    from devtools.demo import ADMIN_UID, SIGN_INS, STAFF, STAFF_WITHOUT_RIGHTS
+    from devtools.embedded import demo_sign_ins
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme[readme.index("## Demo sign-ins"):readme.index("### Staff sign-in")]
+    in_readme = re.findall(r"^\| `([a-z.]+)` \|", table, re.M)
+    staff = [uid for uid, *_ in STAFF] + [uid for uid, *_ in STAFF_WITHOUT_RIGHTS]
+    assert ADMIN_UID in staff
+    assert sorted(in_readme) == sorted(uid for uid, _ in SIGN_INS) == sorted(staff)
+    printed = demo_sign_ins(5000, "optional")
+    assert all(re.search(rf"^  {re.escape(uid)} +\S", printed, re.M) for uid in staff)

@@ -1,18 +1,21 @@
 """Lists: password shown by state, and cells no spreadsheet runs as formulas."""
 import pytest
 
+from datetime import datetime, timedelta, timezone
+
 from directory.model import AccountState
 from webapp.documents.lists import HIDDEN_PASSWORD, ListRow, pages_by_class, safe_cell
 
 
-def _row(state, password="PT4HUMM2", class_code="201", surname="Martin"):
-    return ListRow(surname, "Zoé", state, "zoe.martin", password, class_code, "Seconde 1", "2NDE", None, None)
+def _row(state, password="PT4HUMM2", class_code="201", surname="Martin", given_days_ago=1):
+    return ListRow(surname, "Zoé", state, "zoe.martin", password, class_code, "Seconde 1", "2NDE", None, None,
+                   password_changed=datetime.now(timezone.utc) - timedelta(days=given_days_ago))
 
 
 @pytest.mark.parametrize("state,shown", [(AccountState.NOT_NOTIFIED, ""), (AccountState.NOTIFIED, "PT4HUMM2"),
                                          (AccountState.ACTIVE, HIDDEN_PASSWORD)])
 def test_password_column_by_state(state, shown):
-    assert _row(state).password_shown == shown
+    assert _row(state).password_shown(90) == shown
 
 
 @pytest.mark.parametrize("value,safe", [("=1+1", "'=1+1"), ("+33 6", "'+33 6"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"),

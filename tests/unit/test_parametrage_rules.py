@@ -46,9 +46,18 @@ def test_only_the_identity_team_delegates_outside_the_staff_members_establishmen
 
 @pytest.mark.parametrize("value, refused", [
     ("le secrétariat, 03 80 00 00 00", False), ("", False), ("a" * 201, True), ("<i>", True), ("=A1", True),
-    ("+33 3 80", True), ("-x", True), ("@SUM", True), ("zéro\u200bwidth", True), ("ligne\x07", True)])
-def test_free_text_refuses_length_markup_formulas_and_invisible_characters(value, refused):
+    ("+33 3 80", True), ("-x", True), ("@SUM", True), ("|cmd", True), ("zéro\u200bwidth", False), ("ligne\x07", False),
+    ("\u200b=A1", True), ("\u2060\u200e+1", True), (" \t@SUM", True), ("-", False)])
+def test_free_text_is_cleaned_then_refuses_length_markup_and_formulas(value, refused):
+    """Invisible and control characters are removed first: one in front of `=` does not hide the formula."""
     assert (text_problem("Motif", value, 200) is not None) is refused
+
+
+def test_one_cleaning_composes_removes_the_invisible_and_says_so():
+    from directory.texts import cleaning
+    assert cleaning("Zoe\u0301\u0007 Le\u200b  Goff\u202e").text == "Zoé Le Goff"
+    assert cleaning("Zoe\u0301").recomposed and cleaning("a\u200bb").removed_invisible
+    assert cleaning("ligne\nsuivante\tici").text == "ligne suivante ici"
 
 
 def test_letter_settings_refuse_an_address_that_is_not_a_web_address():

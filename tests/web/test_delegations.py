@@ -178,3 +178,96 @@ def test_a_delegation_reaching_its_term_mid_session_refuses_the_very_next_reques
     time.sleep(max(0.0, (now + timedelta(seconds=3.2) - datetime.now(timezone.utc)).total_seconds()))
     after = delegate.get("/eleves")
     assert after.status_code in (302, 401, 403) and "Dépannage des comptes" not in after.get_data(as_text=True)
+
+
+def _end_through_the_confirmation(head, delegation_id):
+    """« Mettre fin à la délégation » opens a page that asks; « Confirmer la fin de la délégation » ends it."""
+    asked = head.get(f"/parametrage/delegations/{delegation_id}/fin")
+    assert asked.status_code == 200 and "perdra dès maintenant" in _text(asked)
+    return head.post(f"/parametrage/delegations/{delegation_id}/fin",
+                     data={"csrf_token": csrf_token(asked.get_data(as_text=True))})
+
+
+def test_granting_the_same_delegation_twice_leaves_one_and_ending_it_ends_the_right(app, signed_in, delegations):
+    head = signed_in("chef.lp")
+    assert grant(head, "secretariat.lp", "SUPPORT", end=today() + timedelta(days=3)).status_code == 303
+    again = grant(head, "secretariat.lp", "SUPPORT", start=today() + timedelta(days=1), end=today() + timedelta(days=5))
+    assert again.status_code == 400 and "a déjà la délégation « Dépannage »" in _text(again)
+    running = [d for d in delegations.of_establishment(LP) if d.delegate == "secretariat.lp"
+               and d.valid_until > datetime.now(PARIS)]
+    assert len(running) == 1
+
+    delegate, response = _delegate_client(app)
+    assert response.status_code == 302 and delegate.get("/eleves").status_code == 200
+    page = head.get("/parametrage").get_data(as_text=True)
+    assert f'href="/parametrage/delegations/{running[0].id}/fin"' in page     # a page that asks, not a post
+    assert _end_through_the_confirmation(head, running[0].id).status_code == 303
+    after = delegate.get("/eleves")
+    assert after.status_code == 302 and "/connexion" in after.headers["Location"]
+    assert "Vos droits dans Sésame ont pris fin" in _text(delegate.get(after.headers["Location"]))
+
+
+def test_ending_a_delegation_granted_twice_before_the_rule_ends_both(app, signed_in, demo_directory, delegations):
+    """Two running delegations of one person and right (made before one at a time was the rule): ending
+    either ends the right."""
+    from datetime import timezone
+
+    from directory import attributes as A
+    from directory.delegations import ldap_time
+    now = datetime.now(timezone.utc)
+    for name in ("twin0one", "twin0two"):
+        dn = f"cn={name},{A.UAI}={LP},{A.ESTABLISHMENTS},{demo_directory.suffix}"
+        demo_directory.writes.run(lambda conn, dn=dn, name=name: conn.add(dn, [A.OC_DELEGATION], {
+            A.CN: name, A.DELEGATE: "secretariat.lp", A.UAI: LP, A.DELEGATION_KIND: "SUPPORT",
+            A.VALID_FROM: ldap_time(now - timedelta(hours=1)), A.VALID_UNTIL: ldap_time(now + timedelta(days=2)),
+            A.ACTOR: "chef.lp"}))
+    delegate, response = _delegate_client(app)
+    assert response.status_code == 302
+    head = signed_in("chef.lp")
+    assert _end_through_the_confirmation(head, "twin0one").status_code == 303
+    assert delegate.get("/eleves").status_code == 302
+    assert not [d for d in delegations.of_establishment(LP) if d.delegate == "secretariat.lp"
+                and d.active(datetime.now(timezone.utc))]
+
+
+def test_the_delegate_search_lists_only_the_heads_own_establishments_staff(signed_in, demo_directory, delegations):
+    head = signed_in("chef.lp")
+    posted = grant(head, "a")           # one letter: several match, the refusal lists them
+    listed = set(re.findall(r"choisi=([a-z.]+)", posted.get_data(as_text=True)))
+    searched = set(re.findall(r"choisi=([a-z.]+)", head.get("/parametrage?personnel=a").get_data(as_text=True)))
+    for found in (listed, searched):
+        assert found and "cpe.lp" in found
+        assert not found & {"chef.clg", "chef.lyc", "admin.idt"}, found
+        for uid in found:
+            assert LP in Delegations(demo_directory).staff_member(uid).works_at, uid
+
+
+def test_a_former_delegate_typing_the_right_password_is_told_their_rights_ended(app):
+    former = app.test_client()
+    right = sign_in(former, "prof.lp")                       # the demo's « Dépannage » ended last school year
+    assert right.status_code == 403
+    assert "Vos droits dans Sésame ont pris fin" in _text(right)
+    wrong = sign_in(app.test_client(), "prof.lp", "pas-le-bon-mot-de-passe")
+    assert wrong.status_code == 401 and "Identifiant ou mot de passe incorrect" in _text(wrong)
+    assert "ont pris fin" not in _text(wrong)
+
+
+def test_support_staff_holding_a_delegation_cannot_sign_in_by_password_and_their_sso_session_stays_theirs(
+        app, signed_in, delegations):
+    from support import SSO_SECRET
+    head = signed_in("chef.lp")
+    assert grant(head, "support.lp", "HEAD").status_code == 303
+    refused = sign_in(app.test_client(), "support.lp")
+    assert refused.status_code == 401 and "Identifiant ou mot de passe incorrect" in _text(refused)
+    sso = app.test_client()
+    sso.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
+    assert "Dépannage des comptes élèves" in sso.get("/eleves").get_data(as_text=True)
+    assert sso.get("/responsables").status_code == 403       # a head's rights are never opened by the SSO
+
+
+def test_a_session_that_does_not_say_how_it_was_opened_carries_nothing(app, signed_in):
+    head = signed_in("chef.lp")
+    assert head.get("/eleves").status_code == 200
+    with head.session_transaction() as session:
+        session.pop("signed_in_by")
+    assert head.get("/eleves").status_code == 302

@@ -193,22 +193,44 @@ def test_holder_sign_in_refusals_are_one_message(app):
         assert "Identifiant ou mot de passe incorrect." in html.unescape(response.get_data(as_text=True))
 
 
-def test_eleven_wrong_passwords_through_the_page_are_stopped_before_the_directory_locks(app, demo_directory, accounts, make_account):
+def test_a_student_locked_out_is_seen_by_the_school_and_its_reset_lets_them_in(app, demo_directory, make_account,
+                                                                                signed_in):
+    """One lock: slapd's. Ten wrong passwords lock the account in the directory (Sésame's brake never refuses
+    before), the profile, « Accueil » « Comptes bloqués » and the dépannage table show it, and the school's
+    reset lifts it: the new provisional password signs in at once, from the address that hit the brake."""
+    from support import SSO_SECRET
     record, provisional = _notified(make_account)
     client = app.test_client()
-    statuses = [_post(client, "/compte/connexion", {"identifier": record.identifier, "password": f"faux{i}"}).status_code
-                for i in range(11)]
-    assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}
-    last = _post(client, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
-    text = html.unescape(last.get_data(as_text=True))
-    assert last.status_code == 429 and "suspendues jusqu'à" in text and "Mot de passe oublié" in text
-    assert not demo_directory.students.get(LP, record.account_id)[1].locked
-    at_home = app.test_client()
-    page = at_home.get("/compte/connexion", environ_base={"REMOTE_ADDR": "192.0.2.44"})
-    answer = at_home.post("/compte/connexion", environ_base={"REMOTE_ADDR": "192.0.2.44"},
-                          data={"csrf_token": csrf_token(page.get_data(as_text=True)),
-                                "identifier": record.identifier, "password": provisional})
-    assert answer.status_code == 302      # the holder, from home
+    answers = [_post(client, "/compte/connexion", {"identifier": record.identifier, "password": f"faux{i}"})
+               for i in range(10)]
+    assert [a.status_code for a in answers] == [401] * 10          # no 429: the directory's lock comes first
+    assert "Votre compte est verrouillé" in html.unescape(answers[-1].get_data(as_text=True))
+    assert demo_directory.students.get(LP, record.account_id)[1].locked_at        # slapd's own lock
+    again = _post(client, "/compte/connexion", {"identifier": record.identifier, "password": provisional})
+    assert again.status_code == 401 and "Votre compte est verrouillé" in html.unescape(again.get_data(as_text=True))
+
+    head = signed_in("chef.lp")
+    assert "verrouillé après trop d'erreurs" in html.unescape(
+        head.get(f"/eleves/fiche/{record.account_id}").get_data(as_text=True))
+    home = html.unescape(head.get("/").get_data(as_text=True))
+    locked_line = re.search(r'href="([^"]*bloque=oui[^"]*)">Comptes bloqués[^<]*</a></td><td class="number">(\d+)',
+                            home)
+    assert locked_line and int(locked_line.group(2)) >= 1
+    assert record.account_id in head.get(locked_line.group(1)).get_data(as_text=True)
+    support = app.test_client()
+    support.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
+    row = support.get("/eleves", query_string={"q": f"{record.given_name} {record.surname}"}).get_data(as_text=True)
+    assert "bloqué" in row[row.index(f'value="{record.account_id}"'):]
+
+    token = csrf_token(head.get("/eleves").get_data(as_text=True))
+    reset = head.post(f"/eleves/{record.account_id}/reinitialisation", data={"csrf_token": token},
+                      headers={"HX-Request": "true"}).get_data(as_text=True)
+    new = re.findall(r'<strong class="credential">([A-Z2-9]{8})</strong>', reset)[-1]
+    assert not demo_directory.students.get(LP, record.account_id)[1].locked_at
+    assert "bloque=oui" not in head.get(locked_line.group(1)).get_data(as_text=True) or \
+        record.account_id not in head.get(locked_line.group(1)).get_data(as_text=True)
+    signed = _post(client, "/compte/connexion", {"identifier": record.identifier, "password": new})
+    assert signed.status_code == 302, html.unescape(signed.get_data(as_text=True))
 
 
 def test_fifty_one_correct_holder_sign_ins_from_one_address_in_a_minute_all_succeed(app, demo_directory, accounts):
@@ -381,3 +403,16 @@ def test_forgot_forms_say_what_is_wrong_with_an_empty_or_overlong_entry(app, url
     answer = _post(app.test_client(), url, {field: value})
     assert answer.status_code == 400
     assert words in html.unescape(answer.get_data(as_text=True))
+
+
+def test_an_unknown_identifier_stopped_at_the_lock_reads_exactly_like_a_locked_account(app, make_account):
+    record, _ = _notified(make_account)
+    answers = []
+    for identifier in (record.identifier, "personne.inconnue.du.tout"):
+        client = app.test_client()
+        for i in range(10):
+            _post(client, "/compte/connexion", {"identifier": identifier, "password": f"faux{i}"})
+        last = _post(client, "/compte/connexion", {"identifier": identifier, "password": "faux"})
+        text = re.sub(r"\d\d h \d\d", "HH h MM", html.unescape(last.get_data(as_text=True)))
+        answers.append((last.status_code, text.split('class="flash error"')[1].split("</p>")[0]))
+    assert answers[0] == answers[1] and answers[0][0] == 401 and "verrouillé" in answers[0][1]

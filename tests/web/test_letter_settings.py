@@ -7,7 +7,8 @@ import pytest
 
 from directory.model import AccountState
 from parametrage import letters_form, notify_one, own_settings, save_letters  # noqa: F401 - fixture too
-from support import csrf_token, pdf_pages
+from directory.delegations import PARIS
+from support import FILE_URL, csrf_token, pdf_pages, run_action
 
 LP, CLG = "0990002P", "0990001N"
 CONTACT = "Mme Durand, secrétariat des élèves, bureau 12"
@@ -70,7 +71,7 @@ def test_with_nothing_stored_the_environment_defaults_are_the_letters(signed_in,
     ("paragraph", "<b>gras</b>", "< et >"),
     ("signature_title", "=1+1", "formule"),
     ("activation_url", "javascript:alert(1)", "adresse web"),
-    ("contact", "le secrétariat\u202e", "invisible"),
+    ("contact", "\u200b=HYPERLINK(\"http://x\")", "formule"),
 ])
 def test_a_refused_setting_says_why_in_french_with_a_400_and_stores_nothing(signed_in, own_settings, field, value,
                                                                              message):
@@ -105,3 +106,30 @@ def test_a_delegate_and_another_head_cannot_change_the_lps_settings(signed_in, a
     assert cpe.post("/parametrage/courriers", data={"csrf_token": token, "contact": "x"}).status_code == 403
     assert cpe.get("/parametrage/courriers/apercu").status_code == 403
     assert own_settings.raw(LP) == ""
+
+
+def test_the_letters_qr_code_opens_the_establishments_activation_address(signed_in, own_settings, worker, app_config,
+                                                                         make_account):
+    """zbarimg reads the QR code of a real letter: it opens the address the letter prints, the establishment's."""
+    from support import qr_codes
+    lp = signed_in("chef.lp")
+    address = "https://ent.example.org/activation"
+    assert save_letters(lp, letters_form(lp), activation_url=address).status_code == 303
+    record, _ = make_account.student(AccountState.NOT_NOTIFIED)
+    token = csrf_token(lp.get("/eleves").get_data(as_text=True))
+    lp.post("/eleves/selection/vider", data={"csrf_token": token})
+    lp.post("/eleves/selection", data={"csrf_token": token, "id": record.account_id, "ids": [record.account_id]})
+    _, page = run_action(lp, app_config["SESAME_REDIS_URL"], "/eleves/notifications",
+                         {"csrf_token": token, "notification": "courrier"})
+    letters = lp.get(FILE_URL.search(page).group(1)).data
+    assert address in " ".join(pdf_pages(letters)[0].split())
+    assert qr_codes(letters) == [address]
+    assert qr_codes(lp.get("/parametrage/courriers/apercu").data) == [address]
+
+
+def test_the_preview_says_until_when_its_password_signs_in_as_real_letters_do(signed_in, own_settings):
+    from datetime import datetime, timedelta
+    flat = " ".join(pdf_pages(signed_in("chef.lp").get("/parametrage/courriers/apercu").data)[0].split())
+    last = (datetime.now(PARIS) + timedelta(days=90)).date() - timedelta(days=1)
+    assert "Ce mot de passe provisoire est valable jusqu'au" in flat
+    assert f"{last.day} " in flat and str(last.year) in flat

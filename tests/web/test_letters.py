@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from directory.model import AccountState
-from support import FILE_URL, confirmed, csrf_token, pdf_pages, run_action
+from support import FILE_URL, confirmed, csrf_token, pdf_pages, qr_codes, run_action
 
 SIGN_IN = "http://127.0.0.1:5000/compte/connexion"      # SESAME_PUBLIC_URL's default, as the suite runs
 
@@ -38,16 +38,6 @@ def _pdf(client, page) -> bytes:
     response = client.get(FILE_URL.search(page).group(1))
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
     return response.data
-
-
-def qr_codes(pdf: bytes) -> list[str]:
-    """Every QR code of every page, as zbarimg reads it from the page rasterised at 200 dpi."""
-    with tempfile.TemporaryDirectory() as folder:
-        Path(folder, "letters.pdf").write_bytes(pdf)
-        subprocess.run(["pdftoppm", "-r", "200", "-png", "letters.pdf", "page"], cwd=folder, check=True)
-        pages = sorted(p.name for p in Path(folder).glob("page*.png"))
-        found = subprocess.run(["zbarimg", "-q", "--raw", *pages], cwd=folder, capture_output=True, text=True)
-    return found.stdout.split()
 
 
 def plain(text: str) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import current_app
 
 from directory.letter_settings import LetterSettingsStore
-from directory.model import AccountState, provisional_expired
+from directory.lifecycle import ShownPassword, shown_password
+from directory.model import AccountState
 from directory.names import letter_order
 
 from ..extensions import directory
@@ -95,7 +96,7 @@ def reprinted(job: Job, store: JobStore, worker_accounts) -> list[Letter]:
     for record in ordered:
         if record.state is not AccountState.NOTIFIED or not record.sealed:
             notes.append((record.account_id, REFUSED, NOT_NOTIFIED_NOW))
-        elif provisional_expired(record.state, record.password_changed, days):
+        elif shown_password(record.state, record.password_changed, days) is ShownPassword.EXPIRED:
             notes.append((record.account_id, REFUSED, EXPIRED_NOW))
         else:
             letters.append(letter_of(record, worker_accounts.provisional_password(record), class_label(classes, record),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app
+
 from directory.lifecycle import Action
 from directory.model import AccountState
 
@@ -46,17 +48,19 @@ class Listing(AccountsKind):
         when = lambda moment: moment.isoformat() if moment else None   # noqa: E731
         return [[r.surname, r.given_name, r.state.value, r.identifier or "", accounts.provisional_password(r),
                  r.class_code, class_label(classes, r), mefs[r.mef_code].label if r.mef_code in mefs else r.mef_code,
-                 when(r.notification_date), when(r.last_login), children.get(r.account_id, "")]
+                 when(r.notification_date), when(r.last_login), children.get(r.account_id, ""),
+                 when(r.password_changed)]
                 for r in records.values()]
 
     def finish(self, job: Job, store: JobStore, chunks) -> Document:
         rows = [_list_row(item) for item in self.gathered(job, store, chunks, chunks.parts())]
         establishment = directory.current.establishment(job.uai)
         listing = self.population(job).listing
+        days = current_app.config["SESAME_PROVISIONAL_DAYS"]   # the lists ask whether each password still signs in
         if self.as_csv(job):
-            document = Document(listing.csv(establishment, rows), f"comptes-{job.uai}.csv", "text/csv; charset=utf-8")
+            document = Document(listing.csv(establishment, rows, days), f"comptes-{job.uai}.csv", "text/csv")
         else:
-            document = Document(listing.pdf(establishment, rows), f"comptes-{job.uai}.pdf", "application/pdf")
+            document = Document(listing.pdf(establishment, rows, days), f"comptes-{job.uai}.pdf", "application/pdf")
         self.close(job, store)
         return document
 
@@ -67,7 +71,8 @@ class Listing(AccountsKind):
 
 
 def _list_row(item: list) -> ListRow:
-    surname, given_name, state, identifier, password, class_code, class_label_, mef, notified, last, children = item
+    surname, given_name, state, identifier, password, class_code, class_label_, mef, notified, last, children, \
+        given = item
     when = lambda text: datetime.fromisoformat(text) if text else None   # noqa: E731
     return ListRow(surname, given_name, AccountState(state), identifier, password, class_code, class_label_, mef,
-                   when(notified), when(last), children)
+                   when(notified), when(last), children, when(given))

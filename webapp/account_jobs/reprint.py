@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, flash, redirect
+from flask import Blueprint, abort, flash, redirect
 from flask_login import login_required
 
 from directory.lifecycle import Action
@@ -83,8 +83,7 @@ def reprint(job_id):
         flash("Seule une opération terminée qui a donné des mots de passe provisoires peut être réimprimée.", "error")
         return redirect(page_of(source), 303)
     if not form.validate_on_submit():
-        flash("Le formulaire n'est pas valide : vérifiez vos choix.", "error")
-        return redirect(page_of(source), 303)
+        abort(400, "Le formulaire n'est pas valide : vérifiez vos choix, puis « Réimprimer » de nouveau.")
     owner = staff().uid
     store = job_store()
     job_id = hashlib.sha256(f"{owner}:{form.confirmation.data}".encode()).hexdigest()[:32]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import time
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from directory.registry import leavers
 from directory.registry import lookup as history
@@ -15,10 +15,11 @@ from directory.registry.preview import CATEGORIES, CATEGORY_LABELS, make_preview
 
 from ..access import staff
 from ..documents.lists import csv_document
+from ..edge import short_text
 from ..extensions import directory
 from ..jobs.launch import launch
 from ..jobs.views import page_of, serve_reports
-from ..rendering import page_or_fragment
+from ..rendering import csv_download, page_or_fragment
 from ..rights import Right, guard
 from . import previews
 from directory.registry.report import ReportRow, keep_rows
@@ -78,6 +79,9 @@ def _mine(preview_id: str):
 
 def _filtered(preview):
     uai, category, kind = (request.args.get(k, "") for k in ("etablissement", "categorie", "type"))
+    if uai not in {"", *(e.uai for e in preview.establishments)} or category not in ("", *CATEGORIES) \
+            or kind not in ("", *KINDS):
+        abort(400, "Ce filtre n'existe pas dans l'aperçu : choisissez-le dans les listes.")
     return [r for r in preview.rows()
             if (not uai or r.uai == uai) and (not category or r.category == category) and (not kind or r.kind == kind)
             and r.plan.get("counted", True)]
@@ -105,10 +109,7 @@ def preview(preview_id):
 
 
 def _csv(header, table, filename: str):
-    response = current_app.response_class(csv_document(header, table), mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return csv_download(csv_document(header, table), filename)
 
 
 @bp.route("/apercu/<preview_id>/lignes.csv")
@@ -157,10 +158,14 @@ def apply(preview_id):
 
 @bp.route("/recherche")
 def search():
-    query = (request.args.get("q") or "").strip()[:100]
+    problems = []
+    query = short_text(request.args, "q", 100, "Nom, INE ou identifiant", problems)
+    for problem in problems:
+        flash(problem, "error")
     found = history.find_accounts(directory.current, query) if len(query) >= 2 else []
     names = {e.uai: e.name for e in directory.current.establishments()}
     return page_or_fragment("alimentation/search.html", "alimentation/partial/search_results.html",
+                            400 if problems else 200,
                             **_page(query=query, found=found, names=names, started=time.monotonic()))
 
 

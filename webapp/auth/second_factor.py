@@ -7,6 +7,7 @@ import logging
 import time
 
 import segno
+from cryptography.exceptions import InvalidTag
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
@@ -16,8 +17,8 @@ from directory.model import Staff
 from directory.passwords import Sealer
 from directory.repository import PASSWORD_ROLES
 
-from .. import ratelimit, sessions, signin
-from ..access import StaffUser, staff
+from .. import once, ratelimit, sessions, signin
+from ..access import PASSWORD, StaffUser, opened, staff
 from ..config import seal_key
 from ..extensions import directory, redis
 from .forms import SecondFactorForm
@@ -51,7 +52,7 @@ def after_password(member: Staff, next_url: str):
             sessions.start(session)
             current_app.session_interface.regenerate(session)
             return redirect(url_for("auth.second_factor_code" if enrolled else "auth.enrol"))
-    start_session(StaffUser(member))
+    start_session(StaffUser(member), PASSWORD)
     log.info("staff sign-in: %s", member.uid)
     return redirect(next_url)
 
@@ -64,7 +65,7 @@ def _pending() -> Staff:
     member = None
     if fresh:
         try:
-            member = directory.current.staff(uid)
+            member = opened(directory.current.staff(uid), PASSWORD)
         except NotFound:
             member = None
     if member is None or member.password_version != session.get("staff_pending_version"):
@@ -80,7 +81,7 @@ def _first_use(uid: str, step: int) -> bool:
 
 def _finish(member: Staff):
     next_url = session.get("next") or url_for("home.index")
-    start_session(StaffUser(member))
+    start_session(StaffUser(member), PASSWORD)
     log.info("staff sign-in with a second factor: %s", member.uid)
     return next_url
 
@@ -88,7 +89,8 @@ def _finish(member: Staff):
 @bp.route("/connexion/codes-de-secours")
 def recovery_codes():
     """The recovery codes, once: reloaded, the page says they were shown and goes on."""
-    codes, next_url = session.pop("recovery_codes", None), session.pop("recovery_next", None)
+    shown = once.take("recovery_codes") or {}
+    codes, next_url = shown.get("codes"), shown.get("next")
     if not codes:
         flash("Vos codes de secours ont déjà été affichés : ils ne le sont qu'une fois.", "info")
         return redirect(url_for("home.index"))
@@ -134,6 +136,22 @@ def second_factor_code():
     return render_template("auth/code.html", form=form), status
 
 
+ENROLMENT = "totp_enrol_secret"
+
+
+def _enrolment_secret() -> str:
+    """The secret being enrolled, kept sealed in the session (bound to it) until the code confirms it."""
+    sealer, sealed = Sealer(seal_key(current_app.config)), session.get(ENROLMENT)
+    if sealed:
+        try:
+            return sealer.open(bytes.fromhex(sealed), session.sid)
+        except (ValueError, InvalidTag):
+            pass    # sealed for an older session id: a new one
+    secret = totp.new_secret()
+    session[ENROLMENT] = sealer.seal(secret, session.sid).hex()
+    return secret
+
+
 def _grouped(secret: str) -> str:
     return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
 
@@ -152,9 +170,7 @@ def enrol():
     form = SecondFactorForm()
     if enrolled:
         return render_template("auth/enrol.html", enrolled=True, form=form)
-    secret = session.get("totp_enrol_secret")
-    if not secret:
-        secret = session["totp_enrol_secret"] = totp.new_secret()
+    secret = _enrolment_secret()
     status = 200
     if form.validate_on_submit():
         failures = ratelimit.sign_in_failures("totp-enrol", member.uid)
@@ -168,15 +184,16 @@ def enrol():
                 failures.succeeded()
                 codes = totp.new_recovery_codes()
                 factors().enroll(member.dn, secret, codes)
-                session.pop("totp_enrol_secret", None)
+                session.pop(ENROLMENT, None)
                 log.info("staff second factor enrolled: %s", member.uid)
                 next_url = url_for("home.index") if signed_in else _finish(member)
                 # shown by a page of its own (post, then redirect): a reload never re-sends the code
-                session["recovery_codes"], session["recovery_next"] = codes, next_url
+                once.keep("recovery_codes", {"codes": codes, "next": next_url})
                 return redirect(url_for("auth.recovery_codes"), 303)
             flash("Ce code ne correspond pas : vérifiez l'heure du téléphone et saisissez le code affiché.", "error")
             status = 400
     elif request.method == "POST":
+        flash("Saisissez le code à 6 chiffres que montre l'application.", "error")
         status = 400
     qr = segno.make(totp.provisioning_uri(secret, member.uid), error="m")
     scale = 5

@@ -12,13 +12,12 @@ from flask_login import current_user, login_required, logout_user
 from werkzeug.exceptions import HTTPException
 
 from directory import journal
-from directory.errors import AccountLocked, DirectoryError, InvalidCredentials, NotFound
+from directory.errors import AccountLocked, DirectoryError, InvalidCredentials, NoRightsNow, NotFound
 from directory.repository import PASSWORD_ROLES
 
 from .. import ratelimit, signin
-from ..access import StaffUser, current_uai, staff, tabs_for
+from ..access import SSO, StaffUser, current_uai, opened, staff, tab_here, tabs_for
 from ..extensions import directory
-from ..rights import Right, may
 from .blueprint import bp, start_session
 from .forms import SignInForm, SwitchEstablishmentForm
 from .second_factor import after_password, mode as second_factor_mode   # its routes join the blueprint
@@ -62,6 +61,12 @@ def login():
             signin.refuse_at(started)
             flash(signin.locked(lock.until, holder=False), "error")
             status = 401
+        except NoRightsNow as none:
+            # the password was right: a former (or future) delegate is told why nothing opens, not « incorrect »
+            failures.succeeded()
+            journal.record(directory.current, uid, journal.SIGN_IN_REFUSED, None, "aucun droit en cours")
+            flash(signin.no_rights_now(none.ended, none.starts), "error")
+            status = 403
         except (InvalidCredentials, NotFound):
             log.info("staff sign-in refused from %s", request.remote_addr)
             journal.record(directory.current, uid, journal.SIGN_IN_REFUSED, None,
@@ -102,15 +107,15 @@ def sso():
         log.warning("SSO sign-in refused from %s", request.remote_addr)
         abort(403)
     try:
-        staff_member = directory.current.staff(uid)
+        staff_member = opened(directory.current.staff(uid), SSO)
     except NotFound:
         log.warning("SSO sign-in for an unknown or role-less uid from %s", request.remote_addr)
         abort(403)
-    if not may(staff_member.role, Right.SIGN_IN_THROUGH_SSO):
-        # heads and the identity team sign in with their password (and, later, a second factor)
+    if staff_member is None:
+        # heads and the identity team sign in with their password and second factor, never here
         log.warning("SSO sign-in refused for a non-support role from %s", request.remote_addr)
         abort(403)
-    start_session(StaffUser(staff_member))
+    start_session(StaffUser(staff_member), SSO)
     log.info("staff SSO sign-in: %s", staff_member.uid)
     return redirect(url_for("home.index"))
 
@@ -151,6 +156,7 @@ def shell_context():
         return {
             "staff": member,
             "tabs": tabs_for(member.role),
+            "tab_here": tab_here,
             "establishment": directory.current.establishment(uai),
             "switch_form": switch,
             "second_factor_offered": member.role in PASSWORD_ROLES and second_factor_mode() != "off",

@@ -79,12 +79,12 @@ def sheets(letters: list, layout: Layout) -> list[list]:
     return [letters[i:i + layout.per_sheet] for i in range(0, len(letters), layout.per_sheet)]
 
 
-def qr_code(sign_in_url: str, identifier: str) -> Markup:
-    """The sign-in address with the identifier filled in — never the password — as an SVG element to
+def qr_code(address: str, identifier: str = "") -> Markup:
+    """`address`, with the identifier filled in when given — never the password — as an SVG element to
     place in the letter itself (as an image, Qt WebKit would draw each of 2,000 codes twice as slowly).
     Drawn by zxing-cpp (C++), three times faster than segno (pure Python, kept for the staff's single
     TOTP code)."""
-    url = f"{sign_in_url}?{urlencode({'identifiant': identifier})}"
+    url = f"{address}?{urlencode({'identifiant': identifier})}" if identifier else address
     svg = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level="M").to_svg(add_quiet_zones=True)
     svg = svg[svg.index("<svg"):]     # no XML prolog inside HTML
     size = SVG_SIZE.search(svg)

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 from directory.letter_settings import StoredLetterSettings
 from directory.model import Establishment
 
-from .letter_options import LetterOptions, layout_of, qr_codes, second_language, sheets, translations
+from .letter_options import LetterOptions, layout_of, qr_code, qr_codes, second_language, sheets, translations
 from .pdf import html_to_pdf, render_document
 
 
@@ -48,8 +48,8 @@ def letter_settings(config, stored: StoredLetterSettings | None = None) -> Lette
 
 
 def letter_options(config, layout=None) -> LetterOptions:
-    """The job's layout, with the sign-in page of this Sésame: the QR code's target, whatever
-    activation address the letters give."""
+    """The job's layout, with the holders' sign-in page of this Sésame (where the QR code fills the identifier
+    in, when the letter's activation address is that page)."""
     return LetterOptions(layout=layout_of(layout),
                          sign_in_url=config["SESAME_PUBLIC_URL"].rstrip("/") + "/compte/connexion")
 
@@ -96,11 +96,22 @@ def letters_html(establishment: Establishment, settings: LetterSettings, letters
                  options: LetterOptions | None = None, processes: bool = True) -> str:
     """The letters' HTML; `processes`: their QR codes drawn by forked processes (qr_codes)."""
     options = options or LetterOptions()
-    codes = dict(zip(map(id, letters), qr_codes(options.sign_in_url, [l.identifier for l in letters], processes)
-                     if options.sign_in_url else [""] * len(letters)))
+    fills_identifier = qr_fills_identifier(settings, options)
+    if fills_identifier:
+        codes = dict(zip(map(id, letters), qr_codes(options.sign_in_url, [l.identifier for l in letters], processes)))
+    else:       # the establishment's own address, as the letter prints it: one code for every letter
+        shared = qr_code(settings.activation_url) if settings.activation_url else ""
+        codes = {id(letter): shared for letter in letters}
     return render_document("documents/letters.html", establishment=establishment, settings=settings,
-                           options=options, sheets=sheets(letters, options.layout),
-                           texts=_texts, qr_code=lambda letter: codes[id(letter)])
+                           options=options, sheets=sheets(letters, options.layout), texts=_texts,
+                           qr_code=lambda letter: codes[id(letter)], qr_fills_identifier=fills_identifier)
+
+
+def qr_fills_identifier(settings: LetterSettings, options: LetterOptions) -> bool:
+    """The QR code opens the address the letter prints. When that is this Sésame's own sign-in page, the code
+    also fills the holder's identifier in; any other address (the ENT's, the académie's portal) is opened as
+    it is, for Sésame knows nothing of what it takes."""
+    return bool(options.sign_in_url) and settings.activation_url.rstrip("/") == options.sign_in_url.rstrip("/")
 
 
 MARGINS = "0"       # the sheets place the letters themselves, cut lines to the paper's edge

@@ -8,6 +8,7 @@ from datetime import datetime
 from itertools import groupby
 from typing import Callable
 
+from directory.lifecycle import ShownPassword, shown_password
 from directory.model import AccountState, Establishment, last_sign_in
 from directory.names import sort_name
 
@@ -16,6 +17,10 @@ from .pdf import html_to_pdf, render_document
 
 ROWS_PER_PAGE = 30
 HIDDEN_PASSWORD = "*****"
+# a provisional password that no longer signs in is never printed: this instead, saying how to renew it
+EXPIRED_PASSWORD = "expiré : réinitialisez le mot de passe"
+EXPIRED_NOTE = ("« expiré » : ce mot de passe provisoire ne permet plus de se connecter. « Réinitialiser les mots "
+                "de passe » (ou « (Re)Notifier les comptes ») en donne un nouveau.")
 LIST_STATE_LABELS = {AccountState.NOT_NOTIFIED: "Compte non notifié",
                      AccountState.NOTIFIED: "Compte notifié et non activé",
                      AccountState.ACTIVE: "Compte activé"}
@@ -40,15 +45,18 @@ class ListRow:
     notification_date: datetime | None
     last_login: datetime | None
     children: str = ""          # a parent's row: their children in the establishment
+    password_changed: datetime | None = None    # when the current (provisional) password was given
 
-    @property
-    def password_shown(self) -> str:
-        """Empty if never notified, the provisional password if notified, stars once activated."""
-        if self.state is AccountState.ACTIVE:
-            return HIDDEN_PASSWORD
-        if self.state is AccountState.NOTIFIED:
+    def password_shown(self, provisional_days: int) -> str:
+        """Empty if never notified, stars once activated, the provisional password while it signs in,
+        « expiré » (and how to renew it) once it no longer does."""
+        shown = shown_password(self.state, self.password_changed, provisional_days)
+        if shown is ShownPassword.PROVISIONAL:
             return self.provisional_password or ""
-        return ""
+        return {ShownPassword.HIDDEN: HIDDEN_PASSWORD, ShownPassword.EXPIRED: EXPIRED_PASSWORD}.get(shown, "")
+
+    def expired(self, provisional_days: int) -> bool:
+        return shown_password(self.state, self.password_changed, provisional_days) is ShownPassword.EXPIRED
 
     @property
     def last_sign_in(self) -> datetime | None:
@@ -90,32 +98,35 @@ def safe_cell(value: str) -> str:
 class ListLayout:
     """How one population's accounts are listed: the CSV's columns and cells, the PDF's sections."""
     csv_columns: tuple[str, ...]
-    cells: Callable[[Establishment, ListRow], tuple]
+    cells: Callable[[Establishment, ListRow, int], tuple]     # a row's cells, given the provisional days
     by_class: bool = True      # one section per class; else one section, named `section`
     section: str = ""
 
     def _ordered(self, rows):
         return _sorted(rows) if self.by_class else sorted(rows, key=_by_name)
 
-    def csv(self, establishment: Establishment, rows: list[ListRow]) -> bytes:
-        return csv_document(self.csv_columns, (self.cells(establishment, row) for row in self._ordered(rows)))
+    def csv(self, establishment: Establishment, rows: list[ListRow], provisional_days: int) -> bytes:
+        return csv_document(self.csv_columns, (self.cells(establishment, row, provisional_days)
+                                               for row in self._ordered(rows)))
 
-    def pdf(self, establishment: Establishment, rows: list[ListRow]) -> bytes:
+    def pdf(self, establishment: Establishment, rows: list[ListRow], provisional_days: int) -> bytes:
         if not self.by_class:
             rows = [replace(r, class_code=self.section, class_label=establishment.name) for r in rows]
         html = render_document("documents/list.html", establishment=establishment,
-                               pages=list(pages_by_class(rows)), guardians=not self.by_class)
+                               pages=[(*page, any(r.expired(provisional_days) for r in page[2]))
+                                      for page in pages_by_class(rows)], guardians=not self.by_class,
+                               days=provisional_days, expired_note=EXPIRED_NOTE)
         return html_to_pdf(html)
 
 
-STUDENT_LIST = ListLayout(tuple(CSV_COLUMNS), lambda establishment, row: (
+STUDENT_LIST = ListLayout(tuple(CSV_COLUMNS), lambda establishment, row, days: (
     establishment.uai, establishment.name, row.surname, row.given_name, row.mef_label, row.class_code,
-    row.state_label, row.identifier, row.password_shown, date_fr(row.notification_date),
+    row.state_label, row.identifier, row.password_shown(days), date_fr(row.notification_date),
     date_fr(row.last_sign_in)))
 # one section: the parents of the establishment's students
-GUARDIAN_LIST = ListLayout(tuple(GUARDIAN_CSV_COLUMNS), lambda establishment, row: (
+GUARDIAN_LIST = ListLayout(tuple(GUARDIAN_CSV_COLUMNS), lambda establishment, row, days: (
     establishment.uai, establishment.name, row.surname, row.given_name, row.children, row.state_label,
-    row.identifier, row.password_shown, date_fr(row.notification_date), date_fr(row.last_sign_in)),
+    row.identifier, row.password_shown(days), date_fr(row.notification_date), date_fr(row.last_sign_in)),
     by_class=False, section="Responsables")
 
 

@@ -1,5 +1,5 @@
 """The holders' forms, in plain words."""
-from flask_wtf import FlaskForm
+from ..forms import Form
 from wtforms import DateField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp
 
@@ -7,7 +7,7 @@ from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp
 MAIL = r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"   # the directory's mail attribute is ASCII
 
 
-class HolderSignInForm(FlaskForm):
+class HolderSignInForm(Form):
     identifier = StringField("Identifiant", validators=[Length(max=128)],
                              render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
     password = PasswordField("Mot de passe", validators=[Length(max=256)],
@@ -15,7 +15,7 @@ class HolderSignInForm(FlaskForm):
     submit = SubmitField("Se connecter")
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     password = PasswordField("Nouveau mot de passe", validators=[
         InputRequired("Choisissez un mot de passe."),
         Length(min=8, max=128, message="Le mot de passe doit contenir entre 8 et 128 caractères.")],
@@ -26,20 +26,21 @@ class NewPasswordForm(FlaskForm):
     submit = SubmitField("Valider")
 
 
-class BirthDateForm(FlaskForm):
+class BirthDateForm(Form):
     birth_date = DateField("Date de naissance", validators=[InputRequired("Indiquez votre date de naissance.")])
     submit = SubmitField("Valider")
 
 
-class MailForm(FlaskForm):
-    mail = EmailField("Adresse mail", validators=[Optional(), Length(max=200),
+class MailForm(Form):
+    mail = EmailField("Adresse mail", validators=[Optional(), Length(
+                          max=200, message="Une adresse mail compte au plus 200 caractères : vérifiez-la."),
                                                   Regexp(MAIL, message="Cette adresse mail n'est pas valide.")],
                       render_kw={"autocomplete": "email"})
     submit = SubmitField("Enregistrer")
     skip = SubmitField("Passer cette étape")
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     identifier = StringField("Identifiant", validators=[
         InputRequired("Indiquez votre identifiant."),
         Length(max=128, message="Un identifiant compte au plus 128 caractères : vérifiez celui de votre courrier.")],
@@ -47,7 +48,7 @@ class ForgotPasswordForm(FlaskForm):
     submit = SubmitField("Recevoir un lien")
 
 
-class ForgotIdentifierForm(FlaskForm):
+class ForgotIdentifierForm(Form):
     mail = EmailField("Adresse mail", validators=[
         InputRequired("Indiquez votre adresse mail."),
         Length(max=200, message="Une adresse mail compte au plus 200 caractères : vérifiez-la.")],

@@ -12,7 +12,7 @@ from directory.errors import Conflict, InvalidCredentials, NotFound, ValidationF
 from directory.holders import FIRST_PASSWORD_RULES, PASSWORD_RULES, Holder, Holders, SignIn
 from directory.names import ascii_lower
 from directory.passwords import Sealer
-from directory.repository import lock_end
+from directory.locks import is_locked, lock_end
 
 from .. import mail, ratelimit, sessions, signin
 from ..accounts import hasher
@@ -89,6 +89,16 @@ def prefill(form: HolderSignInForm) -> None:
         form.password.render_kw = {**(form.password.render_kw or {}), "autofocus": True}
 
 
+def _lock_of(identifier: str):
+    """(the account exists, when the directory's lock on it ends: False when none holds)."""
+    try:
+        holder = holders().by_identifier(identifier)
+    except NotFound:
+        return False, False
+    policy = directory.current.password_policy()
+    return True, (lock_end(holder.locked_at, policy) if is_locked(holder.locked_at, policy) else False)
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
 def sign_in():
     form = HolderSignInForm()
@@ -101,11 +111,13 @@ def sign_in():
         return render_template("holder/sign_in.html", form=form), status
     started = time.monotonic()
     identifier = (form.identifier.data or "").strip().lower()
-    failures = ratelimit.sign_in_failures("holder-login", identifier)
-    verdict = failures.reserve()
-    if not verdict.allowed:
-        flash(signin.throttled(verdict, holder=True), "error")
-        return render_template("holder/sign_in.html", form=form), 429
+    failures = ratelimit.sign_in_failures("holder-login", identifier, at_the_lock=True)
+    stopped = signin.brake(failures, lambda: _lock_of(identifier), holder=True)
+    if stopped:
+        status, message = stopped
+        signin.refuse_at(started)
+        flash(message, "error")
+        return render_template("holder/sign_in.html", form=form), status
     outcome, holder = holders().sign_in(identifier, form.password.data or "",
                                         current_app.config["SESAME_PROVISIONAL_DAYS"],
                                         current_app.config["SESAME_LEAVER_TOLERANCE_DAYS"])

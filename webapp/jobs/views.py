@@ -3,12 +3,12 @@ one « Relancer », and the files jobs made. A kind whose report stands under an
 has that area's blueprint give these same views its own addresses."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, request, render_template, send_file, url_for
 from flask_login import login_required
 
 from ..access import staff
 from ..documents.lists import csv_document
-from ..rendering import page_or_fragment
+from ..rendering import csv_download, page_or_fragment
 from . import report
 from .kind import kind_of
 from .launch import resumable, resume
@@ -70,10 +70,7 @@ def report_csv(job_id):
     job = my_job(job_id)
     kind = kind_of(job)
     content = csv_document(list(kind.csv_header), kind.csv_rows(job, kind.report(job, job_store())))
-    response = current_app.response_class(content, mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="compte-rendu-{job.id[:8]}.csv"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return csv_download(content, f"compte-rendu-{job.id[:8]}.csv")
 
 
 @bp.route("/travaux/<job_id>/relancer", methods=["POST"])
@@ -94,7 +91,8 @@ def download(token):
     stored = file_store().get(token, staff().uid)
     if stored is None:
         abort(404)
-    response = send_file(stored.path, mimetype=stored.mimetype, as_attachment=True,
+    # the type alone: send_file adds the charset of a text type (files of older jobs named it already)
+    response = send_file(stored.path, mimetype=stored.mimetype.split(";")[0].strip(), as_attachment=True,
                          download_name=stored.download_name, max_age=0)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -2,6 +2,7 @@
 A head reads their establishment's, the identity team everyone's; support staff none (rights table)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,8 +18,9 @@ from ..documents.lists import csv_document
 from ..extensions import directory
 from ..formatting import datetime_fr
 from ..operations import detail
+from ..rendering import csv_download
 from ..rights import Right, requires
-from ..settings.forms import parse_day
+from ..edge import one_of, parse_day, short_text
 
 bp = Blueprint("journal", __name__, url_prefix="/journal")
 
@@ -31,7 +33,8 @@ CSV_HEADER = ["Date", "Personne", "Action", "Établissement", "Nombre de comptes
 
 @dataclass(frozen=True)
 class Criteria:
-    """The screen's criteria as typed (shown back in the form) and the query they make."""
+    """The screen's criteria as typed (shown back in the form) and the query they make; `problems`: what
+    could not be read, in French (nothing is searched then)."""
     person: str
     action: str
     since: str
@@ -39,32 +42,38 @@ class Criteria:
     account: str
     establishment: str
     page: int
+    problems: tuple[str, ...] = ()
+
+
+PAGE_NUMBER = re.compile(r"[0-9]{1,6}")
 
 
 def _criteria() -> Criteria:
-    args = request.args
-    try:
-        number = max(1, min(int(args.get("page", "1")), 100_000))
-    except ValueError:
-        number = 1
-    return Criteria(args.get("personne", "").strip()[:64], args.get("action", "")[:32], args.get("du", "")[:10],
-                    args.get("au", "")[:10], args.get("compte", "").strip()[:100],
-                    args.get("etablissement", "")[:8], number)
+    args, problems = request.args, []
+    raw_page = args.get("page", "1") or "1"
+    if not PAGE_NUMBER.fullmatch(raw_page):
+        problems.append("Le numéro de page n'est pas valide.")
+    number = max(1, min(int(raw_page), 100_000)) if PAGE_NUMBER.fullmatch(raw_page) else 1
+    person = short_text(args, "personne", 64, "Personne (identifiant)", problems)
+    account = short_text(args, "compte", 100, "Compte (nom ou identifiant)", problems)
+    action = one_of(args, "action", ("", *journal.ACTION_LABELS), problems,
+                    "Cette action n'existe pas : choisissez-la dans la liste.")
+    establishment = short_text(args, "etablissement", 8, "Établissement", problems)
+    since, until = (short_text(args, name, 10, label, problems) for name, label in (("du", "Du"), ("au", "Au")))
+    return Criteria(person, action, since, until, account, establishment, number, tuple(problems))
 
 
 def _query(criteria: Criteria) -> tuple[journal.JournalQuery | None, list[str], str]:
     """The query, the French problems with the criteria (nothing is searched then), and a note on the period."""
-    problems, note = [], ""
+    problems, note = list(criteria.problems), ""
     since = parse_day(criteria.since) if criteria.since else None
     until = parse_day(criteria.until) if criteria.until else None
     if criteria.since and since is None:
-        problems.append("La date « Du » n'est pas une date (jj/mm/aaaa).")
+        problems.append("La date « Du » n'est pas une date (jj/mm/aaaa, entre 1900 et 2100).")
     if criteria.until and until is None:
-        problems.append("La date « Au » n'est pas une date (jj/mm/aaaa).")
+        problems.append("La date « Au » n'est pas une date (jj/mm/aaaa, entre 1900 et 2100).")
     if since and until and until < since:
         problems.append("La date « Au » précède la date « Du ».")
-    if criteria.action and criteria.action not in journal.ACTION_LABELS:
-        problems.append("Cette action n'existe pas : choisissez-la dans la liste.")
     member = staff()
     if member.role is Role.ADMIN:
         uai = criteria.establishment or None
@@ -114,8 +123,5 @@ def export():
     names = journal.names_of(directory.current, [a for o in operations for a in o.accounts])
     rows = [[datetime_fr(o.when), o.actor, o.action_label, o.uai, str(len(o.accounts)),
              ", ".join(names.get(a, a) for a in o.accounts), detail(o.summary)] for o in operations]
-    response = make_response(csv_document(CSV_HEADER, rows))
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
     stamp = datetime.now(PARIS).strftime("%Y%m%d-%H%M")
-    response.headers["Content-Disposition"] = f'attachment; filename="journal-des-operations-{stamp}.csv"'
-    return response
+    return csv_download(csv_document(CSV_HEADER, rows), f"journal-des-operations-{stamp}.csv")

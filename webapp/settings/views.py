@@ -2,6 +2,7 @@
 (change, preview). A view parses, calls one service, records the operation, renders or redirects."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
@@ -14,10 +15,13 @@ from directory.letter_settings import LABELS, LetterSettingsStore, StoredLetterS
 from directory.model import Establishment, Role
 
 from ..access import current_uai, staff
+from ..documents.letter_options import valid_until
 from ..documents.letters import Letter, letter_options, letter_settings, letters_pdf
 from ..extensions import directory
+from ..replicas import rights_changed
 from ..rights import Right, requires
-from .forms import EndForm, GrantForm, LettersForm, parse_day
+from ..edge import parse_day, short_text
+from .forms import EndForm, GrantForm, LettersForm
 
 bp = Blueprint("settings", __name__, url_prefix="/parametrage")
 
@@ -51,16 +55,21 @@ def _page(uai: str, status: int = 200, grant_form: GrantForm | None = None, lett
           grant_errors: dict | None = None, letters_errors: dict | None = None, candidates=None):
     now = datetime.now(timezone.utc)
     everything = _delegations().of_establishment(uai)
-    search = request.args.get("personnel", "")[:64] if request.method == "GET" else ""
+    problems = []
+    search = short_text(request.args, "personnel", 64, "Rechercher un personnel", problems) \
+        if request.method == "GET" else ""
+    chosen = short_text(request.args, "choisi", 64, "Personnel (nom ou identifiant)", problems)
+    for problem in problems:
+        flash(problem, "error")
+    status = 400 if problems else status
     if candidates is None and search:
-        candidates = _delegations().find_staff(search, None if staff().role is Role.ADMIN else uai)
+        candidates = _delegations().find_staff(search, _staff_scope(uai))
     today = _today()
-    grant_form = grant_form or GrantForm(formdata=None, start=today.isoformat(),
-                                         delegate=request.args.get("choisi", "")[:64])
+    grant_form = grant_form or GrantForm(formdata=None, start=today.isoformat(), delegate=chosen)
     defaults = letter_settings(current_app.config)
     return make_response(render_template(
         "settings/index.html", now=now, current=[d for d in everything if d.valid_until > now],
-        past=[d for d in everything if d.valid_until <= now][:20], end_form=EndForm(), grant_form=grant_form,
+        past=[d for d in everything if d.valid_until <= now][:20], grant_form=grant_form,
         letters_form=_letters_form(uai, letters_form), grant_errors=grant_errors or {},
         letters_errors=letters_errors or {}, candidates=candidates, search=search, defaults=defaults,
         last_day=school_year_end(today), kinds=list(Kind)), status)
@@ -73,11 +82,16 @@ def index():
     return _page(current_uai())
 
 
-def _chosen_delegate(text: str):
-    """The staff member the head meant: the one with that identifier, or the only one of that name.
-    (uid or None, the candidates to show when the name is shared)."""
+def _staff_scope(uai: str) -> str | None:
+    """Whose staff a search lists: a head's, only their establishment's; the identity team's, everyone."""
+    return None if staff().role is Role.ADMIN else uai
+
+
+def _chosen_delegate(text: str, uai: str):
+    """The staff member the head meant: the one with that identifier, or the only one of that name, among
+    those the head may choose (uid or None, the candidates to show when the name is shared)."""
     text = text.strip()
-    found = _delegations().find_staff(text)
+    found = _delegations().find_staff(text, _staff_scope(uai))
     exact = [m for m in found if m.uid.lower() == text.lower()]
     if exact:
         return exact[0].uid, None
@@ -114,7 +128,7 @@ def grant():
         errors["start"] = "Indiquez la date de début (jj/mm/aaaa)."
     if end is None:
         errors["end"] = "Indiquez la date de fin (jj/mm/aaaa)."
-    delegate, candidates = _chosen_delegate(form.delegate.data or "")
+    delegate, candidates = _chosen_delegate(form.delegate.data or "", uai)
     if candidates:
         errors["delegate"] = "Plusieurs personnels correspondent : choisissez-en un dans la liste (son identifiant)."
     elif not delegate:
@@ -133,8 +147,22 @@ def grant():
     summary = (f"« {delegation.kind.label} » à {delegation.delegate} du {delegation.first_day:%d/%m/%Y} "
                f"au {delegation.last_day:%d/%m/%Y}" + (f" ; motif : {delegation.reason}" if delegation.reason else ""))
     journal.record(directory.current, member.uid, journal.DELEGATION_GRANTED, uai, summary)
+    rights_changed(delegation.delegate)
     flash(f"Délégation accordée : {summary}.", "info")
     return redirect(url_for("settings.index"), 303)
+
+
+@bp.route("/delegations/<delegation_id>/fin")
+@login_required
+@requires(Right.DELEGATE)
+def confirm_end(delegation_id):
+    """« Mettre fin à la délégation » asks first: who loses which rights, from now."""
+    uai = current_uai()
+    delegation = _delegations().get(uai, delegation_id)      # another establishment's: 404
+    if delegation.valid_until <= datetime.now(timezone.utc):
+        flash("Cette délégation est déjà terminée.", "info")
+        return redirect(url_for("settings.index"), 303)
+    return render_template("settings/end.html", delegation=delegation, form=EndForm(), current_tab="settings.index")
 
 
 @bp.route("/delegations/<delegation_id>/fin", methods=["POST"])
@@ -150,9 +178,11 @@ def end(delegation_id):
     except FieldsRefused as refused:
         flash(" ".join(refused.fields.values()), "error")
         return _page(uai, 409)
+    rights_changed(ended.delegate)     # every web node refuses the delegate's next request, replicas or not
     journal.record(directory.current, staff().uid, journal.DELEGATION_ENDED, uai,
                    f"« {ended.kind.label} » de {ended.delegate} terminée")
-    flash(f"La délégation « {ended.kind.label} » de {ended.delegate} est terminée.", "info")
+    flash(f"La délégation « {ended.kind.label} » de {ended.delegate} est terminée : ses droits ont pris fin.",
+          "info")
     return redirect(url_for("settings.index"), 303)
 
 
@@ -192,7 +222,10 @@ def preview():
     uai = current_uai()
     establishment: Establishment = directory.current.establishment(uai)
     settings = letter_settings(current_app.config, _letters().read(uai))
-    response = make_response(letters_pdf(establishment, settings, [SAMPLE], letter_options(current_app.config)))
+    # the sample's password as if given now: the preview says « valable jusqu'au » as real letters do
+    sample = replace(SAMPLE, valid_until=valid_until(datetime.now(timezone.utc),
+                                                     current_app.config["SESAME_PROVISIONAL_DAYS"]))
+    response = make_response(letters_pdf(establishment, settings, [sample], letter_options(current_app.config)))
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'inline; filename="apercu-courrier-{uai}.pdf"'
     return response

@@ -86,7 +86,7 @@ def rate_bars(title: str, rows, link=None) -> Markup:
     rows = list(reversed(rows))       # pygal draws the first label at the bottom: the table's order, top down
     # long MEF labels are cut (…) in the picture: the table beside it gives them whole
     chart = pygal.HorizontalBar(range=(0, 100), width=560, height=max(240, 90 + 44 * len(rows)),
-                                y_labels=[0, 25, 50, 75, 100], **{**CONFIG, "margin_left": 28})
+                                y_labels=[0, 25, 50, 75, 100], **{**CONFIG, "margin_left": 28, "margin_right": 32})
     chart.title = title
     chart.x_labels = [label if len(label) <= LABEL_MAX else label[:LABEL_MAX - 1] + "…" for _, label, _, _ in rows]
     chart.value_formatter = lambda v: f"{v:.0f} %"

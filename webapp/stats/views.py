@@ -12,8 +12,10 @@ from directory.figures import NO_CLASS, PopulationFigures, Tally, Week
 
 from ..access import current_uai, staff
 from ..documents.lists import csv_document
+from ..edge import SORT_ORDER_REFUSED, SORT_ORDERS
 from ..extensions import directory
 from ..formatting import date_fr
+from ..rendering import csv_download
 from ..rights import Right, may, requires
 from ..figures import figures_of
 from ..students.population import FIGURED, STUDENTS, Population
@@ -115,9 +117,7 @@ def index():
 
 
 def _csv(name: str, header, rows) -> Response:
-    response = Response(csv_document(header, rows), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return csv_download(csv_document(header, rows), name)
 
 
 @bp.route("/statistiques/<any(classes, mef, semaines):table>.csv")
@@ -193,6 +193,8 @@ def _sorted(rows):
     sort = request.args.get("tri", "uai")
     if sort not in SORTS:
         abort(400, "Ce tri n'est pas possible.")
+    if request.args.get("ordre", "") not in SORT_ORDERS:
+        abort(400, SORT_ORDER_REFUSED)
     reverse = request.args.get("ordre") == "desc"
     return sorted(rows, key=SORTS[sort][1], reverse=reverse), sort, reverse
 

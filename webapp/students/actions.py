@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from directory.actions import Refusal, change_accounts
@@ -17,6 +17,7 @@ from directory.model import AccountState
 
 from ..access import current_uai, staff
 from ..figures import forget as forget_figures
+from .. import once
 from ..accounts import accounts_of
 from ..errors import render_error
 from ..holders import tokens
@@ -99,10 +100,11 @@ def _form_page(kind: str, form, uai: str, status: int = 200, problems=()):
                            states=list(AccountState)), status
 
 
-def _start(kind: str, options: dict, form):
+def _start(kind: str, options_of: Callable, form):
     uai = current_uai()
     if not form.validate_on_submit():
         return _form_page(kind, form, uai, 400, ["Le formulaire n'est pas valide : vérifiez vos choix."])
+    options = options_of(form)     # from a form found valid only: a layout « 0001-01-01 » is never read
     owner = staff().uid
     job_id = hashlib.sha256(f"{owner}:{form.confirmation.data}".encode()).hexdigest()[:32]
     store = job_store()
@@ -128,8 +130,7 @@ def _register(screen: Screen) -> None:
     @login_required
     @requires(screen.right)
     def start():
-        form = screen.form()
-        return _start(screen.action.value, screen.options(form), form)
+        return _start(screen.action.value, screen.options, screen.form())
 
     route(form_url, endpoint=form_view)(show_form)
     route(post_url, methods=["POST"], endpoint=post_view)(start)
@@ -181,5 +182,5 @@ def reset_one(account_id):
     query, _, _ = _query(request.form, uai)
     if query.errors:
         query, _, _ = _query({}, uai)
-    session["just_reset"] = {"account_id": account_id, "password": result.password}
+    once.keep("just_reset", {"account_id": account_id, "password": result.password})
     return redirect(query.url(url_for(ep("index"))), 303)

@@ -1,8 +1,8 @@
 """The forms of the three actions on selected students."""
 import secrets
 
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SubmitField
+from ..forms import Checkbox, Form
+from wtforms import HiddenField, RadioField, SubmitField
 from wtforms.validators import Regexp
 
 from ..documents.letter_options import KEPT_ON_ACCOUNT, LANGUAGES, LAYOUTS
@@ -10,7 +10,7 @@ from ..documents.letter_options import KEPT_ON_ACCOUNT, LANGUAGES, LAYOUTS
 LETTER, NO_LETTER = "courrier", "sans-courrier"
 
 
-class ConfirmationForm(FlaskForm):
+class ConfirmationForm(Form):
     """A confirmation is used once: its token, made when the form is shown, names the job it starts,
     so the same form posted twice (a retry, a reload, two tabs) makes one job."""
     confirmation = HiddenField(validators=[Regexp(r"^[A-Za-z0-9_-]{22}$")])
@@ -24,14 +24,14 @@ class ConfirmationForm(FlaskForm):
 class NotifyForm(ConfirmationForm):
     notification = RadioField("Type de notification", default=LETTER, choices=[
         (LETTER, "Courrier individuel (PDF)"), (NO_LETTER, "Sans courrier")])
-    reset_password = BooleanField("Réinitialiser le mot de passe")
+    reset_password = Checkbox("Réinitialiser le mot de passe")
     # the letters' layout and second language (issue 18): ignored « Sans courrier »
     layout = RadioField("Courriers par page", default="1", choices=[
         (str(n), layout.label) for n, layout in LAYOUTS.items()])
     language = RadioField("Langue du courrier", default="", choices=[("", "Français seulement")] + [
         (code, f"Français et {language.label.lower()} ({language.name}) en dessous")
         for code, language in LANGUAGES.items()] + [(KEPT_ON_ACCOUNT, "Langue enregistrée de chaque responsable")])
-    keep_language = BooleanField("Retenir cette langue pour ces responsables")
+    keep_language = Checkbox("Retenir cette langue pour ces responsables")
     submit = SubmitField("Confirmer")
 
 

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timezone
+from datetime import datetime, time, timezone
 from urllib.parse import urlencode
 
 from directory.model import AccountState
 from directory.search import NAME_MAX_LENGTH, AccountCriteria, AccountSort
+
+from ..edge import SORT_ORDER_REFUSED, SORT_ORDERS, one_of, parse_day
 
 STATE_CODES = {"non-notifie": AccountState.NOT_NOTIFIED, "notifie": AccountState.NOTIFIED,
                "active": AccountState.ACTIVE}
@@ -81,7 +83,7 @@ def follow_up_labels(criteria: AccountCriteria) -> list[str]:
     if criteria.locked:
         labels.append("comptes bloqués")
     if criteria.mail_unconfirmed:
-        labels.append("adresse e-mail jamais confirmée")
+        labels.append("adresse mail jamais confirmée")
     return labels
 
 
@@ -89,13 +91,11 @@ def _parse_day(args, name: str, errors: list) -> datetime | None:
     raw = args.get(name, "")
     if not raw:
         return None
-    try:
-        if not DAY.fullmatch(raw):
-            raise ValueError
-        return datetime.combine(date.fromisoformat(raw), time.min, timezone.utc)
-    except ValueError:
-        errors.append(f"La date « {raw[:20]} » n'est pas une date valide (AAAA-MM-JJ).")
+    day = parse_day(raw) if DAY.fullmatch(raw) else None
+    if day is None:
+        errors.append(f"La date « {raw[:20]} » n'est pas une date valide (AAAA-MM-JJ, entre 1900 et 2100).")
         return None
+    return datetime.combine(day, time.min, timezone.utc)
 
 
 def _parse_flag(args, name: str, expected: str, errors: list) -> bool:
@@ -152,7 +152,7 @@ def parse(args, population, class_codes, mef_codes, attachment_codes=()) -> Stud
         query.sort = AccountSort(args.get("tri") or AccountSort.NAME.value)
     except ValueError:
         errors.append("Ce tri n'est pas possible.")
-    query.reverse = args.get("ordre") == "desc"
+    query.reverse = one_of(args, "ordre", SORT_ORDERS, errors, SORT_ORDER_REFUSED) == "desc"
     raw_page = args.get("page", "1") or "1"
     if PAGE_NUMBER.fullmatch(raw_page) and 1 <= int(raw_page) <= 100_000:
         query.page = int(raw_page)

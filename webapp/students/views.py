@@ -2,14 +2,16 @@
 across pages, and the student's profile, for one establishment."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from directory.errors import NotFound
+from directory.lifecycle import ShownPassword, shown_password
 from directory.model import AccountState, Role
 from directory.search import Page
 
 from ..access import current_uai, staff
+from .. import once
 from ..accounts import accounts_of
 from ..extensions import directory
 from ..rendering import page_or_fragment, wants_fragment
@@ -57,9 +59,8 @@ def _repo():
 
 @bp.app_context_processor
 def population_context():
-    """Every page's: the population it serves (its tab, under its search screen's), and its endpoints."""
-    return {"ep": ep, "pop": current(), "population_tab": current().search_screen if request.blueprint in BLUEPRINTS
-            else None}
+    """Every page's: the population it serves and its endpoints (its tab is its blueprint's: access.tab_here)."""
+    return {"ep": ep, "pop": current()}
 
 
 def _selection(uai: str) -> Selection:
@@ -84,11 +85,19 @@ def _query(source, uai):
     return student_query.parse(source, current(), classes, mefs, attachments), classes, mefs
 
 
+SELECTION_REFUSED = "La sélection envoyée n'est pas valide : rechargez la page et recommencez."
+
+
 def _form_query(uai):
-    """The search a POST acts on, as the page it came from showed it; refused if it was not valid."""
+    """The search a POST acts on, as the page it came from showed it, and the ticks it sends; refused (400, in
+    French) if either is not what the page sends."""
     query, classes, mefs = _query(request.form, uai)
     if query.errors:
-        abort(400)
+        abort(400, " ".join(query.errors))
+    ticks = request.form.getlist("ids") + request.form.getlist("affiches")
+    if any(not student_query.ACCOUNT_ID.match(i) for i in ticks) or \
+            any(request.form.get(flag, "1") != "1" for flag in ("tout", "tout_avant")):
+        abort(400, SELECTION_REFUSED)
     return query, classes, mefs
 
 
@@ -140,8 +149,12 @@ def _columns(uai: str, page) -> dict:
 
 
 def _provisional_passwords(uai: str, account_ids) -> dict[str, str]:
+    """The provisional passwords the dépannage column shows: only those that still sign in (the others are
+    « expiré », and their seal is not even opened)."""
     accounts = accounts_of(current().accounts)
-    return {i: accounts.provisional_password(r) or "" for i, r in accounts.read(uai, account_ids).items()}
+    days = current_app.config["SESAME_PROVISIONAL_DAYS"]
+    return {i: accounts.provisional_password(r) or "" for i, r in accounts.read(uai, account_ids).items()
+            if shown_password(r.state, r.password_changed, days) is ShownPassword.PROVISIONAL}
 
 
 def _actions_for(role: Role) -> dict:
@@ -155,8 +168,8 @@ def index():
     uai = current_uai()
     query, classes, mefs = _query(request.args, uai)
     context = _results_context(uai, query, classes, mefs)
-    just_reset = session.pop("just_reset", None)      # a row's reset without JavaScript, shown once
-    if just_reset and not wants_fragment():
+    just_reset = None if wants_fragment() else once.take("just_reset")   # a row's reset without JavaScript
+    if just_reset:
         account_id, password = just_reset["account_id"], just_reset["password"]
         _, student = _repo().get(uai, account_id)
         context["passwords"] = {**context["passwords"], account_id: password}
@@ -233,10 +246,8 @@ def update_page():
 @login_required
 def clear():
     uai = current_uai()
+    query, classes, mefs = _form_query(uai)
     _selection(uai).clear()
-    query, classes, mefs = _query(request.form, uai)
-    if query.errors:
-        return redirect(url_for(ep("index")))
     return _results_or_back(uai, query, classes, mefs)
 
 
