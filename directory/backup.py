@@ -22,12 +22,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .ldif import LdifError, parse
+from .processes import Overdue, bounded
 
 SLAPCAT = shutil.which("slapcat") or "/usr/sbin/slapcat"
 SLAPADD = shutil.which("slapadd") or "/usr/sbin/slapadd"
 CONFIG, DATA, MANIFEST, SUMS = "config.ldif.gz", "directory.ldif.gz", "manifest.json", "SHA256SUMS"
 FORMAT = 1
 _BLOCK = 1 << 20
+BOUND = 3 * 3600        # seconds slapcat or slapadd may take (a directory of millions of entries takes minutes)
 
 
 class BackupError(RuntimeError):
@@ -59,14 +61,18 @@ def _slapcat(config_dir: Path, target: Path, *selection: str) -> int:
     command = [SLAPCAT, "-F", str(config_dir), "-o", "ldif_wrap=no", *selection]
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     entries = 0
-    with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out, \
-            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
-        for line in process.stdout:
-            entries += line.startswith(b"dn:")
-            out.write(line)
-        error = process.stderr.read().decode("utf-8", "replace").strip()
-        if process.wait() != 0:
-            raise BackupError(f"slapcat a échoué ({' '.join(selection)}) : {error or process.returncode}")
+    try:
+        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out, \
+                bounded(command, BOUND, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+            for line in process.stdout:
+                entries += line.startswith(b"dn:")
+                out.write(line)
+            error = process.stderr.read().decode("utf-8", "replace").strip()
+            if process.wait() != 0:
+                raise BackupError(f"slapcat a échoué ({' '.join(selection)}) : {error or process.returncode}")
+    except Overdue as overdue:
+        raise BackupError(f"slapcat ne s'est pas terminé en {BOUND} s ({' '.join(selection)}) : arrêté. "
+                          "La copie n'est pas faite.") from overdue
     return entries
 
 
@@ -191,17 +197,21 @@ def _give_to_owner(path: Path) -> None:
 
 
 def _slapadd(config_dir: Path, source: Path, *arguments: str) -> None:
-    with subprocess.Popen([SLAPADD, "-F", str(config_dir), *arguments], stdin=subprocess.PIPE,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
-        try:
-            with gzip.open(source, "rb") as ldif:
-                shutil.copyfileobj(ldif, process.stdin, _BLOCK)
-            process.stdin.close()
-        except BrokenPipeError:
-            pass                    # slapadd stopped reading: its message says why
-        error = process.stderr.read().decode("utf-8", "replace").strip()
-        if process.wait() != 0:
-            raise BackupError(f"slapadd a échoué ({' '.join(arguments)}) : {error[-2000:]}")
+    try:
+        with bounded([SLAPADD, "-F", str(config_dir), *arguments], BOUND, stdin=subprocess.PIPE,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
+            try:
+                with gzip.open(source, "rb") as ldif:
+                    shutil.copyfileobj(ldif, process.stdin, _BLOCK)
+                process.stdin.close()
+            except BrokenPipeError:
+                pass                    # slapadd stopped reading: its message says why
+            error = process.stderr.read().decode("utf-8", "replace").strip()
+            if process.wait() != 0:
+                raise BackupError(f"slapadd a échoué ({' '.join(arguments)}) : {error[-2000:]}")
+    except Overdue as overdue:
+        raise BackupError(f"slapadd ne s'est pas terminé en {BOUND} s ({' '.join(arguments)}) : arrêté. "
+                          "Recommencez la restauration dans un annuaire vidé.") from overdue
 
 
 def _empty(path: Path) -> None:
