@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -56,23 +57,31 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@contextmanager
+def _program(command: list[str], what: str, overrun: str, **popen):
+    """`command` within BOUND, for the block to feed or read; its failure (its status and message) and its overrun
+    (`overrun`: what to do then) said as BackupError."""
+    name = Path(command[0]).name
+    try:
+        with bounded(command, BOUND, stderr=subprocess.PIPE, **popen) as process:
+            yield process
+            error = process.stderr.read().decode("utf-8", "replace").strip()
+            if process.wait() != 0:
+                raise BackupError(f"{name} a échoué ({what}) : {error[-2000:] or process.returncode}")
+    except Overdue as overdue:
+        raise BackupError(f"{name} ne s'est pas terminé en {BOUND} s ({what}) : arrêté. {overrun}") from overdue
+
+
 def _slapcat(config_dir: Path, target: Path, *selection: str) -> int:
     """slapcat's LDIF of one database, gzipped into `target` (mode 600); the number of entries."""
     command = [SLAPCAT, "-F", str(config_dir), "-o", "ldif_wrap=no", *selection]
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     entries = 0
-    try:
-        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out, \
-                bounded(command, BOUND, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
-            for line in process.stdout:
-                entries += line.startswith(b"dn:")
-                out.write(line)
-            error = process.stderr.read().decode("utf-8", "replace").strip()
-            if process.wait() != 0:
-                raise BackupError(f"slapcat a échoué ({' '.join(selection)}) : {error or process.returncode}")
-    except Overdue as overdue:
-        raise BackupError(f"slapcat ne s'est pas terminé en {BOUND} s ({' '.join(selection)}) : arrêté. "
-                          "La copie n'est pas faite.") from overdue
+    with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out, \
+            _program(command, " ".join(selection), "La copie n'est pas faite.", stdout=subprocess.PIPE) as process:
+        for line in process.stdout:
+            entries += line.startswith(b"dn:")
+            out.write(line)
     return entries
 
 
@@ -197,21 +206,15 @@ def _give_to_owner(path: Path) -> None:
 
 
 def _slapadd(config_dir: Path, source: Path, *arguments: str) -> None:
-    try:
-        with bounded([SLAPADD, "-F", str(config_dir), *arguments], BOUND, stdin=subprocess.PIPE,
-                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
-            try:
-                with gzip.open(source, "rb") as ldif:
-                    shutil.copyfileobj(ldif, process.stdin, _BLOCK)
-                process.stdin.close()
-            except BrokenPipeError:
-                pass                    # slapadd stopped reading: its message says why
-            error = process.stderr.read().decode("utf-8", "replace").strip()
-            if process.wait() != 0:
-                raise BackupError(f"slapadd a échoué ({' '.join(arguments)}) : {error[-2000:]}")
-    except Overdue as overdue:
-        raise BackupError(f"slapadd ne s'est pas terminé en {BOUND} s ({' '.join(arguments)}) : arrêté. "
-                          "Recommencez la restauration dans un annuaire vidé.") from overdue
+    with _program([SLAPADD, "-F", str(config_dir), *arguments], " ".join(arguments),
+                  "Recommencez la restauration dans un annuaire vidé.", stdin=subprocess.PIPE,
+                  stdout=subprocess.DEVNULL) as process:
+        try:
+            with gzip.open(source, "rb") as ldif:
+                shutil.copyfileobj(ldif, process.stdin, _BLOCK)
+            process.stdin.close()
+        except BrokenPipeError:
+            pass                    # slapadd stopped reading: its message says why
 
 
 def _empty(path: Path) -> None:
