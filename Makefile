@@ -16,7 +16,7 @@ SSO_PACKAGES := lemonldap-ng lemonldap-ng-fastcgi-server liblasso-perl nginx lib
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 PHONY_BENCH := bench-search bench-notify bench-journal bench-stats bench-alimentation bench-academie
-.PHONY: run test deps venv sso $(PHONY_BENCH) bench-sso directory-stop directory-start sso-proxy clean-instance demo-exports backup restore
+.PHONY: run test deps venv sso $(PHONY_BENCH) bench-sso directory-stop directory-start sso-proxy clean-instance demo-exports backup restore upgrade-check
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -67,6 +67,16 @@ backup: venv
 restore: venv
 	@test -n "$(SRC)" || { echo "SRC=<the copy's folder>, e.g. make restore SRC=backups/sesame-20261201T020000Z"; exit 2; }
 	$(PY) -m devtools.embedded flask directory restore $(SRC)
+
+# Before a release (README « Upgrades without a stop »): the version in production (PREVIOUS, a tag or a commit)
+# runs its own directory and web tests on a directory made by this checkout's migrations, in a temporary copy.
+upgrade-check: EXTRA_PACKAGES = $(SSO_PACKAGES)
+upgrade-check: deps
+	@test -n "$(PREVIOUS)" || { echo "PREVIOUS=<the version in production>, e.g. make upgrade-check PREVIOUS=v1.4"; exit 2; }
+	@previous=$$(mktemp -d) && trap 'rm -rf "$$previous"' EXIT && \
+	git archive "$(PREVIOUS)" | tar -x -C "$$previous" && cp migrations/*.ldif "$$previous/migrations/" && \
+	echo "$(PREVIOUS)'s tests on this checkout's migrations ($$(ls migrations/*.ldif | wc -l) files), in $$previous" && \
+	$(MAKE) -C "$$previous" test PYTEST_ARGS="tests/directory tests/web -q -x $(PYTEST_ARGS)"
 
 # Stop or start the embedded slapd of a running `make run` (the app answers 503 meanwhile).
 directory-stop: venv

@@ -27,7 +27,7 @@ from webapp.documents.pdf import OPTIONS, html_to_pdf, pdf_options
 from webapp.jobs.store import FINISHED, JobStore
 from webapp.account_jobs.writing import pool_size
 from webapp.jobs.tasks import run_job
-from webapp.jobs.worker import queue
+from webapp.jobs.formats import queue
 
 from .common import STAFF_PASSWORD, big_directory, uai_of, write_directory_ldif
 
@@ -227,7 +227,7 @@ def main(argv=None) -> int:
                        for i in range(args.accounts)]
             html = letters_html(establishment, letter_settings(app.config), letters)
             start = time.perf_counter()
-            pdf = html_to_pdf(html)
+            pdf = html_to_pdf(html, items=len(letters))
             ours = time.perf_counter() - start
             alone = wkhtmltopdf_alone(html)
             print(f"{len(letters)}-page letters PDF: pdfkit {ours:.2f} s, wkhtmltopdf alone {alone:.2f} s"

@@ -134,6 +134,19 @@ class Accounts:
         """The accounts of this population that carry `job_id` as their mark (directory/marks.py)."""
         return marks.marked(self.directory, job_id, [self.population])
 
+    def passwords_now(self, job_id: str) -> dict[str, str | None]:
+        """Identifier → the provisional password it has now, of every account still carrying the job's mark (one
+        indexed search): a letter the job printed still signs in only if its account is here with that password."""
+        found = {}
+        for entry in marks.marked_entries(self.directory, job_id, [A.ACCOUNT_ID, A.UID, A.SEALED_PASSWORD],
+                                          [self.population]):
+            identifier = first(entry["attributes"].get(A.UID))
+            sealed = first(entry["raw_attributes"].get(A.SEALED_PASSWORD))
+            account_id = first(entry["attributes"].get(A.ACCOUNT_ID), account_id_of(entry["dn"]))
+            if identifier:
+                found[identifier] = self.sealer.open(sealed, account_id) if sealed else None
+        return found
+
     def read_one(self, uai: str, account_id: str) -> AccountRecord:
         found = self.read(uai, [account_id])
         if account_id not in found:

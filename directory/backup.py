@@ -17,17 +17,20 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .ldif import LdifError, parse
+from .processes import Overdue, bounded
 
 SLAPCAT = shutil.which("slapcat") or "/usr/sbin/slapcat"
 SLAPADD = shutil.which("slapadd") or "/usr/sbin/slapadd"
 CONFIG, DATA, MANIFEST, SUMS = "config.ldif.gz", "directory.ldif.gz", "manifest.json", "SHA256SUMS"
 FORMAT = 1
 _BLOCK = 1 << 20
+BOUND = 3 * 3600        # seconds slapcat or slapadd may take (a directory of millions of entries takes minutes)
 
 
 class BackupError(RuntimeError):
@@ -54,19 +57,31 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@contextmanager
+def _program(command: list[str], what: str, overrun: str, **popen):
+    """`command` within BOUND, for the block to feed or read; its failure (its status and message) and its overrun
+    (`overrun`: what to do then) said as BackupError."""
+    name = Path(command[0]).name
+    try:
+        with bounded(command, BOUND, stderr=subprocess.PIPE, **popen) as process:
+            yield process
+            error = process.stderr.read().decode("utf-8", "replace").strip()
+            if process.wait() != 0:
+                raise BackupError(f"{name} a échoué ({what}) : {error[-2000:] or process.returncode}")
+    except Overdue as overdue:
+        raise BackupError(f"{name} ne s'est pas terminé en {BOUND} s ({what}) : arrêté. {overrun}") from overdue
+
+
 def _slapcat(config_dir: Path, target: Path, *selection: str) -> int:
     """slapcat's LDIF of one database, gzipped into `target` (mode 600); the number of entries."""
     command = [SLAPCAT, "-F", str(config_dir), "-o", "ldif_wrap=no", *selection]
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     entries = 0
     with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out, \
-            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+            _program(command, " ".join(selection), "La copie n'est pas faite.", stdout=subprocess.PIPE) as process:
         for line in process.stdout:
             entries += line.startswith(b"dn:")
             out.write(line)
-        error = process.stderr.read().decode("utf-8", "replace").strip()
-        if process.wait() != 0:
-            raise BackupError(f"slapcat a échoué ({' '.join(selection)}) : {error or process.returncode}")
     return entries
 
 
@@ -191,17 +206,15 @@ def _give_to_owner(path: Path) -> None:
 
 
 def _slapadd(config_dir: Path, source: Path, *arguments: str) -> None:
-    with subprocess.Popen([SLAPADD, "-F", str(config_dir), *arguments], stdin=subprocess.PIPE,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
+    with _program([SLAPADD, "-F", str(config_dir), *arguments], " ".join(arguments),
+                  "Recommencez la restauration dans un annuaire vidé.", stdin=subprocess.PIPE,
+                  stdout=subprocess.DEVNULL) as process:
         try:
             with gzip.open(source, "rb") as ldif:
                 shutil.copyfileobj(ldif, process.stdin, _BLOCK)
             process.stdin.close()
         except BrokenPipeError:
             pass                    # slapadd stopped reading: its message says why
-        error = process.stderr.read().decode("utf-8", "replace").strip()
-        if process.wait() != 0:
-            raise BackupError(f"slapadd a échoué ({' '.join(arguments)}) : {error[-2000:]}")
 
 
 def _empty(path: Path) -> None:

@@ -37,11 +37,17 @@ def modify_marked(directory, entry_dn: str, modifications: dict, job_id: str) ->
 def marked(directory, job_id: str, populations=ALL) -> set[str]:
     """The accounts of these populations that carry the job's mark: the ones it changed or created (unless a
     later job changed them again). One indexed search a branch, account ids only, on the provider."""
+    return {first(e["attributes"].get(A.ACCOUNT_ID), account_id_of(e["dn"]))
+            for e in marked_entries(directory, job_id, [A.ACCOUNT_ID], populations)}
+
+
+def marked_entries(directory, job_id: str, attributes: list[str], populations=ALL) -> list[dict]:
+    """The entries that carry the job's mark, with these attributes (raw values under "raw_attributes"): one indexed
+    search a branch, on the provider."""
     def operation(conn):
-        found = set()
+        found = []
         for branch in branches(populations):
-            conn.search(directory.base(branch), equals(A.LAST_JOB, job_id), ldap3.LEVEL, attributes=[A.ACCOUNT_ID])
-            found.update(first(e["attributes"].get(A.ACCOUNT_ID), account_id_of(e["dn"])) for e in conn.response
-                         if e.get("type") == "searchResEntry")
+            conn.search(directory.base(branch), equals(A.LAST_JOB, job_id), ldap3.LEVEL, attributes=attributes)
+            found += [e for e in conn.response if e.get("type") == "searchResEntry"]
         return found
     return directory.writes.run(operation)

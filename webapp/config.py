@@ -79,6 +79,8 @@ SETTINGS = {
     "AUDIT_RETENTION_DAYS": (365, _INT),          # « Journal des opérations »: records older are purged
     "JOB_CHUNK": (500, _INT),                     # accounts per chunk of a job: the share one worker takes
     "JOB_SPREAD": (16, _INT),                     # at most this many workers share one job
+    "PRINT_SECONDS": (60.0, float),               # wkhtmltopdf, pdfunite: a document of 120 letters (or rows) ends
+                                                  # within this (a bigger one gets as much per 120), or is stopped
     "OPERATOR_TOKEN": ("", _STR),                 # /metrics and the readiness details: `Authorization: Bearer <it>`
     "METRICS_PORT": (0, _INT),                    # a worker host without a web node: its metrics on this port ...
     "METRICS_ADDRESS": ("127.0.0.1", _STR),       # ... on this address

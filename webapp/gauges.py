@@ -13,7 +13,8 @@ from directory.replicas import _by_server, has_reached
 from .extensions import directory, redis
 from .health import workers_alive
 from .jobs.store import QUEUED, RUNNING, job_store
-from .jobs.worker import queue
+from .jobs.formats import queues
+from .jobs.kind import known_kinds
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,8 @@ class Shared:
                 for kind in sorted(asked):
                     accounts.add_metric([kind, "asked"], asked[kind])
                     accounts.add_metric([kind, "noted"], noted[kind])
-                waiting = GaugeMetricFamily("sesame_queue_length", "RQ jobs waiting on the queue for a worker")
-                waiting.add_metric([], queue(redis.current).count)
+                waiting = GaugeMetricFamily("sesame_queue_length", "RQ jobs waiting on the queues for a worker")
+                waiting.add_metric([], sum(q.count for q in queues(redis.current, known_kinds(self.app))))
                 workers = GaugeMetricFamily("sesame_workers_alive", "Job workers that said they were alive lately")
                 workers.add_metric([], len(workers_alive(redis.current)))
                 yield from (jobs, accounts, waiting, workers)

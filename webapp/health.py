@@ -2,6 +2,7 @@
 worker, each checked with its time; and the workers' word that they are alive."""
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -47,6 +48,21 @@ def workers_alive(connection) -> list[str]:
     return sorted(key.decode()[len(PRESENCE):] for key in connection.scan_iter(f"{PRESENCE}*", count=500))
 
 
+def presences(connection) -> dict[str, dict]:
+    """What each worker alive said with its presence (jobs/worker.py: the kinds and formats it takes); {} for one of
+    a version that said only the time."""
+    keys = list(connection.scan_iter(f"{PRESENCE}*", count=500))
+    found = {}
+    for key, value in zip(keys, connection.mget(keys) if keys else []):
+        try:
+            said = json.loads(value) if value is not None else None
+        except ValueError:
+            said = None
+        if value is not None:
+            found[key.decode()[len(PRESENCE):]] = said if isinstance(said, dict) else {}
+    return found
+
+
 def check(directory, connection) -> Readiness:
     """Each part in turn. Ready: the provider answers, at least one read server answers (a consumer, or
     the provider when there is none), Redis answers and at least one worker is alive."""
@@ -90,11 +106,12 @@ class Cached:
         return value
 
 
-def keep_alive(connection, name: str, stop: threading.Event, log) -> None:
-    """A worker's presence, said again every BEAT seconds until `stop` (a Redis away is waited out)."""
+def keep_alive(connection, name: str, stop: threading.Event, log, said: str = "{}") -> None:
+    """A worker's presence (`said`: what it takes), said again every BEAT seconds until `stop` (a Redis away is
+    waited out), then withdrawn."""
     while True:
         try:
-            connection.set(f"{PRESENCE}{name}", str(time.time()), ex=ALIVE)
+            connection.set(f"{PRESENCE}{name}", said, ex=ALIVE)
         except Exception as error:  # noqa: BLE001 - Redis away: said again at the next beat
             log.debug("presence not said: %s", error)
         if stop.wait(BEAT):

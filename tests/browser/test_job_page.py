@@ -1,6 +1,9 @@
 """A head lists two accounts of their own as CSV in Chromium: the job page follows the chunked job to
-« Terminé » by itself, a reload shows the same report, and without JavaScript the page says the same."""
+« Terminé » by itself, a reload shows the same report, and without JavaScript the page says the same; right after
+« Confirmer » it says « En attente » only after a real wait, and offers « Relancer » only when no worker can take it."""
 import re
+import threading
+import time
 
 import pytest
 
@@ -9,11 +12,12 @@ from directory.model import AccountState
 pytestmark = pytest.mark.browser
 
 
-def _head_lists(page, live_server, surname, javascript=True):
-    page.goto(live_server + "/connexion")
-    page.get_by_label("Identifiant").fill("chef.lp")
-    page.get_by_label("Mot de passe").fill("demo-sesame-2026")
-    page.get_by_role("button", name="Se connecter").click()
+def _head_lists(page, live_server, surname, javascript=True, signed_in=False):
+    if not signed_in:
+        page.goto(live_server + "/connexion")
+        page.get_by_label("Identifiant").fill("chef.lp")
+        page.get_by_label("Mot de passe").fill("demo-sesame-2026")
+        page.get_by_role("button", name="Se connecter").click()
     page.goto(f"{live_server}/eleves?q={surname}")
     boxes = page.locator("table.accounts tbody input[type=checkbox]").all()
     assert boxes, "the head's own accounts are found"
@@ -55,3 +59,89 @@ def test_without_javascript_the_job_page_shows_its_report_on_reload(page_without
         page.reload()
     assert "1 / 1 compte(s) traité(s)" in page.locator("#job").inner_text()
     assert page.get_by_role("link", name="Télécharger la liste au format CSV").count() == 1
+
+
+@pytest.fixture
+def own_queue(app_config, demo_directory):
+    """A live server on a Redis database of this test's own, that the suite's worker does not serve: the test says
+    when a worker is alive there, and when it is busy with another job."""
+    from redis import Redis
+    from werkzeug.serving import make_server
+
+    from webapp import create_app
+    url = app_config["SESAME_REDIS_URL"].rsplit("/", 1)[0] + "/6"
+    Redis.from_url(url).flushdb()
+    server = make_server("127.0.0.1", 0, create_app({**app_config, "SESAME_REDIS_URL": url}), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield url, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    Redis.from_url(url).flushdb()
+
+
+def _html(page) -> str:
+    """The page as it is now (a page that loads itself again may be between two loads)."""
+    for _ in range(20):
+        try:
+            return page.content()
+        except Exception:   # noqa: BLE001 - navigating: asked again a moment later
+            page.wait_for_timeout(100)
+    return page.content()
+
+
+def test_a_job_page_never_offers_relancer_while_a_worker_is_alive_and_refreshes_without_javascript(
+        page, page_without_javascript, own_queue, app_config, make_account):
+    """Right after « Confirmer », while the one worker alive finishes someone else's long job: « En cours », then
+    « En attente » behind the other jobs, never « Relancer »; without JavaScript the page loads itself again (a meta
+    refresh while the job runs, none once it is over). With no worker alive, the page says so after the wait and
+    offers « Relancer »."""
+    from redis import Redis
+    from rq import Queue
+
+    from support import start_worker
+    from devtools.slapd import terminate
+    url, server = own_queue
+    surname = "Attentejob"
+    for given in ("Ambre", "Bruno"):
+        make_account.student(AccountState.NOT_NOTIFIED, given=given, surname=surname)
+    connection = Redis.from_url(url)
+    worker = start_worker(app_config, SESAME_REDIS_URL=url)
+    try:
+        deadline = time.monotonic() + 30
+        while not list(connection.scan_iter("sesame:worker:alive:*")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        other = Queue("sesame", connection=connection).enqueue(time.sleep, 9)     # another person's long job
+        while other.get_status() != "started" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert other.get_status() == "started"
+
+        _head_lists(page, server, surname.lower())
+        _head_lists(page_without_javascript, server, surname.lower(), javascript=False)
+        for seen in (page, page_without_javascript):
+            first = _html(seen)
+            assert "Relancer l'opération" not in first and "L'opération démarre" in first
+            assert re.search(r'<noscript><meta http-equiv="refresh" content="\d+"></noscript>', first)
+        said = set()
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            now = [_html(page), _html(page_without_javascript)]     # the one without JavaScript is never reloaded here
+            assert not any("Relancer l'opération" in text for text in now), "« Relancer » while a worker is alive"
+            said.update(state for text in now for state in re.findall(r'data-wait="([a-z-]+)"', text))
+            if all("Télécharger la liste au format CSV" in text for text in now):
+                break
+            page.wait_for_timeout(250)
+        assert said >= {"starting", "behind"}, said
+        for seen in (page, page_without_javascript):
+            over = _html(seen)
+            assert "Terminé" in over and "2 / 2 compte(s) traité(s)" in over
+        assert 'http-equiv="refresh"' not in _html(page_without_javascript), "a finished job's page loads no more"
+
+        terminate(worker)
+        assert worker.returncode == 0
+        _head_lists(page, server, surname.lower(), signed_in=True)
+        assert "Relancer l'opération" not in _html(page)
+        page.get_by_text("aucun n'est en marche pour le moment").wait_for(timeout=20_000)
+        assert "En attente d'un serveur de traitement" in _html(page)
+        assert page.get_by_role("button", name="Relancer l'opération").count() == 1
+    finally:
+        terminate(worker)

@@ -44,10 +44,13 @@ class Servers:
         self.redis.process.wait()
         self.redis.process = None
 
-    def start_worker(self, **overrides) -> subprocess.Popen:
+    def start_worker(self, environment: dict | None = None, command: list[str] | None = None,
+                     **overrides) -> subprocess.Popen:
+        """A real worker on these servers; `environment`: more of its environment (a PATH with a fault in it),
+        `command`: how it is started (a worker made to say it is of another version)."""
         log = open(self.root / f"worker-{len(self.workers)}.log", "ab")
-        process = subprocess.Popen([sys.executable, "-m", "webapp.jobs.worker"], cwd=ROOT,
-                                   env=worker_environment(self.config, **overrides),
+        process = subprocess.Popen(command or [sys.executable, "-m", "webapp.jobs.worker"], cwd=ROOT,
+                                   env={**worker_environment(self.config, **overrides), **(environment or {})},
                                    stdout=log, stderr=log, start_new_session=True)
         log.close()
         self.workers.append(process)

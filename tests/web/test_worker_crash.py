@@ -28,7 +28,7 @@ def _sealed(demo_directory, ids):
 def test_killing_the_worker_halfway_ends_with_every_account_notified_once(demo_directory, app_config, slapd):
     from webapp.jobs.store import DONE, JobStore
     from webapp.jobs.tasks import run_job
-    from webapp.jobs.worker import queue
+    from webapp.jobs.formats import queue
 
     # a Redis database of its own, so that the suite's worker does not take the job
     url = app_config["SESAME_REDIS_URL"].rsplit("/", 1)[0] + "/3"

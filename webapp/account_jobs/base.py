@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from directory import audit
+from directory.errors import DirectoryUnavailable
 from directory.lifecycle import Action
 
 from ..accounts import accounts_of
@@ -13,12 +14,18 @@ from ..extensions import directory
 from ..figures import forget
 from ..jobs.chunks import forget as forget_chunks
 from ..jobs.kind import JobKind, Report
-from ..jobs.store import DONE, FINISHED, FAILED, QUEUED, REFUSED, RUNNING, UNCHANGED, Job, JobStore, outcome_label
+from ..jobs.store import (DONE, DOUBTFUL, FINISHED, FAILED, QUEUED, REFUSED, RUNNING, UNCHANGED, Job, JobStore,
+                          outcome_label)
 from ..operations import summary as said
 from ..students.population import Population, of_job
 
 LOST = ("Le suivi de cette opération a été perdu (panne du serveur de travaux). Les comptes qu'elle a "
         "traités ont été retrouvés dans l'annuaire ; ")
+UNCHECKED = ("L'annuaire ne répond pas : ce compte rendu vient des notes des serveurs de traitement ; il sera vérifié "
+             "sur l'annuaire (chaque compte changé par l'opération y porte sa marque) dès qu'il répondra. Les comptes "
+             "« Fait » sont traités ; ceux « Incertain » étaient en cours d'écriture quand l'annuaire s'est arrêté.")
+IN_DOUBT = ("Son changement était en cours d'écriture quand l'annuaire s'est arrêté : il a peut-être été fait. Le compte "
+            "rendu le dira dès que l'annuaire répondra ; « Relancer l'opération » le terminera sans rien faire deux fois.")
 
 
 class AccountsKind(JobKind):
@@ -76,11 +83,22 @@ class AccountsKind(JobKind):
         return noted
 
     def _names(self, job: Job, ids) -> dict[str, tuple[str, str, str]]:
-        return {r.account_id: (r.surname.upper(), r.given_name, r.identifier or "")
-                for r in self.accounts(job).read(job.uai, ids).values()}
+        """Each account's surname, given name and identifier; none while the directory does not answer."""
+        try:
+            return {r.account_id: (r.surname.upper(), r.given_name, r.identifier or "")
+                    for r in self.accounts(job).read(job.uai, ids).values()}
+        except DirectoryUnavailable:
+            return {}
 
     def report(self, job: Job, store: JobStore) -> Report:
-        found = Report(self.outcomes(job, store))
+        """The outcomes as the directory's marks correct them; while it does not answer, the workers' notes, with
+        the accounts in doubt named (their write was under way when it stopped)."""
+        try:
+            found = Report(self.outcomes(job, store))
+        except DirectoryUnavailable:
+            doubtful = store.doubtful(job.id)
+            found = Report({**store.outcomes(job.id), **{i: (DOUBTFUL, IN_DOUBT) for i in doubtful}},
+                           unchecked=UNCHECKED, doubtful=sorted((name, IN_DOUBT) for name in doubtful.values()))
         ids = [i for i, (o, _) in found.outcomes.items() if o == REFUSED]
         if ids:
             names = self._names(job, ids)
@@ -95,7 +113,7 @@ class AccountsKind(JobKind):
             surname, given_name, identifier = names.get(account_id, ("", "", ""))
             outcome, detail = report.outcomes.get(account_id, ("", ""))
             rows.append((surname, given_name, identifier, account_id, outcome_label(job, outcome),
-                         detail if outcome == REFUSED else ""))
+                         detail if outcome in (REFUSED, DOUBTFUL) else ""))
         return sorted(rows, key=lambda r: (r[0], r[1], r[3]))
 
     # --- a document made of every chunk's part ---------------------------------------------------------

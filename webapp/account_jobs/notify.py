@@ -3,6 +3,7 @@ with the job's mark; with letters, the accounts in letter order and the letters 
 the hashing, then put end to end (or printed whole when the pieces would not make the document)."""
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 
 from directory.lifecycle import Action
@@ -14,10 +15,15 @@ from ..jobs.store import REFUSED, Job, JobStore
 from ..students.population import of_job
 from .base import AccountsKind
 from .letters import keep_languages, letter_items, letter_words, letters_document
-from .pieces import Printer, assembled, end_to_end, letters_of_items
+from .pieces import Printer, assembled, binds, end_to_end, letters_of_items, who, without
 from .reprint import reprint_context
 from .writing import change
 
+log = logging.getLogger(__name__)
+SET_ASIDE = ("Son mot de passe a changé après que l'opération l'a notifié (réinitialisé par quelqu'un d'autre, ou "
+             "choisi par son titulaire) : son courrier aurait donné un mot de passe qui ne fonctionne plus, il n'est "
+             "pas dans le document. Le mot de passe en vigueur est celui qui l'a remplacé (« Réimprimer » le redonne "
+             "s'il est encore provisoire).")
 NOT_RESET = ("Sans « Réinitialiser le mot de passe » : un compte déjà « Notifié et non activé » compté « Fait » a "
              "gardé son mot de passe provisoire (seule sa date de notification change, et son courrier le redonne), "
              "sauf s'il avait expiré : il en a reçu un nouveau ; un compte « Activé » garde le mot de passe qu'il a "
@@ -27,6 +33,7 @@ NOT_RESET = ("Sans « Réinitialiser le mot de passe » : un compte déjà « No
 class Notify(AccountsKind):
     action = Action.NOTIFY
     label = "(Re)notification des comptes"
+    left_out_heading = "Courriers écartés"
     gives_passwords = True
     partial = "jobs/partial/reprint.html"
     lost_document = ("Le courrier de cette opération n'est pas dans la sauvegarde (il contenait des mots de passe) : "
@@ -106,20 +113,46 @@ class Notify(AccountsKind):
 
     def document(self, job: Job, store: JobStore, chunks) -> Document:
         """The letters: every piece put end to end when they make the document (printed beside the hashing, in the
-        letters' order, whole sheets), else printed whole from every chunk's letters."""
+        letters' order, whole sheets), else printed whole from every chunk's letters. Either way, just before, each
+        letter is checked against the directory: one whose account no longer carries the job's mark or no longer
+        has that password (reset by someone else meanwhile, activated) is set aside, and the report names it."""
         name = f"courriers-{job.uai}.pdf"
         parts = chunks.parts()
         printed = chunks.printed(parts)
-        if printed is not None and end_to_end(printed, layout_of(job.options.get("layout", 1)).per_sheet):
-            return Document(assembled(printed), name, "application/pdf")
-        letters = letters_of_items(self.gathered(job, store, chunks, parts))
-        return Document(letters_document(job, directory.current.establishment(job.uai), letters), name,
-                        "application/pdf")
+        now = self.accounts(job).passwords_now(job.id)
+        establishment = directory.current.establishment(job.uai)
+        if printed is not None:
+            stale = [item for items, _ in printed for item in items if not binds(item, now)]
+            self._set_aside(job, store, stale)
+            if stale:
+                printed = without(printed, stale, lambda items: letters_document(job, establishment,
+                                                                                 letters_of_items(items)))
+            if printed and end_to_end(printed, layout_of(job.options.get("layout", 1)).per_sheet):
+                return Document(assembled(printed), name, "application/pdf")
+        items = self.gathered(job, store, chunks, parts)
+        stale = [item for item in items if not binds(item, now)]
+        self._set_aside(job, store, stale)
+        letters = letters_of_items([item for item in items if binds(item, now)])
+        return Document(letters_document(job, establishment, letters), name, "application/pdf")
+
+    @staticmethod
+    def _set_aside(job: Job, store: JobStore, stale: list) -> None:
+        if stale:
+            log.info("job %s: %d letter(s) set aside, their password changed since the job wrote it", job.id, len(stale))
+            store.set_aside(job.id, {item[4]: who(item) for item in stale})
 
     def report(self, job: Job, store: JobStore) -> Report:
         found = super().report(job, store)
+        aside = store.set_aside_of(job.id)
+        found.left_out = sorted((name, SET_ASIDE) for name in aside.values())
         found.download = "Télécharger le courrier au format PDF"
         found.success = "" if job.message else "Les comptes sélectionnés ont bien été notifiés."
         found.note = "" if job.options.get("reset") else NOT_RESET
-        found.details = reprint_context(job)
+        found.details = {**reprint_context(job), "set_aside": set(aside)}
         return found
+
+    def csv_rows(self, job: Job, report: Report) -> list[tuple]:
+        """Those whose letter was set aside say so in « Motif »."""
+        aside = report.details.get("set_aside", set())
+        return [(*row[:5], f"Courrier écarté : {SET_ASIDE}") if row[2] in aside else row
+                for row in super().csv_rows(job, report)]

@@ -83,6 +83,32 @@ class Printer:
             self.closing.shutdown(wait=True)
 
 
+def binds(item: list, passwords_now: dict[str, str | None]) -> bool:
+    """Whether a letter item still gives its account's password (`passwords_now`: identifier → password of the
+    accounts still carrying the job's mark): a letter without a password (an activated account) always does."""
+    identifier, password = item[4], item[5]
+    return password is None or (identifier in passwords_now and passwords_now[identifier] == password)
+
+
+def who(item: list) -> str:
+    """The holder a letter item is for, as the report names them."""
+    return f"{item[2].upper()} {item[3]}"
+
+
+def without(pieces: list[tuple[list, bytes | None]], stale: list, reprint) -> list[tuple[list, bytes | None]]:
+    """The pieces less the `stale` letters: a piece that held one is printed again without it (`reprint(items)`),
+    or dropped when none is left."""
+    stale_ids = {id(item) for item in stale}
+    kept = []
+    for items, pdf in pieces:
+        current = [item for item in items if id(item) not in stale_ids]
+        if len(current) == len(items):
+            kept.append((items, pdf))
+        elif current:
+            kept.append((current, reprint(current)))
+    return kept
+
+
 def end_to_end(pieces: list[tuple[list, bytes | None]], per_sheet: int) -> bool:
     """Whether the pieces make the document put end to end: each printed, in the letters' order, and each
     but the last a whole number of sheets (no sheet with empty places inside the document)."""
@@ -100,4 +126,4 @@ def in_order(pieces: list[tuple[list, bytes | None]]) -> bool:
 
 def assembled(pieces: list[tuple[list, bytes | None]]) -> bytes:
     """The letters PDF from the pieces' own, page for page."""
-    return united([pdf for _, pdf in pieces if pdf is not None])
+    return united([pdf for _, pdf in pieces if pdf is not None], items=sum(len(items) for items, _ in pieces))

@@ -2,16 +2,22 @@
 every core hashing, each outcome noted as it comes."""
 from __future__ import annotations
 
+import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 from flask import current_app
+from redis.exceptions import RedisError
 
 from directory.actions import Refusal, change_accounts
+from directory.errors import DirectoryError, WriteOutcomeUnknown
 
 from ..holders import tokens
+from ..jobs import stopping
 from ..jobs.store import REFUSED, Job, JobStore
 from .pieces import PIECE
+
+log = logging.getLogger(__name__)
 
 BATCH = 50
 REFUSALS = {
@@ -39,26 +45,35 @@ def pool_size(config) -> int:
 
 def change(job: Job, store: JobStore, accounts, action, ids: list[str], written=None) -> None:
     """The chunk's accounts not yet noted, changed as `action` says; outcomes noted fifty at a time as they
-    come, and `written(results)` given the outcomes of every PIECE letters once noted (then the rest's)."""
+    come, and `written(results)` given the outcomes of every PIECE letters once noted (then the rest's). Whatever
+    stops the chunk — the directory, this worker asked to stop — every write that ended is noted, and the
+    accounts whose write was under way are said to be in doubt until the directory tells."""
     done = store.outcomes_of(job.id, ids)
     todo = [i for i in ids if i not in done]
     if not todo:
         return
 
     def noting(function, records):
-        # results in order as the pool gives them: progress moves by fifty, one round trip each
+        # each account on the pool, results taken in the order asked: progress moves by fifty, one round trip each
+        futures = [pool.submit(function, record) for record in records]
         results, pending, piece, letters = [], [], [], 0
-        for result in pool.map(function, records):
-            results.append(result)
-            pending.append(_noted(result))
-            piece.append(result)
-            letters += result.refusal is None       # a piece is PIECE letters: whole sheets of 1, 2 or 4
-            if len(pending) >= BATCH or letters >= PIECE:
-                store.record_many(job.id, pending)
-                pending = []
-            if letters >= PIECE and written:
-                written(piece)
-                piece, letters = [], 0
+        try:
+            for future in futures:
+                stopping.check()
+                result = future.result()
+                results.append(result)
+                pending.append(_noted(result))
+                piece.append(result)
+                letters += result.refusal is None       # a piece is PIECE letters: whole sheets of 1, 2 or 4
+                if len(pending) >= BATCH or letters >= PIECE:
+                    store.record_many(job.id, pending)
+                    pending = []
+                if letters >= PIECE and written:
+                    written(piece)
+                    piece, letters = [], 0
+        except BaseException:
+            _wind_down(job, store, records, futures, pending)
+            raise
         store.record_many(job.id, pending)
         if piece and written:
             written(piece)
@@ -70,3 +85,32 @@ def change(job: Job, store: JobStore, accounts, action, ids: list[str], written=
                                   provisional_days=current_app.config["SESAME_PROVISIONAL_DAYS"],
                                   revoke_recovery=lambda ids: tokens.revoke("reset", ids), map_=noting)
     store.record_many(job.id, [_noted(r) for r in results])   # with those refused before any write
+
+
+def _may_have_applied(error: BaseException) -> bool:
+    """Whether a write that failed so may still have applied: its answer was lost on the way (or it failed in a way
+    nobody foresaw); not when the directory could not be reached to send it, nor when it refused it."""
+    seen = error
+    while seen is not None:
+        if isinstance(seen, WriteOutcomeUnknown):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return not isinstance(error, DirectoryError)
+
+
+def _wind_down(job: Job, store: JobStore, records, futures, pending) -> None:
+    """The chunk stops: the writes not begun are not sent, those under way end; every one that ended is noted,
+    and those whose answer was lost (the directory stopped meanwhile) are noted in doubt: the report names them
+    until the directory says, by its marks, whether they applied."""
+    for future in futures:
+        future.cancel()
+    wait(futures)
+    ended = [f.result() for f in futures if not f.cancelled() and f.exception() is None]
+    doubtful = {r.account_id: f"{r.surname.upper()} {r.given_name}" for r, f in zip(records, futures)
+                if not f.cancelled() and f.exception() is not None and _may_have_applied(f.exception())}
+    try:
+        store.record_many(job.id, pending + [_noted(result) for result in ended])
+        store.note_doubtful(job.id, doubtful)
+    except RedisError as error:
+        log.warning("job %s: the outcomes of a stopped chunk could not be noted (%s): its marks will tell", job.id,
+                    error)

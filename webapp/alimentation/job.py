@@ -10,6 +10,7 @@ from directory.registry.report import ReportRow, keep_outcomes, kept
 
 from ..extensions import directory
 from ..figures import forget
+from ..jobs import stopping
 from ..jobs.kind import JobKind, Report
 from ..jobs.store import FINISHED, QUEUED, REFUSED, RUNNING, Job, JobStore, outcome_label
 from ..operations import summary as said
@@ -73,6 +74,7 @@ class Import(JobKind):
                     missing.add(row.plan["dn"])
                 results.append((key, outcome.value, detail))
             store.record_many(job.id, results)
+            stopping.check()        # a worker asked to stop hands the rest back
 
     def finish(self, job: Job, store: JobStore, chunks) -> None:
         """Each row's outcome kept with the job's audit record, which is closed with the counts; « Accueil » and

@@ -11,6 +11,7 @@ from directory import audit
 from directory.registry import leavers
 
 from ..extensions import directory
+from ..jobs import stopping
 from ..jobs.kind import JobKind, Report
 from ..jobs.store import DONE, FAILED, FINISHED, QUEUED, REFUSED, RUNNING, Job, JobStore, outcome_label
 
@@ -57,6 +58,7 @@ class Removal(JobKind):
                 removed, why = leavers.remove(directory.current, account_id, until, job.owner)
                 notes.append((account_id, DONE, "") if removed else (account_id, REFUSED, why))
             store.record_many(job.id, notes)
+            stopping.check()        # a worker asked to stop hands the rest back
 
     def finish(self, job: Job, store: JobStore, chunks) -> None:
         """The identifiers of removals stopped between the delete and the reservation reserved; the job's audit

@@ -119,4 +119,5 @@ MARGINS = "0"       # the sheets place the letters themselves, cut lines to the 
 
 def letters_pdf(establishment: Establishment, settings: LetterSettings, letters: list[Letter],
                 options: LetterOptions | None = None, processes: bool = True) -> bytes:
-    return html_to_pdf(letters_html(establishment, settings, letters, options, processes), margins=MARGINS)
+    return html_to_pdf(letters_html(establishment, settings, letters, options, processes), margins=MARGINS,
+                       items=len(letters))

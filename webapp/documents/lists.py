@@ -116,7 +116,7 @@ class ListLayout:
                                pages=[(*page, any(r.expired(provisional_days) for r in page[2]))
                                       for page in pages_by_class(rows)], guardians=not self.by_class,
                                days=provisional_days, expired_note=EXPIRED_NOTE)
-        return html_to_pdf(html)
+        return html_to_pdf(html, items=len(rows))
 
 
 STUDENT_LIST = ListLayout(tuple(CSV_COLUMNS), lambda establishment, row, days: (

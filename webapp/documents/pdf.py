@@ -1,13 +1,24 @@
 """HTML to PDF with pdfkit over wkhtmltopdf: one process per document, our own HTML only, nothing fetched;
-PDFs put end to end with poppler's pdfunite."""
+PDFs put end to end with poppler's pdfunite; each program within its bound (SESAME_PRINT_SECONDS)."""
 from __future__ import annotations
 
-import subprocess
+import logging
 import tempfile
 from pathlib import Path
 
 import pdfkit
 from flask import current_app
+
+from directory.processes import Overdue, run
+
+from .failures import PrintingFailed
+
+log = logging.getLogger(__name__)
+PER_BOUND = 120         # letters (or list rows) a bound of SESAME_PRINT_SECONDS is given for; a bigger document gets more
+STUCK = ("L'impression du document n'a pas abouti : le programme d'impression ne répondait plus et a été arrêté. "
+         "Les comptes marqués « Fait » sont traités ; relancez l'opération pour refaire le document.")
+BROKEN = ("L'impression du document a échoué. Les comptes marqués « Fait » sont traités ; relancez l'opération pour "
+          "refaire le document.")
 
 OPTIONS = {
     "encoding": "UTF-8",
@@ -29,11 +40,37 @@ def pdf_options(margins: str | None = None) -> dict:
     return {**OPTIONS, **{f"margin-{side}": margins for side in ("top", "bottom", "left", "right")}}
 
 
-def html_to_pdf(html: str, margins: str | None = None) -> bytes:
-    return pdfkit.from_string(html, False, options=pdf_options(margins))
+def bound(items: int) -> float:
+    """Seconds a document of `items` letters or rows may take to print: SESAME_PRINT_SECONDS for each PER_BOUND."""
+    return current_app.config["SESAME_PRINT_SECONDS"] * max(1.0, items / PER_BOUND)
 
 
-def united(documents: list[bytes]) -> bytes:
+def _printed(command: list[str], items: int, input: bytes | None = None):
+    """The program's outputs once it ended well; `PrintingFailed` (in French) if it failed or overran its bound."""
+    try:
+        finished = run(command, bound(items), input=input)
+    except Overdue as overdue:
+        log.error("%s: %d item(s)", overdue, items)
+        raise PrintingFailed(STUCK, str(overdue)) from overdue
+    except OSError as error:
+        raise PrintingFailed(BROKEN, f"{command[0]}: {error}") from error
+    return finished
+
+
+def html_to_pdf(html: str, margins: str | None = None, items: int = 1) -> bytes:
+    """The PDF of our own HTML; `items`: how many letters or rows it holds (its bound grows with them)."""
+    kit = pdfkit.PDFKit(html, "string", options=pdf_options(margins))
+    finished = _printed(kit.command(), items, input=html.encode("utf-8"))
+    try:
+        kit.handle_error(finished.returncode, (finished.stderr or b"").decode("utf-8", "replace"))
+    except OSError as error:
+        raise PrintingFailed(BROKEN, f"wkhtmltopdf: {error}") from error
+    if not finished.stdout.startswith(b"%PDF"):
+        raise PrintingFailed(BROKEN, "wkhtmltopdf gave no PDF")
+    return finished.stdout
+
+
+def united(documents: list[bytes], items: int = 1) -> bytes:
     """`documents` as one PDF, their pages in order (pdfunite copies pages, nothing is drawn again)."""
     if len(documents) == 1:
         return documents[0]
@@ -42,10 +79,15 @@ def united(documents: list[bytes]) -> bytes:
     memory = "/dev/shm" if Path("/dev/shm").is_dir() else None
     with tempfile.TemporaryDirectory(prefix="sesame-pdf-", dir=memory) as folder:
         paths = [Path(folder) / f"{n:05d}.pdf" for n in range(len(documents))]
-        for path, content in zip(paths, documents):
-            path.write_bytes(content)
         target = Path(folder) / "united.pdf"
-        subprocess.run(["pdfunite", *map(str, paths), str(target)], check=True, capture_output=True, timeout=600)
+        try:
+            for path, content in zip(paths, documents):
+                path.write_bytes(content)
+        except OSError as error:
+            raise PrintingFailed(BROKEN, f"the pieces could not be written in {folder}: {error}") from error
+        finished = _printed(["pdfunite", *map(str, paths), str(target)], items)
+        if finished.returncode != 0:
+            raise PrintingFailed(BROKEN, "pdfunite: " + finished.stderr.decode("utf-8", "replace")[-500:])
         return target.read_bytes()
 
 

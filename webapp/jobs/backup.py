@@ -24,7 +24,8 @@ from .store import FAILED, FINISHED, QUEUED, RUNNING
 
 FILE = "redis.json.gz"
 JOB, JOBS, PREVIEWS = "sesame:job:", "sesame:jobs:", "sesame:import:preview:"
-_PARTS = ("", ":outcomes", ":chunks-done", ":parts", ":pdfs")     # a job's keys kept; its leases are not
+# a job's keys kept, the letters it set aside too; its leases are not
+_PARTS = ("", ":outcomes", ":chunks-done", ":parts", ":pdfs", ":aside")
 RESTORED = ("Cette opération était en cours lors de la sauvegarde du {made} d'où Sésame a été restauré. Les "
             "comptes marqués « Fait » sont traités (l'annuaire restauré le confirme) ; les autres n'ont pas été "
             "modifiés par elle. Relancez-la pour terminer.")

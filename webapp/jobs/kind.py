@@ -10,7 +10,7 @@ from flask import current_app
 
 from directory import journal
 
-from .store import DONE, REFUSED, UNCHANGED, Job, JobStore
+from .store import DONE, DOUBTFUL, REFUSED, UNCHANGED, Job, JobStore
 
 _REGISTRY = "sesame.job_kinds"
 
@@ -33,10 +33,13 @@ class Report:
     success: str = ""           # said once the job ended well
     note: str = ""              # what the counts mean, when they need it
     details: dict = field(default_factory=dict)     # the context of the kind's own part of the page
+    unchecked: str = ""         # said when the directory could not be asked: the report is the workers' notes
+    doubtful: list[tuple[str, str]] = field(default_factory=list)   # (who, why): done or not, the directory will tell
+    left_out: list[tuple[str, str]] = field(default_factory=list)   # (who, why): done, but left out of the document
 
     @property
     def counts(self) -> dict[str, int]:
-        return {k: sum(1 for o, _ in self.outcomes.values() if o == k) for k in (DONE, UNCHANGED, REFUSED)}
+        return {k: sum(1 for o, _ in self.outcomes.values() if o == k) for k in (DONE, UNCHANGED, REFUSED, DOUBTFUL)}
 
 
 class JobKind:
@@ -52,6 +55,7 @@ class JobKind:
     pages = "jobs"                      # the blueprint whose addresses show its report
     counted = "compte(s) traité(s)"     # what its progress counts
     refused_heading = "Comptes non traités"
+    left_out_heading = "Laissés hors du document"
     partial = ""                        # its own part of the report page (a template), if any
     csv_header: tuple[str, ...] = ("Nom", "Prénom", "Identifiant", "Numéro de compte", "Résultat", "Motif")
 
@@ -123,6 +127,11 @@ def register(app, kinds) -> None:
     """The kinds of job this app runs and shows (the factory's one list), named in the journal."""
     app.extensions[_REGISTRY] = {kind.name: kind for kind in kinds}
     journal.name_actions({kind.name: kind.label for kind in kinds}, [kind.name for kind in kinds if kind.on_accounts])
+
+
+def known_kinds(app) -> list[str]:
+    """The names of the kinds of job this app runs."""
+    return sorted(app.extensions[_REGISTRY])
 
 
 def kind_of(job: Job | str) -> JobKind | None:

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from directory.audit import open_job
 
-from ..extensions import directory, redis
+from ..extensions import directory
 from .kind import kind_of
-from .store import FAILED, QUEUED, RUNNING, Job, JobStore, job_store
-from .tasks import run_job, spread
-from .worker import queue
-
-JOB_TIMEOUT = 3 * 3600
-
-
-def enqueue(job: Job) -> None:
-    """The job on the queue once per chunk (up to SESAME_JOB_SPREAD): every idle worker takes a share."""
-    jobs_queue = queue(redis.current)
-    for _ in range(spread(job, kind_of(job))):
-        jobs_queue.enqueue(run_job, job.id, job_timeout=JOB_TIMEOUT)
+from .store import FAILED, RUNNING, Job, JobStore, job_store
+from .tasks import put_on_queue
+from .waiting import Wait, wait_of
 
 
 def launch(kind_name: str, job_id: str, owner: str, uai: str, population: str, account_ids, options: dict,
@@ -37,20 +28,21 @@ def launch(kind_name: str, job_id: str, owner: str, uai: str, population: str, a
         kept()
     job, created = store.create(kind_name, owner, uai, population, account_ids, options, job_id=job_id)
     if created:
-        enqueue(job)
+        put_on_queue(job)
     return job
 
 
-def resumable(job: Job, held: bool) -> bool:
-    """Interrupted, or left « En cours » by a worker that no longer holds it."""
-    return job.status == FAILED or (job.status in (QUEUED, RUNNING) and not held)
+def resumable(job: Job, wait: Wait | None) -> bool:
+    """Interrupted, or waiting with no worker taking it (`wait`: jobs/waiting.py): never one a worker alive is
+    about to take or works."""
+    return job.status == FAILED or (wait is not None and wait.restart_helps)
 
 
 def resume(job: Job, store: JobStore) -> bool:
     """An interrupted job back on the queue, where it goes on from where it stopped; False if it is not one."""
-    if not resumable(job, store.held(job.id)):
+    if not resumable(job, wait_of(job, store)):
         return False
     job.status, job.message = RUNNING, ""
     store.save(job)
-    enqueue(job)
+    put_on_queue(job)
     return True

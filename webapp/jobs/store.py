@@ -12,6 +12,7 @@ from redis.exceptions import WatchError
 from directory.actions import Outcome
 
 from ..logs import current_request_id
+from . import formats
 from ..metrics import job_ended
 
 JOB_TTL = 7 * 24 * 3600          # a report stays a week
@@ -22,7 +23,8 @@ STATUS_LABELS = {QUEUED: "En attente", RUNNING: "En cours", FINISHED: "Terminé"
 
 # per account
 DONE, UNCHANGED, REFUSED = Outcome.DONE.value, Outcome.UNCHANGED.value, Outcome.REFUSED.value
-OUTCOME_LABELS = {DONE: "Fait", UNCHANGED: "Inchangé", REFUSED: "Non traité"}
+DOUBTFUL = "doubtful"           # its write was under way when the directory stopped: only its mark will tell
+OUTCOME_LABELS = {DONE: "Fait", UNCHANGED: "Inchangé", REFUSED: "Non traité", DOUBTFUL: "Incertain"}
 
 
 def outcome_label(job: "Job", outcome: str) -> str:
@@ -45,6 +47,7 @@ class Job:
     file: str = ""                # token of the generated document
     message: str = ""
     request_id: str = ""          # of the request that asked for it: the worker's log lines name it too
+    format: int = 0               # the format it was written in (jobs/formats.py); none said: a version before formats
 
     @property
     def total(self) -> int:
@@ -77,7 +80,7 @@ class JobStore:
                job_id: str | None = None) -> tuple[Job, bool]:
         """A new job, or (False) the one that already has `job_id`: a confirmation posted twice."""
         job = Job(job_id or secrets.token_hex(16), kind, owner, uai, population, list(account_ids),
-                  options or {}, QUEUED, time.time(), request_id=current_request_id())
+                  options or {}, QUEUED, time.time(), request_id=current_request_id(), format=formats.FORMAT)
         if not self.redis.set(_key(job.id), json.dumps(job.__dict__), ex=JOB_TTL, nx=True):
             return self.get(job.id), False
         self._list(job)
@@ -169,12 +172,50 @@ class JobStore:
     def progress(self, job_id: str) -> int:
         return self.redis.hlen(_key(job_id, "outcomes"))
 
+    def note_doubtful(self, job_id: str, accounts: dict[str, str]) -> None:
+        """Accounts (id → name) whose write was under way when their chunk stopped: they may or may not carry the
+        job's change, until the directory's marks say."""
+        if accounts:
+            pipe = self.redis.pipeline()
+            pipe.hset(_key(job_id, "doubtful"), mapping=accounts)
+            pipe.expire(_key(job_id, "doubtful"), JOB_TTL)
+            pipe.execute()
+
+    def set_aside(self, job_id: str, letters: dict[str, str]) -> None:
+        """Letters (identifier → holder) left out of the job's document: their password changed meanwhile."""
+        if letters:
+            pipe = self.redis.pipeline()
+            pipe.hset(_key(job_id, "aside"), mapping=letters)
+            pipe.expire(_key(job_id, "aside"), JOB_TTL)
+            pipe.execute()
+
+    def set_aside_of(self, job_id: str) -> dict[str, str]:
+        return {k.decode(): v.decode() for k, v in self.redis.hgetall(_key(job_id, "aside")).items()}
+
+    def doubtful(self, job_id: str) -> dict[str, str]:
+        """Those of `note_doubtful` not noted since (a worker took their chunk up and noted them)."""
+        found = {k.decode(): v.decode() for k, v in self.redis.hgetall(_key(job_id, "doubtful")).items()}
+        noted = self.outcomes_of(job_id, found)
+        return {i: name for i, name in found.items() if i not in noted}
+
     # --- who is working on it -------------------------------------------------------------------
 
     def attend(self, job_id: str, worker: str) -> None:
         """This worker is at work on the job (one of several, each on its own chunk): `held` says so
         until every one of them has been silent for the hold."""
-        self.redis.set(_key(job_id, "lock"), worker, ex=self.hold)
+        pipe = self.redis.pipeline()
+        pipe.set(_key(job_id, "lock"), worker, ex=self.hold)
+        pipe.set(_key(job_id, "seen"), time.time(), ex=JOB_TTL)
+        pipe.execute()
+
+    def expect(self, job_id: str) -> None:
+        """The job was just put on its queue: a worker is expected to take it from now (jobs/waiting.py)."""
+        self.redis.set(_key(job_id, "seen"), time.time(), ex=JOB_TTL)
+
+    def last_seen(self, job: Job) -> float:
+        """When a worker last said it worked the job, or it was last put on its queue (else when it was asked for)."""
+        seen = self.redis.get(_key(job.id, "seen"))
+        return max(job.created, float(seen)) if seen else job.created
 
     def held(self, job_id: str) -> bool:
         return bool(self.redis.exists(_key(job_id, "lock")))

@@ -15,17 +15,21 @@ from directory.errors import DirectoryUnavailable
 from directory.passwords import Sealer
 
 from ..config import seal_key
+from ..documents.failures import DocumentFailed
 from ..documents.files import FileStore
 from ..extensions import redis
 from ..logs import carried, job_context
+from . import formats, stopping
 from .chunks import FINISH, Chunks
-from .kind import Document, JobKind, kind_of
+from .kind import Document, JobKind, known_kinds, kind_of
 from .store import FAILED, FINISHED, QUEUED, RUNNING, Job, JobStore, job_store
 
 log = logging.getLogger(__name__)
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
-DIRECTORY_STOPPED = ("L'annuaire a cessé de répondre pendant l'opération. Les comptes marqués « Fait » sont traités ; "
-                     "les autres n'ont pas été modifiés. Relancez l'opération pour terminer.")
+JOB_TIMEOUT = 3 * 3600      # RQ's own bound on one worker's share of a job
+DIRECTORY_STOPPED = ("L'annuaire a cessé de répondre pendant l'opération. Le compte rendu dit, compte par compte, ce qui a "
+                     "été fait : chaque compte changé par l'opération porte sa marque dans l'annuaire. Relancez "
+                     "l'opération pour terminer : rien ne sera fait deux fois.")
 STOPPED = "L'opération s'est interrompue. Les comptes marqués « Fait » sont traités ; relancez-la pour terminer."
 
 
@@ -92,6 +96,15 @@ def spread(job: Job, kind: JobKind) -> int:
     return min(job_chunks(job, kind).count, current_app.config["SESAME_JOB_SPREAD"])
 
 
+def put_on_queue(job: Job, copies: int | None = None) -> None:
+    """The job on the queue of its kind and format, once per chunk (up to SESAME_JOB_SPREAD) unless `copies` says:
+    every idle worker that knows both takes a share, and no other ever receives it."""
+    jobs_queue = formats.queue(redis.current, formats.queue_name(job.kind, job.format))
+    for _ in range(copies or spread(job, kind_of(job))):
+        jobs_queue.enqueue(run_job, job.id, job_timeout=JOB_TIMEOUT)
+    job_store().expect(job.id)
+
+
 def _running(job: Job):
     if job.status != QUEUED:
         return False
@@ -113,11 +126,15 @@ def run_job(job_id: str) -> None:
     left to the workers that do. Its log lines name the job and the request that asked for it."""
     store = job_store()
     asked = store.get(job_id)
-    kind = kind_of(asked) if asked is not None else None
-    if kind is None:
+    if asked is None:
+        return
+    if not formats.takes(asked, known_kinds(current_app)):
+        # received from the legacy queue: its own queue is read by the workers that know its kind and format
+        log.info("job %s (%s, format %d) left to a worker that knows it", job_id, asked.kind, asked.format)
+        put_on_queue(asked, copies=1)
         return
     with job_context(job_id, asked.request_id):
-        _run(job_id, kind, store)
+        _run(job_id, kind_of(asked), store)
 
 
 def _run(job_id: str, kind: JobKind, store: JobStore) -> None:
@@ -134,6 +151,11 @@ def _run(job_id: str, kind: JobKind, store: JobStore) -> None:
                 _finish(job, kind, store, chunks)
                 log.info("job %s finished: %d of %d account(s) noted, %.1f s on this worker", job_id,
                          store.progress(job_id), job.total, time.monotonic() - started)
+        except stopping.HandedBack:
+            # this worker is asked to stop: the chunk under way goes back (its lease let go as the heartbeat
+            # ends), and the job back on its queue for another worker, or for this one once started again
+            log.info("job %s handed back: this worker is stopping", job_id)
+            put_on_queue(job, copies=1)
         except RedisError:
             # The job queue went away: nothing can be noted. The record stays « En cours » with no
             # hold, and a worker's sweeper takes the job up when Redis is back; what was written
@@ -142,6 +164,9 @@ def _run(job_id: str, kind: JobKind, store: JobStore) -> None:
         except DirectoryUnavailable:
             log.warning("job %s stopped: directory unavailable", job_id)
             store.update(job_id, _stopped(DIRECTORY_STOPPED))
+        except DocumentFailed as failed:
+            log.error("job %s stopped: its document could not be made (%s)", job_id, failed)
+            store.update(job_id, _stopped(failed.said))
         except Exception:   # noqa: BLE001 - the report must say the job stopped, whatever stopped it
             log.exception("job %s failed", job_id)
             store.update(job_id, _stopped(STOPPED))
@@ -152,6 +177,7 @@ def _work_chunks(job: Job, kind: JobKind, store: JobStore, chunks: Chunks, beat:
     False when the job stopped meanwhile (another worker's chunk stopped it: « Relancer » goes on)."""
     with kind.working(job, store, chunks) as work:
         while True:
+            stopping.check()
             current = store.get(job.id)
             if current is None or current.status != RUNNING:
                 return False
@@ -188,15 +214,15 @@ def _keep(owner: str, document: Document) -> str:
     return files.save(owner, document.content, document.name, document.mimetype)
 
 
-def resume_abandoned(queue) -> list[str]:
-    """Jobs left running by a worker that died: enqueued again (they finish what is left)."""
+def resume_abandoned() -> list[str]:
+    """Jobs left running by a worker that died, of the kinds and formats this worker knows: enqueued again (they
+    finish what is left)."""
     store = job_store()
+    kinds = known_kinds(current_app)
     resumed = []
     for job_id in store.open_jobs():
         job = store.get(job_id)
-        kind = kind_of(job) if job else None
-        if kind and job.status == RUNNING and not store.held(job_id):
-            for _ in range(spread(job, kind)):
-                queue.enqueue(run_job, job_id, job_timeout=3 * 3600)
+        if job is not None and formats.takes(job, kinds) and job.status == RUNNING and not store.held(job_id):
+            put_on_queue(job)
             resumed.append(job_id)
     return resumed

@@ -3,6 +3,8 @@ one « Relancer », and the files jobs made. A kind whose report stands under an
 has that area's blueprint give these same views its own addresses."""
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, abort, flash, redirect, request, render_template, send_file, url_for
 from flask_login import login_required
 
@@ -12,8 +14,9 @@ from ..rendering import csv_download, page_or_fragment
 from . import report
 from .kind import kind_of
 from .launch import resumable, resume
-from .store import OUTCOME_LABELS, QUEUED, RUNNING, job_store
+from .store import OUTCOME_LABELS, job_store
 from .tasks import file_store
+from .waiting import alive_workers, wait_of
 
 bp = Blueprint("jobs", __name__)
 SHOW, CSV, RESTART = "show", "report_csv", "restart"     # the endpoints every blueprint that shows reports names
@@ -40,8 +43,11 @@ def index():
     store = job_store()
     report.recover_lost(staff().uid, store)
     jobs = [j for j in store.recent(staff().uid) if staff().may_act_on(j.uai) and kind_of(j) is not None]
+    alive = functools.cache(alive_workers)       # asked once, if a job waits
+    waits = {j.id: wait_of(j, store, alive) for j in jobs}
     return render_template("jobs/index.html", jobs=jobs, titles={j.id: kind_of(j).title(j) for j in jobs},
-                           progress={j.id: store.progress(j.id) for j in jobs}, page_of=page_of)
+                           progress={j.id: store.progress(j.id) for j in jobs}, page_of=page_of,
+                           statuses={j.id: waits[j.id].label if waits[j.id] else j.status_label for j in jobs})
 
 
 @bp.route("/travaux/<job_id>")
@@ -53,12 +59,12 @@ def show(job_id):
         return redirect(page_of(job))
     store = job_store()
     found = kind.report(job, store)
-    running, held = job.status in (QUEUED, RUNNING), store.held(job.id)
+    wait = wait_of(job, store)
     back_label, back = kind.back(job)
     return page_or_fragment("jobs/show.html", "jobs/partial/progress.html", job=job, kind=kind, report=found,
                             title=kind.heading(job), done=len(found.outcomes), counts=found.counts,
-                            labels=OUTCOME_LABELS, running=running, resumable=resumable(job, held),
-                            waiting=running and not held, current_tab=kind.tab(job), back=(back_label, url_for(back)),
+                            labels=OUTCOME_LABELS, running=wait is not None, resumable=resumable(job, wait),
+                            wait=wait, current_tab=kind.tab(job), back=(back_label, url_for(back)),
                             page_url=page_of(job), csv_url=page_of(job, CSV), restart_url=page_of(job, RESTART),
                             **found.details)
 
