@@ -135,11 +135,12 @@ def removable(directory, last_day: date) -> list[Leaver]:
     return sorted((_leaver(d, e) for d, e in found), key=lambda s: (s.left_on, s.surname.lower(), s.account_id))
 
 
-def _reserve(directory, identifier: str, account_id: str, actor: str) -> None:
+def reserve_identifier(directory, identifier: str, account_id: str, actor: str, what: str = "supprimé") -> None:
+    """The identifier of an account gone for good kept under ou=reserved: never given again (written twice: once)."""
     entry_dn = dn(A.UID, identifier, directory.base(A.RESERVED))
     try:
         directory.writes.run(lambda conn: conn.add(entry_dn, [A.OC_RESERVED], {
-            A.UID: identifier, A.DESCRIPTION: f"compte {account_id} supprimé par {actor}"}))
+            A.UID: identifier, A.DESCRIPTION: f"compte {account_id} {what} par {actor}"}))
     except AlreadyExists:
         pass
 
@@ -159,7 +160,7 @@ def reserve_pending(directory, actor: str) -> int:
     for _, entry in found:
         said = _IDENTIFIER_SAID.search(first(entry.get(A.DESCRIPTION), "") or "")
         if said and said.group(1).lower() not in kept:
-            _reserve(directory, said.group(1), first(entry.get(A.TARGET), ""), actor)
+            reserve_identifier(directory, said.group(1), first(entry.get(A.TARGET), ""), actor)
             pending += 1
     return pending
 
@@ -204,7 +205,7 @@ def remove(directory, account_id: str, last_day: date, actor: str) -> tuple[bool
     except NotFound:
         pass        # deleted by a request that stopped before its reservation
     if leaver.identifier:
-        _reserve(directory, leaver.identifier, account_id, actor)
+        reserve_identifier(directory, leaver.identifier, account_id, actor)
     return True, ""
 
 
