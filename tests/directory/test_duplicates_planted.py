@@ -41,8 +41,12 @@ def _found(findings, kind):
 def test_every_planted_duplicate_is_found_and_nothing_else_is_proposed(planted_directory):
     _, _, planted, findings = planted_directory
     duplicates = _found(findings, DUPLICATE)
-    assert set(duplicates) == set(planted.duplicates)       # the demo itself holds none
+    assert set(planted.duplicates) <= set(duplicates)
     assert not planted.never & set(duplicates)
+    # besides, only the demo's own two: a pupil of the collège recreated by hand at the LP, a parent created twice
+    demo_own = [duplicates[p] for p in set(duplicates) - set(planted.duplicates)]
+    assert sorted((f.first.kind, "MANUAL" in (f.first.origin, f.second.origin)) for f in demo_own) == \
+        [("parent", True), ("student", True)]
     assert len(planted.twins) == 50 and len(planted.siblings) == 50 and len(planted.namesakes) == 5
 
 
@@ -77,7 +81,7 @@ def test_the_pairs_kept_are_read_surest_first_by_establishment_and_written_once(
     assert counts["added"] == len(findings.found) and counts["removed"] == 0
     assert pairs.keep(directory, findings, "scan-2")["unchanged"] == len(findings.found)
     everywhere = pairs.page(directory, DUPLICATE, None, size=100)
-    assert everywhere.total == len(planted.duplicates)
+    assert everywhere.total == len(planted.duplicates) + 2
     assert [p.score for p in everywhere.pairs] == sorted((p.score for p in everywhere.pairs), reverse=True)
     lp = pairs.page(directory, DUPLICATE, "0990002P", size=100)
     assert lp.pairs and all(p.touches("0990002P") for p in lp.pairs) and lp.total < everywhere.total
