@@ -35,6 +35,9 @@ ACTION_LABELS = {
     "move-in": "Changement d'établissement (alimentation)",
     "leave": "Départ (alimentation)",
     "leaver-removed": "Compte supprimé (départ)",
+    # an account created by hand, or the existing one matched instead (« Doublons », prevention)
+    "account-created": "Création d'un compte (manuelle)",
+    "account-matched": "Compte rattaché au lieu d'être créé",
     DELEGATION_GRANTED: "Délégation accordée",
     DELEGATION_ENDED: "Délégation terminée",
     LETTER_SETTINGS: "Réglages des courriers modifiés",
@@ -43,7 +46,7 @@ ACTION_LABELS = {
     PURGE: "Purge du journal",
 }
 # the actions on accounts (« Accueil »'s « Dernières opérations »), not sign-ins, delegations or settings
-ACCOUNT_ACTIONS = ["move-in", "leave", "leaver-removed"]
+ACCOUNT_ACTIONS = ["move-in", "leave", "leaver-removed", "account-created", "account-matched"]
 ATTRIBUTES = [A.CN, A.ACTOR, A.ACTION, A.UAI, A.DESCRIPTION, A.TARGET, A.CREATED, A.JOB_SPEC, A.JOB_STATE]
 # createTimestamp has one-second resolution: within a second, the latest written (entryCSN) first
 NEWEST_FIRST = [SortKey(A.CREATED, reverse=True), SortKey("entryCSN", reverse=True)]

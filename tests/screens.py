@@ -45,6 +45,7 @@ SCREENS = [
     Screen("Statistiques: tous les établissements", "admin", "/statistiques/etablissements"),
     Screen("Alimentation: recherche dans tous les établissements", "admin", "/alimentation/recherche?q=martin"),
     Screen("Alimentation: comptes supprimables", "admin", "/alimentation/departs"),
+    Screen("Alimentation: créer un compte élève", "admin", "/alimentation/creer"),
     Screen("Doublons of the identity team, every establishment", "admin", "/doublons"),
     Screen("Doublons: frères et sœurs probables", "admin", "/doublons?type=freres"),
     Screen("Doublons: a pair, to merge", "admin", "/doublons/paire/{pair}"),

@@ -128,13 +128,14 @@ def register_blueprints(app: Flask) -> None:
     from .students.views import BLUEPRINTS as populations
     from .alimentation.views import bp as alimentation
     from .alimentation.leavers import bp as leavers
+    from .alimentation.creation import bp as creation
     from .journal.views import bp as journal
     from .doublons.views import bp as doublons
     from .settings.views import bp as settings
     from .stats.views import bp as stats
 
     for blueprint in (auth, home, *populations.values(), jobs, reprint, help_bp, holders, alimentation, leavers,
-                      settings, journal, stats, doublons):
+                      creation, settings, journal, stats, doublons):
         app.register_blueprint(blueprint)
 
     from . import access  # noqa: F401 - registers the user loader

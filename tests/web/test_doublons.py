@@ -17,6 +17,7 @@ from directory.duplicates import merge as merging
 from directory.duplicates.scan import read_accounts
 from directory.errors import IdentifierTaken
 from directory.holders import Holders
+from directory.model import AccountState
 from directory.passwords import PasswordHasher, Sealer
 from directory.populations import STUDENTS
 from directory.registry import lookup
@@ -169,3 +170,34 @@ def test_support_staff_never_see_doublons(app):
     client = app.test_client()
     client.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
     assert client.get("/doublons").status_code == 403
+
+
+def test_creating_a_pupil_by_hand_shows_the_probable_duplicate_first_and_matches_it_instead(
+        signed_in, make_account, demo_directory):
+    from directory.ine import with_key
+    existing, password = make_account.student(AccountState.ACTIVE, uai="0990001N", given="Anaëlle",
+                                              surname="Quintrec", birth="20090301000000Z")
+    ine = with_key("4440001111")
+    demo_directory.writes.run(lambda conn: conn.modify(existing.dn, {A.INE: [(ldap3.MODIFY_ADD, [ine])]}))
+    client = signed_in("admin.idt")
+    typed = {"etablissement": "0990002P", "nom": "QUINTREC", "prenom": "Anaelle", "naissance": "2009-03-01",
+             "ine": "", "classe": ""}
+    page = client.get("/alimentation/creer").get_data(as_text=True)
+    shown = client.post("/alimentation/creer", data={"csrf_token": csrf_token(page), **typed})
+    said = shown.get_data(as_text=True)
+    assert shown.status_code == 200 and "a probablement déjà un compte" in said
+    assert f'data-candidate="{existing.account_id}"' in said and "un élève sans INE" in said
+    matched = client.post("/alimentation/creer/rattacher", data={"csrf_token": csrf_token(said), **typed,
+                                                                 "compte": existing.account_id})
+    assert matched.status_code == 303 and matched.headers["Location"].endswith(f"/compte/{existing.account_id}")
+    now = read_accounts(demo_directory, "student", [existing.account_id])[existing.account_id]
+    assert now.uais == ("0990002P",) and now.identifier == existing.identifier and now.ine == ine
+    assert len(demo_directory.search(f"{A.STUDENTS},{SUFFIX}", "(sesameSortName=quintrec anaelle)", ["1.1"],
+                                     ldap3.LEVEL)) == 1        # no second account
+    # a namesake born the same day with another valid INE is another pupil: created at once
+    other = {**typed, "ine": with_key("4440001112")}
+    created = client.post("/alimentation/creer", data={"csrf_token": csrf_token(said), **other})
+    assert created.status_code == 303
+    new_id = created.headers["Location"].rsplit("/", 1)[1]
+    make_account.created.append(f"sesameAccountId={new_id},{A.STUDENTS},{SUFFIX}")
+    assert read_accounts(demo_directory, "student", [new_id])[new_id].origin == "MANUAL"
