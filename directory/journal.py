@@ -10,14 +10,14 @@ import ldap3
 
 from . import attributes as A
 from .audit import record_action
-from .connection import translated
 from .delegations import PARIS, ldap_time
-from .errors import NotFound, PageOutOfRange
+from .errors import NotFound
 from .escaping import all_of, any_of, at_least, contains, equals, none_of
 from .mapping import first, parse_time
 from .names import fold
 from .populations import branches
-from .sorting import VLV_RESPONSE_OID, SortKey, page_control, read_page_answer, sort_control
+from .sorted_pages import sorted_page
+from .sorting import SortKey
 
 PAGE_SIZE = 50
 MAX_DAYS = 1100         # a date range reaches this far back at most (records are kept a year by default)
@@ -163,22 +163,9 @@ def page(directory, query: JournalQuery, number: int = 1, size: int = PAGE_SIZE)
     number = max(1, number)
     if query.account_ids == ():
         return JournalPage([], 0, number, size)
-    controls = [sort_control(NEWEST_FIRST), page_control((number - 1) * size + 1, size)]
-    filter_ = _filter(query)
-
-    def operation(conn):
-        conn.sesame_retire = True
-        try:
-            with translated():
-                conn.search(directory.base(A.AUDIT), filter_, ldap3.LEVEL, attributes=ATTRIBUTES, controls=controls)
-            entries = [e["attributes"] for e in conn.response if e.get("type") == "searchResEntry"]
-        except PageOutOfRange:
-            entries = []
-        answer = (conn.result.get("controls") or {}).get(VLV_RESPONSE_OID)
-        return entries, read_page_answer(answer["value"]) if answer else None
-
-    entries, answer = directory.reads.run(operation)
-    return JournalPage([_decode(e) for e in entries], answer.total if answer else len(entries), number, size)
+    entries, total = sorted_page(directory, directory.base(A.AUDIT), _filter(query), ATTRIBUTES, NEWEST_FIRST, number,
+                                 size)
+    return JournalPage([_decode(e) for e in entries], total, number, size)
 
 
 def every(directory, query: JournalQuery, batch: int = 500, limit: int = 100_000):

@@ -447,18 +447,11 @@ def undo(directory, merge_id: str, actor: str) -> Outcome:
     plan = record.plan
     if record.state != UNDOING:
         _state(directory, merge_id, UNDOING)
-    current = directory.read_entry(plan.kept_dn, ["*"])
-    kept_since: list[str] = []
-    if current is not None:
-        changes, kept_since = _restoring(current["raw_attributes"], plan)
-        if changes:
-            directory.writes.run(lambda conn: conn.modify(plan.kept_dn, changes))
+    kept_since = _put_back(directory, plan)
     _move_claim(directory, plan.claim, plan.kept, plan.dropped)
     if directory.read_entry(plan.parked_dn, ["1.1"]) is not None:
         directory.writes.run(lambda conn: conn.modify_dn(plan.parked_dn, rdn(A.ACCOUNT_ID, plan.dropped),
                                                          new_superior=plan.dropped_dn.split(",", 1)[1]))
-    for guardian_dn, had_kept in plan.guardians:
-        _relink_back(directory, guardian_dn, plan, had_kept)
     _state(directory, merge_id, UNDONE)
     if plan.pair:
         pairs.note_merge(directory, plan.pair, None)

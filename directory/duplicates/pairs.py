@@ -10,11 +10,11 @@ from datetime import date
 import ldap3
 
 from .. import attributes as A
-from ..connection import translated
-from ..errors import AlreadyExists, NotFound, PageOutOfRange
+from ..errors import AlreadyExists, NotFound
 from ..escaping import all_of, dn, equals, none_of, present
 from ..mapping import first
-from ..sorting import VLV_RESPONSE_OID, SortKey, page_control, read_page_answer, sort_control
+from ..sorted_pages import sorted_page
+from ..sorting import SortKey
 from .rules import DUPLICATE, Person
 from .scan import Finding, Findings
 
@@ -196,23 +196,9 @@ def _filter(kind: str, uai: str | None, merged: bool = False) -> str:
 def page(directory, kind: str, uai: str | None, number: int = 1, size: int = PAGE_SIZE) -> PairPage:
     """One page of the pairs of `kind` (those touching `uai`, or every one), surest first, and their total:
     sorted and counted by slapd."""
-    number = max(1, number)
-    controls = [sort_control(BEST_FIRST), page_control((number - 1) * size + 1, size)]
-    filter_ = _filter(kind, uai)
-
-    def operation(conn):
-        conn.sesame_retire = True
-        try:
-            with translated():
-                conn.search(directory.base(A.DUPLICATES), filter_, ldap3.LEVEL, attributes=_READ, controls=controls)
-            entries = [e["attributes"] for e in conn.response if e.get("type") == "searchResEntry"]
-        except PageOutOfRange:
-            entries = []
-        answer = (conn.result.get("controls") or {}).get(VLV_RESPONSE_OID)
-        return entries, read_page_answer(answer["value"]) if answer else None
-
-    entries, answer = directory.reads.run(operation)
-    return PairPage([_pair(e) for e in entries], answer.total if answer else len(entries), number, size)
+    entries, total = sorted_page(directory, directory.base(A.DUPLICATES), _filter(kind, uai), _READ, BEST_FIRST,
+                                 number, size)
+    return PairPage([_pair(e) for e in entries], total, max(1, number), size)
 
 
 def one(directory, pair_id: str) -> Pair | None:

@@ -54,8 +54,15 @@ def _search(client, redis_url: str):
 
 
 def test_a_pupil_entered_twice_is_found_merged_keeping_the_activated_account_and_undone_exactly(
-        signed_in, make_account, demo_directory, migrated, worker, redis_server):
+        app, signed_in, make_account, demo_directory, migrated, worker, redis_server):
+    from webapp.holders import tokens
     pair_id, ((kept, password), (other, provisional)) = a_pair(demo_directory, make_account)
+    holder = app.test_client()       # the other account's holder, signed in, with a recovery link under way
+    form = holder.get("/compte/connexion").get_data(as_text=True)
+    assert holder.post("/compte/connexion", data={"csrf_token": csrf_token(form), "identifier": other.identifier,
+                                                  "password": provisional}).status_code == 302
+    with app.app_context():
+        link = tokens.issue("reset", other.account_id, {"dn": other.dn}, 600)
     parent = make_account.guardian(other.dn, uai="0990002P")
     record_action(demo_directory, f"test-{other.account_id}", "test.doublons", "reset", "0990002P", [other.account_id],
                   "Réinitialisation faite avant la fusion")
@@ -84,8 +91,13 @@ def test_a_pupil_entered_twice_is_found_merged_keeping_the_activated_account_and
     assert now[kept.account_id].state == "ACTIVE"
     children = demo_directory.read_entry(parent.dn, [A.CHILD])["attributes"][A.CHILD]
     assert [c.lower() for c in children] == [kept.dn.lower()]
-    # the other is set aside: it no longer signs in, and its identifier is never given again
+    # the other is set aside: it no longer signs in, its session and its recovery link end, its identifier is
+    # never given again
     assert not binds(migrated.ldap_url, other.dn, provisional)
+    ended = holder.get("/compte/mot-de-passe")
+    assert ended.status_code == 302 and ended.headers["Location"].endswith("/compte/connexion")
+    with app.app_context():
+        assert tokens.peek("reset", link) is None
     accounts = Accounts(demo_directory, STUDENTS, PasswordHasher(*ARGON2), Sealer(SEAL_KEY))
     assert accounts.free_identifier(other.given_name, other.surname) != other.identifier
     with pytest.raises(IdentifierTaken):

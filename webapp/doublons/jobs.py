@@ -29,6 +29,18 @@ class _Doublons(JobKind):
     def tab(self, job: Job) -> str:
         return "doublons.index"
 
+    def ids_of(self, trace: audit.JobTrace) -> list[str]:
+        """What the job works, as its audit record says it."""
+        raise NotImplementedError
+
+    def recover(self, trace: audit.JobTrace, store: JobStore) -> Job | None:
+        """The job rebuilt from its audit record (ended, or interrupted: « Relancer » goes on from the directory)."""
+        job = Job(trace.id, self.name, trace.actor, trace.uai, trace.population, self.ids_of(trace),
+                  dict(trace.options), FINISHED if trace.state == audit.CLOSED else FAILED,
+                  trace.created.timestamp() if trace.created else 0.0)
+        store.restore(job)
+        return job
+
 
 class Scan(_Doublons):
     """The whole directory read once; the pairs found written (what changed only); the date is its record's."""
@@ -55,12 +67,8 @@ class Scan(_Doublons):
                         f"{self.label} : {found.get('duplicate', 0)} doublon(s) probable(s), "
                         f"{found.get('siblings', 0)} paire(s) de frères et sœurs probables")
 
-    def recover(self, trace: audit.JobTrace, store: JobStore) -> Job | None:
-        job = Job(trace.id, SCAN, trace.actor, "", trace.population, list(EVERYTHING), dict(trace.options),
-                  FINISHED if trace.state == audit.CLOSED else FAILED,
-                  trace.created.timestamp() if trace.created else 0.0)
-        store.restore(job)
-        return job
+    def ids_of(self, trace: audit.JobTrace) -> list[str]:
+        return list(EVERYTHING)
 
     def report(self, job: Job, store: JobStore) -> Report:
         found = Report(self.outcomes(job, store))
@@ -78,14 +86,67 @@ class Scan(_Doublons):
                  report.outcomes.get(i, ("", ""))[1]) for i in job.account_ids]
 
 
-class Merge(_Doublons):
+class _OnePair(_Doublons):
+    """A merge, or its undo: the two accounts of one pair, done together or not at all."""
+    counted = "compte(s) traité(s)"
+    partial = "doublons/partial/merge_report.html"
+    done_words = ("", "")           # what each account's line says once done: the kept one's, the other's
+    success = ""
+
+    def outcome(self, job: Job):
+        raise NotImplementedError
+
+    def work(self, job: Job, store: JobStore, chunks, number: int, ids: list[str]) -> None:
+        outcome = self.outcome(job)
+        options = job.options
+        if outcome.done:
+            kept = self.done_words[0] + (" ; ce qu'il a changé depuis la fusion reste : " + ", ".join(outcome.notes)
+                                         if outcome.notes else "")
+            store.record_many(job.id, [(options["kept"], DONE, kept), (options["dropped"], DONE, self.done_words[1])])
+        else:
+            store.record_many(job.id, [(i, REFUSED, outcome.reason) for i in (options["kept"], options["dropped"])])
+
+    def record(self, job: Job):
+        return merging.read_record(directory.current, job.options.get("merge", job.id))
+
+    def finish(self, job: Job, store: JobStore, chunks) -> None:
+        found = store.outcomes(job.id)
+        done = bool(found) and all(o == DONE for o, _ in found.values())
+        summary = self.summary(job, found) if done else \
+            f"{self.label} : non faite ({next(iter(found.values()), ('', ''))[1]})"
+        audit.close_job(directory.current, job.id, job.owner, self.name, job.uai, job.account_ids if done else [],
+                        summary)
+
+    def summary(self, job: Job, found: dict) -> str:
+        raise NotImplementedError
+
+    def ids_of(self, trace: audit.JobTrace) -> list[str]:
+        return [trace.options.get("kept", ""), trace.options.get("dropped", "")]
+
+    def report(self, job: Job, store: JobStore) -> Report:
+        found = Report(self.outcomes(job, store))
+        names = job.options.get("names", {})
+        found.refused = sorted({(names.get(i, i), why) for i, (o, why) in found.outcomes.items() if o == REFUSED})
+        if job.status == FINISHED and found.counts[DONE] == 2:
+            found.success = self.success
+        found.details = {"merge": self.record(job), "names": names, "undone": self.name == UNDO}
+        return found
+
+    def csv_rows(self, job: Job, report: Report) -> list[tuple]:
+        names = job.options.get("names", {})
+        return [(names.get(i, i), i, outcome_label(job, report.outcomes.get(i, ("", ""))[0]),
+                 report.outcomes.get(i, ("", ""))[1]) for i in job.account_ids]
+
+
+class Merge(_OnePair):
     """One pair merged: the account the identity team keeps and the one set aside (its identifier kept)."""
     name = MERGE
     label = "Fusion de doublons"
-    counted = "compte(s) traité(s)"
-    partial = "doublons/partial/merge_report.html"
+    done_words = ("gardé", "mis de côté")
+    success = ("Les deux comptes sont fusionnés : le compte gardé garde son identifiant, son mot de passe et son "
+               "statut ; aucun courrier n'est nécessaire.")
 
-    def work(self, job: Job, store: JobStore, chunks, number: int, ids: list[str]) -> None:
+    def outcome(self, job: Job):
         options = job.options
         outcome = merging.merge(directory.current, job.id, options["kind"], options["kept"], options["dropped"],
                                 options["shown"], job.owner, options.get("pair", ""))
@@ -93,93 +154,32 @@ class Merge(_Doublons):
             from ..holders import tokens
             tokens.revoke("reset", [options["dropped"]])      # its recovery and confirmation links end
             tokens.revoke("mail", [options["dropped"]])
-            store.record_many(job.id, [(options["kept"], DONE, "gardé"), (options["dropped"], DONE, "mis de côté")])
-        else:
-            store.record_many(job.id, [(i, REFUSED, outcome.reason) for i in (options["kept"], options["dropped"])])
+        return outcome
 
-    def finish(self, job: Job, store: JobStore, chunks) -> None:
-        record = merging.read_record(directory.current, job.id)
-        done = all(o == DONE for o, _ in store.outcomes(job.id).values())
-        summary = merging.journal_summary(record.plan) if record and done else \
-            f"{self.label} : non faite ({next(iter(store.outcomes(job.id).values()), ('', ''))[1]})"
-        audit.close_job(directory.current, job.id, job.owner, MERGE, job.uai,
-                        job.account_ids if done else [], summary)
+    def summary(self, job: Job, found: dict) -> str:
+        record = self.record(job)
+        return merging.journal_summary(record.plan) if record else self.label
 
     def recover(self, trace: audit.JobTrace, store: JobStore) -> Job | None:
-        record = merging.read_record(directory.current, trace.id)
-        ids = [trace.options.get("kept", ""), trace.options.get("dropped", "")]
-        job = Job(trace.id, MERGE, trace.actor, trace.uai, trace.population, ids, dict(trace.options),
-                  FINISHED if trace.state == audit.CLOSED else FAILED,
-                  trace.created.timestamp() if trace.created else 0.0)
-        store.restore(job)
+        job = super().recover(trace, store)
+        record = self.record(job)
         if record is not None and record.state in (merging.MERGED, merging.UNDOING, merging.UNDONE):
-            store.record_many(job.id, [(ids[0], DONE, "gardé"), (ids[1], DONE, "mis de côté")])
+            store.record_many(job.id, [(job.account_ids[0], DONE, "gardé"), (job.account_ids[1], DONE, "mis de côté")])
         return job
 
-    def report(self, job: Job, store: JobStore) -> Report:
-        found = Report(self.outcomes(job, store))
-        names = job.options.get("names", {})
-        found.refused = sorted({(names.get(i, i), why) for i, (o, why) in found.outcomes.items() if o == REFUSED})
-        record = merging.read_record(directory.current, job.id) if job.status == FINISHED else None
-        if record is not None and found.counts[DONE] == 2:
-            found.success = ("Les deux comptes sont fusionnés : le compte gardé garde son identifiant, son mot de passe "
-                             "et son statut ; aucun courrier n'est nécessaire.")
-        found.details = {"merge": record, "names": names}
-        return found
 
-    def csv_rows(self, job: Job, report: Report) -> list[tuple]:
-        return _account_rows(job, report)
-
-
-class Undo(_Doublons):
+class Undo(_OnePair):
     """A merge undone: both accounts back as they were, except what the kept one changed since (said)."""
     name = UNDO
     label = "Annulation d'une fusion"
-    counted = "compte(s) traité(s)"
-    partial = "doublons/partial/merge_report.html"
+    done_words = ("rendu", "rendu")
+    success = "La fusion est annulée : les deux comptes sont de nouveau comme avant la fusion."
 
-    def work(self, job: Job, store: JobStore, chunks, number: int, ids: list[str]) -> None:
-        outcome = merging.undo(directory.current, job.options["merge"], job.owner)
-        if outcome.done:
-            kept = "ce qu'il a changé depuis la fusion reste : " + ", ".join(outcome.notes) if outcome.notes else "rendu"
-            store.record_many(job.id, [(job.options["kept"], DONE, kept), (job.options["dropped"], DONE, "rendu")])
-        else:
-            store.record_many(job.id, [(i, REFUSED, outcome.reason) for i in job.account_ids])
+    def outcome(self, job: Job):
+        return merging.undo(directory.current, job.options["merge"], job.owner)
 
-    def finish(self, job: Job, store: JobStore, chunks) -> None:
-        found = store.outcomes(job.id)
-        names = job.options.get("names", {})
-        done = all(o == DONE for o, _ in found.values())
-        kept_note = found.get(job.options["kept"], ("", ""))[1]
-        summary = (f"Annulation de la fusion : {names.get(job.options['dropped'], '')} et "
-                   f"{names.get(job.options['kept'], '')} séparés"
-                   + (f" ; {kept_note}" if kept_note not in ("", "rendu") else "")) if done else \
-            f"{self.label} : non faite ({next(iter(found.values()), ('', ''))[1]})"
-        audit.close_job(directory.current, job.id, job.owner, UNDO, job.uai, job.account_ids if done else [], summary)
-
-    def recover(self, trace: audit.JobTrace, store: JobStore) -> Job | None:
-        ids = [trace.options.get("kept", ""), trace.options.get("dropped", "")]
-        job = Job(trace.id, UNDO, trace.actor, trace.uai, trace.population, ids, dict(trace.options),
-                  FINISHED if trace.state == audit.CLOSED else FAILED,
-                  trace.created.timestamp() if trace.created else 0.0)
-        store.restore(job)
-        return job
-
-    def report(self, job: Job, store: JobStore) -> Report:
-        found = Report(self.outcomes(job, store))
-        names = job.options.get("names", {})
-        found.refused = sorted({(names.get(i, i), why) for i, (o, why) in found.outcomes.items() if o == REFUSED})
-        if job.status == FINISHED and found.counts[DONE] == 2:
-            found.success = "La fusion est annulée : les deux comptes sont de nouveau comme avant la fusion."
-        found.details = {"merge": merging.read_record(directory.current, job.options["merge"]), "names": names,
-                         "undone": True}
-        return found
-
-    def csv_rows(self, job: Job, report: Report) -> list[tuple]:
-        return _account_rows(job, report)
-
-
-def _account_rows(job: Job, report: Report) -> list[tuple]:
-    names = job.options.get("names", {})
-    return [(names.get(i, i), i, outcome_label(job, report.outcomes.get(i, ("", ""))[0]),
-             report.outcomes.get(i, ("", ""))[1]) for i in job.account_ids]
+    def summary(self, job: Job, found: dict) -> str:
+        names, options = job.options.get("names", {}), job.options
+        kept_note = found.get(options["kept"], ("", ""))[1]
+        return (f"Annulation de la fusion : {names.get(options['dropped'], '')} et {names.get(options['kept'], '')} "
+                f"séparés" + (f" ({kept_note.split(' ; ', 1)[1]})" if " ; " in kept_note else ""))

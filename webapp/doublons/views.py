@@ -128,15 +128,20 @@ def _now(pair):
 
 @bp.route("/paire/<pair_id>")
 def pair(pair_id):
-    found = _pair_or_404(pair_id)
+    return _pair_page(_pair_or_404(pair_id))
+
+
+def _pair_page(found, status: int = 200, chosen: str = ""):
+    """A pair side by side as its accounts are now; for the identity team, the merge's form (the kept account
+    proposed, or as chosen)."""
     now, versions = _now(found)
     merge = merging.read_record(directory.current, found.merge) if found.merge else None
-    default = keeper(*now).account_id if all(now) else ""
+    default = chosen or (keeper(*now).account_id if all(now) else "")
     names = {e.uai: e.name for e in directory.current.establishments()}
     return render_template("doublons/pair.html", current_tab="doublons.index", pair=found, now=now,
                            versions=versions, default=default, merge=merge, admin=_admin(), names=names,
                            states=_STATES, origins=_ORIGINS, confirm=CONFIRM, confirmation=secrets.token_hex(16),
-                           kinds=KIND_LABELS)
+                           kinds=KIND_LABELS), status
 
 
 @bp.route("/paire/<pair_id>/fusion", methods=["POST"])
@@ -161,13 +166,7 @@ def merge(pair_id):
     if problems:
         for problem in problems:
             flash(problem + " Rien n'a été fusionné.", "error")
-        now, versions = _now(found)
-        names = {e.uai: e.name for e in directory.current.establishments()}
-        return render_template("doublons/pair.html", current_tab="doublons.index", pair=found, now=now,
-                               versions=versions, default=kept if kept in ids else (keeper(*now).account_id
-                                                                                    if all(now) else ""),
-                               merge=None, admin=True, names=names, states=_STATES, origins=_ORIGINS, confirm=CONFIRM,
-                               confirmation=secrets.token_hex(16), kinds=KIND_LABELS), 400
+        return _pair_page(found, 400, kept if kept in ids else "")
     dropped = next(i for i in ids if i != kept)
     sides = {s.account_id: s for s in found.sides}
     owner = staff().uid
@@ -191,12 +190,15 @@ def _merge_or_404(merge_id: str):
 @bp.route("/fusions/<merge_id>")
 @requires(Right.MERGE_DUPLICATES)
 def merged(merge_id):
-    """A merge, and its undo: what it did, until when it can be undone, what the kept account changed since."""
-    record = _merge_or_404(merge_id)
+    return _undo_page(_merge_or_404(merge_id))
+
+
+def _undo_page(record, status: int = 200):
+    """A merge: what it did, until when it can be undone, what the kept account changed since, and the undo's form."""
     return render_template("doublons/undo.html", current_tab="doublons.index", record=record,
                            since=merging.changed_since(directory.current, record) if record.state == merging.MERGED
                            else [], blockers=merging.undo_blockers(directory.current, record), confirm=UNDO_CONFIRM,
-                           confirmation=secrets.token_hex(16))
+                           confirmation=secrets.token_hex(16)), status
 
 
 @bp.route("/fusions/<merge_id>/annulation", methods=["POST"])
@@ -211,10 +213,7 @@ def undo(merge_id):
     if problems:
         for problem in problems:
             flash(problem + " Rien n'a été changé.", "error")
-        return render_template("doublons/undo.html", current_tab="doublons.index", record=record,
-                               since=merging.changed_since(directory.current, record)
-                               if record.state == merging.MERGED else [], blockers=blockers, confirm=UNDO_CONFIRM,
-                               confirmation=secrets.token_hex(16)), 400
+        return _undo_page(record, 400)
     plan = record.plan
     owner = staff().uid
     job_id = hashlib.sha256(f"{owner}:{UNDO}:{merge_id}:{token}".encode()).hexdigest()[:32]
