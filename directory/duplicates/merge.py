@@ -21,7 +21,7 @@ from ..audit import record_action
 from ..errors import AlreadyExists, Conflict, NotFound
 from ..escaping import dn, equals, rdn
 from ..mapping import first, parse_time
-from ..registry.leavers import reserve_identifier
+from ..reserved import reserve_identifier
 from . import pairs
 from .rules import PARENT, STUDENT
 

@@ -12,8 +12,9 @@ import ldap3
 
 from .. import attributes as A
 from ..audit import record_action
-from ..errors import AlreadyExists, ChangedMeanwhile, Conflict, NotFound
+from ..errors import ChangedMeanwhile, Conflict, NotFound
 from ..escaping import all_of, any_of, at_most, dn, equals, none_of, present
+from ..reserved import reserve_identifier, reserved
 from ..mapping import first, parse_time
 
 LEAVE = "leave"                     # the audit action of a departure (the import's, or a planned one's)
@@ -133,21 +134,6 @@ def removable(directory, last_day: date) -> list[Leaver]:
     """Students who left on `last_day` or before and came back nowhere, oldest departures first."""
     found = directory.search(directory.base(A.STUDENTS), _removable_filter(last_day), _ATTRIBUTES, ldap3.LEVEL)
     return sorted((_leaver(d, e) for d, e in found), key=lambda s: (s.left_on, s.surname.lower(), s.account_id))
-
-
-def reserve_identifier(directory, identifier: str, account_id: str, actor: str, what: str = "supprimé") -> None:
-    """The identifier of an account gone for good kept under ou=reserved: never given again (written twice: once)."""
-    entry_dn = dn(A.UID, identifier, directory.base(A.RESERVED))
-    try:
-        directory.writes.run(lambda conn: conn.add(entry_dn, [A.OC_RESERVED], {
-            A.UID: identifier, A.DESCRIPTION: f"compte {account_id} {what} par {actor}"}))
-    except AlreadyExists:
-        pass
-
-
-def reserved(directory) -> set[str]:
-    return {str(u).lower() for _, e in directory.search(directory.base(A.RESERVED), equals(A.OBJECT_CLASS, A.OC_RESERVED),
-                                                         [A.UID], ldap3.LEVEL) for u in e.get(A.UID) or ()}
 
 
 def reserve_pending(directory, actor: str) -> int:
