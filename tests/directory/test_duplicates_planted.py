@@ -122,3 +122,23 @@ def test_a_parents_merge_stopped_halfway_goes_on_and_its_undo_gives_both_back(pl
 
 
 _real = merging.marks.modify_marked
+
+
+def test_once_its_days_are_past_a_merge_lets_the_set_aside_account_go_and_reserves_its_identifier(planted_directory):
+    from datetime import timedelta
+
+    from directory.reserved import reserved
+    slapd, directory, planted, findings = planted_directory
+    pair = next(f for f in findings.found if planted.duplicates.get((f.first.account_id, f.second.account_id), "")
+                == "sans INE, autre établissement")
+    versions: dict = {}
+    people = scan.read_accounts(directory, "student", [pair.first.account_id, pair.second.account_id], versions)
+    dropped, kept = sorted(people.values(), key=lambda p: p.state != "ACTIVE")     # the one with an identifier goes
+    assert merging.merge(directory, "d" * 32, "student", kept.account_id, dropped.account_id,
+                         {"kept": versions[kept.account_id], "dropped": versions[dropped.account_id]}, "admin.idt").done
+    record = merging.read_record(directory, "d" * 32)
+    assert merging.purge(directory, now=record.created + timedelta(days=merging.UNDO_DAYS - 1)) == 0
+    assert merging.purge(directory, now=record.created + timedelta(days=merging.UNDO_DAYS + 1)) == 1
+    assert merging.read_record(directory, "d" * 32) is None
+    assert directory.read_entry(record.plan.parked_dn, ["1.1"]) is None
+    assert dropped.identifier and dropped.identifier in reserved(directory)
