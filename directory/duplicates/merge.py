@@ -296,32 +296,34 @@ def merge(directory, merge_id: str, kind: str, kept_id: str, dropped_id: str, sh
         return Outcome(True)
     else:
         plan = record.plan
-    # 1. the kept account, conditional on the values read (its mark says it was written, after a lost answer)
-    kept = directory.read_entry(plan.kept_dn, [A.LAST_JOB])
-    if kept is None:
-        _forget(directory, merge_id)
-        return Outcome(False, GONE)
-    if not marks.carries(kept["attributes"], merge_id):
-        try:
-            marks.modify_marked(directory, plan.kept_dn, _conditional(plan.before, plan.after), merge_id)
-        except (Conflict, NotFound):
-            if not marks.has_mark(directory, plan.kept_dn, merge_id):
-                _forget(directory, merge_id)
-                return Outcome(False, CHANGED_MEANWHILE)
-    # 2. the parents' links to the account set aside, moved to the kept one
-    for guardian_dn, _ in plan.guardians:
-        _relink(directory, guardian_dn, plan.dropped_dn, plan.kept_dn)
-    # 3. the other account set aside whole, below the record (its identifier stays taken)
+    # 1. the other account, still as the page showed it: its parents' links moved to the kept account first (moving
+    # the entry would have refint point them at its new place), then the entry set aside whole, below the record
     if directory.read_entry(plan.dropped_dn, ["1.1"]) is not None:
         current = directory.read_entry(plan.dropped_dn, ["entryCSN"])
         if str(first(current["attributes"].get("entryCSN"), "")) != plan.shown.get("dropped"):
             _put_back(directory, plan)
             _forget(directory, merge_id)
             return Outcome(False, CHANGED_MEANWHILE)
+        for guardian_dn, _ in plan.guardians:
+            _relink(directory, guardian_dn, plan.dropped_dn, plan.kept_dn)
         directory.writes.run(lambda conn: conn.modify_dn(plan.dropped_dn, rdn(A.ACCOUNT_ID, plan.dropped),
                                                          new_superior=record_dn(directory, merge_id)))
+    # 2. the kept account, conditional on the values read (its mark says it was written, after a lost answer); it
+    # may take the other's INE now that the other is out of the students' branch
+    kept = directory.read_entry(plan.kept_dn, [A.LAST_JOB])
+    if kept is None or not marks.carries(kept["attributes"], merge_id):
+        try:
+            if kept is None:
+                raise NotFound(plan.kept_dn)
+            marks.modify_marked(directory, plan.kept_dn, _conditional(plan.before, plan.after), merge_id)
+        except (Conflict, NotFound):
+            if kept is None or not marks.has_mark(directory, plan.kept_dn, merge_id):
+                _bring_back(directory, plan)
+                _put_back(directory, plan)
+                _forget(directory, merge_id)
+                return Outcome(False, CHANGED_MEANWHILE if kept is not None else GONE)
     _move_claim(directory, plan.claim, plan.dropped, plan.kept)
-    # 4. the record says it is done, with the kept account as the merge left it (what changes after is its own)
+    # 3. the record says it is done, with the kept account as the merge left it (what changes after is its own)
     after = snapshot(directory, plan.kept_dn) or {}
     plan.digests = {k: _digest(v) for k, v in after.items()}
     _state(directory, merge_id, MERGED, plan)
@@ -407,6 +409,13 @@ def _relink_back(directory, guardian_dn: str, plan: Plan, had_kept: bool) -> Non
             pass
 
 
+def _bring_back(directory, plan: Plan) -> None:
+    """The account set aside moved back where it was, whole."""
+    if directory.read_entry(plan.parked_dn, ["1.1"]) is not None:
+        directory.writes.run(lambda conn: conn.modify_dn(plan.parked_dn, rdn(A.ACCOUNT_ID, plan.dropped),
+                                                         new_superior=plan.dropped_dn.split(",", 1)[1]))
+
+
 def undo_blockers(directory, record: MergeRecord) -> list[str]:
     """Why this merge can no longer be undone, in French (nothing: it can)."""
     plan = record.plan
@@ -447,11 +456,9 @@ def undo(directory, merge_id: str, actor: str) -> Outcome:
     plan = record.plan
     if record.state != UNDOING:
         _state(directory, merge_id, UNDOING)
-    kept_since = _put_back(directory, plan)
+    kept_since = _put_back(directory, plan)       # the kept account gives the INE back before the other returns
     _move_claim(directory, plan.claim, plan.kept, plan.dropped)
-    if directory.read_entry(plan.parked_dn, ["1.1"]) is not None:
-        directory.writes.run(lambda conn: conn.modify_dn(plan.parked_dn, rdn(A.ACCOUNT_ID, plan.dropped),
-                                                         new_superior=plan.dropped_dn.split(",", 1)[1]))
+    _bring_back(directory, plan)
     _state(directory, merge_id, UNDONE)
     if plan.pair:
         pairs.note_merge(directory, plan.pair, None)
