@@ -207,10 +207,20 @@ def names_of(directory, account_ids) -> dict[str, str]:
         for branch in branches():
             for _, entry in directory.search(directory.base(branch), chunk,
                                              [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID], ldap3.LEVEL):
-                label = f"{str(first(entry.get(A.SURNAME), '')).upper()} {first(entry.get(A.GIVEN_NAME), '')}".strip()
-                uid = first(entry.get(A.UID), "")
-                names[str(first(entry.get(A.ACCOUNT_ID), ""))] = f"{label} ({uid})" if uid else label
+                names[str(first(entry.get(A.ACCOUNT_ID), ""))] = _named(entry)
+    missing = [i for i in wanted if i not in names]
+    for start in range(0, len(missing), 100):      # an account a merge set aside, while its undo is possible
+        chunk = any_of(*(equals(A.ACCOUNT_ID, i) for i in missing[start:start + 100]))
+        for _, entry in directory.search(directory.base(A.MERGES), all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), chunk),
+                                         [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID]):
+            names[str(first(entry.get(A.ACCOUNT_ID), ""))] = f"{_named(entry)}, mis de côté par une fusion"
     return names
+
+
+def _named(entry: dict) -> str:
+    label = f"{str(first(entry.get(A.SURNAME), '')).upper()} {first(entry.get(A.GIVEN_NAME), '')}".strip()
+    uid = first(entry.get(A.UID), "")
+    return f"{label} ({uid})" if uid else label
 
 
 def purge(directory, keep_days: int, now: datetime | None = None, everything: bool = False) -> int:

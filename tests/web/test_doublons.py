@@ -107,6 +107,7 @@ def test_a_pupil_entered_twice_is_found_merged_keeping_the_activated_account_and
     journal = client.get("/journal?action=duplicates-merge").get_data(as_text=True)
     assert f"{other.surname.upper()} Elise ({other.identifier}) fusionné dans" in journal
     assert "admin.idt" in journal and "Voir ou annuler la fusion" in journal
+    assert f"{other.surname.upper()} Elise ({other.identifier}), mis de côté par une fusion" in journal
     assert "Réinitialisation faite avant la fusion" in [e.summary for e in lookup.events(demo_directory, kept.account_id)]
 
     # the undo, from its page: nothing changed since, both come back exactly
