@@ -2,7 +2,8 @@
 entries — a paged search of the same attributes, nothing done with them — on the 200,000-student directory with its
 parents, and, with `--academie N`, on an académie of N schools of 2,000 (550: 1.1 million students, 1.8 million
 parents). Into each, a known set is planted (devtools/planted.py): the run says how many were found, and that no
-twin nor sibling was proposed. Each search runs in a process of its own, whose peak memory is printed.
+twin nor sibling was proposed. Each search runs in a process of its own (which reads students and parents side by
+side in two more, as the job does; once also in one alone), whose peak memory is printed.
 
 Run with `make bench-doublons` (200,000: about 5 minutes), `make bench-doublons BENCH_ARGS="--academie 550"` (also
 the académie: about 45 minutes and 20 GB of disk on a quiet machine; SESAME_BENCH_DIR picks where).
@@ -48,24 +49,26 @@ def raw_read(config) -> tuple[float, dict[str, int]]:
     return time.perf_counter() - started, read
 
 
-def _search(config, answers) -> None:
-    """In a process of its own: the search, its time and this process's peak memory (it starts small)."""
+def _search(config, processes, answers) -> None:
+    """In a process of its own: the search, its time and its peak memory (this process's and that of the processes
+    it reads with: they start small)."""
     directory = _directory(config)
     started = time.perf_counter()
-    findings = scan.find(directory)
+    findings = scan.find(directory, processes=processes)
     seconds = time.perf_counter() - started
     written = time.perf_counter()
     counts = pairs.keep(directory, findings, f"bench-{int(time.time())}")
     answers.put({"seconds": seconds, "keep": time.perf_counter() - written, "counts": counts,
-                 "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                 "peak_mb": max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF,
+                                                                               resource.RUSAGE_CHILDREN)) / 1024,
                  "streamed": findings.streamed, "candidates": findings.candidates, "crowded": findings.crowded,
                  "found": {(f.first.account_id, f.second.account_id): f.verdict.kind for f in findings.found}})
 
 
-def search(config) -> dict:
+def search(config, processes: int = 2) -> dict:
     context = multiprocessing.get_context("spawn")
     answers = context.Queue()
-    process = context.Process(target=_search, args=(config, answers))
+    process = context.Process(target=_search, args=(config, processes, answers))
     process.start()
     answer = answers.get()
     process.join()
@@ -83,7 +86,7 @@ def measure(label: str, establishments: int, runs: int, say=print) -> dict:
         known = planted["set"]
         say(f"\n== {label}: {establishments * 2000:,} students and their parents, {known.accounts} planted "
             f"(built in {(time.monotonic() - started) / 60:.1f} min) ==")
-        raws, searches = [], []
+        raws, searches, sequential = [], [], []
         for run in range(runs):
             seconds, read = raw_read(config)
             raws.append(seconds)
@@ -97,9 +100,14 @@ def measure(label: str, establishments: int, runs: int, say=print) -> dict:
                 f"written in {found['keep']:.1f} s {found['counts']}")
             say(f"        planted duplicates found: {len(set(known.duplicates) & duplicates)} of "
                 f"{len(known.duplicates)}; twins, siblings and namesakes proposed: {len(known.never & duplicates)}")
+            if run == 0:
+                alone = search(config, processes=1)
+                sequential.append(alone["seconds"])
+                say(f"run 1: the same search in one process (students, then parents): {alone['seconds']:.1f} s "
+                    f"({alone['seconds'] / seconds:.2f}x the raw read), peak memory {alone['peak_mb']:.0f} MB")
         raw = statistics.median(raws)
         searched = statistics.median(f["seconds"] for f in searches)
-        return {"raw": raw, "search": searched, "peak": max(f["peak_mb"] for f in searches),
+        return {"raw": raw, "search": searched, "peak": max(f["peak_mb"] for f in searches), "alone": sequential[0],
                 "found": searches[-1], "planted": known, "load": os.getloadavg()}
 
 
@@ -113,11 +121,11 @@ def main(argv=None) -> int:
                 measure("the benchmark directory", args.establishments, args.runs))]
     if args.academie:
         results.append(("académie", measure("the académie", args.academie, max(1, args.runs // 3))))
-    print(f"\n{'directory':12} {'raw read (median)':>18} {'search (median)':>16} {'ratio':>6} {'peak memory':>12} "
-          f"{'load average':>14}")
+    print(f"\n{'directory':12} {'raw read (median)':>18} {'search (median)':>16} {'ratio':>6} {'in one process':>15} "
+          f"{'peak memory':>12} {'load average':>14}")
     for label, r in results:
         print(f"{label:12} {r['raw']:>16.1f} s {r['search']:>14.1f} s {r['search'] / r['raw']:>5.2f}x "
-              f"{r['peak']:>9.0f} MB {'/'.join(f'{x:.1f}' for x in r['load']):>14}")
+              f"{r['alone']:>13.1f} s {r['peak']:>9.0f} MB {'/'.join(f'{x:.1f}' for x in r['load']):>14}")
     print("target (issue 31): the académie in minutes, not hours; memory at most 1 GiB")
     return 0
 

@@ -3,8 +3,10 @@ attributes the rules need), its keys grouped in compact arrays (8 bytes a key, 1
 an académie), then only the accounts that share a key read again whole and judged by the rules."""
 from __future__ import annotations
 
+import multiprocessing
 import time
 from array import array
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import ldap3
@@ -141,32 +143,58 @@ def read_accounts(directory, kind: str, account_ids, versions: dict | None = Non
     return found
 
 
-def find(directory, say=lambda text: None) -> Findings:
-    """Every pair of accounts the rules call duplicates (or siblings, listed apart), across the directory."""
+def find(directory, say=lambda text: None, processes: int = 2) -> Findings:
+    """Every pair of accounts the rules call duplicates (or siblings, listed apart), across the directory. The
+    students and the parents are read side by side by `processes` processes of their own (the decoding of LDAP
+    answers is Python's: one core each), or one after the other in this one."""
     findings = Findings()
-    for kind in (STUDENT, PARENT):
-        started = time.perf_counter()
-        accounts = _Accounts()
-        findings.streamed[kind] = _stream(directory, kind, accounts)
-        streamed = time.perf_counter()
-        groups = list(accounts.groups(findings))
-        del accounts.keys
-        wanted = {accounts.account_id(n) for group in groups for n in group}
-        people = read_accounts(directory, kind, wanted)
-        findings.candidates += len(wanted)
-        seen: set[tuple[str, str]] = set()
-        for group in groups:
-            members = sorted((people[i] for i in (accounts.account_id(n) for n in group) if i in people),
-                             key=lambda p: p.account_id)
-            for i, one in enumerate(members):
-                for other in members[i + 1:]:
-                    if (one.account_id, other.account_id) in seen:
-                        continue
-                    seen.add((one.account_id, other.account_id))
-                    verdict = judge(one, other)
-                    if verdict is not None:
-                        findings.found.append(Finding(one, other, verdict))
-        findings.seconds[kind] = time.perf_counter() - started
-        say(f"{kind}: {findings.streamed[kind]} accounts streamed in {streamed - started:.1f} s, "
-            f"{len(wanted)} read again, {time.perf_counter() - streamed:.1f} s to judge")
+    if processes > 1:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(processes, 2), mp_context=context) as pool:
+            parts = [pool.submit(_find_apart, directory.settings, kind) for kind in (STUDENT, PARENT)]
+            found = [part.result() for part in parts]
+    else:
+        found = [_find_kind(directory, kind) for kind in (STUDENT, PARENT)]
+    for kind, part in zip((STUDENT, PARENT), found):
+        findings.found += part.found
+        findings.streamed[kind] = part.streamed[kind]
+        findings.candidates += part.candidates
+        findings.crowded += part.crowded
+        findings.seconds[kind] = part.seconds[kind]
+        say(f"{kind}: {part.streamed[kind]} accounts in {part.seconds[kind]:.1f} s, {part.candidates} read again")
+    return findings
+
+
+def _find_apart(settings, kind: str) -> Findings:
+    """In a process of its own: one kind of account searched, on connections of its own."""
+    from ..repository import Directory
+    directory = Directory(settings)
+    try:
+        return _find_kind(directory, kind)
+    finally:
+        directory.close()
+
+
+def _find_kind(directory, kind: str) -> Findings:
+    findings = Findings()
+    started = time.perf_counter()
+    accounts = _Accounts()
+    findings.streamed[kind] = _stream(directory, kind, accounts)
+    groups = list(accounts.groups(findings))
+    wanted = {accounts.account_id(n) for group in groups for n in group}
+    people = read_accounts(directory, kind, wanted)
+    findings.candidates = len(wanted)
+    seen: set[tuple[str, str]] = set()
+    for group in groups:
+        members = sorted((people[i] for i in (accounts.account_id(n) for n in group) if i in people),
+                         key=lambda p: p.account_id)
+        for i, one in enumerate(members):
+            for other in members[i + 1:]:
+                if (one.account_id, other.account_id) in seen:
+                    continue
+                seen.add((one.account_id, other.account_id))
+                verdict = judge(one, other)
+                if verdict is not None:
+                    findings.found.append(Finding(one, other, verdict))
+    findings.seconds[kind] = time.perf_counter() - started
     return findings
