@@ -47,9 +47,7 @@ SCREENS = [
     Screen("Alimentation: comptes supprimables", "admin", "/alimentation/departs"),
     Screen("Alimentation: créer un compte élève", "admin", "/alimentation/creer"),
     Screen("Doublons of the identity team, every establishment", "admin", "/doublons"),
-    Screen("Doublons: frères et sœurs probables", "admin", "/doublons?type=freres"),
     Screen("Doublons: a pair, to merge", "admin", "/doublons/paire/{pair}"),
-    Screen("Doublons: a pair, read only by a head", "head", "/doublons/paire/{pair}"),
     Screen("Doublons: a merge, to undo", "admin", "/doublons/fusions/{merge}"),
 ]
 
