@@ -17,7 +17,6 @@ import ldap3
 from .. import attributes as A
 from .. import ine as ines
 from .. import marks
-from ..audit import record_action
 from ..errors import AlreadyExists, Conflict, NotFound
 from ..escaping import dn, equals, rdn
 from ..mapping import first, parse_time
@@ -437,7 +436,10 @@ def undo_blockers(directory, record: MergeRecord) -> list[str]:
             kept_gives_back = others == [plan.kept] and A.INE in plan.after and \
                 A.INE not in _restoring((directory.read_entry(plan.kept_dn, ["*"]) or {}).get("raw_attributes", {}),
                                         plan)[1]
-            if others and not kept_gives_back:
+            if others == [plan.kept] and A.INE not in plan.after:
+                problems.append(f"Les deux comptes portaient le même INE ({ine}) : l'annuaire n'admet qu'un compte par "
+                                f"INE, l'annulation les remettrait à deux sur un INE. Elle est impossible.")
+            elif others and not kept_gives_back:
                 problems.append(f"L'INE {ine} du compte mis de côté est maintenant celui d'un autre compte : "
                                 f"l'annulation est impossible tant qu'il le porte.")
     return problems
@@ -496,10 +498,4 @@ def journal_summary(plan: Plan) -> str:
     if plan.identifier:
         said += f" ; identifiant « {plan.identifier} » réservé"
     return said
-
-
-def note(directory, merge_id: str, actor: str, action: str, plan: Plan, summary: str) -> None:
-    """A record of the journal naming both accounts (the undo's; the merge's is its job's)."""
-    record_action(directory, f"{action}-{merge_id}", actor, action, plan.uais[0] if plan.uais else "",
-                  [plan.kept, plan.dropped], summary)
 

@@ -212,10 +212,6 @@ def one(directory, pair_id: str) -> Pair | None:
     return _pair(found[0][1]) if found else None
 
 
-def of_merge(directory, merge_id: str) -> Pair | None:
-    found = directory.search(directory.base(A.DUPLICATES), equals(A.PAIR_MERGE, merge_id), _READ, ldap3.LEVEL)
-    return _pair(found[0][1]) if found else None
-
 
 def note_merge(directory, pair_id: str, merge_id: str | None) -> None:
     """The pair joined by `merge_id` (None: its merge undone)."""
@@ -229,8 +225,3 @@ def note_merge(directory, pair_id: str, merge_id: str | None) -> None:
 def _well_formed(pair_id: str) -> bool:
     parts = pair_id.split("-")
     return len(pair_id) <= 130 and len(parts) == 2 and all(p.isalnum() and p.isascii() for p in parts)
-
-
-def key_of(first_id: str, second_id: str) -> str:
-    return "-".join(sorted((first_id, second_id)))
-

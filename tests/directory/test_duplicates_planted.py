@@ -151,3 +151,17 @@ def test_once_its_days_are_past_a_merge_lets_the_set_aside_account_go_and_reserv
     assert merging.read_record(directory, "d" * 32) is None
     assert directory.read_entry(record.plan.parked_dn, ["1.1"]) is None
     assert dropped.identifier and dropped.identifier in reserved(directory)
+
+
+def test_the_same_ine_twice_merges_but_is_never_undone_into_two_accounts_on_one_ine(planted_directory):
+    _, directory, planted, findings = planted_directory
+    pair = next(p for p, what in planted.duplicates.items() if what == "même INE")
+    versions: dict = {}
+    people = scan.read_accounts(directory, "student", list(pair), versions)
+    kept, dropped = sorted(people.values(), key=lambda p: p.state != "ACTIVE")
+    assert merging.merge(directory, "f" * 32, "student", kept.account_id, dropped.account_id,
+                         {"kept": versions[kept.account_id], "dropped": versions[dropped.account_id]}, "admin.idt").done
+    blockers = merging.undo_blockers(directory, merging.read_record(directory, "f" * 32))
+    assert blockers == [f"Les deux comptes portaient le même INE ({kept.ine}) : l'annuaire n'admet qu'un compte par "
+                        f"INE, l'annulation les remettrait à deux sur un INE. Elle est impossible."]
+    assert not merging.undo(directory, "f" * 32, "admin.idt").done
