@@ -144,8 +144,8 @@ def choose(preview_id):
     row.plan = chosen["plan"]
     previews.replace(preview_id, found)
     previews.remember(row.ine, [MATCHED, account] if choice == MATCHED else [CREATED])
-    flash(f"{row.name} : {row.reason}. Ses responsables de cet envoi attendent un nouvel aperçu, qui reprendra ce "
-          f"choix.", "info")
+    flash(f"{row.name} : {row.reason}. Ses responsables, s'il en a dans cet envoi, seront rattachés par un nouvel "
+          f"aperçu des mêmes fichiers, qui reprendra ce choix.", "info")
     return redirect(url_for("alimentation.preview", preview_id=preview_id, categorie=row.category), 303)
 
 
