@@ -1,10 +1,10 @@
 """Merging two accounts into the one the person uses, and undoing it for UNDO_DAYS days. The merge writes its record
-first (ou=merges: the kept account's values before, the parents' links it moves), then the kept account (the other's
-registry identifiers, links and history carried over, with the merge's mark), then the parents' links, then sets
-the other account aside whole below its record (its identifier stays taken: never given again); each step is found
-done again after a crash, so a merge resumed finishes what it began. The undo puts everything back — except what
-the kept account changed since, said before it is asked — and a daily purge removes, once the days are past, what
-the undo kept (the identifier then reserved under ou=reserved for good)."""
+first (ou=merges: the kept account's values before, the parents' links it moves), then moves the parents' links to
+the kept account, sets the other account aside whole below the record (its identifier stays taken: never given
+again), then writes the kept account (the other's registry identifiers, links and history carried over, with the
+merge's mark); each step is found done again after a crash, so a merge resumed finishes what it began. The undo
+puts everything back — except what the kept account changed since, said before it is asked — and a daily purge
+removes, once the days are past, what the undo kept (the identifier then reserved under ou=reserved for good)."""
 from __future__ import annotations
 
 import hashlib
@@ -47,11 +47,6 @@ LABELS = {A.USER_PASSWORD: "mot de passe", A.PWD_CHANGED_TIME: "mot de passe", A
           A.PREFERRED_LANGUAGE: "langue des courriers", A.ACTIVATION_DATE: "date d'activation",
           A.LAST_JOB: "dernière opération", A.PASSWORD_STAMP: "mot de passe"}
 _QUIET = {A.LAST_JOB, A.SEARCH_KEY, A.SORT_NAME, A.OBJECT_CLASS, "pwdFailureTime", A.PWD_LAST_SUCCESS}
-
-
-def _lower(entry: dict) -> dict[str, list]:
-    """An entry's attributes as read (raw values), names lower-cased: the comparisons' form."""
-    return {k.lower(): list(v) for k, v in entry.items()}
 
 
 def _text(values) -> list[str]:
