@@ -19,6 +19,7 @@ from directory import attributes as A
 from devtools.demo import BOYS, GIRLS, SURNAMES
 from devtools.slapd import EmbeddedSlapd
 from directory.escaping import dn
+from directory.ine import with_key
 from directory.ldif import dump
 from directory.migrations import MigrationSettings, Migrator
 from directory.names import identifier_stem, search_keys, sort_name
@@ -104,7 +105,7 @@ def write_directory_ldif(path: Path, establishments: int, students_each: int, he
                     A.OBJECT_CLASS: [A.OC_PERSON, A.OC_ACCOUNT], A.ACCOUNT_ID: [account_id],
                     A.CN: [f"{given} {surname}"], A.SURNAME: [surname], A.GIVEN_NAME: [given],
                     A.UAI: [uai], A.CLASS_CODE: [rng.choice(CLASSES)[0]], A.MEF_CODE: ["20010018110"],
-                    A.INE: [f"{rng.randrange(10**10):010d}A"], A.ACCOUNT_STATE: [state],
+                    A.INE: [with_key(f"{rng.randrange(10**10):010d}")], A.ACCOUNT_STATE: [state],
                     A.ACCOUNT_ORIGIN: ["REGISTRY"], A.SEARCH_KEY: search_keys(given, surname), A.SORT_NAME: [sort_name(given, surname)],
                     # a birth date from the account id (the random sequence above stays as it was): the
                     # registry imports match on INE and birth date
@@ -127,8 +128,13 @@ def write_directory_ldif(path: Path, establishments: int, students_each: int, he
                     for _ in range(2 if extra.random() < 0.25 else 1):
                         out.write(_parent(student_dn, uai, surname, extra))
                 if second_parent is not None:
+                    first_given = None
                     for parent in range(1 + (rng.random() < second_parent)):
                         parent_given = rng.choice(GIRLS + BOYS)
+                        if parent_given == first_given:     # two parents of one child never share a full name
+                            names = GIRLS + BOYS           # (no draw more: the directory stays what it was)
+                            parent_given = names[(names.index(parent_given) + 1) % len(names)]
+                        first_given = parent_given
                         parent_id = f"{rng.getrandbits(128):032x}"
                         out.write(dump(dn(A.ACCOUNT_ID, parent_id, f"{A.GUARDIANS},{SUFFIX}"), {
                             A.OBJECT_CLASS: [A.OC_PERSON, A.OC_ACCOUNT], A.ACCOUNT_ID: [parent_id],

@@ -9,6 +9,7 @@ from typing import Callable
 
 from directory import attributes as attr
 from directory.escaping import dn
+from directory.ine import with_key
 from directory.model import AccountOrigin, AccountState
 from directory.names import fold, identifier_stem, search_keys, sort_name
 from directory.passwords import PROVISIONAL_ALPHABET, PROVISIONAL_LENGTH
@@ -30,9 +31,12 @@ MAIL_DOMAINS = ("example.org", "example.net", "example.com")   # reserved: no re
 
 
 def new_ine(rng: random.Random, taken: set[str], letters: str = string.ascii_uppercase) -> str:
-    """An INE no account drawn so far has (ten digits and a letter), kept in `taken`."""
+    """An INE no account drawn so far has, kept in `taken`: ten digits and the key letter that checks them
+    (directory/ine.py). A letter is still drawn beside, unused: the demo's later draws stay what they were."""
     while True:
-        ine = f"{rng.randrange(10 ** 10):010d}{rng.choice(letters)}"
+        digits = f"{rng.randrange(10 ** 10):010d}"
+        rng.choice(letters)
+        ine = with_key(digits)
         if ine not in taken:
             taken.add(ine)
             return ine
@@ -488,6 +492,43 @@ class _Builder:
             uai = self.rng.choices(open_schools, weights)[0]
             self.family(self.take_seat(uai))
 
+    # -- the same person entered twice (« Doublons ») ----------------------------------------------------
+
+    def entered_twice(self) -> None:
+        """A pupil of the collège recreated by hand at the LP, without INE and never notified, and a parent created
+        a second time by hand (same name, same children): what « Doublons » finds in the demo. Drawn
+        from a generator of their own, after everyone else: the rest of the demo stays what it was."""
+        rng = random.Random(DEMO_SEED + 31)
+
+        def one(entry: DemoEntry, name: str) -> str:
+            return entry.attributes.get(name, [""])[0]
+        pupil = rng.choice([s for s in self.students if one(s, attr.UAI) == CLG and one(s, attr.MEF_CODE) == "10110001110"
+                            and one(s, attr.ACCOUNT_STATE) == AccountState.ACTIVE.value])
+        lp_class = next(e for e in self.structure if attr.OC_SCHOOL_CLASS in e.object_classes
+                        and one(e, attr.UAI) == LP)
+        account_id = f"{rng.getrandbits(128):032x}"
+        values = self.person(account_id, one(pupil, attr.GIVEN_NAME), one(pupil, attr.SURNAME))
+        values.update({attr.UAI: [LP], attr.CLASS_CODE: [one(lp_class, attr.CN)], attr.MEF_CODE: [one(lp_class, attr.MEF_CODE)],
+                       attr.BIRTH_DATE: [one(pupil, attr.BIRTH_DATE)], attr.ACCOUNT_STATE: [AccountState.NOT_NOTIFIED.value],
+                       attr.ACCOUNT_ORIGIN: [AccountOrigin.MANUAL.value]})
+        self.students.append(DemoEntry(dn(attr.ACCOUNT_ID, account_id, self.branch(attr.STUDENTS)),
+                                       _classes_of(values), values))
+        guardians_of: dict[str, int] = {}
+        for guardian in self.guardians:
+            for child in guardian.attributes[attr.CHILD]:
+                guardians_of[child] = guardians_of.get(child, 0) + 1
+        # a parent alone with their children: the second account makes two, as two parents would
+        parent = rng.choice([g for g in self.guardians if one(g, attr.ACCOUNT_ORIGIN) == AccountOrigin.REGISTRY.value
+                             and one(g, attr.ACCOUNT_STATE) == AccountState.ACTIVE.value
+                             and all(guardians_of[c] == 1 for c in g.attributes[attr.CHILD])])
+        account_id = f"{rng.getrandbits(128):032x}"
+        values = self.person(account_id, one(parent, attr.GIVEN_NAME), one(parent, attr.SURNAME))
+        values.update({attr.CHILD: list(parent.attributes[attr.CHILD]),
+                       attr.UAI: list(parent.attributes[attr.UAI]), attr.ACCOUNT_STATE: [AccountState.NOT_NOTIFIED.value],
+                       attr.ACCOUNT_ORIGIN: [AccountOrigin.MANUAL.value]})
+        self.guardians.append(DemoEntry(dn(attr.ACCOUNT_ID, account_id, self.branch(attr.GUARDIANS)),
+                                        _classes_of(values), values))
+
     # -- staff -------------------------------------------------------------------------------------
 
     def staff(self) -> list[DemoEntry]:
@@ -545,6 +586,7 @@ def build_demo(suffix: str, *, hash_password: Callable[[str], str],
     for school in SCHOOLS:
         builder.school(school)
     builder.families()
+    builder.entered_twice()
     staff = builder.staff() + builder.staff_without_rights() + builder.delegations(date.today())
     return DemoData(entries=builder.structure + builder.students + builder.guardians + staff,
                     admin_dns=[dn(attr.UID, ADMIN_UID, builder.branch(attr.STAFF))],

@@ -84,8 +84,8 @@ class _Generator:
                                                                             entry.attributes else ""))
                 self.students[_first(entry, A.UAI)].append(student)
                 self.ines.add(student.ine)
-            elif f",{A.GUARDIANS}," in entry.dn:
-                self.guardians.append(entry)
+            elif f",{A.GUARDIANS}," in entry.dn and _first(entry, A.ACCOUNT_ORIGIN) != "MANUAL":
+                self.guardians.append(entry)        # (a parent created by hand is none of the registry's)
         self.next_id = number + 1
         self.mef_labels = {level.mef: level.mef_label for school in SCHOOLS for level in school.levels}
 
@@ -213,7 +213,9 @@ class _Generator:
                                wrong_birth.born + timedelta(days=1), wrong_birth.class_code, wrong_birth.mef)
         rows.append(ExportStudent("900003", "", "Sans-Ine", "Tom", date(2016, 5, 5), "6C", "10010012110"))
         namesake = rng.choice(self.students[LYC])
-        rows.append(ExportStudent("900004", self.ine(), namesake.surname, namesake.given_name, namesake.born, "6D",
+        typed = self.ine()      # a real INE typed wrong: its key letter no longer checks (a probable duplicate)
+        typed = typed[:10] + ("B" if typed[10] == "A" else "A")
+        rows.append(ExportStudent("900004", typed, namesake.surname, namesake.given_name, namesake.born, "6D",
                              "10010012110"))
         rows.append(ExportStudent("900005", self.ine(), "Datefausse", "Lina", date(2016, 2, 1), "6E", "10010012110",
                              born_text="31/02/2016"))

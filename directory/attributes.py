@@ -41,6 +41,8 @@ ORGANIZATION = "o"
 LOCALITY = "l"
 MEMBER = "member"
 OBJECT_CLASS = "objectClass"
+MOBILE = "mobile"                       # inetOrgPerson's: a parent's phone, when a source gives one
+PHONE = "telephoneNumber"
 
 # ppolicy and last-bind operational attributes.
 PWD_RESET = "pwdReset"
@@ -122,3 +124,19 @@ EXPORT_DATE = "sesameExportDate"        # when the export last applied to it was
 SCHOOL_YEAR = "sesameSchoolYear"        # that export's school year, e.g. 2027-2028
 OC_INE_CLAIM = "sesameIneClaim"         # under ou=ines, named by the INE: one creation per INE
 INES = "ou=ines"
+
+# « Doublons » (issue 31, migration 0036): the pairs a search of the directory found, the merges and their undo.
+DUPLICATES = "ou=duplicates"            # one entry per pair found, named by its two account ids
+OC_DUPLICATE_PAIR = "sesameDuplicatePair"
+PAIR_KIND = "sesamePairKind"            # duplicate, or siblings (two people, listed apart for information)
+PAIR_SCORE = "sesamePairScore"          # how sure, 0-100
+PAIR_EVIDENCE = "sesamePairEvidence"    # the reasons and both accounts as the search read them (JSON)
+PAIR_MERGE = "sesamePairMerge"          # the merge that joined the pair, while it can be undone
+MERGES = "ou=merges"                    # a merge's record, and below it the account it set aside
+OC_MERGE_RECORD = "sesameMergeRecord"
+MERGE_KEPT = "sesameMergeKept"          # the account that stays
+MERGE_DROPPED = "sesameMergeDropped"    # the account set aside (its entry below the record, for the undo)
+MERGE_PLAN = "sesameMergePlan"          # what the merge changed and what the undo needs (JSON)
+MERGE_STATE = "sesameMergeState"        # merging, merged, undoing, undone
+OC_MERGED_ACCOUNT = "sesameMergedAccount"   # auxiliary, on the account that stays
+MERGED_FROM = "sesameMergedFrom"        # the account ids it took in: their history is its history

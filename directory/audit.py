@@ -105,6 +105,14 @@ def job_trace(directory, job_id: str) -> JobTrace | None:
     return _trace(found[0][1], True) if found else None
 
 
+def jobs_of_action(directory, action: str) -> list[JobTrace]:
+    """Every job of one kind, by anyone, newest first (targets not read)."""
+    found = directory.search(directory.base(A.AUDIT), all_of(equals(A.OBJECT_CLASS, A.OC_JOB), equals(A.ACTION, action)),
+                             _TRACE_ATTRIBUTES, ldap3.LEVEL)
+    traces = [_trace(entry, False) for _, entry in found]
+    return sorted(traces, key=lambda t: t.created.timestamp() if t.created else 0.0, reverse=True)
+
+
 def jobs_of(directory, actor: str) -> list[JobTrace]:
     """One person's jobs, newest first (targets not read)."""
     found = directory.search(directory.base(A.AUDIT), all_of(equals(A.OBJECT_CLASS, A.OC_JOB), equals(A.ACTOR, actor)),

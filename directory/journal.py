@@ -10,14 +10,14 @@ import ldap3
 
 from . import attributes as A
 from .audit import record_action
-from .connection import translated
 from .delegations import PARIS, ldap_time
-from .errors import NotFound, PageOutOfRange
+from .errors import NotFound
 from .escaping import all_of, any_of, at_least, contains, equals, none_of
 from .mapping import first, parse_time
 from .names import fold
 from .populations import branches
-from .sorting import VLV_RESPONSE_OID, SortKey, page_control, read_page_answer, sort_control
+from .sorted_pages import sorted_page
+from .sorting import SortKey
 
 PAGE_SIZE = 50
 MAX_DAYS = 1100         # a date range reaches this far back at most (records are kept a year by default)
@@ -35,6 +35,9 @@ ACTION_LABELS = {
     "move-in": "Changement d'établissement (alimentation)",
     "leave": "Départ (alimentation)",
     "leaver-removed": "Compte supprimé (départ)",
+    # an account created by hand, or the existing one matched instead (« Doublons », prevention)
+    "account-created": "Création d'un compte (manuelle)",
+    "account-matched": "Compte rattaché au lieu d'être créé",
     DELEGATION_GRANTED: "Délégation accordée",
     DELEGATION_ENDED: "Délégation terminée",
     LETTER_SETTINGS: "Réglages des courriers modifiés",
@@ -43,7 +46,7 @@ ACTION_LABELS = {
     PURGE: "Purge du journal",
 }
 # the actions on accounts (« Accueil »'s « Dernières opérations »), not sign-ins, delegations or settings
-ACCOUNT_ACTIONS = ["move-in", "leave", "leaver-removed"]
+ACCOUNT_ACTIONS = ["move-in", "leave", "leaver-removed", "account-created", "account-matched"]
 ATTRIBUTES = [A.CN, A.ACTOR, A.ACTION, A.UAI, A.DESCRIPTION, A.TARGET, A.CREATED, A.JOB_SPEC, A.JOB_STATE]
 # createTimestamp has one-second resolution: within a second, the latest written (entryCSN) first
 NEWEST_FIRST = [SortKey(A.CREATED, reverse=True), SortKey("entryCSN", reverse=True)]
@@ -160,22 +163,9 @@ def page(directory, query: JournalQuery, number: int = 1, size: int = PAGE_SIZE)
     number = max(1, number)
     if query.account_ids == ():
         return JournalPage([], 0, number, size)
-    controls = [sort_control(NEWEST_FIRST), page_control((number - 1) * size + 1, size)]
-    filter_ = _filter(query)
-
-    def operation(conn):
-        conn.sesame_retire = True
-        try:
-            with translated():
-                conn.search(directory.base(A.AUDIT), filter_, ldap3.LEVEL, attributes=ATTRIBUTES, controls=controls)
-            entries = [e["attributes"] for e in conn.response if e.get("type") == "searchResEntry"]
-        except PageOutOfRange:
-            entries = []
-        answer = (conn.result.get("controls") or {}).get(VLV_RESPONSE_OID)
-        return entries, read_page_answer(answer["value"]) if answer else None
-
-    entries, answer = directory.reads.run(operation)
-    return JournalPage([_decode(e) for e in entries], answer.total if answer else len(entries), number, size)
+    entries, total = sorted_page(directory, directory.base(A.AUDIT), _filter(query), ATTRIBUTES, NEWEST_FIRST, number,
+                                 size)
+    return JournalPage([_decode(e) for e in entries], total, number, size)
 
 
 def every(directory, query: JournalQuery, batch: int = 500, limit: int = 100_000):
@@ -217,10 +207,20 @@ def names_of(directory, account_ids) -> dict[str, str]:
         for branch in branches():
             for _, entry in directory.search(directory.base(branch), chunk,
                                              [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID], ldap3.LEVEL):
-                label = f"{str(first(entry.get(A.SURNAME), '')).upper()} {first(entry.get(A.GIVEN_NAME), '')}".strip()
-                uid = first(entry.get(A.UID), "")
-                names[str(first(entry.get(A.ACCOUNT_ID), ""))] = f"{label} ({uid})" if uid else label
+                names[str(first(entry.get(A.ACCOUNT_ID), ""))] = _named(entry)
+    missing = [i for i in wanted if i not in names]
+    for start in range(0, len(missing), 100):      # an account a merge set aside, while its undo is possible
+        chunk = any_of(*(equals(A.ACCOUNT_ID, i) for i in missing[start:start + 100]))
+        for _, entry in directory.search(directory.base(A.MERGES), all_of(equals(A.OBJECT_CLASS, A.OC_ACCOUNT), chunk),
+                                         [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID]):
+            names[str(first(entry.get(A.ACCOUNT_ID), ""))] = f"{_named(entry)}, mis de côté par une fusion"
     return names
+
+
+def _named(entry: dict) -> str:
+    label = f"{str(first(entry.get(A.SURNAME), '')).upper()} {first(entry.get(A.GIVEN_NAME), '')}".strip()
+    uid = first(entry.get(A.UID), "")
+    return f"{label} ({uid})" if uid else label
 
 
 def purge(directory, keep_days: int, now: datetime | None = None, everything: bool = False) -> int:

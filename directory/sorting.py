@@ -101,3 +101,4 @@ def read_page_answer(raw: bytes) -> PageAnswer:
     decoded, _ = decoder.decode(raw, asn1Spec=_VlvResponse())
     return PageAnswer(int(decoded["targetPosition"]), int(decoded["contentCount"]),
                       int(decoded["virtualListViewResult"]))
+

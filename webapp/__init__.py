@@ -128,12 +128,14 @@ def register_blueprints(app: Flask) -> None:
     from .students.views import BLUEPRINTS as populations
     from .alimentation.views import bp as alimentation
     from .alimentation.leavers import bp as leavers
+    from .alimentation.creation import bp as creation
     from .journal.views import bp as journal
+    from .doublons.views import bp as doublons
     from .settings.views import bp as settings
     from .stats.views import bp as stats
 
     for blueprint in (auth, home, *populations.values(), jobs, reprint, help_bp, holders, alimentation, leavers,
-                      settings, journal, stats):
+                      creation, settings, journal, stats, doublons):
         app.register_blueprint(blueprint)
 
     from . import access  # noqa: F401 - registers the user loader
@@ -142,10 +144,11 @@ def register_blueprints(app: Flask) -> None:
 def register_chores(app: Flask) -> None:
     """What the workers' sweeper does besides taking jobs up, each on its own daily turn."""
     from .alimentation.departures import depart_when_due
+    from .doublons.purge import purge_merges_when_due
     from .jobs.worker import CHORES
     from .journal.purge import purge_when_due
 
-    app.extensions[CHORES] = (purge_when_due, depart_when_due)
+    app.extensions[CHORES] = (purge_when_due, depart_when_due, purge_merges_when_due)
 
 
 def register_job_kinds(app: Flask) -> None:
@@ -156,6 +159,7 @@ def register_job_kinds(app: Flask) -> None:
     from .account_jobs.reset import Reset
     from .alimentation.job import Import
     from .alimentation.removal import Removal
+    from .doublons.jobs import Merge, Scan, Undo
     from .jobs.kind import register
 
     register(app, [
@@ -165,6 +169,9 @@ def register_job_kinds(app: Flask) -> None:
         Reprint(),
         Import(),
         Removal(),
+        Scan(),
+        Merge(),
+        Undo(),
     ])
 
 

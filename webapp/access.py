@@ -20,6 +20,7 @@ TABS = (
     ("stats.index", "Statistiques", Right.SEE_STATS),
     ("settings.index", "Paramétrage", Right.SEE_SETTINGS),
     ("alimentation.index", "Alimentation", Right.IMPORT),
+    ("doublons.index", "Doublons", Right.SEE_DUPLICATES),
 )
 
 

@@ -32,12 +32,15 @@ class Right(enum.Enum):
     CHANGE_LETTERS = "change-letters"          # the establishment's letter settings
     SEE_JOURNAL = "see-journal"                # « Journal des opérations » of the establishment
     COMPARE_ESTABLISHMENTS = "compare-establishments"   # « Statistiques » of every establishment side by side
+    # « Doublons » (issue 31): the pairs touching the establishment, read only; searching, merging and undoing
+    SEE_DUPLICATES = "see-duplicates"
+    MERGE_DUPLICATES = "merge-duplicates"
 
 
 _SETTINGS = frozenset({Right.SEE_SETTINGS, Right.DELEGATE, Right.CHANGE_LETTERS})   # « Paramétrage »
 _HEAD = frozenset({Right.SEE_HOME, Right.SEE_STUDENTS, Right.SEE_EXTERNAL, Right.SEE_GUARDIANS, Right.NOTIFY,
                    Right.RESET, Right.LIST, Right.OPEN_PROFILE, Right.SEE_STATS, Right.HEADS_GUIDE,
-                   Right.SEE_JOURNAL}) | _SETTINGS
+                   Right.SEE_JOURNAL, Right.SEE_DUPLICATES}) | _SETTINGS
 # support staff help the establishment's own students: reset and list, never notify, no parents,
 # no external students, no full record, never the journal (SPEC §6)
 _SUPPORT = frozenset({Right.SEE_HOME, Right.SEE_STUDENTS, Right.RESET, Right.LIST, Right.TROUBLESHOOT,
@@ -45,7 +48,7 @@ _SUPPORT = frozenset({Right.SEE_HOME, Right.SEE_STUDENTS, Right.RESET, Right.LIS
 RIGHTS: dict[Role, frozenset[Right]] = {
     Role.HEAD: _HEAD,
     # the identity team, in every establishment; and « Alimentation », every establishment side by side
-    Role.ADMIN: _HEAD | {Right.IMPORT, Right.COMPARE_ESTABLISHMENTS},
+    Role.ADMIN: _HEAD | {Right.IMPORT, Right.COMPARE_ESTABLISHMENTS, Right.MERGE_DUPLICATES},
     Role.SUPPORT: _SUPPORT,
     # the rows a delegation adds (« Paramétrage »): « Droits du chef d'établissement » is all a head may
     # do there but « Paramétrage » (so no delegating); « Dépannage » is what support staff may do

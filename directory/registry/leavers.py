@@ -12,8 +12,9 @@ import ldap3
 
 from .. import attributes as A
 from ..audit import record_action
-from ..errors import AlreadyExists, ChangedMeanwhile, Conflict, NotFound
+from ..errors import ChangedMeanwhile, Conflict, NotFound
 from ..escaping import all_of, any_of, at_most, dn, equals, none_of, present
+from ..reserved import reserve_identifier, reserved
 from ..mapping import first, parse_time
 
 LEAVE = "leave"                     # the audit action of a departure (the import's, or a planned one's)
@@ -135,20 +136,6 @@ def removable(directory, last_day: date) -> list[Leaver]:
     return sorted((_leaver(d, e) for d, e in found), key=lambda s: (s.left_on, s.surname.lower(), s.account_id))
 
 
-def _reserve(directory, identifier: str, account_id: str, actor: str) -> None:
-    entry_dn = dn(A.UID, identifier, directory.base(A.RESERVED))
-    try:
-        directory.writes.run(lambda conn: conn.add(entry_dn, [A.OC_RESERVED], {
-            A.UID: identifier, A.DESCRIPTION: f"compte {account_id} supprimé par {actor}"}))
-    except AlreadyExists:
-        pass
-
-
-def reserved(directory) -> set[str]:
-    return {str(u).lower() for _, e in directory.search(directory.base(A.RESERVED), equals(A.OBJECT_CLASS, A.OC_RESERVED),
-                                                         [A.UID], ldap3.LEVEL) for u in e.get(A.UID) or ()}
-
-
 def reserve_pending(directory, actor: str) -> int:
     """Identifiers a removal wrote in its record but not yet under ou=reserved (a crash between the delete and
     the reservation): reserved now. How many."""
@@ -159,7 +146,7 @@ def reserve_pending(directory, actor: str) -> int:
     for _, entry in found:
         said = _IDENTIFIER_SAID.search(first(entry.get(A.DESCRIPTION), "") or "")
         if said and said.group(1).lower() not in kept:
-            _reserve(directory, said.group(1), first(entry.get(A.TARGET), ""), actor)
+            reserve_identifier(directory, said.group(1), first(entry.get(A.TARGET), ""), actor)
             pending += 1
     return pending
 
@@ -204,7 +191,7 @@ def remove(directory, account_id: str, last_day: date, actor: str) -> tuple[bool
     except NotFound:
         pass        # deleted by a request that stopped before its reservation
     if leaver.identifier:
-        _reserve(directory, leaver.identifier, account_id, actor)
+        reserve_identifier(directory, leaver.identifier, account_id, actor)
     return True, ""
 
 

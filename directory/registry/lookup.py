@@ -93,8 +93,14 @@ def account(directory, account_id: str) -> AccountSummary | None:
 
 
 def events(directory, account_id: str) -> list[Event]:
-    """Every audit record naming the account (imports, moves, notifications, resets...), newest first."""
-    found = directory.search(directory.base(A.AUDIT), equals(A.TARGET, account_id),
+    """Every audit record naming the account (imports, moves, notifications, resets...), or an account a merge
+    made it take in (its history is this one's), newest first."""
+    merged = []
+    for branch in (A.STUDENTS, A.GUARDIANS):
+        for _, entry in directory.search(directory.base(branch), equals(A.ACCOUNT_ID, account_id), [A.MERGED_FROM],
+                                         ldap3.LEVEL):
+            merged += [str(m) for m in entry.get(A.MERGED_FROM) or ()]
+    found = directory.search(directory.base(A.AUDIT), any_of(*(equals(A.TARGET, i) for i in [account_id, *merged])),
                              [A.ACTOR, A.ACTION, A.UAI, A.DESCRIPTION, A.CREATED], ldap3.LEVEL)
     listed = [Event(parse_time(first(e.get(A.CREATED))), first(e.get(A.ACTOR), ""), first(e.get(A.ACTION), ""),
                     first(e.get(A.UAI), "") or "", first(e.get(A.DESCRIPTION), "") or "") for _, e in found]

@@ -15,6 +15,7 @@ from ..audit import PARIS
 from ..escaping import all_of, any_of, dn, equals
 from ..mapping import first, parse_time
 from ..model import AccountOrigin, AccountState
+from ..duplicates.rules import DUPLICATE, SIBLINGS, STUDENT as A_STUDENT, Person, judge
 from ..names import fold, search_keys, sort_name
 from . import structures
 from .files import FileRefused
@@ -33,6 +34,7 @@ CHUNK = 200
 STUDENT_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.INE, A.BIRTH_DATE, A.CLASS_CODE,
                        A.MEF_CODE, A.LEFT_ON, A.LEFT_UAI, A.OBJECT_CLASS, A.ACCOUNT_ORIGIN, A.LEVEL, A.LEAVES_ON]
 PLANNED = "Départ prévu"    # the change a DATE_SORTIE still to come makes: a departure on that day
+MATCHED, CREATED = "match", "create"     # what the identity team chose for a probable duplicate
 _GUARDIAN_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.CHILD, A.MAIL]
 
 
@@ -181,6 +183,18 @@ def _known(entry_dn: str, entry: dict) -> Known:
                  A.OC_SCHOOLING.lower() in classes)
 
 
+def _person_of(known: Known) -> Person:
+    """An account as the rules of « Doublons » read it."""
+    return Person(A_STUDENT, known.account_id, known.surname, known.given_name,
+                  _birth_value(known.birth_date)[:8] if known.birth_date else "", known.ine,
+                  (known.uai or known.left_uai,) if known.uai or known.left_uai else (), not known.uai)
+
+
+def _person(row: StudentRow, uai: str) -> Person:
+    return Person(A_STUDENT, "", row.surname, row.given_name, _birth_value(row.birth_date)[:8] if row.birth_date else "",
+                  row.ine, (uai,))
+
+
 def _search_any(directory, branch: str, attribute: str, values, attributes, extra: str | None = None):
     values = sorted(set(v for v in values if v))
     found = []
@@ -223,8 +237,9 @@ def older_than_last(uai: str, year: str, exported: str, last_year: str, last_exp
 # --- the preview -----------------------------------------------------------------------------------------
 
 class _Builder:
-    def __init__(self, directory, files: list[RegistryFile], today: date):
+    def __init__(self, directory, files: list[RegistryFile], today: date, decisions: dict | None = None):
         self.directory = directory
+        self.decisions = decisions or {}        # INE → (MATCHED, account id) or (CREATED,): chosen on a preview
         names: set[str] = set()
         for registry_file in files:          # two uploads of one name stay two files
             base, n = registry_file.name, 1
@@ -415,9 +430,11 @@ class _Builder:
 
     # -- students ---------------------------------------------------------------------------------------
 
-    def match(self, row: StudentRow, uai: str, known: Known) -> None:
+    def match(self, row: StudentRow, uai: str, known: Known, taking_ine: bool = False) -> PreviewRow | None:
+        """The row applied to the account it names (its INE, or with `taking_ine` the account the identity team
+        said it is: the row's INE is then written on it, and the row is returned rather than listed)."""
         name = f"{row.surname.upper()} {row.given_name}"
-        if row.left_on and row.left_on <= self.today:
+        if row.left_on and row.left_on <= self.today and not taking_ine:
             if known.uai == uai:
                 self.leave(uai, known, row.left_on, f"Date de sortie {_fr(row.left_on)} dans l'export")
             else:
@@ -437,6 +454,8 @@ class _Builder:
                 modifications.append([attribute, "delete", [old]])
             if new:
                 modifications.append([attribute, "add", [new]])
+        if taking_ine:
+            change("INE", A.INE, known.ine, row.ine)
         change("Nom", A.SURNAME, known.surname, row.surname)
         change("Prénom", A.GIVEN_NAME, known.given_name, row.given_name)
         if known.surname != row.surname or known.given_name != row.given_name:
@@ -482,54 +501,99 @@ class _Builder:
                 modifications.append([A.LEFT_UAI, "delete", [known.left_uai]])
         plan = {"op": "modify", "dn": known.dn, "modifications": modifications, "from": known.uai} if modifications \
             else {"op": "none"}
-        self.group(uai).rows.append(PreviewRow(known.account_id, uai, category, STUDENT, name, row.ine, known.identifier,
-                                               row.source, row.line, changes, reason or "; ".join(row.notes), plan))
+        matched = PreviewRow(known.account_id, uai, category, STUDENT, name, row.ine, known.identifier, row.source,
+                             row.line, changes, reason or "; ".join(row.notes), plan)
+        if taking_ine:
+            return matched
+        self.group(uai).rows.append(matched)
+        return None
 
     def create(self, creations, planned) -> None:
-        """New accounts, unless a student with the same folded name and birth date has another INE."""
+        """New accounts; a row that is probably an account already in the directory (same folded name and birth
+        date, and the rules of « Doublons » say one person: no INE, or one typed wrong) waits as a conflict that
+        offers to match it to that account instead — or to create it all the same (`decisions`, remembered). A
+        namesake born the same day with another valid INE is another pupil: the row is created, and said."""
         born = {_birth_value(r.birth_date) for r, _ in creations if r.birth_date}
-        namesakes: dict[tuple[str, str], Known] = {}
+        namesakes: dict[tuple[str, str], list[Known]] = {}
         for d, e in _search_any(self.directory, A.STUDENTS, A.BIRTH_DATE, born, STUDENT_ATTRIBUTES):
             known = _known(d, e)
             namesakes.setdefault((sort_name(known.given_name, known.surname), _birth_value(known.birth_date)
-                                  if known.birth_date else ""), known)
+                                  if known.birth_date else ""), []).append(known)
         for row, uai in creations:
             name = f"{row.surname.upper()} {row.given_name}"
-            twin = namesakes.get((sort_name(row.given_name, row.surname), _birth_value(row.birth_date)))
-            if twin is not None:
-                self.conflict(uai, STUDENT, name, f"Doublon probable : {twin.name}, né le même jour, a un autre INE "
-                                                  f"({twin.ine or 'aucun'}, {twin.uai or 'parti'}).", row)
+            found = namesakes.get((sort_name(row.given_name, row.surname), _birth_value(row.birth_date)), [])
+            verdicts = [(k, judge(_person(row, uai), _person_of(k))) for k in found]
+            duplicates = [(k, v) for k, v in verdicts if v is not None and v.kind == DUPLICATE]
+            others = [k for k, v in verdicts if v is not None and v.kind == SIBLINGS]
+            decided = self.decisions.get(row.ine)
+            if duplicates and decided and decided[0] == MATCHED and any(k.account_id == decided[1] for k, _ in duplicates):
+                known = next(k for k, _ in duplicates if k.account_id == decided[1])
+                matched = self.match(row, uai, known, taking_ine=True)
+                matched.reason = "; ".join(r for r in ("Rattaché au compte existant (choix fait sur un aperçu)",
+                                                       matched.reason) if r)
+                planned[(row.source, row.registry_id)] = (known.account_id, known.dn)
+                self.group(uai).rows.append(matched)
                 continue
-            account_id = secrets.token_hex(16)
-            entry_dn = dn(A.ACCOUNT_ID, account_id, self.directory.base(A.STUDENTS))
-            values = {A.ACCOUNT_ID: [account_id], A.CN: [f"{row.given_name} {row.surname}"], A.SURNAME: [row.surname],
-                      A.GIVEN_NAME: [row.given_name], A.SEARCH_KEY: search_keys(row.given_name, row.surname),
-                      A.SORT_NAME: [sort_name(row.given_name, row.surname)], A.UAI: [uai], A.INE: [row.ine],
-                      A.BIRTH_DATE: [_birth_value(row.birth_date)],
-                      A.ACCOUNT_STATE: [AccountState.NOT_NOTIFIED.value], A.ACCOUNT_ORIGIN: [self.origin(row.source)]}
-            object_classes = [A.OC_PERSON, A.OC_ACCOUNT]
-            if row.class_code:
-                values[A.CLASS_CODE] = [row.class_code]
-            if row.mef_code:
-                values[A.MEF_CODE] = [row.mef_code]
-            if row.level:
-                values[A.LEVEL] = [row.level]
-            if row.left_on:           # still to come (a past one is not created): a planned departure
-                values[A.LEAVES_ON] = [_birth_value(row.left_on)]
-            if row.level or row.left_on:
-                object_classes.append(A.OC_SCHOOLING)
-            changes = [["Classe", "", row.class_code], ["MEF", "", self.mef_label(row) or row.mef_code],
-                       ["Niveau", "", row.level], ["Date de naissance", "", _fr(row.birth_date)],
-                       [PLANNED, "", _fr(row.left_on)]]
-            reason = "; ".join(list(row.notes) + ([f"Départ prévu le {_fr(row.left_on)} : l'élève reste dans les "
-                                                   f"listes jusque-là"] if row.left_on else []))
+            if duplicates and not (decided and decided[0] == CREATED):
+                self.choose(row, uai, name, duplicates, planned)
+                continue
+            note = "; ".join([f"Homonyme né le même jour avec un autre INE valide : {k.name} ({k.ine}, "
+                              f"{k.uai or 'parti'}) — deux élèves distincts" for k in others]
+                             + (["Créé malgré un doublon probable (choix fait sur un aperçu)"] if duplicates else []))
+            self.group(uai).rows.append(self._creation(row, uai, name, planned, note))
+
+    def _creation(self, row: StudentRow, uai: str, name: str, planned, note: str = "") -> PreviewRow:
+        account_id = secrets.token_hex(16)
+        entry_dn = dn(A.ACCOUNT_ID, account_id, self.directory.base(A.STUDENTS))
+        values = {A.ACCOUNT_ID: [account_id], A.CN: [f"{row.given_name} {row.surname}"], A.SURNAME: [row.surname],
+                  A.GIVEN_NAME: [row.given_name], A.SEARCH_KEY: search_keys(row.given_name, row.surname),
+                  A.SORT_NAME: [sort_name(row.given_name, row.surname)], A.UAI: [uai], A.INE: [row.ine],
+                  A.BIRTH_DATE: [_birth_value(row.birth_date)],
+                  A.ACCOUNT_STATE: [AccountState.NOT_NOTIFIED.value], A.ACCOUNT_ORIGIN: [self.origin(row.source)]}
+        object_classes = [A.OC_PERSON, A.OC_ACCOUNT]
+        if row.class_code:
+            values[A.CLASS_CODE] = [row.class_code]
+        if row.mef_code:
+            values[A.MEF_CODE] = [row.mef_code]
+        if row.level:
+            values[A.LEVEL] = [row.level]
+        if row.left_on:           # still to come (a past one is not created): a planned departure
+            values[A.LEAVES_ON] = [_birth_value(row.left_on)]
+        if row.level or row.left_on:
+            object_classes.append(A.OC_SCHOOLING)
+        changes = [["Classe", "", row.class_code], ["MEF", "", self.mef_label(row) or row.mef_code],
+                   ["Niveau", "", row.level], ["Date de naissance", "", _fr(row.birth_date)],
+                   [PLANNED, "", _fr(row.left_on)]]
+        reason = "; ".join(list(row.notes) + ([f"Départ prévu le {_fr(row.left_on)} : l'élève reste dans les "
+                                               f"listes jusque-là"] if row.left_on else []) + ([note] if note else []))
+        if planned is not None:
             planned[(row.source, row.registry_id)] = (account_id, entry_dn)
             self.names(uai, row, row.class_code)
             self.final_class[account_id] = row.class_code
-            self.group(uai).rows.append(PreviewRow(account_id, uai, CREATE, STUDENT, name, row.ine, "", row.source,
-                                                   row.line, [c for c in changes if c[2]], reason,
-                                                   {"op": "create", "dn": entry_dn, "values": values, "ine": row.ine,
-                                                    "object_classes": object_classes}))
+        return PreviewRow(account_id, uai, CREATE, STUDENT, name, row.ine, "", row.source, row.line,
+                          [c for c in changes if c[2]], reason,
+                          {"op": "create", "dn": entry_dn, "values": values, "ine": row.ine,
+                           "object_classes": object_classes})
+
+    def choose(self, row: StudentRow, uai: str, name: str, duplicates, planned) -> None:
+        """A probable duplicate: a conflict that offers both ways — matched to the account (its INE written on it),
+        or created — until the identity team chooses on the preview."""
+        known, verdict = duplicates[0]
+        said = "; ".join(f"{k.name}, né le même jour ({k.ine or 'sans INE'}, {k.uai or 'parti'} : "
+                         f"{', '.join(v.reasons[1:] or v.reasons)})" for k, v in duplicates)
+        self.conflict(uai, STUDENT, name, f"Doublon probable : {said}. Choisissez : le rattacher à ce compte "
+                                          f"(son INE y est écrit) ou créer un nouveau compte.", row)
+        waiting = self.group(uai).rows[-1]
+        leaving = self.group(known.uai).moving_out if known.uai in self.groups else []
+        counted = len(leaving)
+        matched = self.match(row, uai, known, taking_ine=True)
+        del leaving[counted:]       # a move out counts once it is chosen
+        created = self._creation(row, uai, name, None)
+        waiting.plan = {"op": "choose", "account": known.account_id, "choices": {
+            MATCHED: {"key": matched.key, "category": matched.category, "identifier": matched.identifier,
+                      "changes": matched.changes, "reason": matched.reason, "plan": matched.plan},
+            CREATED: {"key": created.key, "category": created.category, "identifier": "", "changes": created.changes,
+                      "reason": created.reason, "plan": created.plan}}}
 
     def leave(self, uai: str, known: Known, on: date, reason: str) -> None:
         modifications = leaver_changes(uai, on, has_leaver_class=known.leaver_class, leaves_on=known.leaves_on)
@@ -688,9 +752,10 @@ class _Builder:
         return row
 
 
-def make_preview(directory, files: list[RegistryFile], today: date | None = None) -> Preview:
-    """What importing `files` would do, read from the directory now; FileRefused for a file that cannot be."""
+def make_preview(directory, files: list[RegistryFile], today: date | None = None, decisions: dict | None = None) -> Preview:
+    """What importing `files` would do, read from the directory now; FileRefused for a file that cannot be.
+    `decisions`: what the identity team chose for rows that were probable duplicates (by INE)."""
     if not any(f.kind == "students" for f in files):
         raise FileRefused("Aucun export d'élèves dans cet envoi (les responsables, les structures et la "
                           "nomenclature des MEF accompagnent l'export des élèves).")
-    return _Builder(directory, files, today or datetime.now(PARIS).date()).build()
+    return _Builder(directory, files, today or datetime.now(PARIS).date(), decisions).build()

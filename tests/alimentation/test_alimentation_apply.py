@@ -174,3 +174,67 @@ def test_the_whole_alimentation_flow(own_demo, import_client, exports):
     refused = holder_client.post("/compte/connexion", data={"csrf_token": csrf_token(form),
                                                             "identifier": leaver[A.UID][0], "password": leaver_password})
     assert refused.status_code == 403 and "Ce compte est désactivé" in refused.get_data(as_text=True)
+
+
+# « Doublons », prevention (issue 31): a new pupil of an export who is probably an account already in the directory
+# (recreated by hand elsewhere, without INE) waits for the identity team's choice, and is matched to it.
+
+def _hand_made(directory, given: str, surname: str, uai: str, born: str, ine: str = "") -> str:
+    import secrets
+
+    from directory.escaping import dn
+    from directory.names import search_keys, sort_name
+    account_id = secrets.token_hex(16)
+    values = {A.ACCOUNT_ID: account_id, A.CN: f"{given} {surname}", A.SURNAME: surname, A.GIVEN_NAME: given,
+              A.SEARCH_KEY: search_keys(given, surname), A.SORT_NAME: sort_name(given, surname), A.UAI: uai,
+              A.BIRTH_DATE: born, A.ACCOUNT_STATE: "NOT_NOTIFIED", A.ACCOUNT_ORIGIN: "MANUAL"}
+    if ine:
+        values[A.INE] = ine
+    entry_dn = dn(A.ACCOUNT_ID, account_id, f"{A.STUDENTS},{SUFFIX}")
+    directory.writes.run(lambda conn: conn.add(entry_dn, [A.OC_PERSON, A.OC_ACCOUNT], values))
+    return entry_dn
+
+
+def test_a_probable_duplicate_in_an_export_waits_for_a_choice_and_is_matched_instead_of_created(own_demo,
+                                                                                                import_client):
+    from directory.ine import with_key
+    directory, config, _ = own_demo
+    client = import_client
+    assert sign_in(client, "admin.idt").status_code == 302
+    hand = _hand_made(directory, "Énora", "Kerjean", "0990002P", "20110504000000Z")
+    namesake = _hand_made(directory, "Malo", "Kerjean", "0990003R", "20110504000000Z", with_key("5550001112"))
+    ine, other = with_key("5550001113"), with_key("5550001114")
+    rows = ["UAI;INE;Nom;Prénom;Date de naissance;Classe;Libellé classe;MEF;Libellé MEF",
+            f"0990001N;{ine};Kerjean;Enora;04/05/2011;6A;6ème A;10010012110;6EME",
+            f"0990001N;{other};Kerjean;Malo;04/05/2011;6A;6ème A;10010012110;6EME"]
+    token = csrf_token(client.get("/alimentation").get_data(as_text=True))
+    answer = client.post("/alimentation/apercu", data={"csrf_token": token, "fichiers": [
+        (io.BytesIO(("\r\n".join(rows) + "\r\n").encode()), "nouveaux.csv")]}, content_type="multipart/form-data")
+    preview = PREVIEW_URL.search(answer.headers["Location"]).group(0)
+    page = html.unescape(client.get(preview + "?etablissement=0990001N").get_data(as_text=True))
+    waiting = re.search(r'<tr class="conflict">(.*?)</tr>', page, re.S).group(1)
+    assert "Doublon probable : KERJEAN Énora, né le même jour (sans INE, 0990002P : un élève sans INE)" in waiting
+    assert "Rattacher au compte existant" in waiting and "Créer un nouveau compte" in waiting
+    # two real INEs: another pupil born the same day, created (and said)
+    created = re.search(r'<tr class="create">(.*?)</tr>', page, re.S).group(1)
+    assert "KERJEAN Malo" in created and "Homonyme né le même jour avec un autre INE valide" in created
+    key = re.search(r'name="ligne" value="([^"]+)"', waiting).group(1)
+    chosen = client.post(preview + "/choix", data={"csrf_token": csrf_token(page), "ligne": key, "choix": "rattacher"})
+    assert chosen.status_code == 303
+    page = html.unescape(client.get(preview + "?etablissement=0990001N").get_data(as_text=True))
+    moved = re.search(r'<tr class="move-in">(.*?)</tr>', page, re.S).group(1)
+    assert "KERJEAN Enora" in moved and f"INE : — → {ine}" in moved and "Établissement : 0990002P → 0990001N" in moved
+    assert _apply(client, preview).status_code == 303
+    job_id = previews_last_job(config, preview)
+    assert wait_for_job(config["SESAME_REDIS_URL"], job_id).status == "finished"
+    entry = directory.read_entry(hand, [A.INE, A.UAI, A.ACCOUNT_ORIGIN])["attributes"]
+    assert (entry[A.INE], entry[A.UAI]) == ([ine], ["0990001N"])        # the same account, no second one
+    assert len(directory.search(f"{A.STUDENTS},{SUFFIX}", f"(sesameINE={ine})", ["1.1"], ldap3.LEVEL)) == 1
+    assert len(directory.search(f"{A.STUDENTS},{SUFFIX}", f"(sesameINE={other})", ["1.1"], ldap3.LEVEL)) == 1
+    assert directory.read_entry(namesake, [A.INE])["attributes"][A.INE] == [with_key("5550001112")]
+
+
+def previews_last_job(config, preview_path: str) -> str:
+    from redis import Redis
+    preview_id = preview_path.rsplit("/", 1)[1]
+    return Redis.from_url(config["SESAME_REDIS_URL"]).hget(f"sesame:import:preview:{preview_id}:sent", "-last-").decode()

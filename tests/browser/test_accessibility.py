@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from directory.model import AccountState
-from screens import ALL_SCREENS, Screen, finished_job
+from screens import ALL_SCREENS, Screen, doublons_address, finished_job
 from support import SSO_SECRET
 
 pytestmark = pytest.mark.browser
@@ -77,6 +77,7 @@ def visit(screen: Screen, page, live_server, make_account, app_config):
         path = path.format(student=page.locator("input[name=ids]").first.get_attribute("value"))
     if "{job}" in path:
         path = path.format(job=finished_job(app_config, make_account))
+    path = doublons_address(path, make_account)
     response = page.goto(live_server + path)
     assert response.status == 200, (screen, response.status)
     page.wait_for_load_state("networkidle")

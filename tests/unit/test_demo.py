@@ -7,6 +7,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
+from directory.ine import is_valid
 from ldap3.utils.dn import safe_dn, to_dn
 
 from directory import attributes as attr
@@ -174,8 +176,10 @@ def test_accounts_have_ids_names_and_search_keys(students, guardians):
 
 
 def test_students_have_unique_ines_and_birth_dates_fitting_school_age(students):
-    ines = [_one(s, attr.INE) for s in students]
-    assert len(ines) == len(set(ines)) and all(re.fullmatch(r"\d{10}[A-Z]", ine) for ine in ines)
+    ines = [_one(s, attr.INE) for s in students if attr.INE in s.attributes]
+    assert len(ines) == len(set(ines)) and all(re.fullmatch(r"\d{10}[A-Z]", ine) and is_valid(ine) for ine in ines)
+    # the one pupil without INE was recreated by hand in another school (« Doublons » finds it)
+    assert [_one(s, attr.ACCOUNT_ORIGIN) for s in students if attr.INE not in s.attributes] == ["MANUAL"]
     for student in students:
         born = _one(student, attr.BIRTH_DATE)
         assert re.fullmatch(r"\d{8}000000Z", born)
@@ -236,7 +240,8 @@ def test_every_student_has_one_or_two_guardians_shared_by_siblings(guardians, st
     for guardian in guardians:
         for child in guardian.attributes[attr.CHILD]:
             guardians_of[child].add(guardian.dn)
-    assert all(1 <= len(guardians_of[s.dn]) <= 2 for s in students)
+    # (but the pupil recreated by hand: the school office gave him no parent)
+    assert all(1 <= len(guardians_of[s.dn]) <= 2 for s in students if _one(s, attr.ACCOUNT_ORIGIN) != "MANUAL")
     assert any(len(g.attributes[attr.CHILD]) == 3 for g in guardians)
 
 

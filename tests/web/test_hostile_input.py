@@ -16,7 +16,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from parametrage import own_settings  # noqa: F401 - the letter settings as the demo has them, after the test
-from screens import ALL_SCREENS, Screen, finished_job
+from screens import ALL_SCREENS, Screen, doublons_address, finished_job
 from support import SSO_SECRET, csrf_token, sign_in
 
 HOSTILE = {
@@ -240,7 +240,7 @@ def _address(screen: Screen, client, demo_directory, app_config, make_account) -
         return screen.path.format(student=demo_directory.students.ids("0990002P", AccountCriteria())[0])
     if "{job}" in screen.path:
         return screen.path.format(job=finished_job(app_config, make_account))
-    return screen.path
+    return doublons_address(screen.path, make_account)
 
 
 @pytest.mark.parametrize("screen", FUZZED, ids=[s.name for s in FUZZED])

@@ -43,7 +43,7 @@ def _get(client, url, expected=200, **options) -> str:
 
 
 @pytest.fixture
-def pages(app, demo_directory, signed_in, worker, app_config):
+def pages(app, demo_directory, signed_in, worker, app_config, make_account):
     """Every screen as each role sees it, plus the fragments HTMX swaps in (inside a page of their own)."""
     found = {}
     anonymous = app.test_client()
@@ -102,8 +102,22 @@ def pages(app, demo_directory, signed_in, worker, app_config):
     found["eleves-a-faire"] = _get(head, "/eleves?etat=notifie&notifie-avant=2026-11-01&bloque=oui")
     found["statistiques-etablissements"] = _get(admin, "/statistiques/etablissements")
     for name, url in {"alimentation": "/alimentation", "alimentation-supprimables": "/alimentation/departs",
-                      "alimentation-recherche": "/alimentation/recherche?q=martin"}.items():
+                      "alimentation-recherche": "/alimentation/recherche?q=martin",
+                      "alimentation-creer": "/alimentation/creer"}.items():
         found[name] = _get(admin, url)
+    # « Doublons » (issue 31): the list, a pair to merge, a merge to undo, a head's list; a pupil created by hand
+    # whose probable duplicate is shown first
+    from screens import a_merge, a_pair
+    pair_id, ((existing, _), _) = a_pair(demo_directory, make_account)
+    for name, url in {"doublons": "/doublons", "doublons-freres": "/doublons?type=freres",
+                      "doublons-paire": f"/doublons/paire/{pair_id}",
+                      "doublons-fusion": f"/doublons/fusions/{a_merge(demo_directory, make_account)}"}.items():
+        found[name] = _get(admin, url)
+    found["doublons-chef"] = _get(head, "/doublons")
+    found["alimentation-creer-doublon"] = admin.post("/alimentation/creer", data={
+        "csrf_token": csrf_token(found["alimentation-creer"]), "etablissement": "0990003R", "nom": existing.surname,
+        "prenom": existing.given_name, "naissance": "2008-04-12"}).get_data(as_text=True)
+    assert "Doublons probables" in found["alimentation-creer-doublon"]
     return found
 
 

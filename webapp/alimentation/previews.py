@@ -21,6 +21,30 @@ def save(preview: Preview, owner: str) -> str:
     return preview_id
 
 
+def replace(preview_id: str, preview: Preview) -> None:
+    """The preview as changed on its page (a probable duplicate's choice), kept for what is left of its day."""
+    key = _key(preview_id)
+    raw = redis.current.get(key)
+    if raw:
+        data = json.loads(raw)
+        redis.current.set(key, json.dumps({"owner": data["owner"], "preview": preview.to_dict()}), keepttl=True)
+
+
+CHOICES = "sesame:import:choices"      # INE → what the identity team chose for a probable duplicate
+
+
+def remember(ine: str, decision: list) -> None:
+    """A choice kept a day: a new preview of the same files makes it again by itself."""
+    pipe = redis.current.pipeline()
+    pipe.hset(CHOICES, ine, json.dumps(decision))
+    pipe.expire(CHOICES, PREVIEW_TTL)
+    pipe.execute()
+
+
+def decisions() -> dict[str, tuple]:
+    return {k.decode(): tuple(json.loads(v)) for k, v in redis.current.hgetall(CHOICES).items()}
+
+
 def load(preview_id: str, owner: str | None = None) -> Preview | None:
     """The preview, if it exists and (when `owner` is given) is that person's."""
     if not preview_id.isalnum():

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from directory.registry import leavers
 from directory.registry import lookup as history
 from directory.registry.files import FileRefused, read_upload
-from directory.registry.preview import CATEGORIES, CATEGORY_LABELS, make_preview
+from directory.registry.preview import CATEGORIES, CATEGORY_LABELS, CREATED, MATCHED, make_preview
 
 from ..access import staff
 from ..documents.lists import csv_document
@@ -60,7 +60,7 @@ def upload():
     preview = None
     if not refusals:
         try:
-            preview = make_preview(directory.current, files)
+            preview = make_preview(directory.current, files, decisions=previews.decisions())
         except FileRefused as refusal:
             refusals.append(refusal.message)
     if refusals:
@@ -120,6 +120,33 @@ def preview_csv(preview_id):
               r.source, r.line or "") for r in _filtered(found)]
     return _csv(["UAI", "Type", "Catégorie", "Nom", "INE", "Identifiant", "Changements", "Motif", "Fichier", "Ligne"],
                 table, f"apercu-{preview_id[:8]}.csv")
+
+
+CHOICES = {"rattacher": MATCHED, "creer": CREATED}
+
+
+@bp.route("/apercu/<preview_id>/choix", methods=["POST"])
+def choose(preview_id):
+    """A probable duplicate decided on the preview: the row matched to the account it names (its INE written on
+    it) or created all the same; the choice is remembered a day, so that a new preview makes it by itself."""
+    found = _mine(preview_id)
+    key, choice = request.form.get("ligne", ""), CHOICES.get(request.form.get("choix", ""))
+    row = next((r for r in found.rows() if r.key == key and r.plan.get("op") == "choose"), None)
+    if row is None or choice is None or key in previews.sent(preview_id):
+        flash("Cette ligne n'attend pas de choix (déjà choisie, ou déjà appliquée) : rien n'a changé.", "error")
+        return redirect(url_for("alimentation.preview", preview_id=preview_id, categorie="conflict"), 303)
+    chosen = row.plan["choices"][choice]
+    row.key, row.category, row.identifier, row.changes = chosen["key"], chosen["category"], chosen["identifier"], \
+        chosen["changes"]
+    row.reason = "; ".join(r for r in (("Rattaché au compte existant" if choice == MATCHED
+                                        else "Créé malgré un doublon probable"), chosen["reason"]) if r)
+    account = row.plan["account"]
+    row.plan = chosen["plan"]
+    previews.replace(preview_id, found)
+    previews.remember(row.ine, [MATCHED, account] if choice == MATCHED else [CREATED])
+    flash(f"{row.name} : {row.reason}. Ses responsables, s'il en a dans cet envoi, seront rattachés par un nouvel "
+          f"aperçu des mêmes fichiers, qui reprendra ce choix.", "info")
+    return redirect(url_for("alimentation.preview", preview_id=preview_id, categorie=row.category), 303)
 
 
 @bp.route("/apercu/<preview_id>/appliquer", methods=["POST"])

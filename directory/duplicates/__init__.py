@@ -1,0 +1,1 @@
+"""« Doublons »: the same person entered twice, found across the directory, merged with an undo."""

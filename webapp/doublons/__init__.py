@@ -1,0 +1,1 @@
+"""« Doublons »: the pairs found across the directory, their merge and its undo."""
