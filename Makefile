@@ -10,9 +10,10 @@ APT_PACKAGES += fonts-noto-core zbar-tools
 APT_PACKAGES += redis-sentinel
 # the SSO engine, for `make sso` and `make test` only (`make run` needs none of it): LemonLDAP::NG served by its
 # FastCGI server behind nginx; the package only recommends the Perl modules its LDAP backend, CAS and SAML need
-# (liblasso-perl: SAML 2)
+# (liblasso-perl: SAML 2; libconvert-base32-perl and libdigest-hmac-perl: its TOTP second factor, for staff)
 SSO_PACKAGES := lemonldap-ng lemonldap-ng-fastcgi-server liblasso-perl nginx libnet-ldap-perl \
-  libio-socket-timeout-perl libstring-random-perl libunicode-string-perl libxml-simple-perl libio-string-perl
+  libio-socket-timeout-perl libstring-random-perl libunicode-string-perl libxml-simple-perl libio-string-perl \
+  libconvert-base32-perl libdigest-hmac-perl
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 PHONY_BENCH := bench-search bench-notify bench-journal bench-stats bench-alimentation bench-academie
