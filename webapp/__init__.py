@@ -93,6 +93,8 @@ def register_extensions(app: Flask) -> None:
     rights.init_app(app)
     from . import replicas
     replicas.init_app(app)
+    from .auth import provider_client
+    provider_client.init_app(app)     # the staff's OpenID Connect provider, when SESAME_STAFF_OIDC_ISSUER is set
 
 
 def _unauthorized():
@@ -117,6 +119,7 @@ def _unauthorized():
 
 def register_blueprints(app: Flask) -> None:
     from .auth import second_factor  # noqa: F401 - its routes join the auth blueprint
+    from .auth import provider  # noqa: F401 - so do the provider's
     from .auth.views import bp as auth
     from .help import bp as help_bp
     from .holders.views import bp as holders

@@ -8,7 +8,7 @@ import pytest
 
 from directory.delegations import PARIS, Delegations
 from parametrage import delegations, grant, today  # noqa: F401 - the fixture removes the delegations made
-from support import DEMO_PASSWORD, csrf_token, sign_in
+from support import DEMO_PASSWORD, csrf_token, sign_in, through_the_proxy
 
 LP, CLG = "0990002P", "0990001N"
 
@@ -153,8 +153,7 @@ def test_ending_without_the_csrf_token_is_refused_and_changes_nothing(signed_in,
 
 
 def test_support_staff_see_no_parametrage(client):
-    from support import SSO_SECRET
-    client.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
+    through_the_proxy(client)
     assert client.get("/parametrage").status_code == 403
     assert client.get("/journal").status_code == 403
     assert DEMO_PASSWORD   # the demo password is the suite's: nobody signs in here with it
@@ -254,13 +253,12 @@ def test_a_former_delegate_typing_the_right_password_is_told_their_rights_ended(
 
 def test_support_staff_holding_a_delegation_cannot_sign_in_by_password_and_their_sso_session_stays_theirs(
         app, signed_in, delegations):
-    from support import SSO_SECRET
     head = signed_in("chef.lp")
     assert grant(head, "support.lp", "HEAD").status_code == 303
     refused = sign_in(app.test_client(), "support.lp")
     assert refused.status_code == 401 and "Identifiant ou mot de passe incorrect" in _text(refused)
     sso = app.test_client()
-    sso.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
+    through_the_proxy(sso)
     assert "Dépannage des comptes élèves" in sso.get("/eleves").get_data(as_text=True)
     assert sso.get("/responsables").status_code == 403       # a head's rights are never opened by the SSO
 
