@@ -17,7 +17,7 @@ SSO_PACKAGES := lemonldap-ng lemonldap-ng-fastcgi-server liblasso-perl nginx lib
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 PHONY_BENCH := bench-search bench-notify bench-journal bench-stats bench-alimentation bench-academie
-.PHONY: run test deps venv sso $(PHONY_BENCH) bench-sso directory-stop directory-start sso-proxy clean-instance demo-exports backup restore
+.PHONY: run test deps venv sso sso-code $(PHONY_BENCH) bench-sso directory-stop directory-start sso-proxy clean-instance demo-exports backup restore
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -76,13 +76,18 @@ directory-stop: venv
 directory-start: venv
 	$(PY) -m directory.embedded start instance/slapd
 
-# Beside a running `make run`: the SSO engine (LemonLDAP::NG behind nginx) on its directory, and the « service
-# de démonstration » that signs holders in through it (README « Les services de l'établissement »).
+# Beside a running `make run`: the SSO engine (LemonLDAP::NG behind nginx) on its directory, the staff's portal for
+# Sésame and the holders' for the « service de démonstration » (README « Staff sign-in », « Les services de
+# l'établissement »).
 sso: EXTRA_PACKAGES = $(SSO_PACKAGES)
 sso: deps venv
 	$(PY) -m sso
 
-# A stand-in for the SSO proxy in front of a running `make run`: support staff sign in through it.
+# The demo staff's current second-factor code at `make sso`'s portal
+sso-code: venv
+	@$(PY) -m sso code
+
+# A stand-in for the SSO proxy in front of a running `make run`, for the demo only: support staff sign in through it.
 sso-proxy: venv
 	$(PY) -m webapp.devproxy
 

@@ -62,7 +62,7 @@ class TamperingProxy:
         return json.dumps(answer).encode()
 
     def __enter__(self) -> "TamperingProxy":
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def __exit__(self, *exc) -> None:

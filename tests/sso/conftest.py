@@ -118,3 +118,15 @@ def follower(demo_directory, app_config):
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     yield process
     terminate(process)
+
+
+@pytest.fixture(scope="session")
+def portal_browser(playwright, tmp_path_factory):
+    """Debian's Chromium (tests/browser's flags, fr-FR) resolving the suite's names to loopback as the tests'
+    process does."""
+    from browser.conftest import CHROMIUM, CHROMIUM_ARGS
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path_factory.mktemp("chromium-portal")), executable_path=CHROMIUM, headless=True, locale="fr-FR",
+        args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP *.{DOMAIN} 127.0.0.1"])
+    yield context
+    context.close()

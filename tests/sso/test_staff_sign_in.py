@@ -87,22 +87,21 @@ def test_staff_sign_in_through_the_provider_with_its_second_factor_and_sesame_as
 
 
 def test_without_the_providers_second_factor_sesame_asks_its_own(sso, demo_directory):
-    """chef.clg has no second factor at the provider (`amr` says only « pwd »): Sésame asks its own code,
-    as after a password, and the session is the provider's once the code is given."""
-    factors = SecondFactors(demo_directory, Sealer(SEAL_KEY))
-    dn = demo_directory.staff("chef.clg").dn
+    """A head with no second factor at the provider (`amr` says only « pwd »): Sésame asks its own code, as
+    after a password, and the session is the provider's once the code is given."""
+    dn = own_staff_member(demo_directory, "chef.sansfacteur", DEMO_PASSWORD, head_of="0990001N")
     secret = pyotp.random_base32()
-    factors.enroll(dn, secret, [])
+    SecondFactors(demo_directory, Sealer(SEAL_KEY)).enroll(dn, secret, [])
     try:
-        person, page = _through_the_provider(sso, "chef.clg")
+        person, page = _through_the_provider(sso, "chef.sansfacteur")
         assert page.url == f"{sso.sesame.url}/connexion/code" and page.status == 200
         assert not _signed_in(sso, person)
         posted = person.go(page.url, {"csrf_token": csrf_token(page.text), "code": pyotp.TOTP(secret).now()})
         assert posted.url == f"{sso.sesame.url}/" and "0990001N" in _text(posted)
         journal = _text(person.go(f"{sso.sesame.url}/journal"))
-        assert "connexion de Claire Dubois (par le portail de l'académie)" in journal
+        assert "connexion de chef.sansfacteur (par le portail de l'académie)" in journal
     finally:
-        factors.remove(dn)
+        remove_entry(demo_directory, dn)
 
 
 def test_a_delegate_signed_in_through_the_provider_loses_access_on_the_request_after_the_delegation_ends(
