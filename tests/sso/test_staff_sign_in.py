@@ -182,7 +182,8 @@ def _forgeries(sso):
     now = int(time.time())
     return {
         "signé d'une autre clé": lambda t: _resigned(_claims(t), own_key, kid),
-        "sans signature": lambda t: _unsigned(_claims(t)),
+        # without `at_hash` too (an attacker leaves out what they cannot compute), so only the signature can tell
+        "sans signature": lambda t: _unsigned({k: v for k, v in _claims(t).items() if k != "at_hash"}),
         "signé du secret du client": lambda t: jwt.encode({"alg": "HS256", "kid": kid}, _claims(t),
                                                           OctKey.import_key(sso.sesame.client_secret)),
         "pour un autre service": lambda t: _resigned(_claims(t), provider_key, kid, aud=["service-demo"]),
