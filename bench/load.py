@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-from directory.demo import SURNAMES
-from directory.embedded import free_port
+from devtools.demo import SURNAMES
+from devtools.slapd import free_port
 
 from .common import CLASSES, CSRF, STAFF_PASSWORD, percentile
 

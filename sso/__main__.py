@@ -58,12 +58,11 @@ def print_code() -> int:
 
 
 def main() -> int:
-    from directory.embedded import EmbeddedSlapd
+    from devtools.demo import SIGN_INS
+    from devtools.slapd import EmbeddedSlapd
     from directory.errors import InvalidCredentials
     from directory.connection import open_connection
     from directory.migrations import sso_dn
-
-    from directory.demo import SIGN_INS
     from webapp.auth.provider_client import client_uris
 
     from .demo_service import DemoService

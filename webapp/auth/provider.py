@@ -17,7 +17,8 @@ from ..extensions import csrf, directory
 from . import provider_client, provider_logout
 from .forms import SignInForm
 from .second_factor import after_password
-from .views import _safe_next, _sign_in_page, bp, start_session
+from .blueprint import bp, start_session
+from .views import _safe_next, _sign_in_page
 
 log = logging.getLogger(__name__)
 
