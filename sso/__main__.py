@@ -130,7 +130,7 @@ def _terminal_qr(key: str) -> str:
     import pyotp
     import segno
     out = io.StringIO()
-    segno.make(pyotp.TOTP(key).provisioning_uri("personnel démo", issuer_name="Portail de démonstration"),
+    segno.make(pyotp.TOTP(key).provisioning_uri(name="personnel démo", issuer_name="Portail de démonstration"),
                error="m").terminal(out=out, compact=True)
     return out.getvalue()
 

@@ -108,3 +108,14 @@ def test_sesame_behind_the_handler_has_a_name_of_its_own_under_the_portals_cooki
                               cookie_domain=domain, guarded_console=GuardedConsole(host, "http://127.0.0.1:5000", "s"))
     with pytest.raises(ValueError, match=says):
         lmconf(settings, EnginePaths.under(Path("/tmp/nowhere")))
+
+
+def test_make_sso_keeps_the_demo_staffs_key_and_shows_it_as_a_qr_code(tmp_path):
+    """What `make sso` prints for the demo staff's second factor: a key kept once (mode 600), and a QR code of
+    its otpauth address drawn in the terminal."""
+    from sso.__main__ import _terminal_qr, demo_totp_key
+    key = demo_totp_key(tmp_path)
+    assert demo_totp_key(tmp_path) == key and re.fullmatch(r"[A-Z2-7]{32}", key)
+    assert (tmp_path / "sso-totp.key").stat().st_mode & 0o777 == 0o600
+    qr = _terminal_qr(key).splitlines()
+    assert len(qr) > 10 and all(len(line) == len(qr[0]) for line in qr if line)
