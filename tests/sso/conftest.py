@@ -91,17 +91,18 @@ def sso(slapd, demo_directory, sso_password, app_config):
         SamlService("samlsp", SAML_METADATA), CasService("casservice", CAS_SERVICE)], host=PORTAL_HOST,
         cookie_domain=DOMAIN, staff_console=StaffConsole(STAFF_CLIENT_ID, staff_secret, **client_uris(sesame_url)),
         guarded_console=GuardedConsole(GUARDED_HOST, sesame_url, SSO_SECRET, listen=f"127.0.0.1:{guarded_port}")))
-    with names_on_loopback(DOMAIN):
-        engine.start()
-        for uid in WITH_SECOND_FACTOR:
-            engine.register_totp(uid, STAFF_TOTP.secret)
-        demo = DemoService(engine.url, CLIENT_ID, secret, service_port).start()
-        yield SimpleNamespace(engine=engine, service=demo, client_secret=secret, cas_service=CAS_SERVICE,
-                              sesame=SimpleNamespace(url=sesame_url, app=app,
-                                                     guarded=f"http://{GUARDED_HOST}:{guarded_port}",
-                                                     client_id=STAFF_CLIENT_ID, client_secret=staff_secret),
-                              totp=STAFF_TOTP)
-        demo.stop()
+    try:
+        with names_on_loopback(DOMAIN):
+            engine.start()
+            for uid in WITH_SECOND_FACTOR:
+                engine.register_totp(uid, STAFF_TOTP.secret)
+            with DemoService(engine.url, CLIENT_ID, secret, service_port) as demo:
+                yield SimpleNamespace(engine=engine, service=demo, client_secret=secret, cas_service=CAS_SERVICE,
+                                      sesame=SimpleNamespace(url=sesame_url, app=app,
+                                                             guarded=f"http://{GUARDED_HOST}:{guarded_port}",
+                                                             client_id=STAFF_CLIENT_ID, client_secret=staff_secret),
+                                      totp=STAFF_TOTP)
+    finally:                # whatever failed on the way: nothing of the engine is left running
         engine.stop()
         server.shutdown()
 
