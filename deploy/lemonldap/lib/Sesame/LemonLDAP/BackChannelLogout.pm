@@ -37,7 +37,10 @@ sub init { return 1 }
 sub notifyServices {
     my ( $self, $req ) = @_;
     my $oidc = $self->p->loadedModules->{'Lemonldap::NG::Portal::Issuer::OpenIDConnect'} or return PE_OK;
-    my $session = $req->userData || {};
+    # the session as stored, not as this process may hold it in its cache: the token endpoint (another process,
+    # maybe) recorded there the services it signed in to
+    my $stored  = $req->id ? $self->p->getApacheSession( $req->id ) : undef;
+    my $session = $stored ? $stored->data : ( $req->userData || {} );
     my %seen;
     foreach my $rp ( grep { /\w/ and !$seen{$_}++ } split( /,/, $session->{_oidcConnectedRP} || '' ) ) {
         my $options = $self->conf->{oidcRPMetaDataOptions}->{$rp} or next;
