@@ -18,10 +18,12 @@ The SSO engine (LemonLDAP::NG) runs on {portal}
 The « service de démonstration » runs on {service}
 
 Staff: open http://127.0.0.1:{sesame_port}/connexion, « Se connecter avec le portail de l'académie », sign in
-as chef.lp (password demo-sesame-2026), then give the portal's code: every demo staff member's second factor
-there is the key {key_groups} — scan this QR code with an authenticator app (FreeOTP, Google or Microsoft
-Authenticator…), or run `make sso-code` in another terminal for the current code. Sésame asks for nothing more.
-« Se déconnecter » signs you out of the portal too.
+as chef.lp (password demo-sesame-2026), then give the portal's code. Every demo staff member's second factor
+there is the key
+    {key_groups}
+Scan this QR code with an authenticator app (FreeOTP, Google or Microsoft Authenticator…), or run
+`make sso-code` in another terminal for the current code. Sésame asks for nothing more; « Se déconnecter »
+signs you out of the portal too.
 {qr}
 Holders: in Sésame (e.g. as chef.lp), notify a student with a letter; open the demo service, « Se connecter avec
 mon compte de l'établissement », sign in with the letter's identifier and provisional password, choose a password
