@@ -13,10 +13,9 @@ import pytest
 import requests
 
 from directory import attributes as A
-from directory.delegations import ldap_time
 from directory.passwords import Sealer
 from directory.second_factor import SecondFactors
-from parametrage import delegations  # noqa: F401 - the fixture removes the delegations made
+from parametrage import delegation_in_directory, delegations  # noqa: F401 - the fixture removes the delegations made
 from sso.holder import Holder, Page
 from support import DEMO_PASSWORD, SEAL_KEY, SSO_SECRET, csrf_token, own_staff_member, remove_entry
 from sso_tampering import TamperingProxy
@@ -106,12 +105,8 @@ def test_without_the_providers_second_factor_sesame_asks_its_own(sso, demo_direc
 
 def test_a_delegate_signed_in_through_the_provider_loses_access_on_the_request_after_the_delegation_ends(
         sso, demo_directory, delegations):
-    now = datetime.now(timezone.utc)
-    dn = f"cn=provider0delegate,{A.UAI}={LP},{A.ESTABLISHMENTS},{demo_directory.suffix}"
-    demo_directory.writes.run(lambda conn: conn.add(dn, [A.OC_DELEGATION], {
-        A.CN: "provider0delegate", A.DELEGATE: "secretariat.lp", A.UAI: LP, A.DELEGATION_KIND: "HEAD",
-        A.VALID_FROM: ldap_time(now - timedelta(hours=1)), A.VALID_UNTIL: ldap_time(now + timedelta(days=1)),
-        A.ACTOR: "chef.lp"}))
+    delegation_in_directory(demo_directory, "provider0delegate", "secretariat.lp", "HEAD",
+                            datetime.now(timezone.utc) + timedelta(days=1))
     person, page = _through_the_provider(sso, "secretariat.lp")
     assert page.url == f"{sso.sesame.url}/" and _signed_in(sso, person, "/responsables")
     delegations.end(LP, "provider0delegate", "chef.lp")

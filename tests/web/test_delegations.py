@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from directory.delegations import PARIS, Delegations
-from parametrage import delegations, grant, today  # noqa: F401 - the fixture removes the delegations made
+from parametrage import delegation_in_directory, delegations, grant, today  # noqa: F401 - the fixture removes the delegations made
 from support import DEMO_PASSWORD, csrf_token, sign_in, through_the_proxy
 
 LP, CLG = "0990002P", "0990001N"
@@ -163,14 +163,8 @@ def test_a_delegation_reaching_its_term_mid_session_refuses_the_very_next_reques
     import time
     from datetime import timezone
 
-    from directory import attributes as A
-    from directory.delegations import ldap_time
     now = datetime.now(timezone.utc)
-    dn = f"cn=lapsing0web,{A.UAI}={LP},{A.ESTABLISHMENTS},{demo_directory.suffix}"
-    demo_directory.writes.run(lambda conn: conn.add(dn, [A.OC_DELEGATION], {
-        A.CN: "lapsing0web", A.DELEGATE: "secretariat.lp", A.UAI: LP, A.DELEGATION_KIND: "SUPPORT",
-        A.VALID_FROM: ldap_time(now - timedelta(hours=1)), A.VALID_UNTIL: ldap_time(now + timedelta(seconds=3)),
-        A.ACTOR: "chef.lp"}))
+    delegation_in_directory(demo_directory, "lapsing0web", "secretariat.lp", "SUPPORT", now + timedelta(seconds=3))
     delegate, response = _delegate_client(app)
     assert response.status_code == 302
     assert delegate.get("/eleves").status_code == 200
