@@ -307,3 +307,17 @@ def test_with_a_provider_the_page_offers_both_and_forms_may_lead_to_the_provider
     assert 'href="/connexion/portail?next=/eleves"' in page and 'type="password"' in page
     assert "form-action 'self' https://portail.example.org;" in answer.headers["Content-Security-Policy"]
     assert "form-action 'self';" in app.test_client().get("/connexion").headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("query", ["", "?code=abc", "?state=" + "é" * 600 + "&code=x", "?state=%00%0a&code=%ff",
+                                   "?error=access_denied&state=inconnu", "?state=x&code=y&id_token=eyJhbGciOiJub25lIn0.e30."])
+def test_a_return_from_the_provider_this_browser_did_not_start_is_refused_in_french_before_anything(
+        demo_directory, app_config, app, query):
+    """Whatever the return carries (an ID token too), and whether or not the provider answers (here it does not
+    exist): 400, in French, nothing opened."""
+    from webapp import create_app
+    from webapp.auth.provider import STATE_REFUSED
+    client = create_app(dict(app_config, **PROVIDER)).test_client()
+    answer = client.get("/connexion/portail/retour" + query)
+    assert answer.status_code == 400 and _flash(answer) == STATE_REFUSED
+    assert client.get("/eleves").status_code == 302

@@ -77,6 +77,9 @@ def provider_back():
     if not provider_client.configured():
         abort(404)
     next_url = _safe_next(session.get(NEXT))
+    if not provider_client.started_here(request.args.get("state")):
+        log.info("provider sign-in refused: unknown state, from %s", request.remote_addr)
+        return _refused(STATE_REFUSED, 400)
     try:
         provider = provider_client.client()
         token = provider.authorize_access_token(claims_options=provider_client.claims_options(provider),

@@ -3,7 +3,7 @@ its discovery read once and checked, and Sésame's own addresses the provider is
 from __future__ import annotations
 
 from authlib.integrations.flask_client import OAuth
-from flask import current_app
+from flask import current_app, session
 
 SCOPE = "openid profile"
 # Sésame's addresses at the provider (registered there as the redirect URI, the post-logout redirect URI and
@@ -53,6 +53,12 @@ def init_app(app) -> None:
 
 def configured() -> bool:
     return _EXTENSION in current_app.extensions
+
+
+def started_here(state: str | None) -> bool:
+    """Whether this session started the sign-in that `state` names (asked before anything of the provider)."""
+    provider = current_app.extensions[_EXTENSION]
+    return bool(state) and provider.framework.get_state_data(session, state) is not None
 
 
 def client():
