@@ -18,7 +18,7 @@ from . import provider_client, provider_logout
 from .forms import SignInForm
 from .second_factor import after_password
 from .blueprint import bp, start_session
-from .views import _safe_next, _sign_in_page
+from .views import safe_next, sign_in_page
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def _refused(message: str, status: int, uid: str | None = None, why: str = ""):
     if uid:
         journal.record(directory.current, uid, journal.SIGN_IN_REFUSED, None, why)
     flash(message, "error")
-    return _sign_in_page(SignInForm(), status)
+    return sign_in_page(SignInForm(), status)
 
 
 @bp.route("/connexion/portail")
@@ -58,7 +58,7 @@ def provider_sign_in():
         return redirect(url_for("home.index"))
     try:
         provider = provider_client.client()
-        session[NEXT] = _safe_next(request.args.get("next"))
+        session[NEXT] = safe_next(request.args.get("next"))
         return provider.authorize_redirect(provider_client.public_url(provider_client.RETURN_PATH), ui_locales="fr")
     except provider_client.ProviderUnavailable as error:
         log.warning("the staff's OpenID Connect provider is unavailable: %s", error)
@@ -76,7 +76,7 @@ def provider_back():
     from joserfc.errors import JoseError
     if not provider_client.configured():
         abort(404)
-    next_url = _safe_next(session.get(NEXT))
+    next_url = safe_next(session.get(NEXT))
     if not provider_client.started_here(request.args.get("state")):
         log.info("provider sign-in refused: unknown state, from %s", request.remote_addr)
         return _refused(STATE_REFUSED, 400)

@@ -1,4 +1,5 @@
-"""Sign-in by uid + password (a bind against the directory), SSO through a trusted proxy, sign-out."""
+"""Sign-in by uid + password (a bind against the directory), SSO through a trusted proxy, sign-out (the
+provider's or the portal's after Sésame's), the establishment switched, the header of every page."""
 from __future__ import annotations
 
 import logging
@@ -43,7 +44,7 @@ def _authenticate(uid: str, password: str):
     return directory.current.authenticate_staff(uid, password)
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only a path of this site: no scheme, no host, no control character or backslash
     (browsers read `/\tevil` or `/\\evil` as another site)."""
     if not target or not target.startswith("/") or any(c in target for c in "\\") \
@@ -68,7 +69,7 @@ def login():
         verdict = failures.reserve()
         if not verdict.allowed:
             flash(signin.throttled(verdict, holder=False), "error")
-            return _sign_in_page(form, 429)
+            return sign_in_page(form, 429)
         try:
             staff_member = _authenticate(uid, form.password.data or "")
         except AccountLocked as lock:
@@ -92,15 +93,15 @@ def login():
             status = 401
         else:
             failures.succeeded()
-            return after_password(staff_member, _safe_next(request.args.get("next")))
+            return after_password(staff_member, safe_next(request.args.get("next")))
     elif request.method == "POST":
         flash(REFUSAL, "error")
         status = 400
     form.password.data = ""
-    return _sign_in_page(form, status)
+    return sign_in_page(form, status)
 
 
-def _sign_in_page(form: SignInForm, status: int = 200):
+def sign_in_page(form: SignInForm, status: int = 200):
     """The sign-in page: the provider's button when there is one, the password's form unless it is off."""
     return render_template("auth/login.html", form=form, password_sign_in=password_sign_in(),
                            provider=provider_client.configured(), next=request.args.get("next")), status
