@@ -10,13 +10,14 @@ APT_PACKAGES += fonts-noto-core zbar-tools
 APT_PACKAGES += redis-sentinel
 # the SSO engine, for `make sso` and `make test` only (`make run` needs none of it): LemonLDAP::NG served by its
 # FastCGI server behind nginx; the package only recommends the Perl modules its LDAP backend, CAS and SAML need
-# (liblasso-perl: SAML 2)
+# (liblasso-perl: SAML 2; libconvert-base32-perl and libdigest-hmac-perl: its TOTP second factor, for staff)
 SSO_PACKAGES := lemonldap-ng lemonldap-ng-fastcgi-server liblasso-perl nginx libnet-ldap-perl \
-  libio-socket-timeout-perl libstring-random-perl libunicode-string-perl libxml-simple-perl libio-string-perl
+  libio-socket-timeout-perl libstring-random-perl libunicode-string-perl libxml-simple-perl libio-string-perl \
+  libconvert-base32-perl libdigest-hmac-perl
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 PHONY_BENCH := bench-search bench-notify bench-journal bench-stats bench-alimentation bench-academie bench-doublons
-.PHONY: run test deps venv sso $(PHONY_BENCH) bench-sso directory-stop directory-start sso-proxy clean-instance demo-exports backup restore upgrade-check
+.PHONY: run test deps venv sso sso-code $(PHONY_BENCH) bench-sso directory-stop directory-start sso-proxy clean-instance demo-exports backup restore upgrade-check
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -85,13 +86,18 @@ directory-stop: venv
 directory-start: venv
 	$(PY) -m devtools.slapd start instance/slapd
 
-# Beside a running `make run`: the SSO engine (LemonLDAP::NG behind nginx) on its directory, and the « service
-# de démonstration » that signs holders in through it (README « Les services de l'établissement »).
+# Beside a running `make run`: the SSO engine (LemonLDAP::NG behind nginx) on its directory, the staff's portal for
+# Sésame and the holders' for the « service de démonstration » (README « Staff sign-in », « Les services de
+# l'établissement »).
 sso: EXTRA_PACKAGES = $(SSO_PACKAGES)
 sso: deps venv
 	$(PY) -m sso
 
-# A stand-in for the SSO proxy in front of a running `make run`: support staff sign in through it.
+# The demo staff's current second-factor code at `make sso`'s portal
+sso-code: venv
+	@$(PY) -m sso code
+
+# A stand-in for the SSO proxy in front of a running `make run`, for the demo only: support staff sign in through it.
 sso-proxy: venv
 	$(PY) -m devtools.devproxy
 

@@ -151,7 +151,7 @@ STAFF_WITHOUT_RIGHTS = (
 SIGN_INS = (
     *((school.head[0], f"head of {school.uai} {school.name}") for school in SCHOOLS),
     (ADMIN_UID, "identity-team admin: every establishment"),
-    ("support.lp", f"support staff of {LP}, through the SSO proxy only (`make sso-proxy`)"),
+    ("support.lp", f"support staff of {LP}, never with a password: the portal (`make sso`) or the SSO proxy's stand-in"),
     ("cpe.lp", f"CPE at {LP}: holds the demo's running delegation « Droits du chef d'établissement »"),
     ("prof.lp", f"teacher at {LP}: his « Dépannage » delegation ended, so he is told his rights ended"),
     ("secretariat.lp", f"secretary at {LP} with no right until a head delegates one"),

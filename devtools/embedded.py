@@ -152,6 +152,8 @@ def _new_secrets() -> dict:
         "SESAME_OPERATOR_TOKEN": secrets.token_urlsafe(24),
         # what the SSO engine of `make sso` binds to the directory with (README « Les services de l'établissement »)
         "SESAME_LDAP_SSO_PASSWORD": secrets.token_urlsafe(24),
+        # what Sésame, the staff's OpenID Connect client of that engine, authenticates to it with
+        "SESAME_STAFF_OIDC_CLIENT_SECRET": secrets.token_urlsafe(24),
     }
 
 
@@ -182,6 +184,9 @@ def embedded_environment(instance: Path, slapd: EmbeddedSlapd | None, redis: Emb
     # the demo's staff share one password: the second factor is offered (« Double authentification »
     # in the header), not imposed; a real deployment requires it by default
     env.setdefault("SESAME_STAFF_TOTP", "optional")
+    # staff may also sign in through `make sso`'s portal (on SESAME_SSO_PORT, SESAME_PORT + 2), once it runs
+    env.setdefault("SESAME_STAFF_OIDC_ISSUER", f"http://127.0.0.1:{os.environ.get('SESAME_SSO_PORT', port + 2)}")
+    env.setdefault("SESAME_STAFF_OIDC_CLIENT_ID", "sesame")
     for name, value in instance_secrets(instance).items():
         if name != "SESAME_REDIS_PASSWORD":   # it travels inside SESAME_REDIS_URL
             env.setdefault(name, value)
@@ -209,6 +214,9 @@ Sésame is running on http://127.0.0.1:{port}  (staff second factor: {totp})
 
 Demo sign-ins (password demo-sesame-2026, demo data only):
 {sign_ins}
+
+Staff may also sign in through the académie's portal, with its second factor: `make sso` in another terminal
+(SESAME_PORT={port} make sso), then « Se connecter avec le portail de l'académie ».
 
 Students and parents sign in at http://127.0.0.1:{port}/compte/connexion with the identifier and
 provisional password of their letter. Mail is not sent: each message is kept in instance/mail/.

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from devtools.slapd import terminate
 
-from .lemonldap import (DEBIAN_TEMPLATES, PLUGIN_LIB, SKIN, EnginePaths, EngineSettings, ini, nginx_server,
-                        signing_pair, write_conf)
+from .lemonldap import (DEBIAN_TEMPLATES, PLUGIN_LIB, SKIN, EnginePaths, EngineSettings, guarded_server, ini,
+                        nginx_server, signing_pair, totp_device, write_conf)
 
 FASTCGI_SERVER = shutil.which("llng-fastcgi-server") or "/usr/sbin/llng-fastcgi-server"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -29,10 +29,11 @@ def portal_url(port: int, host: str = "127.0.0.1") -> str:
 
 
 def local_settings(port: int, ldap_url: str, suffix: str, sso_password: str, services=(), sesame_url: str = "",
-                   **options) -> EngineSettings:
-    """An engine on loopback for the tests and `make sso`, with a signing key of its own."""
+                   host: str = "127.0.0.1", **options) -> EngineSettings:
+    """An engine on loopback for the tests and `make sso`, with a signing key of its own; `host`: the name its
+    portal is reached at (the suite's resolve to loopback)."""
     key, cert = signing_pair()
-    return EngineSettings(portal_url=portal_url(port), ldap_url=ldap_url, suffix=suffix, sso_password=sso_password,
+    return EngineSettings(portal_url=portal_url(port, host), ldap_url=ldap_url, suffix=suffix, sso_password=sso_password,
                           signing_key_pem=key, signing_cert_pem=cert, sesame_url=sesame_url, services=tuple(services),
                           **options)
 
@@ -42,7 +43,9 @@ class SsoEngine:
 
     Its folder is a new one under /tmp (removed by `stop`): when this process is root, the engine runs as
     www-data, which must reach every file of it (a folder under instance/ or pytest's, mode 700, it cannot).
-    `processes` FastCGI workers serve the portal (each about 60 MB)."""
+    `processes` FastCGI workers serve the portal, and the handler in front of Sésame when there is one (each
+    about 60 MB). The handler applies a host's rules to every page of that host, the portal's too: Sésame behind
+    it must have a name of its own (`guarded_console.host`), under the portal's cookie domain."""
 
     def __init__(self, settings: EngineSettings, processes: int = 4, log_level: str = "warn",
                  root: Path | None = None):
@@ -93,6 +96,9 @@ class SsoEngine:
         temp = "\n".join(f"    {kind}_temp_path {self.root / 'nginx' / kind};"
                          for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
         server = nginx_server(f"127.0.0.1:{self.port}", "_", run / "fastcgi.sock")
+        if self.settings.guarded_console:
+            server += guarded_server(self.settings.guarded_console.listen, self.settings.guarded_console,
+                                     run / "fastcgi.sock")
         return f"""\
 {user}worker_processes 2;
 pid {run / 'nginx.pid'};
@@ -165,6 +171,17 @@ http {{
         self.nginx = self.fastcgi = None
         if not keep and self.root is not None and self.root.name.startswith("sesame-sso-"):
             shutil.rmtree(self.root, ignore_errors=True)
+
+    def register_totp(self, uid: str, secret: str) -> None:
+        """`uid`'s second factor at the engine: a TOTP key (base32), as the académie registers it (people
+        cannot register one themselves here). Kept in the person's persistent session, read at each sign-in."""
+        name, content = totp_device(uid, secret)
+        path = EnginePaths.under(self.root).sessions / name
+        path.write_text(content, encoding="utf-8")
+        path.chmod(0o640)
+        if os.getuid() == 0:
+            user = pwd.getpwnam(WEB_USER)
+            os.chown(path, user.pw_uid, user.pw_gid)
 
     def log(self) -> str:
         try:

@@ -1,5 +1,5 @@
-"""A holder at the SSO portal, as a browser without scripts: follows redirects and fills LemonLDAP::NG's
-forms (sign-in, then a first password). For the tests, the benchmark and checks of `make sso`."""
+"""A person at the SSO portal, as a browser without scripts: follows redirects and fills LemonLDAP::NG's
+forms (sign-in, a first password, a second factor's code). For the tests, the benchmark and checks of `make sso`."""
 from __future__ import annotations
 
 import html
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-_FORM = re.compile(r'<form[^>]*\bid="(lform|formpass)"[^>]*>(.*?)</form>', re.S)
+_FORM = re.compile(r'<form[^>]*\b(?:id="(lform|formpass)"|action="/(totp)2fcheck")[^>]*>(.*?)</form>', re.S)
 _INPUT = re.compile(r"<input\b[^>]*>", re.S)
 _ATTRIBUTE = re.compile(r'([\w-]+)="([^"]*)"')
 _MESSAGE = re.compile(r'trmsg="(\d+)"')
@@ -31,7 +31,7 @@ class Page:
     url: str
     status: int
     text: str
-    form: str | None = None            # "lform" (sign-in) or "formpass" (a new password), if the page has one
+    form: str | None = None            # "lform" (sign-in), "formpass" (a new password), "totp" (a code), if any
     fields: dict = field(default_factory=dict)
 
     @property
@@ -43,8 +43,8 @@ def read(response: requests.Response) -> Page:
     page = Page(response.url, response.status_code, response.text)
     found = _FORM.search(response.text)
     if found:
-        page.form = found.group(1)
-        for tag in _INPUT.findall(found.group(2)):
+        page.form = found.group(1) or found.group(2)
+        for tag in _INPUT.findall(found.group(3)):
             attributes = dict(_ATTRIBUTE.findall(tag))
             if "name" in attributes:
                 page.fields[attributes["name"]] = html.unescape(attributes.get("value", ""))
@@ -78,6 +78,11 @@ class Holder:
         assert page.form == "lform", f"no sign-in form at {page.url}: {page.status}"
         return self.go(page.url, {**page.fields, "user": self.identifier, "password": password or self.password},
                        stop_at=stop_at)
+
+    def second_factor(self, page: Page, code: str, stop_at: str | None = None) -> Page:
+        """Posts the portal's second-factor form of `page` (a TOTP code)."""
+        assert page.form == "totp", f"no second-factor form at {page.url}: {page.messages}"
+        return self.go(urllib.parse.urljoin(page.url, "/totp2fcheck"), {**page.fields, "code": code}, stop_at=stop_at)
 
     def choose_password(self, page: Page, new: str, birth_date: str = "", confirm: str | None = None) -> Page:
         """Posts the portal's new-password form of `page` (the birth date as the date field sends it)."""

@@ -133,6 +133,14 @@ def make_account(demo_directory):
 
 
 @pytest.fixture(scope="session")
+def playwright():
+    """One Playwright for the session (tests/browser, and the portal's browser test in tests/sso)."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
 def worker(demo_directory, app_config):
     process = start_worker(app_config)
     yield process

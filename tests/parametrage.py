@@ -29,6 +29,19 @@ def grant(client, delegate, kind="SUPPORT", start=None, end=None, reason=""):
         "end": end.isoformat() if hasattr(end, "isoformat") else end, "reason": reason})
 
 
+def delegation_in_directory(directory, name: str, delegate: str, kind: str, until: datetime, uai: str = LP) -> None:
+    """A delegation written straight into the directory by chef.lp, running from an hour ago until `until` (UTC);
+    the `delegations` fixture removes it."""
+    from datetime import timezone
+
+    from directory.delegations import ldap_time
+    dn = f"cn={name},{A.UAI}={uai},{A.ESTABLISHMENTS},{directory.suffix}"
+    directory.writes.run(lambda conn: conn.add(dn, [A.OC_DELEGATION], {
+        A.CN: name, A.DELEGATE: delegate, A.UAI: uai, A.DELEGATION_KIND: kind,
+        A.VALID_FROM: ldap_time(datetime.now(timezone.utc) - timedelta(hours=1)), A.VALID_UNTIL: ldap_time(until),
+        A.ACTOR: "chef.lp"}))
+
+
 @pytest.fixture
 def delegations(demo_directory):
     """The delegations this test makes, removed after it (demo ones are shared)."""

@@ -35,6 +35,13 @@ def confirmed(data: dict) -> dict:
     return {**data, "confirmation": secrets.token_urlsafe(16)}
 
 
+def through_the_proxy(client, uid: str = "support.lp"):
+    """`client` as the SSO proxy in front of Sésame makes a person's browser: every request carries their
+    identifier and the shared secret (the proxy adds both to each one); signed in at /connexion/sso."""
+    client.environ_base.update(HTTP_X_REMOTE_USER=uid, HTTP_X_SESAME_PROXY_SECRET=SSO_SECRET)
+    return client.get("/connexion/sso")
+
+
 def sign_in(client, uid: str, password: str = DEMO_PASSWORD, **extra):
     page = client.get("/connexion")
     token = csrf_token(page.get_data(as_text=True))

@@ -95,6 +95,8 @@ def register_extensions(app: Flask) -> None:
     rights.init_app(app)
     from . import replicas
     replicas.init_app(app)
+    from .auth import provider_client
+    provider_client.init_app(app)     # the staff's OpenID Connect provider, when SESAME_STAFF_OIDC_ISSUER is set
 
 
 def _unauthorized():
@@ -118,6 +120,7 @@ def _unauthorized():
 
 
 def register_blueprints(app: Flask) -> None:
+    from .auth import provider  # noqa: F401 - the provider's routes join the auth blueprint
     from .auth.views import bp as auth
     from .help import bp as help_bp
     from .holders.views import bp as holders

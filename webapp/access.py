@@ -9,6 +9,7 @@ from directory.model import Role, Staff
 from directory.repository import PASSWORD_ROLES
 
 from .extensions import directory, login_manager
+from .proxy import still_vouches_for
 from .rights import Right, may
 
 TABS = (
@@ -37,16 +38,24 @@ class StaffUser(UserMixin):
 # How a session was opened, kept in it at sign-in and checked at every request: what each way may open.
 SIGNED_IN_BY = "signed_in_by"
 PASSWORD, SSO = "password", "sso"
+# Through the institution's OpenID Connect provider (auth/provider.py): with the provider's second factor (its
+# `amr` or `acr` says so), or without (then Sésame's own second factor is asked, as after a password).
+PROVIDER, PROVIDER_ONE_FACTOR = "provider", "provider-one-factor"
 OPENS = {
     PASSWORD: lambda role: role in PASSWORD_ROLES,          # heads, the identity team, delegates
     SSO: lambda role: may(role, Right.SIGN_IN_THROUGH_SSO),  # support staff, through the proxy's second factor
+    PROVIDER: lambda role: role in PASSWORD_ROLES or may(role, Right.SIGN_IN_THROUGH_SSO),
+    PROVIDER_ONE_FACTOR: lambda role: role in PASSWORD_ROLES,
 }
+# Ways that gave no second factor of their own: Sésame's own is asked (auth/second_factor.py); support staff,
+# who have none in Sésame, never sign in that way
+ONE_FACTOR = (PASSWORD, PROVIDER_ONE_FACTOR)
 
 
 def opened(member: Staff, opened_by: str) -> Staff | None:
-    """What a session opened this way carries of `member`: support staff stay SSO-only, whatever delegation
-    they hold; None when nothing is left."""
-    if opened_by == PASSWORD and member.sso_only:
+    """What a session opened this way carries of `member`: support staff stay SSO-only (the proxy's, or the
+    provider's with its second factor), whatever delegation they hold; None when nothing is left."""
+    if opened_by in ONE_FACTOR and member.sso_only:
         return None
     return member.limited_to(OPENS[opened_by])
 
@@ -56,8 +65,10 @@ def load_staff(uid: str):
     if g.get("directory_down") or g.get("service_down"):
         return None  # rendering the 503 page: shown signed out rather than failing a second time
     opened_by = session.get(SIGNED_IN_BY)
-    if opened_by not in OPENS:
-        session.clear()          # a session that does not say how it was opened carries nothing
+    if opened_by not in OPENS or (opened_by == SSO and not still_vouches_for(uid)):
+        # a session that does not say how it was opened carries nothing; nor one the SSO proxy opened, once
+        # the proxy no longer names the same person (signed out at the portal, or someone else signed in there)
+        session.clear()
         return None
     try:
         member = directory.current.staff(uid)

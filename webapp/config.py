@@ -51,6 +51,14 @@ SETTINGS = {
     "LOGIN_WINDOW": (900, _INT),                 # ... counted until this many quiet seconds (≥ the policy's)
     "FAILED_SIGN_IN_DELAY": (1.0, float),        # seconds a refused sign-in waits before answering
     "STAFF_TOTP": ("required", _STR),            # heads' and identity team's second factor: required|optional|off
+    "STAFF_PASSWORD": ("on", _STR),              # staff's password sign-in at /connexion: on|off (the provider only)
+    # staff through the institution's OpenID Connect provider (webapp/auth/provider.py); no issuer: off
+    "STAFF_OIDC_ISSUER": ("", _STR),
+    "STAFF_OIDC_CLIENT_ID": ("", _STR),
+    "STAFF_OIDC_CLIENT_SECRET": ("", _STR),
+    "STAFF_OIDC_UID_CLAIM": ("preferred_username", _STR),   # the claim naming the directory's uid
+    "STAFF_OIDC_SECOND_FACTOR_ACR": ((), _list),  # `acr` values that mean a second factor (beside `amr` « mfa »)
+    "SSO_LOGOUT_URL": ("", _STR),                # where support staff signed in by the SSO proxy go once signed out
     "PROVISIONAL_DAYS": (90, _INT),              # a provisional password no longer signs in after this (0: never)
     "FIGURES_SECONDS": (60, _INT),               # « Accueil », « Statistiques »: an establishment's figures at most this old
     "FIGURES_OVERVIEW_SECONDS": (900, _INT),     # ... and on the identity team's all-establishments view

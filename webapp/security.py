@@ -9,22 +9,34 @@ from flask import abort, current_app, request
 MAX_URI = 4094                 # bytes of path and query (gunicorn's default request-line limit)
 MAX_HEADER_FIELD = 8190        # bytes of one header line (gunicorn's default field limit)
 
-CSP = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "connect-src 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-    "object-src 'none'",
-])
+def content_security_policy(form_targets=()) -> str:
+    """`form_targets`: origins a form's answer may send the browser to besides Sésame's (browsers hold the
+    redirect that follows a form to `form-action`): the staff's provider, whose sign-out follows Sésame's."""
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        " ".join(["form-action 'self'", *form_targets]),
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ])
+
+
+CSP = content_security_policy()
+
+
+def _origin(url: str) -> str | None:
+    from urllib.parse import urlsplit
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def add_security_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("Content-Security-Policy", current_app.config.get("SESAME_CSP", CSP))
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
@@ -55,5 +67,7 @@ def refuse_oversized():
 
 
 def init_app(app) -> None:
+    targets = {_origin(app.config.get(name) or "") for name in ("SESAME_STAFF_OIDC_ISSUER", "SESAME_SSO_LOGOUT_URL")}
+    app.config["SESAME_CSP"] = content_security_policy(sorted(t for t in targets if t))
     app.before_request(refuse_oversized)
     app.after_request(add_security_headers)

@@ -18,13 +18,6 @@ def live_server(app):
     server.shutdown()
 
 
-@pytest.fixture(scope="session")
-def playwright():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        yield playwright
-
-
 def _chromium(playwright, profile, **options):
     """Debian's Chromium with a fresh profile: never a browser of Playwright's own."""
     return playwright.chromium.launch_persistent_context(

@@ -1,19 +1,24 @@
 """The SSO engine of the suite: LemonLDAP::NG (FastCGI server + nginx) on the suite's slapd, started once, with
-the « service de démonstration » (an OpenID Connect client, Authlib) standing for a school service."""
+the « service de démonstration » (an OpenID Connect client, Authlib) standing for a school service, and a Sésame
+served on loopback as the staff's OpenID Connect client of the same engine and behind its handler."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import secrets
+import socket
+import threading
 from types import SimpleNamespace
 
+import pyotp
 import pytest
 
 from devtools.slapd import free_port, terminate
 from directory.migrations import Migrator
 from sso.demo_service import DemoService
-from sso.engine import SsoEngine, local_settings
-from sso.lemonldap import CasService, OidcService, SamlService
-from support import SUFFIX
+from sso.engine import SsoEngine, local_settings, portal_url
+from sso.lemonldap import CasService, GuardedConsole, OidcService, SamlService, StaffConsole
+from support import SSO_SECRET, SUFFIX
 
 CLIENT_ID = "service-demo"
 CAS_SERVICE = "http://127.0.0.1:9/cas-service"       # a CAS service is only an address: nothing listens there
@@ -35,20 +40,71 @@ def sso_password(migrated, migration_settings):
     return password
 
 
+# The suite's names, resolved to loopback in this process as a deployment's DNS gives its own: the portal and
+# Sésame behind the portal's handler are two hosts under one cookie domain, as auth.… and sesame.… are in production
+DOMAIN = "sesame.test"
+PORTAL_HOST, GUARDED_HOST = f"portail.{DOMAIN}", f"depannage.{DOMAIN}"
+
+
+@contextlib.contextmanager
+def names_on_loopback(domain: str):
+    real = socket.getaddrinfo
+
+    def resolve(host, *args, **kwargs):
+        if isinstance(host, str) and (host == domain or host.endswith("." + domain)):
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)
+    socket.getaddrinfo = resolve
+    try:
+        yield
+    finally:
+        socket.getaddrinfo = real
+
+
+# The staff's second factor at the engine, as the académie registered it; chef.clg has none there (Sésame asks
+# its own), nor has a staff member a test makes
+STAFF_TOTP = pyotp.TOTP(pyotp.random_base32())
+WITH_SECOND_FACTOR = ("chef.lp", "chef.lyc", "admin.idt", "support.lp", "cpe.lp", "prof.lp", "secretariat.lp")
+STAFF_CLIENT_ID = "sesame"
+
+
 @pytest.fixture(scope="session")
-def sso(slapd, demo_directory, sso_password):
-    """(engine, service): the engine's portal and the demo service that signs holders in through it."""
-    secret = secrets.token_urlsafe(24)
-    service_port, engine_port = free_port(), free_port()
+def sso(slapd, demo_directory, sso_password, app_config):
+    """The engine's portal (portail.sesame.test); the demo service that signs holders in through it; and `sesame`:
+    a Sésame on loopback (`url`), the engine's OpenID Connect client for staff (SESAME_STAFF_TOTP `required`), also
+    reached behind the engine's handler (`guarded`, depannage.sesame.test) as support staff may be in production."""
+    from werkzeug.serving import make_server
+
+    from webapp import create_app
+    from webapp.auth.provider_client import client_uris
+    secret, staff_secret = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    service_port, engine_port, sesame_port, guarded_port = free_port(), free_port(), free_port(), free_port()
     service = f"http://127.0.0.1:{service_port}/"
+    sesame_url = f"http://127.0.0.1:{sesame_port}"
+    app = create_app(dict(app_config, SESAME_PUBLIC_URL=sesame_url, SESAME_STAFF_TOTP="required",
+                          SESAME_STAFF_OIDC_ISSUER=portal_url(engine_port, PORTAL_HOST).rstrip("/"),
+                          SESAME_STAFF_OIDC_CLIENT_ID=STAFF_CLIENT_ID, SESAME_STAFF_OIDC_CLIENT_SECRET=staff_secret))
+    server = make_server("127.0.0.1", sesame_port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     engine = SsoEngine(local_settings(engine_port, slapd.ldap_url, SUFFIX, sso_password, [
         OidcService("servicedemo", "Service de démonstration", CLIENT_ID, secret, (f"{service}retour",)),
-        SamlService("samlsp", SAML_METADATA), CasService("casservice", CAS_SERVICE)]))
-    engine.start()
-    demo = DemoService(engine.url, CLIENT_ID, secret, service_port).start()
-    yield SimpleNamespace(engine=engine, service=demo, client_secret=secret, cas_service=CAS_SERVICE)
-    demo.stop()
-    engine.stop()
+        SamlService("samlsp", SAML_METADATA), CasService("casservice", CAS_SERVICE)], host=PORTAL_HOST,
+        cookie_domain=DOMAIN, staff_console=StaffConsole(STAFF_CLIENT_ID, staff_secret, **client_uris(sesame_url)),
+        guarded_console=GuardedConsole(GUARDED_HOST, sesame_url, SSO_SECRET, listen=f"127.0.0.1:{guarded_port}")))
+    try:
+        with names_on_loopback(DOMAIN):
+            engine.start()
+            for uid in WITH_SECOND_FACTOR:
+                engine.register_totp(uid, STAFF_TOTP.secret)
+            with DemoService(engine.url, CLIENT_ID, secret, service_port) as demo:
+                yield SimpleNamespace(engine=engine, service=demo, client_secret=secret, cas_service=CAS_SERVICE,
+                                      sesame=SimpleNamespace(url=sesame_url, app=app,
+                                                             guarded=f"http://{GUARDED_HOST}:{guarded_port}",
+                                                             client_id=STAFF_CLIENT_ID, client_secret=staff_secret),
+                                      totp=STAFF_TOTP)
+    finally:                # whatever failed on the way: nothing of the engine is left running
+        engine.stop()
+        server.shutdown()
 
 
 @pytest.fixture(scope="session")
@@ -63,3 +119,15 @@ def follower(demo_directory, app_config):
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     yield process
     terminate(process)
+
+
+@pytest.fixture(scope="session")
+def portal_browser(playwright, tmp_path_factory):
+    """Debian's Chromium (tests/browser's flags, fr-FR) resolving the suite's names to loopback as the tests'
+    process does."""
+    from browser.conftest import CHROMIUM, CHROMIUM_ARGS
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path_factory.mktemp("chromium-portal")), executable_path=CHROMIUM, headless=True, locale="fr-FR",
+        args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP *.{DOMAIN} 127.0.0.1"])
+    yield context
+    context.close()

@@ -246,9 +246,14 @@ def test_the_sso_identity_reads_what_it_releases_and_nothing_else(sso, sso_passw
         assert not seen & {"userpassword", "sesamesealedpassword", "sesameine", "sesamebirthdate",
                            "sesameaccountstate", "pwdreset", "mail"}
         assert conn.compare(record.dn, A.BIRTH_DATE, "20080412000000Z")    # compared, never read
-        for base in (f"ou=staff,{SUFFIX}", f"ou=audit,{SUFFIX}", f"ou=services,{SUFFIX}"):
+        for base in (f"ou=audit,{SUFFIX}", f"ou=services,{SUFFIX}"):
             conn.search(base, "(objectClass=*)", ldap3.SUBTREE, attributes=["*"])
             assert not conn.entries, base
+        # staff (issue 28): found by identifier, their names read, nothing of their rights or second factor
+        conn.search(f"ou=staff,{SUFFIX}", "(uid=chef.lp)", ldap3.SUBTREE, attributes=["*", "+"])
+        staff = {name.lower() for name in conn.entries[0].entry_attributes_as_dict}
+        assert {"uid", "cn", "sn", "givenname"} <= staff <= {"uid", "cn", "sn", "givenname", "displayname",
+                                                             "objectclass"}, staff
         assert not conn.modify(record.dn, {A.SURNAME: [(ldap3.MODIFY_REPLACE, ["Autre"])]})
         assert conn.result["description"] == "insufficientAccessRights"
     finally:

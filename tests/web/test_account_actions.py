@@ -10,7 +10,7 @@ from redis import Redis
 
 from directory.model import AccountState
 from directory.search import AccountCriteria
-from support import FILE_URL, JOB_URL, SSO_SECRET, confirmed, csrf_token, pdf_pages, run_action, wait_for_job
+from support import FILE_URL, JOB_URL, confirmed, csrf_token, pdf_pages, run_action, through_the_proxy, wait_for_job
 
 LP = "0990002P"
 
@@ -144,7 +144,7 @@ def test_refusals_change_nothing(lp, app_config, demo_directory):
 
 
 def test_support_staff_reset_and_list_but_never_notify(client, worker):
-    client.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
+    through_the_proxy(client)
     token = csrf_token(client.get("/eleves").get_data(as_text=True))
     assert client.get("/eleves/notifier").status_code == 403
     assert client.post("/eleves/notifications", data={"csrf_token": token}).status_code == 403

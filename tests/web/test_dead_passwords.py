@@ -11,7 +11,7 @@ from directory.model import AccountState, Establishment
 from directory.passwords import PasswordHasher, Sealer
 from directory.populations import STUDENTS
 from directory.search import AccountCriteria
-from support import FILE_URL, SEAL_KEY, SSO_SECRET, csrf_token, pdf_pages, run_action
+from support import FILE_URL, SEAL_KEY, csrf_token, pdf_pages, run_action, through_the_proxy
 from webapp.documents.lists import EXPIRED_PASSWORD, GUARDIAN_LIST, STUDENT_LIST, ListRow
 
 LP = "0990002P"
@@ -75,7 +75,7 @@ def test_every_populations_list_says_expire_never_the_dead_password(app, layout)
 
 def test_the_depannage_column_says_expire_never_the_dead_password(client, demo_directory, make_account):
     dead, dead_password = _expired_student(demo_directory)
-    client.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
+    through_the_proxy(client)
     page = client.get("/eleves", query_string={"q": f"{dead.given_name} {dead.surname}"}).get_data(as_text=True)
     row = page[page.index(f'value="{dead.account_id}"'):]
     row = row[:row.index("</tr>")]

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from directory.delegations import PARIS, Delegations
-from parametrage import delegations, grant, today  # noqa: F401 - the fixture removes the delegations made
-from support import DEMO_PASSWORD, csrf_token, sign_in
+from parametrage import delegation_in_directory, delegations, grant, today  # noqa: F401 - the fixture removes the delegations made
+from support import DEMO_PASSWORD, csrf_token, sign_in, through_the_proxy
 
 LP, CLG = "0990002P", "0990001N"
 
@@ -153,8 +153,7 @@ def test_ending_without_the_csrf_token_is_refused_and_changes_nothing(signed_in,
 
 
 def test_support_staff_see_no_parametrage(client):
-    from support import SSO_SECRET
-    client.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
+    through_the_proxy(client)
     assert client.get("/parametrage").status_code == 403
     assert client.get("/journal").status_code == 403
     assert DEMO_PASSWORD   # the demo password is the suite's: nobody signs in here with it
@@ -164,14 +163,8 @@ def test_a_delegation_reaching_its_term_mid_session_refuses_the_very_next_reques
     import time
     from datetime import timezone
 
-    from directory import attributes as A
-    from directory.delegations import ldap_time
     now = datetime.now(timezone.utc)
-    dn = f"cn=lapsing0web,{A.UAI}={LP},{A.ESTABLISHMENTS},{demo_directory.suffix}"
-    demo_directory.writes.run(lambda conn: conn.add(dn, [A.OC_DELEGATION], {
-        A.CN: "lapsing0web", A.DELEGATE: "secretariat.lp", A.UAI: LP, A.DELEGATION_KIND: "SUPPORT",
-        A.VALID_FROM: ldap_time(now - timedelta(hours=1)), A.VALID_UNTIL: ldap_time(now + timedelta(seconds=3)),
-        A.ACTOR: "chef.lp"}))
+    delegation_in_directory(demo_directory, "lapsing0web", "secretariat.lp", "SUPPORT", now + timedelta(seconds=3))
     delegate, response = _delegate_client(app)
     assert response.status_code == 302
     assert delegate.get("/eleves").status_code == 200
@@ -254,13 +247,12 @@ def test_a_former_delegate_typing_the_right_password_is_told_their_rights_ended(
 
 def test_support_staff_holding_a_delegation_cannot_sign_in_by_password_and_their_sso_session_stays_theirs(
         app, signed_in, delegations):
-    from support import SSO_SECRET
     head = signed_in("chef.lp")
     assert grant(head, "support.lp", "HEAD").status_code == 303
     refused = sign_in(app.test_client(), "support.lp")
     assert refused.status_code == 401 and "Identifiant ou mot de passe incorrect" in _text(refused)
     sso = app.test_client()
-    sso.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
+    through_the_proxy(sso)
     assert "Dépannage des comptes élèves" in sso.get("/eleves").get_data(as_text=True)
     assert sso.get("/responsables").status_code == 403       # a head's rights are never opened by the SSO
 

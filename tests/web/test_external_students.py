@@ -6,7 +6,7 @@ import re
 from directory.model import AccountState
 from directory.populations import EXTERNAL
 from directory.search import AccountCriteria
-from support import JOB_URL, ROW_IDS, SSO_SECRET, confirmed, csrf_token, pdf_pages, sign_in, wait_for_job
+from support import JOB_URL, ROW_IDS, confirmed, csrf_token, pdf_pages, sign_in, through_the_proxy, wait_for_job
 
 LP, LYC = "0990002P", "0990003R"
 
@@ -73,7 +73,7 @@ def test_only_external_students_of_this_establishment_can_be_acted_on(signed_in,
 
 
 def test_support_staff_do_not_open_external_students(client):
-    client.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
+    through_the_proxy(client)
     assert client.get("/eleves-exterieurs").status_code == 403
 
 

@@ -8,7 +8,7 @@ import re
 from directory import attributes as A
 from directory.model import AccountState
 from directory.search import AccountCriteria, AccountSort
-from support import JOB_URL, ROW_IDS, SSO_SECRET, binds, confirmed, csrf_token, pdf_pages, sign_in, wait_for_job
+from support import JOB_URL, ROW_IDS, binds, confirmed, csrf_token, pdf_pages, sign_in, through_the_proxy, wait_for_job
 
 CLG, LP, LYC = "0990001N", "0990002P", "0990003R"
 
@@ -111,7 +111,7 @@ def test_another_establishments_parent_and_support_staff_are_refused(signed_in, 
     assert lp.post("/responsables/selection", data={"csrf_token": token, "id": only_clg, "ids": [only_clg]}).status_code == 404
     assert lp.post(f"/responsables/{only_clg}/reinitialisation", data={"csrf_token": token}).status_code == 404
     support = lp.application.test_client()
-    support.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
+    through_the_proxy(support)
     assert support.get("/responsables").status_code == 403
 
 

@@ -13,7 +13,7 @@ from directory.lifecycle import reset
 from directory.model import AccountState
 from directory.passwords import PasswordHasher, Sealer
 from directory.search import AccountCriteria
-from support import SEAL_KEY, binds, csrf_token, sign_in, wait_for_mail
+from support import SEAL_KEY, binds, csrf_token, sign_in, through_the_proxy, wait_for_mail
 
 LP = "0990002P"
 GOOD = "une phrase facile 2026"
@@ -198,7 +198,6 @@ def test_a_student_locked_out_is_seen_by_the_school_and_its_reset_lets_them_in(a
     """One lock: slapd's. Ten wrong passwords lock the account in the directory (Sésame's brake never refuses
     before), the profile, « Accueil » « Comptes bloqués » and the dépannage table show it, and the school's
     reset lifts it: the new provisional password signs in at once, from the address that hit the brake."""
-    from support import SSO_SECRET
     record, provisional = _notified(make_account)
     client = app.test_client()
     answers = [_post(client, "/compte/connexion", {"identifier": record.identifier, "password": f"faux{i}"})
@@ -218,7 +217,7 @@ def test_a_student_locked_out_is_seen_by_the_school_and_its_reset_lets_them_in(a
     assert locked_line and int(locked_line.group(2)) >= 1
     assert record.account_id in head.get(locked_line.group(1)).get_data(as_text=True)
     support = app.test_client()
-    support.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
+    through_the_proxy(support)
     row = support.get("/eleves", query_string={"q": f"{record.given_name} {record.surname}"}).get_data(as_text=True)
     assert "bloqué" in row[row.index(f'value="{record.account_id}"'):]
 

@@ -15,7 +15,7 @@ from directory.mapping import first
 from directory.model import AccountState
 from directory.populations import GUARDIANS, STUDENTS
 from directory.search import AccountCriteria
-from support import JOB_URL, SSO_SECRET, confirmed, csrf_token, wait_for_job
+from support import JOB_URL, confirmed, csrf_token, through_the_proxy, wait_for_job
 
 CLG, LP, LYC = "0990001N", "0990002P", "0990003R"
 LINE = re.compile(r'<tr><td><a href="([^"]+)">([^<]+)</a></td><td class="number">(\d+)</td></tr>')
@@ -83,7 +83,7 @@ def test_to_do_lines_follow_an_account_of_the_tests_own(signed_in, make_account,
 
 
 def test_support_staff_see_only_the_lines_they_can_act_on(client):
-    client.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
+    through_the_proxy(client)
     page = client.get("/").get_data(as_text=True)
     lines = _to_do(page, "Élèves")
     assert "Comptes bloqués après trop d'erreurs de mot de passe" in lines

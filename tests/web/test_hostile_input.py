@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from parametrage import own_settings  # noqa: F401 - the letter settings as the demo has them, after the test
 from screens import ALL_SCREENS, Screen, doublons_address, finished_job
-from support import SSO_SECRET, csrf_token, sign_in
+from support import csrf_token, sign_in, through_the_proxy
 
 HOSTILE = {
     "year 1": "0001-01-01",
@@ -157,7 +157,7 @@ def _client(app, who: str, make_account, second_factors):
         return _holder(app, make_account, activated=who != "new-holder")
     client = app.test_client()
     if who == "support":
-        client.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
+        through_the_proxy(client)
     elif who.startswith("pending"):
         from directory.second_factor import new_recovery_codes, new_secret
         if who == "pending-enrolled":

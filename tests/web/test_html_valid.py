@@ -9,7 +9,7 @@ import pytest
 
 from directory.model import AccountState
 from directory.search import AccountCriteria
-from support import JOB_URL, SSO_SECRET, confirmed, csrf_token, sign_in, wait_for_job
+from support import JOB_URL, confirmed, csrf_token, sign_in, through_the_proxy, wait_for_job
 
 LP = "0990002P"
 # htmx's own attributes (hx-get, hx-post, ...) are not HTML's vocabulary; the validator's only other
@@ -79,8 +79,7 @@ def pages(app, demo_directory, signed_in, worker, app_config, make_account):
     found["journal-erreur"] = _get(head, "/journal?du=2026-12-10&au=2026-12-01", 400)
 
     support = app.test_client()
-    headers = {"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET}
-    support.get("/connexion/sso", headers=headers)
+    through_the_proxy(support)
     found["depannage"] = _get(support, "/eleves")
     first = demo_directory.students.ids(LP, AccountCriteria(states=(AccountState.ACTIVE,)))[7]
     answer = support.post(f"/eleves/{first}/reinitialisation", data={"csrf_token": csrf_token(found["depannage"]),

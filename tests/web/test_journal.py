@@ -10,7 +10,7 @@ import pytest
 
 from directory.delegations import PARIS
 from directory.model import AccountState
-from support import SSO_SECRET, csrf_token, sign_in
+from support import csrf_token, sign_in, through_the_proxy
 
 from parametrage import delegations, grant, letters_form, notify_one, own_settings, save_letters  # noqa: F401
 
@@ -114,7 +114,7 @@ def test_a_date_range_keeps_only_its_days_and_the_default_is_the_last_month(sign
 
 def test_support_staff_see_no_journal_and_records_cannot_be_changed_through_the_app(app, signed_in):
     support = app.test_client()
-    support.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
+    through_the_proxy(support)
     assert support.get("/journal").status_code == 403
     assert support.get("/journal/export.csv").status_code == 403
     lp = signed_in("chef.lp")

@@ -9,7 +9,7 @@ import pytest
 
 from directory.passwords import Sealer
 from directory.second_factor import SecondFactors
-from support import SEAL_KEY, SSO_SECRET, csrf_token, sign_in
+from support import SEAL_KEY, csrf_token, sign_in, through_the_proxy
 
 
 @pytest.fixture
@@ -138,8 +138,7 @@ def test_optional_asks_the_enrolled_only(app, required):
 
 def test_support_staff_get_no_second_factor_here(app, required):
     client = app.test_client()
-    headers = {"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET}
-    assert client.get("/connexion/sso", headers=headers).status_code == 302
+    assert through_the_proxy(client).status_code == 302
     assert client.get("/").status_code == 200
     assert client.get("/connexion/second-facteur").status_code == 404
 

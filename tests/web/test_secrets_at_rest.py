@@ -6,7 +6,7 @@ import pytest
 from redis import Redis
 
 from directory.model import AccountState
-from support import FILE_URL, SSO_SECRET, csrf_token, run_action
+from support import FILE_URL, csrf_token, run_action, through_the_proxy
 
 
 def _session_bytes(client, redis_url) -> bytes:
@@ -19,7 +19,7 @@ def test_a_rows_new_password_without_javascript_is_shown_once_and_never_kept_in_
         client, make_account, app_config):
     redis = Redis.from_url(app_config["SESAME_REDIS_URL"])
     record, _ = make_account.student(AccountState.NOTIFIED)
-    client.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
+    through_the_proxy(client)
     query = {"q": f"{record.given_name} {record.surname}"}
     token = csrf_token(client.get("/eleves", query_string=query).get_data(as_text=True))
     before = set(redis.scan_iter("sesame:once:*"))        # other tests' of the last minute

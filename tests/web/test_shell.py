@@ -1,10 +1,9 @@
 """The shell: tabs by role, the establishment switcher, fragments, security headers, error pages."""
-from support import csrf_token
+from support import csrf_token, through_the_proxy
 
 
 def test_support_staff_see_only_their_tabs_and_are_refused_the_others(client, app):
-    from support import SSO_SECRET
-    client.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
+    through_the_proxy(client)
     html = client.get("/").get_data(as_text=True)
     assert ">Accueil</a>" in html and ">Élèves</a>" in html
     assert ">Responsables</a>" not in html and ">Paramétrage</a>" not in html

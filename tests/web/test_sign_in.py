@@ -6,7 +6,7 @@ import pytest
 import html
 import re
 
-from support import csrf_token, locked_in_directory, own_staff_member, remove_entry, sign_in
+from support import DEMO_PASSWORD, csrf_token, locked_in_directory, own_staff_member, remove_entry, sign_in
 
 REFUSAL = "Identifiant ou mot de passe incorrect."
 
@@ -258,3 +258,66 @@ def test_trying_again_while_stopped_does_not_move_the_end_of_the_stop(app, clien
     for _ in range(3):
         assert sign_in(client, "chef.clg", "bad").status_code == 429
     assert connection.ttl(key) <= 600 and int(connection.get(key)) == app.config["SESAME_LOGIN_ATTEMPTS"]
+
+
+PROVIDER = {"SESAME_STAFF_OIDC_ISSUER": "https://portail.example.org", "SESAME_STAFF_OIDC_CLIENT_ID": "sesame",
+            "SESAME_STAFF_OIDC_CLIENT_SECRET": "secret-du-client"}
+
+
+@pytest.fixture
+def password_off(demo_directory, app_config, app):
+    """A deployment whose staff sign in through the provider only (SESAME_STAFF_PASSWORD=off)."""
+    from webapp import create_app
+    return create_app(dict(app_config, SESAME_STAFF_PASSWORD="off", **PROVIDER)).test_client()
+
+
+def _flash(response) -> str:
+    return html.unescape(re.search(r'<p class="flash error" role="alert">([^<]*)</p>',
+                                   response.get_data(as_text=True)).group(1))
+
+
+def test_with_password_sign_in_off_the_page_offers_the_provider_only_and_a_directory_password_is_refused(
+        password_off, client):
+    page = password_off.get("/connexion").get_data(as_text=True)
+    assert 'type="password"' not in page and 'name="uid"' not in page
+    assert '<a class="button primary" href="/connexion/portail">Se connecter avec le portail de l\'académie</a>' in page
+    token = csrf_token(password_off.get("/compte/connexion").get_data(as_text=True))   # this session's token
+    right = password_off.post("/connexion", data={"csrf_token": token, "uid": "chef.lp", "password": DEMO_PASSWORD})
+    wrong = password_off.post("/connexion", data={"csrf_token": token, "uid": "chef.lp", "password": "pas-le-bon"})
+    assert right.status_code == wrong.status_code == 401
+    assert _flash(right) == _flash(wrong) == REFUSAL
+    assert password_off.get("/eleves").status_code == 302
+    # where password sign-in is on (the embedded default), the same password opens Sésame
+    assert sign_in(client, "chef.lp").status_code == 302
+
+
+def test_password_sign_in_cannot_be_turned_off_without_a_provider(demo_directory, app_config):
+    from webapp import create_app
+    with pytest.raises(RuntimeError, match="SESAME_STAFF_OIDC_ISSUER"):
+        create_app(dict(app_config, SESAME_STAFF_PASSWORD="off"))
+
+
+def test_with_a_provider_the_page_offers_both_and_forms_may_lead_to_the_provider(demo_directory, app_config, app):
+    """Sésame's sign-out is a form whose answer leads to the provider's: browsers hold that redirect to the CSP's
+    form-action, which names the provider's origin."""
+    from webapp import create_app
+    client = create_app(dict(app_config, **PROVIDER)).test_client()
+    answer = client.get("/connexion?next=/eleves")
+    page = answer.get_data(as_text=True)
+    assert 'href="/connexion/portail?next=/eleves"' in page and 'type="password"' in page
+    assert "form-action 'self' https://portail.example.org;" in answer.headers["Content-Security-Policy"]
+    assert "form-action 'self';" in app.test_client().get("/connexion").headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("query", ["", "?code=abc", "?state=" + "é" * 600 + "&code=x", "?state=%00%0a&code=%ff",
+                                   "?error=access_denied&state=inconnu", "?state=x&code=y&id_token=eyJhbGciOiJub25lIn0.e30."])
+def test_a_return_from_the_provider_this_browser_did_not_start_is_refused_in_french_before_anything(
+        demo_directory, app_config, app, query):
+    """Whatever the return carries (an ID token too), and whether or not the provider answers (here it does not
+    exist): 400, in French, nothing opened."""
+    from webapp import create_app
+    from webapp.auth.provider import STATE_REFUSED
+    client = create_app(dict(app_config, **PROVIDER)).test_client()
+    answer = client.get("/connexion/portail/retour" + query)
+    assert answer.status_code == 400 and _flash(answer) == STATE_REFUSED
+    assert client.get("/eleves").status_code == 302

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from directory.search import AccountCriteria
-from support import ROW_IDS, csrf_token
+from support import ROW_IDS, csrf_token, through_the_proxy
 
 LYC, LP = "0990003R", "0990002P"
 
@@ -209,7 +209,6 @@ def test_an_htmx_error_goes_to_the_message_area(lyc):
 
 
 def test_support_staff_do_not_open_the_full_profile(client, demo_directory):
-    from support import SSO_SECRET
-    client.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
+    through_the_proxy(client)
     student = demo_directory.students.ids(LP, AccountCriteria())[0]
     assert client.get(f"/eleves/fiche/{student}").status_code == 403

@@ -9,7 +9,7 @@ from directory import attributes as A
 from directory.model import AccountState
 from directory.names import fold
 from directory.search import AccountCriteria
-from support import SSO_SECRET, binds, csrf_token
+from support import binds, csrf_token, through_the_proxy
 
 LP, CLG = "0990002P", "0990001N"
 ROW = re.compile(r'<tr[^>]*>.*?</tr>', re.S)
@@ -17,7 +17,7 @@ ROW = re.compile(r'<tr[^>]*>.*?</tr>', re.S)
 
 @pytest.fixture
 def support(client):
-    response = client.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
+    response = through_the_proxy(client)
     assert response.status_code == 302
     return client
 

@@ -1,6 +1,7 @@
-"""The staff's second factor at sign-in: a TOTP code after the password, enrolled with a QR code at the
-first sign-in when SESAME_STAFF_TOTP is `required`; recovery codes; attempts limited like passwords.
-Support staff have theirs from the SSO in front and never come here."""
+"""The staff's second factor at sign-in: a TOTP code after the password (or after the provider, when its sign-in
+had no second factor of its own), enrolled with a QR code at the first sign-in when SESAME_STAFF_TOTP is
+`required`; recovery codes; attempts limited like passwords. Support staff have theirs from the SSO in front
+and never come here."""
 from __future__ import annotations
 
 import logging
@@ -18,7 +19,7 @@ from directory.passwords import Sealer
 from directory.repository import PASSWORD_ROLES
 
 from .. import once, ratelimit, sessions, signin
-from ..access import PASSWORD, StaffUser, opened, staff
+from ..access import ONE_FACTOR, PASSWORD, StaffUser, opened, staff
 from ..config import seal_key
 from ..extensions import directory, redis
 from .forms import SecondFactorForm
@@ -40,19 +41,22 @@ def factors() -> totp.SecondFactors:
     return totp.SecondFactors(directory.current, Sealer(seal_key(current_app.config)))
 
 
-def after_password(member: Staff, next_url: str):
-    """The password was right: sign in, or ask for the code, or enroll first."""
+def after_password(member: Staff, next_url: str, opened_by: str = PASSWORD, provider: dict | None = None):
+    """The password was right (or the provider said who, without a second factor): sign in, or ask for the
+    code, or enroll first. `provider`: what the provider said, kept for the session to come."""
     if mode() != "off":
         enrolled = factors().read(member.dn).secret is not None
         if enrolled or mode() == "required":
             session.clear()
             session["staff_pending"] = member.uid
             session["staff_pending_version"] = member.password_version
+            session["staff_pending_by"] = opened_by
+            session["staff_pending_provider"] = provider
             session["next"] = next_url
             sessions.start(session)
             current_app.session_interface.regenerate(session)
             return redirect(url_for("auth.second_factor_code" if enrolled else "auth.enrol"))
-    start_session(StaffUser(member), PASSWORD)
+    start_session(StaffUser(member), opened_by, provider)
     log.info("staff sign-in: %s", member.uid)
     return redirect(next_url)
 
@@ -63,9 +67,10 @@ def _pending() -> Staff:
     uid = session.get("staff_pending")
     fresh = uid and time.time() - session.get("started", 0) < PENDING_SECONDS
     member = None
-    if fresh:
+    opened_by = session.get("staff_pending_by", PASSWORD)
+    if fresh and opened_by in ONE_FACTOR:
         try:
-            member = opened(directory.current.staff(uid), PASSWORD)
+            member = opened(directory.current.staff(uid), opened_by)
         except NotFound:
             member = None
     if member is None or member.password_version != session.get("staff_pending_version"):
@@ -81,7 +86,7 @@ def _first_use(uid: str, step: int) -> bool:
 
 def _finish(member: Staff):
     next_url = session.get("next") or url_for("home.index")
-    start_session(StaffUser(member), PASSWORD)
+    start_session(StaffUser(member), session.get("staff_pending_by", PASSWORD), session.get("staff_pending_provider"))
     log.info("staff sign-in with a second factor: %s", member.uid)
     return next_url
 

@@ -1,7 +1,7 @@
-"""Sign-in by uid + password (a bind against the directory), SSO through a trusted proxy, sign-out."""
+"""Sign-in by uid + password (a bind against the directory), SSO through a trusted proxy, sign-out (the
+provider's or the portal's after Sésame's), the establishment switched, the header of every page."""
 from __future__ import annotations
 
-import hmac
 import logging
 import time
 from urllib.parse import urlsplit
@@ -13,11 +13,13 @@ from werkzeug.exceptions import HTTPException
 
 from directory import journal
 from directory.errors import AccountLocked, DirectoryError, InvalidCredentials, NoRightsNow, NotFound
-from directory.repository import PASSWORD_ROLES
+from directory.repository import PASSWORD_ROLES, equalize_timing
 
 from .. import ratelimit, signin
-from ..access import SSO, StaffUser, current_uai, opened, staff, tab_here, tabs_for
+from ..access import ONE_FACTOR, SIGNED_IN_BY, SSO, StaffUser, current_uai, opened, staff, tab_here, tabs_for
 from ..extensions import directory
+from ..proxy import vouched_uid
+from . import provider_client, provider_logout
 from .blueprint import bp, start_session
 from .forms import SignInForm, SwitchEstablishmentForm
 from .second_factor import after_password, mode as second_factor_mode   # its routes join the blueprint
@@ -27,7 +29,22 @@ log = logging.getLogger(__name__)
 REFUSAL = signin.REFUSAL
 
 
-def _safe_next(target: str | None) -> str:
+def password_sign_in() -> bool:
+    """Whether staff may type their directory password here (SESAME_STAFF_PASSWORD); off, the provider's
+    button alone signs them in (anything but `off` keeps it: a typo never locks everybody out)."""
+    return str(current_app.config["SESAME_STAFF_PASSWORD"]).strip().lower() != "off"
+
+
+def _authenticate(uid: str, password: str):
+    """The directory's bind — or, password sign-in being off, the same refusal as a wrong password, after as
+    long (nothing is sent to the directory)."""
+    if not password_sign_in():
+        equalize_timing(password)
+        raise InvalidCredentials("staff password sign-in is off")
+    return directory.current.authenticate_staff(uid, password)
+
+
+def safe_next(target: str | None) -> str:
     """Only a path of this site: no scheme, no host, no control character or backslash
     (browsers read `/\tevil` or `/\\evil` as another site)."""
     if not target or not target.startswith("/") or any(c in target for c in "\\") \
@@ -52,9 +69,9 @@ def login():
         verdict = failures.reserve()
         if not verdict.allowed:
             flash(signin.throttled(verdict, holder=False), "error")
-            return render_template("auth/login.html", form=form), 429
+            return sign_in_page(form, 429)
         try:
-            staff_member = directory.current.authenticate_staff(uid, form.password.data or "")
+            staff_member = _authenticate(uid, form.password.data or "")
         except AccountLocked as lock:
             log.info("staff sign-in refused (locked in the directory) from %s", request.remote_addr)
             journal.record(directory.current, uid, journal.SIGN_IN_REFUSED, None, "compte verrouillé par l'annuaire")
@@ -76,20 +93,18 @@ def login():
             status = 401
         else:
             failures.succeeded()
-            return after_password(staff_member, _safe_next(request.args.get("next")))
+            return after_password(staff_member, safe_next(request.args.get("next")))
     elif request.method == "POST":
         flash(REFUSAL, "error")
         status = 400
     form.password.data = ""
-    return render_template("auth/login.html", form=form), status
+    return sign_in_page(form, status)
 
 
-def _peer_address() -> str | None:
-    """The address that connected to Sésame. Behind reverse proxies (SESAME_PROXY_HOPS) the request's
-    remote address is the person's, taken from X-Forwarded-For, which anybody may write: the SSO
-    headers are believed from the proxy that connects, never from what a header says."""
-    original = request.environ.get("werkzeug.proxy_fix.orig") or {}
-    return original.get("REMOTE_ADDR") or request.remote_addr
+def sign_in_page(form: SignInForm, status: int = 200):
+    """The sign-in page: the provider's button when there is one, the password's form unless it is off."""
+    return render_template("auth/login.html", form=form, password_sign_in=password_sign_in(),
+                           provider=provider_client.configured(), next=request.args.get("next")), status
 
 
 @bp.route("/connexion/sso")
@@ -98,12 +113,8 @@ def sso():
 
     Trusted only from the configured proxy addresses and with the shared secret: anybody else who
     sets the header is refused."""
-    config = current_app.config
-    secret = config["SESAME_SSO_SECRET"]
-    given = request.headers.get(config["SESAME_SSO_SECRET_HEADER"], "")
-    uid = request.headers.get(config["SESAME_SSO_USER_HEADER"], "").strip()
-    trusted = _peer_address() in config["SESAME_SSO_TRUSTED_PROXIES"]
-    if not secret or not trusted or not hmac.compare_digest(given.encode(), secret.encode()) or not uid:
+    uid = vouched_uid()
+    if uid is None:
         log.warning("SSO sign-in refused from %s", request.remote_addr)
         abort(403)
     try:
@@ -122,10 +133,22 @@ def sso():
 
 @bp.route("/deconnexion", methods=["POST"])
 def logout():
+    """Sésame's session ends here; then the provider's (RP-initiated logout) when the provider opened it, or
+    the portal's (SESAME_SSO_LOGOUT_URL) when the SSO proxy did."""
+    provider = session.get(provider_logout.PROVIDER_SESSION)
+    opened_by = session.get(SIGNED_IN_BY)
+    # a new id before emptying it (an empty session keeps its id): the signed-in one is gone from Redis, and
+    # what this answer keeps (the provider's logout state, a message) is not found under it by a back-channel
+    # logout that the provider sends meanwhile
+    current_app.session_interface.regenerate(session)
     logout_user()
     session.clear()
+    if provider:
+        return provider_logout.at_provider(provider)
+    portal = current_app.config["SESAME_SSO_LOGOUT_URL"]
+    if opened_by == SSO and portal:
+        return redirect(portal, 303)
     flash("Vous êtes déconnecté.", "info")
-    current_app.session_interface.regenerate(session)
     return redirect(url_for("auth.login"))
 
 
@@ -159,7 +182,9 @@ def shell_context():
             "tab_here": tab_here,
             "establishment": directory.current.establishment(uai),
             "switch_form": switch,
-            "second_factor_offered": member.role in PASSWORD_ROLES and second_factor_mode() != "off",
+            # Sésame's own second factor, for a session whose way gave none of its own
+            "second_factor_offered": member.role in PASSWORD_ROLES and second_factor_mode() != "off"
+                                     and session.get(SIGNED_IN_BY) in ONE_FACTOR,
         }
     except (DirectoryError, HTTPException):
         return {}
