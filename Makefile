@@ -15,7 +15,7 @@ SSO_PACKAGES := lemonldap-ng lemonldap-ng-fastcgi-server liblasso-perl nginx lib
   libio-socket-timeout-perl libstring-random-perl libunicode-string-perl libxml-simple-perl libio-string-perl
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-PHONY_BENCH := bench-search bench-notify bench-journal bench-stats bench-alimentation bench-academie
+PHONY_BENCH := bench-search bench-notify bench-journal bench-stats bench-alimentation bench-academie bench-load bench-rentree
 .PHONY: run test deps venv sso $(PHONY_BENCH) bench-sso directory-stop directory-start sso-proxy clean-instance demo-exports backup restore
 
 deps:
