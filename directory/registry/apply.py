@@ -3,6 +3,7 @@ preview read (the values it deletes); the job's mark on each entry says, after a
 from __future__ import annotations
 
 import enum
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import ldap3
@@ -98,12 +99,11 @@ def _create(directory, row: PreviewRow, job_id: str, missing_children) -> tuple[
         if not values[A.CHILD]:
             return RowOutcome.REFUSED, NO_CHILD
     elif plan.get("ine"):
-        found = directory.search(directory.base(A.STUDENTS), equals(A.INE, plan["ine"]), [A.LAST_JOB], ldap3.LEVEL)
-        if found:
-            mine = any(first(e.get(A.LAST_JOB)) == job_id for _, e in found)
-            return (RowOutcome.DONE, "") if mine else (RowOutcome.REFUSED, TAKEN)
-        # two imports creating the same new student at once both get here: the claim lets one through
+        # two imports creating the same new student at once: the claim lets one through; an account with this INE
+        # made another way is refused by the unique overlay below (its claim then given back)
         if not claim_ine(directory, plan["ine"], values[A.ACCOUNT_ID][0], job_id):
+            if _ine_created_by(directory, plan["ine"], job_id):
+                return RowOutcome.DONE, ""       # this job's own, before a crash: nothing more to do
             return RowOutcome.REFUSED, TAKEN
     object_classes = plan.get("object_classes") or [A.OC_PERSON, A.OC_ACCOUNT]
     try:
@@ -117,6 +117,42 @@ def _create(directory, row: PreviewRow, job_id: str, missing_children) -> tuple[
         release_ine(directory, plan.get("ine", ""), values[A.ACCOUNT_ID][0])
         return RowOutcome.REFUSED, TAKEN
     return RowOutcome.DONE, ""
+
+
+def _ine_created_by(directory, ine: str, job_id: str) -> bool:
+    found = directory.search(directory.base(A.STUDENTS), equals(A.INE, ine), [A.LAST_JOB], ldap3.LEVEL)
+    return any(first(e.get(A.LAST_JOB)) == job_id for _, e in found)
+
+
+def apply_rows(directory, rows: list[PreviewRow], job_id: str, actor: str, note, missing: set[str] | None = None,
+               writers: int = 1, batch: int = 50) -> None:
+    """`rows` applied with `writers` connections at once: every student's first, then every parent's (a parent
+    is linked to children that exist). `note(results)` is given the (key, outcome, detail) of `batch` rows at a
+    time as they end; `missing`: the DNs of students this job could not create (a resumed job's), grown with
+    those refused here."""
+    missing = set() if missing is None else missing
+
+    def one(row: PreviewRow) -> tuple[str, str, str]:
+        outcome, detail = apply_row(directory, row, job_id, actor, missing if row.kind == PARENT else frozenset())
+        if outcome is RowOutcome.REFUSED and row.category != "conflict" and row.plan.get("op") == "create":
+            missing.add(row.plan["dn"])
+        return row.key, outcome.value, detail
+
+    # the rows that write nothing (unchanged, in conflict) are told at once; the others go to the connections
+    writing = [r for r in rows if r.category != "conflict" and r.plan.get("op") in ("create", "modify")]
+    quiet = [r for r in rows if r.category == "conflict" or r.plan.get("op") not in ("create", "modify")]
+    for start in range(0, len(quiet), 10 * batch):
+        note([one(r) for r in quiet[start:start + 10 * batch]])
+    with ThreadPoolExecutor(max_workers=max(1, writers)) as pool:
+        for phase in ([r for r in writing if r.kind == STUDENT], [r for r in writing if r.kind != STUDENT]):
+            pending = []
+            for result in pool.map(one, phase):
+                pending.append(result)
+                if len(pending) >= batch:
+                    note(pending)
+                    pending = []
+            if pending:
+                note(pending)
 
 
 def _claim_dn(directory, ine: str) -> str:

@@ -10,8 +10,8 @@ from directory import audit
 from directory.audit import close_job
 from directory.escaping import equals
 from directory.mapping import account_id_of
-from directory.registry.apply import RowOutcome, apply_row, prepare
-from directory.registry.preview import CONFLICT, CREATE, PARENT, STUDENT
+from directory.registry.apply import RowOutcome, apply_rows, prepare
+from directory.registry.preview import CREATE
 from directory.registry.report import ReportRow, keep_outcomes, kept
 
 from ..extensions import directory
@@ -21,6 +21,8 @@ from . import previews
 
 IMPORT = "import"
 BATCH = 50
+# connections the rows are written with at once: slapd works on one while the worker prepares the next (bench/rentree)
+WRITERS = 4
 LOST_PREVIEW = "L'aperçu de cet import n'existe plus (plus de 24 heures) : refaites l'aperçu puis appliquez-le."
 
 
@@ -56,20 +58,12 @@ def run_import(job, store) -> None:
     rows = {row.key: row for row in preview.rows() if row.plan.get("counted", True)}
     prepare(directory.current, preview, job.options.get("uais", []), job.id)     # divisions and MEFs first
     done = store.outcomes(job.id)
-    # students first: a parent's children must exist before the parent is linked to them
-    todo = sorted((k for k in job.account_ids if k not in done and k in rows), key=lambda k: rows[k].kind != STUDENT)
     missing = {rows[k].plan["dn"] for k, (o, _) in done.items()
                if k in rows and o == RowOutcome.REFUSED.value and rows[k].plan.get("op") == CREATE}
-    for start in range(0, len(todo), BATCH):
-        results = []
-        for key in todo[start:start + BATCH]:
-            row = rows[key]
-            outcome, detail = apply_row(directory.current, row, job.id, job.owner,
-                                        missing if row.kind == PARENT else frozenset())
-            if outcome is RowOutcome.REFUSED and row.category != CONFLICT and row.plan.get("op") == "create":
-                missing.add(row.plan["dn"])
-            results.append((key, outcome.value, detail))
-        store.record_many(job.id, results)
+    # students first, then parents (a parent's children must exist before the parent is linked to them), each
+    # row one write complete or not done, WRITERS at once
+    apply_rows(directory.current, [rows[k] for k in job.account_ids if k not in done and k in rows], job.id,
+               job.owner, lambda results: store.record_many(job.id, results), missing, WRITERS, BATCH)
     found = outcomes(job, store)
     total = {o.value: sum(1 for v, _ in found.values() if v == o.value) for o in RowOutcome}
     summary = said(IMPORT, job.options, "students", total["done"], total["unchanged"], total["refused"], job.total)

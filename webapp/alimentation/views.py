@@ -159,8 +159,10 @@ def apply(preview_id):
     job, created = store.create(IMPORT, member.uid, uais[0] if uais else "", "students", keys,
                                 {"preview": preview_id, "uais": uais}, job_id=job_id)
     if created:
+        # its record names the accounts it will write (rows unchanged or in conflict touch none)
         audit.open_job(directory.current, job.id, member.uid, IMPORT, job.uai, "students",
-                       {"preview": preview_id, "uais": uais}, [k for k in keys if len(k) == 32])
+                       {"preview": preview_id, "uais": uais},
+                       [r.key for r in rows if len(r.key) == 32 and r.plan.get("op") in ("create", "modify")])
         keep_rows(directory.current, job.id, [ReportRow.of(r) for r in rows])
         previews.mark_sent(preview_id, keys, job.id)
         enqueue(job)
