@@ -37,7 +37,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 venv: $(VENV)/.installed
 
 run: deps venv
-	$(PY) -m webapp.embedded
+	$(PY) -m devtools.embedded
 
 test: EXTRA_PACKAGES = $(SSO_PACKAGES)
 test: deps venv
@@ -56,24 +56,24 @@ bench-sso: deps venv
 
 # « Alimentation »: the demo's registry exports for next school year, made again from the demo's seed
 demo-exports: venv
-	$(PY) -c "from pathlib import Path; from directory.registry.demo_exports import write_demo_exports; [print(p) for p in write_demo_exports(Path('.'))]"
+	$(PY) -c "from pathlib import Path; from devtools.demo_exports import write_demo_exports; [print(p) for p in write_demo_exports(Path('.'))]"
 
 # Backups of `make run`'s instance (README « Backups »): `make backup` writes a copy into backups/ (or
 # DEST=...), while Sésame runs; `make restore SRC=backups/sesame-...` puts one back into an emptied instance.
 DEST ?= backups
 backup: venv
-	$(PY) -m webapp.embedded flask directory backup $(DEST)
+	$(PY) -m devtools.embedded flask directory backup $(DEST)
 
 restore: venv
 	@test -n "$(SRC)" || { echo "SRC=<the copy's folder>, e.g. make restore SRC=backups/sesame-20261201T020000Z"; exit 2; }
-	$(PY) -m webapp.embedded flask directory restore $(SRC)
+	$(PY) -m devtools.embedded flask directory restore $(SRC)
 
 # Stop or start the embedded slapd of a running `make run` (the app answers 503 meanwhile).
 directory-stop: venv
-	$(PY) -m directory.embedded stop instance/slapd
+	$(PY) -m devtools.slapd stop instance/slapd
 
 directory-start: venv
-	$(PY) -m directory.embedded start instance/slapd
+	$(PY) -m devtools.slapd start instance/slapd
 
 # Beside a running `make run`: the SSO engine (LemonLDAP::NG behind nginx) on its directory, and the « service
 # de démonstration » that signs holders in through it (README « Les services de l'établissement »).
@@ -83,7 +83,7 @@ sso: deps venv
 
 # A stand-in for the SSO proxy in front of a running `make run`: support staff sign in through it.
 sso-proxy: venv
-	$(PY) -m webapp.devproxy
+	$(PY) -m devtools.devproxy
 
 clean-instance:
 	rm -rf instance

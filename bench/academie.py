@@ -16,10 +16,10 @@ from urllib.parse import urlencode
 import ldap3
 
 from directory import attributes as A
-from directory.demo import SURNAMES
+from devtools.demo import SURNAMES
 from directory.registry.lookup import ATTRIBUTES, LIMIT, accounts_filter
 from webapp import create_app
-from webapp.stats.store import figures_of
+from webapp.figures import figures_of
 
 from . import load
 from .common import ADMIN, SERVICE_DN, SUFFIX, add_identity_team_member, big_directory, summary, timed, uai_of

@@ -22,7 +22,7 @@ from redis import Redis
 
 from directory import attributes as A
 from directory.escaping import equals
-from directory.registry.demo_exports import ExportStudent, students_xml
+from devtools.demo_exports import ExportStudent, students_xml
 from directory.registry.preview import STUDENT_ATTRIBUTES as PREVIEW_ATTRIBUTES
 from webapp import create_app
 from webapp.jobs.store import FAILED, FINISHED, JobStore

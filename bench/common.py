@@ -16,15 +16,15 @@ from pathlib import Path
 import ldap3
 
 from directory import attributes as A
-from directory.demo import BOYS, GIRLS, SURNAMES
-from directory.embedded import EmbeddedSlapd
+from devtools.demo import BOYS, GIRLS, SURNAMES
+from devtools.slapd import EmbeddedSlapd
 from directory.escaping import dn
 from directory.ldif import dump
 from directory.migrations import MigrationSettings, Migrator
 from directory.names import identifier_stem, search_keys, sort_name
 from directory.passwords import PasswordHasher
 from directory.uai import check_letter
-from webapp.embedded import EmbeddedRedis
+from devtools.embedded import EmbeddedRedis
 
 SUFFIX = "dc=sesame,dc=bench"
 SERVICE_DN = f"cn=sesame,ou=services,{SUFFIX}"

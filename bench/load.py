@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-from directory.demo import SURNAMES
-from directory.embedded import free_port
+from devtools.demo import SURNAMES
+from devtools.slapd import free_port
 
 from .common import CLASSES, CSRF, STAFF_PASSWORD, big_directory, percentile, uai_of
 from .procs import own_cpu_seconds, tree_cpu_seconds

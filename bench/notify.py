@@ -19,13 +19,14 @@ from redis import Redis
 
 from directory.model import AccountState
 from directory.passwords import PasswordHasher, provisional_password
-from directory.students import StudentCriteria
+from directory.search import AccountCriteria
 from webapp import create_app
 from webapp.documents.letters import MARGINS, Letter, letter_options, letter_settings, letters_html, letters_pdf
 from webapp.documents.lists import STUDENT_LIST, ListRow
 from webapp.documents.pdf import OPTIONS, html_to_pdf, pdf_options
 from webapp.jobs.store import FINISHED, JobStore
-from webapp.jobs.tasks import pool_size, run_job
+from webapp.account_jobs.writing import pool_size
+from webapp.jobs.tasks import run_job
 from webapp.jobs.worker import queue
 
 from .common import STAFF_PASSWORD, big_directory, uai_of, write_directory_ldif
@@ -157,7 +158,7 @@ def main(argv=None) -> int:
                 with app.app_context():
                     students = app.extensions["sesame.directory"].students
                     # in the order of their letters, as the confirming page puts a job's accounts
-                    ids = students.in_letter_order(uai, students.ids(uai, StudentCriteria(states=(AccountState.NOT_NOTIFIED,))))
+                    ids = students.in_letter_order(uai, students.ids(uai, AccountCriteria(states=(AccountState.NOT_NOTIFIED,))))
                     floor, floor_cpu = hashing_floor(len(ids), threads, app.config)
                     job, _ = store.create("notify", f"head.{run}", uai, "students", ids,
                                           {"letters": not args.without_letters, "reset": False})

@@ -34,11 +34,11 @@ import ldap3
 from redis import Redis
 
 from directory import attributes as A
-from directory.demo import BOYS, GIRLS, SURNAMES
-from directory.embedded import EmbeddedSlapd
+from devtools.demo import BOYS, GIRLS, SURNAMES
+from devtools.slapd import EmbeddedSlapd
 from directory.escaping import any_of, equals
 from directory.names import sort_name
-from directory.registry.demo_exports import ExportParent, ExportStudent, parents_xml, students_xml
+from devtools.demo_exports import ExportParent, ExportStudent, parents_xml, students_xml
 from directory.registry.preview import GUARDIAN_ATTRIBUTES, STUDENT_ATTRIBUTES
 from webapp import create_app
 from webapp.alimentation import previews

@@ -13,7 +13,7 @@ import ldap3
 from directory import attributes as A
 from directory.model import AccountState
 from directory.populations import STUDENTS
-from directory.students import StudentCriteria, StudentSort
+from directory.search import AccountCriteria, AccountSort
 from directory.sorting import page_control, sort_control
 from webapp import create_app
 
@@ -21,10 +21,10 @@ from . import load
 from .common import CSRF, SERVICE_DN, SUFFIX, big_directory, signed_in, summary, timed, uai_of
 
 SCENARIOS = {
-    "no criteria": ("", StudentCriteria()),
-    "name prefix 'mar'": ("q=mar", StudentCriteria(name="mar")),
-    "one class (201)": ("classe=201", StudentCriteria(classes=("201",))),
-    "one state (notifié)": ("etat=notifie", StudentCriteria(states=(AccountState.NOTIFIED,))),
+    "no criteria": ("", AccountCriteria()),
+    "name prefix 'mar'": ("q=mar", AccountCriteria(name="mar")),
+    "one class (201)": ("classe=201", AccountCriteria(classes=("201",))),
+    "one state (notifié)": ("etat=notifie", AccountCriteria(states=(AccountState.NOTIFIED,))),
 }
 HEADER = (f"{'search (first page of 50, sorted, with total)':44} {'rows':>5} {'client p95':>10} {'HTTP p50':>9}"
           f" {'HTTP p95':>9} {'LDAP p50':>9} {'LDAP p95':>9} {'HTTP/LDAP p95':>13}")
@@ -43,7 +43,7 @@ class RawQuery:
                                 self.config["SESAME_LDAP_BIND_PASSWORD"], auto_bind=True)
 
     def __call__(self, filter_: str, attributes=tuple(STUDENTS.attributes)) -> int:
-        controls = [sort_control(StudentSort.NAME.keys(False)), page_control(1, 50)]
+        controls = [sort_control(AccountSort.NAME.keys(False)), page_control(1, 50)]
         self.conn.search(f"{A.STUDENTS},{SUFFIX}", filter_, ldap3.LEVEL, attributes=list(attributes), controls=controls)
         rows = sum(1 for e in self.conn.response if e.get("type") == "searchResEntry")
         self.count += 1
@@ -90,7 +90,7 @@ def select_all_figures(app, school: int, say=print) -> float:
     client = signed_in(app, f"head.{school}")
     uai = uai_of(school)
     token = CSRF.search(client.get("/eleves").get_data(as_text=True)).group(1)
-    total = len(app.extensions["sesame.directory"].students.ids(uai, StudentCriteria()))
+    total = len(app.extensions["sesame.directory"].students.ids(uai, AccountCriteria()))
 
     def select_all():
         client.post("/eleves/selection/vider", data={"csrf_token": token}, headers={"HX-Request": "true"})

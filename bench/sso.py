@@ -27,7 +27,7 @@ from pathlib import Path
 import ldap3
 
 from directory import attributes as A
-from directory.embedded import EmbeddedSlapd, free_port
+from devtools.slapd import EmbeddedSlapd, free_port
 from directory.escaping import dn
 from directory.migrations import MigrationSettings, Migrator
 from directory.model import AccountState

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 import ldap3
 
 from directory.figures import Figures, follow_ups
-from directory.populations import GUARDIANS, STUDENTS
+from directory.populations import FIGURED, GUARDIANS, STUDENTS
 from webapp import create_app
 
 from .common import (ADMIN, SERVICE_DN, SUFFIX, add_identity_team_member, big_directory, signed_in, summary, timed,
@@ -31,9 +31,9 @@ def raw_figure_reads(config, uai: str, provisional_days: int):
     lines = follow_ups(datetime.now(timezone.utc).date(), provisional_days)
 
     def reads():
-        for population, attributes in ((STUDENTS, Figures.STUDENT_ATTRIBUTES), (GUARDIANS, Figures.GUARDIAN_ATTRIBUTES)):
+        for population in FIGURED:
             base = f"{population.branch},{SUFFIX}"
-            conn.search(base, population.in_establishment(uai), ldap3.LEVEL, attributes=attributes)
+            conn.search(base, population.in_establishment(uai), ldap3.LEVEL, attributes=Figures.attributes(population))
             for line in lines:
                 conn.search(base, line.criteria.filter(population.in_establishment(uai)), ldap3.LEVEL,
                             attributes=["1.1"])

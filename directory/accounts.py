@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import ldap3
 
 from . import attributes as A
+from . import marks
 from . import observe
 from .errors import Conflict, IdentifierTaken, NotFound
 from .escaping import all_of, any_of, equals, starts_with
@@ -130,13 +131,8 @@ class Accounts:
         return _record(found["dn"], found["attributes"], found["raw_attributes"]) if found else None
 
     def marked(self, job_id: str) -> set[str]:
-        """The accounts of this population's branch that carry `job_id` as their mark: the ones that job changed
-        (unless a later job changed them again). Indexed: one search, identifiers only."""
-        def operation(conn):
-            conn.search(self.base, equals(A.LAST_JOB, job_id), ldap3.LEVEL, attributes=[A.ACCOUNT_ID])
-            return [first(e["attributes"].get(A.ACCOUNT_ID), account_id_of(e["dn"])) for e in conn.response
-                    if e.get("type") == "searchResEntry"]
-        return set(self.directory.writes.run(operation))
+        """The accounts of this population that carry `job_id` as their mark (directory/marks.py)."""
+        return marks.marked(self.directory, job_id, [self.population])
 
     def read_one(self, uai: str, account_id: str) -> AccountRecord:
         found = self.read(uai, [account_id])
@@ -216,7 +212,6 @@ class Accounts:
         now = now or datetime.now(timezone.utc)
         password = provisional_password() if change.new_password else self.provisional_password(record)
         modifications = {
-            A.LAST_JOB: [(ldap3.MODIFY_REPLACE, [job_id])],
             A.ACCOUNT_STATE: [(ldap3.MODIFY_DELETE, [record.state.value]),
                               (ldap3.MODIFY_ADD, [change.after.value])],
         }
@@ -265,8 +260,7 @@ class Accounts:
         return self.provisional_password(record) if shows_password(record.state) else None
 
     def _write(self, record: AccountRecord, modifications: dict, job_id: str) -> None:
-        """The modify, never twice blindly: after a lost answer the job's mark on the entry says
+        """The modify with the job's mark, never twice blindly: after a lost answer the mark on the entry says
         whether it applied."""
-        self.directory.modify_once(record.dn, modifications, attributes=[A.LAST_JOB],
-                                   applied=lambda entry: first(entry["attributes"].get(A.LAST_JOB)) == job_id)
+        marks.modify_marked(self.directory, record.dn, modifications, job_id)
         observe.account_changed(self.population.name)

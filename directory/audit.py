@@ -63,9 +63,11 @@ def open_job(directory, job_id: str, actor: str, action: str, uai: str, populati
              accounts) -> None:
     """Written when a job is asked for, before any account is changed."""
     accounts = sorted(set(accounts))
-    attributes = {A.CN: job_id, A.ACTOR: actor, A.ACTION: action, A.UAI: uai, A.JOB_STATE: OPEN,
+    attributes = {A.CN: job_id, A.ACTOR: actor, A.ACTION: action, A.JOB_STATE: OPEN,
                   A.JOB_SPEC: json.dumps({"population": population, "options": options}, sort_keys=True),
                   A.DESCRIPTION: f"{action} : en cours sur {len(accounts)} compte(s)"}
+    if uai:     # a job of every establishment (the removal of leavers) is the identity team's to read
+        attributes[A.UAI] = uai
     if accounts:
         attributes[A.TARGET] = accounts
     _add(directory, _dn(directory, job_id), [A.OC_AUDIT, A.OC_JOB, A.OC_DATED], _dated(attributes))

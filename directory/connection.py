@@ -159,6 +159,10 @@ class ConnectionPool:
         whose second sending cannot apply twice (an add of a fixed name)."""
         return self._call(operation, resend=True)
 
+    def ping(self) -> None:
+        """A read of the suffix's entry alone on this pool's server: it answers, or DirectoryUnavailable."""
+        self.run(lambda conn: conn.search(self.settings.suffix, "(objectClass=*)", ldap3.BASE, attributes=["1.1"]))
+
     def write(self, operation):
         """Call a write that must never be sent twice blindly. If the connection breaks after it
         left, slapd may or may not have applied it: `WriteOutcomeUnknown` tells the caller to read

@@ -10,8 +10,8 @@ import ldap3
 from . import attributes as A
 from .mapping import first, parse_time
 from .model import AccountState
-from .populations import GUARDIANS, STUDENTS, Population
-from .students import StudentCriteria
+from .populations import FIGURED, Population
+from .search import AccountCriteria
 
 NOT_NOTIFIED, NOTIFIED, ACTIVE = (s.value for s in AccountState)
 # a school year starts on 1 September
@@ -88,7 +88,7 @@ class FollowUp:
     """One « À faire » line: its key, what it says, the criteria of exactly its accounts."""
     key: str
     label: str
-    criteria: StudentCriteria
+    criteria: AccountCriteria
 
 
 def follow_ups(today: date, provisional_days: int) -> list[FollowUp]:
@@ -96,20 +96,20 @@ def follow_ups(today: date, provisional_days: int) -> list[FollowUp]:
     morning and the search opened this afternoon agree. No expiry line when passwords never expire."""
     midnight = lambda d: datetime.combine(d, time.min, timezone.utc)   # noqa: E731
     lines = [
-        FollowUp("never-notified", "Comptes jamais notifiés", StudentCriteria(states=(AccountState.NOT_NOTIFIED,))),
+        FollowUp("never-notified", "Comptes jamais notifiés", AccountCriteria(states=(AccountState.NOT_NOTIFIED,))),
         FollowUp("long-wait", f"Notifiés et non activés depuis plus de {LONG_WAIT_DAYS} jours",
-                 StudentCriteria(states=(AccountState.NOTIFIED,),
+                 AccountCriteria(states=(AccountState.NOTIFIED,),
                                  notified_before=midnight(today - timedelta(days=LONG_WAIT_DAYS)))),
     ]
     if provisional_days > 0:
         lines.append(FollowUp(
             "provisional-expiring",
             f"Mots de passe provisoires expirés ou expirant dans les {EXPIRY_WARNING_DAYS} jours",
-            StudentCriteria(states=(AccountState.NOTIFIED,), password_given_before=midnight(
+            AccountCriteria(states=(AccountState.NOTIFIED,), password_given_before=midnight(
                 today - timedelta(days=provisional_days - EXPIRY_WARNING_DAYS)))))
     lines += [
-        FollowUp("locked", "Comptes bloqués après trop d'erreurs de mot de passe", StudentCriteria(locked=True)),
-        FollowUp("mail-unconfirmed", "Adresses mail jamais confirmées", StudentCriteria(mail_unconfirmed=True)),
+        FollowUp("locked", "Comptes bloqués après trop d'erreurs de mot de passe", AccountCriteria(locked=True)),
+        FollowUp("mail-unconfirmed", "Adresses mail jamais confirmées", AccountCriteria(mail_unconfirmed=True)),
     ]
     return lines
 
@@ -149,58 +149,55 @@ def _day(value) -> date | None:
 
 
 class Figures:
-    """Reads one establishment's figures. Students: one search for their state, class, MEF and dates;
-    parents: one for their state, dates and children (a parent counts in each class of their children
-    here); each « À faire » line: one search that returns DNs only, with the filter of its link."""
+    """Reads one establishment's figures, population by population (those counted here, `populations.FIGURED`):
+    one lean search each for the state, the dates and what places an account in a class and a MEF — its own class
+    and MEF, or, for a population found by its children (parents), each class and MEF of its children here; each
+    « À faire » line: one search that returns DNs only, with the filter of its link."""
 
-    STUDENT_ATTRIBUTES = [A.ACCOUNT_STATE, A.CLASS_CODE, A.MEF_CODE, A.NOTIFICATION_DATE, A.ACTIVATION_DATE]
-    GUARDIAN_ATTRIBUTES = [A.ACCOUNT_STATE, A.CHILD, A.NOTIFICATION_DATE, A.ACTIVATION_DATE]
+    DATES = [A.ACCOUNT_STATE, A.NOTIFICATION_DATE, A.ACTIVATION_DATE]
 
     def __init__(self, directory):
         self.directory = directory
 
-    def _read(self, population: Population, uai: str, attributes) -> list[tuple[str, dict]]:
+    @classmethod
+    def attributes(cls, population: Population) -> list[str]:
+        """What the figures read of an account of `population`."""
+        return cls.DATES + ([A.CHILD] if population.found_by_children else [A.CLASS_CODE, A.MEF_CODE])
+
+    def _read(self, population: Population, uai: str) -> list[tuple[str, dict]]:
         return self.directory.search(self.directory.base(population.branch), population.in_establishment(uai),
-                                     attributes, ldap3.LEVEL)
+                                     self.attributes(population), ldap3.LEVEL)
 
     def establishment(self, uai: str, today: date, provisional_days: int,
-                      with_guardians: bool = True) -> dict[str, PopulationFigures]:
-        students = PopulationFigures()
-        placed: dict[str, tuple[str, str]] = {}     # student DN (lower case) → (class, MEF)
-        notified, activated = [], []
-        for dn, entry in self._read(STUDENTS, uai, self.STUDENT_ATTRIBUTES):
-            state = first(entry.get(A.ACCOUNT_STATE), NOT_NOTIFIED)
-            class_code, mef = first(entry.get(A.CLASS_CODE), NO_CLASS), first(entry.get(A.MEF_CODE), NO_CLASS)
-            placed[dn.lower()] = (class_code, mef)
-            students.total.add(state)
-            students.by_class.setdefault(class_code, Tally()).add(state)
-            students.by_mef.setdefault(mef, Tally()).add(state)
-            self._dates(entry, state, notified, activated, today)
-        students.weeks = _weeks(notified, activated, today)
-        found = {"students": students}
-        if with_guardians:
-            found["guardians"] = self._guardians(uai, placed, today)
-        for name, population in (("students", STUDENTS), ("guardians", GUARDIANS)):
-            if name in found:
-                accounts = self.directory.population(population)
-                found[name].follow_up = {line.key: accounts.count(uai, line.criteria)
-                                         for line in follow_ups(today, provisional_days)}
+                      populations=FIGURED) -> dict[str, PopulationFigures]:
+        """Each population's figures by its name; those found by their children after those they are placed by."""
+        placed: dict[str, tuple[str, str]] = {}     # an account's DN (lower case) → (class, MEF)
+        found = {}
+        for population in sorted(populations, key=lambda p: p.found_by_children):
+            found[population.name] = figures = self._figures(population, uai, placed, today)
+            accounts = self.directory.population(population)
+            figures.follow_up = {line.key: accounts.count(uai, line.criteria)
+                                 for line in follow_ups(today, provisional_days)}
         return found
 
-    def _guardians(self, uai: str, placed: dict, today: date) -> PopulationFigures:
-        guardians = PopulationFigures()
+    def _figures(self, population: Population, uai: str, placed: dict, today: date) -> PopulationFigures:
+        figures = PopulationFigures()
         notified, activated = [], []
-        for _, entry in self._read(GUARDIANS, uai, self.GUARDIAN_ATTRIBUTES):
+        for dn, entry in self._read(population, uai):
             state = first(entry.get(A.ACCOUNT_STATE), NOT_NOTIFIED)
-            guardians.total.add(state)
-            here = {placed[c.lower()] for c in entry.get(A.CHILD) or () if c.lower() in placed}
+            figures.total.add(state)
+            if population.found_by_children:     # in each class and each MEF of their children here
+                here = {placed[c.lower()] for c in entry.get(A.CHILD) or () if c.lower() in placed}
+            else:
+                placed[dn.lower()] = (first(entry.get(A.CLASS_CODE), NO_CLASS), first(entry.get(A.MEF_CODE), NO_CLASS))
+                here = {placed[dn.lower()]}
             for class_code in {c for c, _ in here}:
-                guardians.by_class.setdefault(class_code, Tally()).add(state)
+                figures.by_class.setdefault(class_code, Tally()).add(state)
             for mef in {m for _, m in here}:
-                guardians.by_mef.setdefault(mef, Tally()).add(state)
+                figures.by_mef.setdefault(mef, Tally()).add(state)
             self._dates(entry, state, notified, activated, today)
-        guardians.weeks = _weeks(notified, activated, today)
-        return guardians
+        figures.weeks = _weeks(notified, activated, today)
+        return figures
 
     @staticmethod
     def _dates(entry: dict, state: str, notified: list, activated: list, today: date) -> None:

@@ -17,11 +17,12 @@ from .escaping import all_of, equals
 from .locks import is_locked
 from .model import AccountState, provisional_expired
 from .passwords import PasswordHasher
+from .populations import branches
 from .registry.leavers import is_leaver_lock
 from .repository import equalize_timing
 from .mapping import Field, Mapping, day, first, flag, present, state, text, time
 
-HOLDER_BRANCHES = (A.STUDENTS, A.GUARDIANS)
+HOLDER_BRANCHES = branches()      # every population's holders sign in here
 PASSWORD_RULES = ("contenir au moins 8 caractères", "ne contenir ni votre identifiant, ni votre nom")
 FIRST_PASSWORD_RULES = PASSWORD_RULES + ("être différent du mot de passe provisoire",)
 

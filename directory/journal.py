@@ -16,6 +16,7 @@ from .errors import NotFound, PageOutOfRange
 from .escaping import all_of, any_of, at_least, contains, equals, none_of
 from .mapping import first, parse_time
 from .names import fold
+from .populations import branches
 from .sorting import VLV_RESPONSE_OID, SortKey, page_control, read_page_answer, sort_control
 
 PAGE_SIZE = 50
@@ -23,18 +24,14 @@ MAX_DAYS = 1100         # a date range reaches this far back at most (records ar
 PURGE_LOOKBACK_DAYS = 60
 ACCOUNTS_FILTER_LIMIT = 50      # an account filter matching more names than this is too vague
 
-# What a record's action says, in the words of the screens. Account actions are lifecycle.Action's values.
+# What a record's action says, in the words of the screens; each kind of job an app runs adds its own
+# (name_actions, at its registration: webapp/jobs/kind.py).
 SIGN_IN, SIGN_IN_REFUSED = "sign-in", "sign-in-refused"
 DELEGATION_GRANTED, DELEGATION_ENDED = "delegation-granted", "delegation-ended"
 LETTER_SETTINGS = "letter-settings"
 PURGE = "journal-purge"
 ACTION_LABELS = {
-    "notify": "(Re)notification des comptes",
-    "reset": "Réinitialisation des mots de passe",
-    "list": "Liste des comptes",
-    "reprint": "Réimpression des courriers",
-    # « Alimentation »: the import job, and each student it moves or marks as leaving, each removal
-    "import": "Alimentation de l'annuaire",
+    # « Alimentation »: each student an import moves or marks as leaving, each removal of a leaver
     "move-in": "Changement d'établissement (alimentation)",
     "leave": "Départ (alimentation)",
     "leaver-removed": "Compte supprimé (départ)",
@@ -46,7 +43,7 @@ ACTION_LABELS = {
     PURGE: "Purge du journal",
 }
 # the actions on accounts (« Accueil »'s « Dernières opérations »), not sign-ins, delegations or settings
-ACCOUNT_ACTIONS = ("notify", "reset", "list", "reprint", "import", "move-in", "leave", "leaver-removed")
+ACCOUNT_ACTIONS = ["move-in", "leave", "leaver-removed"]
 ATTRIBUTES = [A.CN, A.ACTOR, A.ACTION, A.UAI, A.DESCRIPTION, A.TARGET, A.CREATED, A.JOB_SPEC, A.JOB_STATE]
 # createTimestamp has one-second resolution: within a second, the latest written (entryCSN) first
 NEWEST_FIRST = [SortKey(A.CREATED, reverse=True), SortKey("entryCSN", reverse=True)]
@@ -92,6 +89,15 @@ class JournalPage:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.size))
+
+
+def name_actions(labels: dict[str, str], on_accounts) -> None:
+    """The actions of the kinds of job an app runs, named in the words of the screens (first, as the journal's
+    list of actions offers them); those `on_accounts` in « Dernières opérations » too. Named again, the same."""
+    named = {**labels, **{action: label for action, label in ACTION_LABELS.items() if action not in labels}}
+    ACTION_LABELS.clear()
+    ACTION_LABELS.update(named)
+    ACCOUNT_ACTIONS[:] = list(dict.fromkeys([*on_accounts, *ACCOUNT_ACTIONS]))
 
 
 def record(directory, actor: str, action: str, uai: str | None, summary: str, accounts=()) -> None:
@@ -141,7 +147,7 @@ def _decode(entry: dict) -> Operation:
 
 def latest(directory, uai: str, count: int = 10) -> list[Operation]:
     """« Dernières opérations »: the `count` newest actions on the establishment's accounts, by anyone."""
-    return page(directory, JournalQuery(uai, actions=ACCOUNT_ACTIONS), 1, count).operations
+    return page(directory, JournalQuery(uai, actions=tuple(ACCOUNT_ACTIONS)), 1, count).operations
 
 
 def filter_for(query: JournalQuery) -> str:
@@ -193,7 +199,7 @@ def accounts_matching(directory, text: str, uai: str | None) -> tuple[str, ...]:
     if len(text) == 32 and all(c in "0123456789abcdef" for c in text.lower()):
         ids.add(text.lower())
     folded = fold(text)
-    for branch in (A.STUDENTS, A.GUARDIANS):
+    for branch in branches():
         filter_ = any_of(equals(A.UID, text), contains(A.SEARCH_KEY, folded) if len(folded) >= 3 else "")
         for dn, entry in directory.search(directory.base(branch), filter_, [A.ACCOUNT_ID], ldap3.LEVEL):
             ids.add(str(first(entry.get(A.ACCOUNT_ID), "")))
@@ -208,7 +214,7 @@ def names_of(directory, account_ids) -> dict[str, str]:
     names: dict[str, str] = {}
     for start in range(0, len(wanted), 100):
         chunk = any_of(*(equals(A.ACCOUNT_ID, i) for i in wanted[start:start + 100]))
-        for branch in (A.STUDENTS, A.GUARDIANS):
+        for branch in branches():
             for _, entry in directory.search(directory.base(branch), chunk,
                                              [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID], ldap3.LEVEL):
                 label = f"{str(first(entry.get(A.SURNAME), '')).upper()} {first(entry.get(A.GIVEN_NAME), '')}".strip()

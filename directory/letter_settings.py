@@ -10,7 +10,7 @@ import ldap3
 
 from . import attributes as A
 from .errors import ChangedMeanwhile, FieldsRefused, NotFound, RefusedByPolicy
-from .escaping import dn, equals
+from .escaping import equals
 from .mapping import first
 from .texts import clean, text_problem
 
@@ -64,18 +64,15 @@ class LetterSettingsStore:
     def __init__(self, directory):
         self.directory = directory
 
-    def _dn(self, uai: str) -> str:
-        return dn(A.UAI, uai, self.directory.base(A.ESTABLISHMENTS))
-
     def raw(self, uai: str) -> str:
         """The stored value as it is (the form carries it back, to make the change conditional)."""
-        entry = self.directory.read_entry(self._dn(uai), [A.LETTER_SETTINGS, A.OBJECT_CLASS])
+        entry = self.directory.read_entry(self.directory.establishment_dn(uai), [A.LETTER_SETTINGS, A.OBJECT_CLASS])
         if entry is None:
             raise NotFound(uai)
         return str(first(entry["attributes"].get(A.LETTER_SETTINGS), "") or "")
 
     def read(self, uai: str) -> StoredLetterSettings:
-        found = self.directory.search(self._dn(uai), equals(A.UAI, uai), [A.LETTER_SETTINGS], ldap3.BASE)
+        found = self.directory.search(self.directory.establishment_dn(uai), equals(A.UAI, uai), [A.LETTER_SETTINGS], ldap3.BASE)
         return StoredLetterSettings.from_json(first(found[0][1].get(A.LETTER_SETTINGS), "")) if found else \
             StoredLetterSettings()
 
@@ -86,7 +83,7 @@ class LetterSettingsStore:
         found = problems(wanted)
         if found:
             raise FieldsRefused(found)
-        entry_dn = self._dn(uai)
+        entry_dn = self.directory.establishment_dn(uai)
         entry = self.directory.read_entry(entry_dn, [A.OBJECT_CLASS, A.LETTER_SETTINGS])
         if entry is None:
             raise NotFound(uai)

@@ -18,6 +18,7 @@ class Population:
     attributes: tuple[str, ...]        # what a search reads
     decode: Callable[[dict], object]   # entry → record (Student, Guardian)
     found_by_children: bool = False    # parents: a child's name or class is looked up among the students
+    figured: bool = True               # counted in the establishment's figures (« Accueil », « Statistiques »)
 
     def in_establishment(self, uai: str) -> str:
         return equals(self.establishment_attribute, uai)
@@ -25,9 +26,16 @@ class Population:
 
 STUDENTS = Population("students", A.STUDENTS, A.UAI, tuple(STUDENT.attributes), STUDENT.decode)
 # « Élèves extérieurs »: students of other establishments following a shared course at this one
-EXTERNAL = Population("external", A.STUDENTS, A.EXTERNAL_UAI, tuple(STUDENT.attributes), STUDENT.decode)
+EXTERNAL = Population("external", A.STUDENTS, A.EXTERNAL_UAI, tuple(STUDENT.attributes), STUDENT.decode,
+                      figured=False)     # counted by their establishment of attachment
 # a parent belongs to every establishment one of their children is attached to
 GUARDIANS = Population("guardians", A.GUARDIANS, A.UAI, tuple(GUARDIAN.attributes), GUARDIAN.decode,
                        found_by_children=True)
 ALL = (STUDENTS, EXTERNAL, GUARDIANS)
 BY_NAME = {p.name: p for p in ALL}
+FIGURED = tuple(p for p in ALL if p.figured)
+
+
+def branches(populations=ALL) -> tuple[str, ...]:
+    """The branches these populations' accounts live in, each once."""
+    return tuple(dict.fromkeys(p.branch for p in populations))

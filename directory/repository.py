@@ -17,7 +17,7 @@ from .locks import lock_end
 from .model import AccountState, Establishment, Mef, PasswordPolicy, Role, SchoolClass, Staff
 from .passwords import PasswordHasher
 from .mapping import first
-from .students import Students
+from .search import PopulationAccounts
 
 # Establishments, classes and MEFs change a few times a year: each process keeps them this long.
 REFERENCE_TTL = 60.0
@@ -51,20 +51,20 @@ class Directory:
         self.writes = ConnectionPool(settings, on_write=replicas.note_write,
                                      down=ProviderUnavailable if settings.read_urls else DirectoryUnavailable)
         self.reads = replicas.Reads(settings, self.writes)   # consumers; the provider when needed
-        self._populations = {p.name: Students(self, p) for p in populations.ALL}
+        self._populations = {p.name: PopulationAccounts(self, p) for p in populations.ALL}
         self._cache: dict[tuple, tuple[float, object, object]] = {}
         self._stamps: dict[str, tuple[float, str]] = {}
 
-    def population(self, population: populations.Population) -> Students:
+    def population(self, population: populations.Population) -> PopulationAccounts:
         """The accounts of one population: search, count, get."""
         return self._populations[population.name]
 
     @property
-    def students(self) -> Students:
+    def students(self) -> PopulationAccounts:
         return self.population(populations.STUDENTS)
 
     @property
-    def guardians(self) -> Students:
+    def guardians(self) -> PopulationAccounts:
         return self.population(populations.GUARDIANS)
 
     def close(self) -> None:
@@ -227,7 +227,7 @@ class Directory:
         hit = self._stamps.get(uai)
         if hit and now - hit[0] < STAMP_TTL:
             return hit[1]
-        found = self.search(self._establishment_dn(uai), "(objectClass=*)", ["entryCSN"], ldap3.BASE) \
+        found = self.search(self.establishment_dn(uai), "(objectClass=*)", ["entryCSN"], ldap3.BASE) \
             if uai else []
         value = str(first(found[0][1].get("entryCSN"), "")) if found else ""
         self._stamps[uai] = (now, value)
@@ -255,14 +255,15 @@ class Directory:
             raise NotFound(uai)
         return found[0]
 
-    def _establishment_dn(self, uai: str) -> str:
+    def establishment_dn(self, uai: str) -> str:
+        """The establishment's entry, below which its classes, MEFs, delegations and letter settings live."""
         return child_dn(A.UAI, uai, self.base(A.ESTABLISHMENTS))
 
     def classes(self, uai: str) -> list[SchoolClass]:
         return self._cached(("classes", uai), lambda: self._classes(uai), lambda: self._establishment_stamp(uai))
 
     def _classes(self, uai: str) -> list[SchoolClass]:
-        found = self.search(self._establishment_dn(uai), equals(A.OBJECT_CLASS, A.OC_SCHOOL_CLASS),
+        found = self.search(self.establishment_dn(uai), equals(A.OBJECT_CLASS, A.OC_SCHOOL_CLASS),
                              [A.CN, A.DESCRIPTION, A.MEF_CODE], ldap3.LEVEL)
         return sorted((SchoolClass(uai, first(e.get(A.CN), ""), first(e.get(A.DESCRIPTION), ""), first(e.get(A.MEF_CODE), ""))
                        for _, e in found), key=lambda c: c.code)
@@ -271,7 +272,7 @@ class Directory:
         return self._cached(("mefs", uai), lambda: self._mefs(uai), lambda: self._establishment_stamp(uai))
 
     def _mefs(self, uai: str) -> list[Mef]:
-        found = self.search(self._establishment_dn(uai), equals(A.OBJECT_CLASS, A.OC_MEF),
+        found = self.search(self.establishment_dn(uai), equals(A.OBJECT_CLASS, A.OC_MEF),
                              [A.MEF_CODE, A.MEF_LABEL], ldap3.LEVEL)
         return sorted((Mef(uai, first(e.get(A.MEF_CODE), ""), first(e.get(A.MEF_LABEL), "")) for _, e in found),
                       key=lambda m: m.label)

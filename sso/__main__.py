@@ -26,7 +26,7 @@ Ctrl-C stops the engine and the demo service (Sésame keeps running).
 
 
 def main() -> int:
-    from directory.embedded import EmbeddedSlapd
+    from devtools.slapd import EmbeddedSlapd
     from directory.errors import InvalidCredentials
     from directory.connection import open_connection
     from directory.migrations import sso_dn

@@ -13,7 +13,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from directory.embedded import terminate
+from devtools.slapd import terminate
 
 from .lemonldap import (DEBIAN_TEMPLATES, PLUGIN_LIB, SKIN, EnginePaths, EngineSettings, ini, nginx_server,
                         signing_pair, write_conf)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from directory.connection import DirectorySettings
-from directory.embedded import EmbeddedSlapd, terminate
+from devtools.slapd import EmbeddedSlapd, terminate
 from directory.migrations import MigrationSettings, Migrator
 from directory.repository import Directory
-from webapp.embedded import EmbeddedRedis
+from devtools.embedded import EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,7 +55,7 @@ def directory_settings(slapd):
 @pytest.fixture(scope="session")
 def demo_directory(migrated, directory_settings):
     """The directory with the demo data of SPEC §11 loaded, as `make run` has it."""
-    from directory.demo_load import load_demo_offline
+    from devtools.demo_load import load_demo_offline
     directory = Directory(directory_settings)
     load_demo_offline(directory, SEAL_KEY, migrated)
     yield directory
@@ -65,7 +65,7 @@ def demo_directory(migrated, directory_settings):
 @pytest.fixture(scope="session")
 def mail_sink(tmp_path_factory):
     """A real SMTP server on loopback; the app sends to it as to any relay."""
-    from webapp.mailsink import MailSink
+    from devtools.mailsink import MailSink
     with MailSink(tmp_path_factory.mktemp("mail")) as sink:
         yield sink
 

@@ -236,7 +236,7 @@ def migrated_slapd(folder, suffix: str = SUFFIX, service_dn: str = SERVICE_DN,
                    service_password: str = SERVICE_PASSWORD, replicator_password: str = ""):
     """A slapd of a test module's own under `folder`, started and migrated (nothing loaded yet); with
     `replicator_password`, `cn=replicator,ou=services` reads every entry whole with it."""
-    from directory.embedded import EmbeddedSlapd
+    from devtools.slapd import EmbeddedSlapd
     from directory.migrations import MigrationSettings, Migrator
     slapd = EmbeddedSlapd(folder, suffix).start()
     Migrator(MigrationSettings(url=slapd.ldapi_url, suffix=suffix, service_dn=service_dn,
@@ -249,7 +249,7 @@ def demo_on_own_slapd(folder, replicator_password: str = ""):
     """(slapd, directory): a slapd of a test module's own under `folder`, migrated, with the demo loaded
     (slapadd), for tests that change or kill what the rest of the suite counts on."""
     from directory.connection import DirectorySettings
-    from directory.demo_load import load_demo_offline
+    from devtools.demo_load import load_demo_offline
     from directory.repository import Directory
     slapd = migrated_slapd(folder, replicator_password=replicator_password)
     directory = Directory(DirectorySettings(url=slapd.ldap_url, suffix=SUFFIX, bind_dn=SERVICE_DN,

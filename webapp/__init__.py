@@ -26,6 +26,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     sessions.init_lifetime(app)     # before the user loader runs: an old session never loads
     register_extensions(app)
     register_blueprints(app)
+    register_job_kinds(app)
+    register_chores(app)
     errors.init_app(app)
     formatting.init_app(app)
     operations.init_app(app)
@@ -116,25 +118,54 @@ def _unauthorized():
 
 
 def register_blueprints(app: Flask) -> None:
-    from .auth import second_factor  # noqa: F401 - its routes join the auth blueprint
     from .auth.views import bp as auth
     from .help import bp as help_bp
     from .holders.views import bp as holders
     from .home.views import bp as home
     from .jobs.views import bp as jobs
-    from .jobs import reprint  # noqa: F401 - « Réimprimer », a route of the jobs blueprint
+    from .account_jobs.reprint import bp as reprint
     from .students import actions  # noqa: F401 - its routes join the students blueprint
     from .students.views import BLUEPRINTS as populations
     from .alimentation.views import bp as alimentation
+    from .alimentation.leavers import bp as leavers
     from .journal.views import bp as journal
     from .settings.views import bp as settings
     from .stats.views import bp as stats
 
-    for blueprint in (auth, home, *populations.values(), jobs, help_bp, holders, alimentation, settings,
-                      journal, stats):
+    for blueprint in (auth, home, *populations.values(), jobs, reprint, help_bp, holders, alimentation, leavers,
+                      settings, journal, stats):
         app.register_blueprint(blueprint)
 
     from . import access  # noqa: F401 - registers the user loader
+
+
+def register_chores(app: Flask) -> None:
+    """What the workers' sweeper does besides taking jobs up, each on its own daily turn."""
+    from .alimentation.departures import depart_when_due
+    from .jobs.worker import CHORES
+    from .journal.purge import purge_when_due
+
+    app.extensions[CHORES] = (purge_when_due, depart_when_due)
+
+
+def register_job_kinds(app: Flask) -> None:
+    """Every kind of job the app runs and shows: a new kind is its own module and one line here."""
+    from .account_jobs.listing import Listing
+    from .account_jobs.notify import Notify
+    from .account_jobs.reprint import Reprint
+    from .account_jobs.reset import Reset
+    from .alimentation.job import Import
+    from .alimentation.removal import Removal
+    from .jobs.kind import register
+
+    register(app, [
+        Notify(),
+        Reset(),
+        Listing(),
+        Reprint(),
+        Import(),
+        Removal(),
+    ])
 
 
 def register_commands(app: Flask) -> None:

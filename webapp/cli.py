@@ -1,4 +1,5 @@
-"""`flask directory …`: the directory's release steps (migrate, seed-demo), its backups and their restore, and upkeep."""
+"""`flask directory …`: the directory's release steps (migrate), its backups and their restore, and upkeep (a lost
+second factor, the journal's purge, the figures computed ahead)."""
 from __future__ import annotations
 
 import sys
@@ -10,8 +11,6 @@ from flask.cli import AppGroup
 
 from directory.errors import DirectoryError
 from directory.migrations import MigrationRightsError, MigrationSettings, Migrator
-
-from directory.demo_load import load_demo
 
 from redis.exceptions import RedisError
 
@@ -63,14 +62,6 @@ def migrate_command():
     click.echo(f"{len(applied)} migration(s) applied" if applied else "directory up to date: nothing to apply")
 
 
-@directory_cli.command("seed-demo")
-def seed_demo_command():
-    """Load the demo establishments, students, parents and staff (once; a second run does nothing)."""
-    with exit_on_directory_error():
-        report = load_demo(directory.current, seal_key(current_app.config))
-    click.echo(report)
-
-
 @directory_cli.command("remove-second-factor")
 @click.argument("uid")
 def remove_second_factor_command(uid):
@@ -101,7 +92,7 @@ def refresh_figures_command():
     timer every few minutes so that the identity team's all-establishments view never computes them."""
     import time
 
-    from .stats.store import figures_of
+    from .figures import figures_of
     started = time.monotonic()
     establishments = directory.current.establishments()
     for establishment in establishments:

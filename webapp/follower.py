@@ -11,15 +11,16 @@ LEAVERS_EVERY = 3600.0     # seconds: days pass without any write, so the leaver
 
 
 def main() -> None:
+    from flask.cli import ScriptInfo
+
     from directory.errors import DirectoryError
     from directory.follower import Follower
 
-    from . import create_app
     from .extensions import directory
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s follower %(levelname)s %(message)s")
     log = logging.getLogger(__name__)
-    app = create_app()
+    app = ScriptInfo(app_import_path="wsgi:app").load_app()     # as the web servers have it (worker.py)
     stop = threading.Event()
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda *_: stop.set())
@@ -27,7 +28,7 @@ def main() -> None:
     def forget_figures(activated) -> None:
         from redis.exceptions import RedisError
 
-        from .stats.store import forget
+        from .figures import forget
         try:
             for uai in {u for a in activated for u in a.uais}:
                 forget(uai)        # « Accueil » and « Statistiques » count them at their next page

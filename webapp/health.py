@@ -6,8 +6,6 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 
-import ldap3
-
 PRESENCE = "sesame:worker:alive:"     # + the worker's name: set again every BEAT seconds, gone after ALIVE
 BEAT = 5
 ALIVE = 3 * BEAT
@@ -44,11 +42,6 @@ def _timed(name: str, check) -> Part:
     return Part(name, up, round((time.perf_counter() - started) * 1000, 2), detail)
 
 
-def _base_search(pool) -> None:
-    suffix = pool.settings.suffix
-    pool.run(lambda conn: conn.search(suffix, "(objectClass=*)", ldap3.BASE, attributes=["1.1"]))
-
-
 def workers_alive(connection) -> list[str]:
     """The workers whose presence has not lapsed."""
     return sorted(key.decode()[len(PRESENCE):] for key in connection.scan_iter(f"{PRESENCE}*", count=500))
@@ -57,8 +50,8 @@ def workers_alive(connection) -> list[str]:
 def check(directory, connection) -> Readiness:
     """Each part in turn. Ready: the provider answers, at least one read server answers (a consumer, or
     the provider when there is none), Redis answers and at least one worker is alive."""
-    parts = [_timed("annuaire-ecriture", lambda: _base_search(directory.writes))]
-    reads = [_timed(f"annuaire-lecture {pool.settings.url}", lambda pool=pool: _base_search(pool))
+    parts = [_timed("annuaire-ecriture", directory.writes.ping)]
+    reads = [_timed(f"annuaire-lecture {pool.settings.url}", pool.ping)
              for pool in directory.reads.consumers]
     parts += reads
     redis_part = _timed("redis", connection.ping)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import ldap3
 
 from .. import attributes as A
+from .. import marks
 from ..audit import record_action
 from ..errors import AlreadyExists, ChangedMeanwhile, Conflict, IdentifierTaken, NotFound
 from ..escaping import dn, equals
@@ -50,16 +51,10 @@ def prepare(directory, preview: Preview, uais, job_id: str) -> None:
                          establishment.school_year if whole else "")
 
 
-def _marked(directory, entry_dn: str, job_id: str) -> bool:
-    entry = directory.read_entry(entry_dn, [A.LAST_JOB])
-    return entry is not None and first(entry["attributes"].get(A.LAST_JOB)) == job_id
-
-
-def _modifications(plan: dict, job_id: str) -> dict:
+def _modifications(plan: dict) -> dict:
     changes: dict[str, list] = {}
     for attribute, operation, values in plan["modifications"]:
         changes.setdefault(attribute, []).append((_OPERATIONS[operation], list(values)))
-    changes[A.LAST_JOB] = [(ldap3.MODIFY_REPLACE, [job_id])]
     return changes
 
 
@@ -74,12 +69,11 @@ def apply_row(directory, row: PreviewRow, job_id: str, actor: str,
     if plan.get("op") != "modify":
         return RowOutcome.UNCHANGED, ""
     try:
-        directory.modify_once(plan["dn"], _modifications(plan, job_id), attributes=[A.LAST_JOB],
-                              applied=lambda entry: first(entry["attributes"].get(A.LAST_JOB)) == job_id)
+        marks.modify_marked(directory, plan["dn"], _modifications(plan), job_id)
     except NotFound:
         return RowOutcome.REFUSED, GONE
     except Conflict:
-        if not _marked(directory, plan["dn"], job_id):
+        if not marks.has_mark(directory, plan["dn"], job_id):
             return RowOutcome.REFUSED, CHANGED_MEANWHILE
         # this job's own change, before a crash or a lost answer: what its first attempt did not finish
         # (its journal record) is done now
@@ -92,8 +86,7 @@ def apply_row(directory, row: PreviewRow, job_id: str, actor: str,
 
 def _create(directory, row: PreviewRow, job_id: str, missing_children) -> tuple[RowOutcome, str]:
     plan = row.plan
-    values = {k: list(v) for k, v in plan["values"].items()}
-    values[A.LAST_JOB] = [job_id]
+    values = marks.marked_values({k: list(v) for k, v in plan["values"].items()}, job_id)
     if row.kind == PARENT:
         values[A.CHILD] = [c for c in values[A.CHILD] if c not in missing_children]
         if not values[A.CHILD]:
@@ -110,7 +103,7 @@ def _create(directory, row: PreviewRow, job_id: str, missing_children) -> tuple[
         # an add of a fixed name may be sent again after a lost answer: the second finds the first's entry
         directory.writes.run(lambda conn: conn.add(plan["dn"], object_classes, values))
     except AlreadyExists:
-        if _marked(directory, plan["dn"], job_id):
+        if marks.has_mark(directory, plan["dn"], job_id):
             return RowOutcome.DONE, ""
         return RowOutcome.REFUSED, CHANGED_MEANWHILE
     except IdentifierTaken:       # the unique overlay: an entry with this INE came another way
@@ -121,7 +114,7 @@ def _create(directory, row: PreviewRow, job_id: str, missing_children) -> tuple[
 
 def _ine_created_by(directory, ine: str, job_id: str) -> bool:
     found = directory.search(directory.base(A.STUDENTS), equals(A.INE, ine), [A.LAST_JOB], ldap3.LEVEL)
-    return any(first(e.get(A.LAST_JOB)) == job_id for _, e in found)
+    return any(marks.carries(e, job_id) for _, e in found)
 
 
 def apply_rows(directory, rows: list[PreviewRow], job_id: str, actor: str, note, missing: set[str] | None = None,

@@ -1,7 +1,7 @@
 """Leavers: what makes a student a leaver (one rule, for the import and for the departures the registry
 planned, made on their day by a daily task), locked in the directory once past the tolerance (every service
-honours it), then removable, and their removal, each identifier kept under ou=reserved so that no account is
-ever given it again."""
+honours it), then removable, and their removal (its record first, which says after any crash that it was
+removed), each identifier kept under ou=reserved so that no account is ever given it again."""
 from __future__ import annotations
 
 import re
@@ -90,7 +90,7 @@ def planned_departures(directory, today: date) -> tuple[int, int]:
     return made, skipped
 
 REMOVED = "leaver-removed"          # the audit action of a removal
-BOUND = 500                         # accounts removed by one request at most: the rest wait for the next
+BOUND = 500                         # accounts one removal is asked for at most: the rest wait for the next
 CAME_BACK = "Le compte n'est plus supprimable (l'élève est revenu, ou sa date de départ a changé) : il est gardé."
 GONE = "Le compte n'existe plus (déjà supprimé)."
 _IDENTIFIER_SAID = re.compile(r"identifiant réservé : « ([^»]+) »")
@@ -164,14 +164,37 @@ def reserve_pending(directory, actor: str) -> int:
     return pending
 
 
+def _recorded(directory, account_ids) -> set[str]:
+    """Those of `account_ids` whose removal was recorded."""
+    wanted, found = sorted(set(account_ids)), set()
+    for start in range(0, len(wanted), 200):
+        filter_ = all_of(equals(A.ACTION, REMOVED), any_of(*(equals(A.TARGET, i) for i in wanted[start:start + 200])))
+        found.update(t for _, e in directory.search(directory.base(A.AUDIT), filter_, [A.TARGET], ldap3.LEVEL)
+                     for t in e.get(A.TARGET) or ())
+    return found & set(wanted)
+
+
+def removed(directory, account_ids) -> set[str]:
+    """Those of `account_ids` that were removed: their removal recorded and their entry gone (a removal stopped
+    between the two is finished by the next one)."""
+    recorded = _recorded(directory, account_ids)
+    if not recorded:
+        return set()
+    still = directory.search(directory.base(A.STUDENTS), any_of(*(equals(A.ACCOUNT_ID, i) for i in recorded)),
+                             [A.ACCOUNT_ID], ldap3.LEVEL)
+    return recorded - {first(e.get(A.ACCOUNT_ID), "") for _, e in still}
+
+
 def remove(directory, account_id: str, last_day: date, actor: str) -> tuple[bool, str]:
     """Removes one leaver's account if it is still removable: first its record (naming the identifier), then
-    the entry, then the reservation. (True, '') or (False, why it was kept)."""
+    the entry, then the reservation. (True, '') — also for an account a stopped removal had already deleted — or
+    (False, why it was kept)."""
     found = directory.search(directory.base(A.STUDENTS), all_of(equals(A.ACCOUNT_ID, account_id),
                                                                 _removable_filter(last_day)), _ATTRIBUTES, ldap3.LEVEL)
     if not found:
-        return False, (CAME_BACK if directory.search(directory.base(A.STUDENTS), equals(A.ACCOUNT_ID, account_id),
-                                                     ["1.1"], ldap3.LEVEL) else GONE)
+        if directory.search(directory.base(A.STUDENTS), equals(A.ACCOUNT_ID, account_id), ["1.1"], ldap3.LEVEL):
+            return False, CAME_BACK
+        return (True, "") if _recorded(directory, [account_id]) else (False, GONE)
     leaver = _leaver(*found[0])
     said = f" ; identifiant réservé : « {leaver.identifier} »" if leaver.identifier else " ; jamais notifié"
     record_action(directory, f"removal-{account_id}", actor, REMOVED, leaver.left_uai, [account_id],

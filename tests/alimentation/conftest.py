@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from directory.embedded import terminate
+from devtools.slapd import terminate
 
 from support import demo_on_own_slapd, start_worker
 

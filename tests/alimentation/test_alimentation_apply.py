@@ -16,7 +16,7 @@ import pytest
 
 from directory import attributes as A
 from directory.passwords import Sealer
-from directory.registry.demo_exports import NEXT_YEAR, demo_exports
+from devtools.demo_exports import NEXT_YEAR, demo_exports
 
 from support import SEAL_KEY, SUFFIX, binds, csrf_token, sign_in, wait_for_job
 

@@ -1,9 +1,12 @@
 """Leavers' second period: past both periods an account is removable; the identity team removes the ones it is
-shown, on a confirmation that names their number; each identifier is reserved and never given again at a
-first notification."""
+shown, on a confirmation that names their number, as a job with its report; each identifier is reserved and
+never given again at a first notification."""
 from __future__ import annotations
 
+import csv
 import html
+import io
+import re
 import secrets
 from datetime import date, timedelta
 
@@ -13,7 +16,9 @@ from directory import attributes as A
 from directory.model import AccountState
 from directory.registry.leavers import REMOVED
 
-from support import SUFFIX, csrf_token, remove_entry
+from support import SUFFIX, csrf_token, remove_entry, wait_for_job
+
+JOB_URL = re.compile(r"/alimentation/travaux/([0-9a-f]{32})$")
 
 
 def _leave(directory, record, days_ago: int) -> None:
@@ -29,7 +34,7 @@ def _exists(directory, entry_dn: str) -> bool:
 
 
 def test_removable_leavers_are_removed_on_confirmation_and_their_identifiers_never_given_again(
-        demo_directory, make_account, signed_in, app):
+        demo_directory, make_account, signed_in, app, worker):
     surname = f"Partie{secrets.token_hex(3)}"
     old, _ = make_account.student(AccountState.NOTIFIED, given="Anouk", surname=surname)
     recent, _ = make_account.student(AccountState.NOTIFIED, given="Léonie", surname=surname)
@@ -49,12 +54,23 @@ def test_removable_leavers_are_removed_on_confirmation_and_their_identifiers_nev
     assert refused.status_code == 400 and "Rien n'a été supprimé" in html.unescape(refused.get_data(as_text=True))
     assert _exists(demo_directory, old.dn)
 
-    # the recent leaver posted too (a forged list): kept, and said so
-    posted = client.post("/alimentation/departs/suppression", data={
-        "csrf_token": csrf_token(page), "compte": [old.account_id, recent.account_id], "confirmer-suppression": "2"})
+    # the recent leaver posted too (a forged list): kept, and said so in the job's report
+    confirmation = re.search(r'name="confirmation" value="([^"]+)"', page).group(1)
+    form = {"csrf_token": csrf_token(page), "compte": [old.account_id, recent.account_id], "confirmer-suppression": "2",
+            "confirmation": confirmation}
+    posted = client.post("/alimentation/departs/suppression", data=form)
     assert posted.status_code == 303
+    job_id = JOB_URL.search(posted.headers["Location"]).group(1)
+    assert client.post("/alimentation/departs/suppression", data=form).headers["Location"] == posted.headers["Location"]
+    assert wait_for_job(app.config["SESAME_REDIS_URL"], job_id).status == "finished"
     said = html.unescape(client.get(posted.headers["Location"]).get_data(as_text=True))
-    assert "1 compte(s) supprimé(s)" in said and f"Compte {recent.account_id} non supprimé" in said
+    assert "1 compte(s) supprimé(s)" in said and re.search(r'data-outcome="refused">1<', said)
+    assert f"{recent.account_id} : Le compte n'est plus supprimable" in said
+    report = list(csv.reader(io.StringIO(client.get(posted.headers["Location"] + "/compte-rendu.csv")
+                                         .get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+    assert report[0] == ["Nom", "Identifiant", "INE", "Parti de", "Parti le", "Numéro de compte", "Résultat", "Motif"]
+    assert [old.identifier, old.account_id, "Fait"] == [report[1][1], report[1][5], report[1][6]] or \
+        [old.identifier, old.account_id, "Fait"] == [report[2][1], report[2][5], report[2][6]]
     assert not _exists(demo_directory, old.dn) and _exists(demo_directory, recent.dn)
     reservation = f"uid={old.identifier},{A.RESERVED},{SUFFIX}"
     assert _exists(demo_directory, reservation)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from directory.registry.demo_exports import CONFLICTS, FOLDER, NEXT_YEAR, demo_exports
+from devtools.demo_exports import CONFLICTS, FOLDER, NEXT_YEAR, demo_exports
 from directory.registry.files import read_upload
 from directory.registry.preview import CATEGORIES, CONFLICT, PARENT, STUDENT, make_preview
 

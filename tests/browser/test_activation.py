@@ -7,7 +7,7 @@ from directory.populations import STUDENTS
 from directory.accounts import Accounts
 from directory.model import AccountState
 from directory.passwords import Sealer
-from directory.students import StudentCriteria
+from directory.search import AccountCriteria
 from support import SEAL_KEY, wait_for_mail
 
 pytestmark = pytest.mark.browser
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 def test_a_student_activates_their_account(page, live_server, demo_directory, mail_sink):
     accounts = Accounts(demo_directory, STUDENTS, None, Sealer(SEAL_KEY))
-    account_id = demo_directory.students.ids("0990001N", StudentCriteria(states=(AccountState.NOTIFIED,)))[7]
+    account_id = demo_directory.students.ids("0990001N", AccountCriteria(states=(AccountState.NOTIFIED,)))[7]
     record = accounts.read_one("0990001N", account_id)
     provisional = accounts.provisional_password(record)
     _, student = demo_directory.students.get("0990001N", account_id)

@@ -4,7 +4,7 @@ import pytest
 
 from directory.model import AccountState
 from directory.populations import STUDENTS
-from directory.students import StudentCriteria
+from directory.search import AccountCriteria
 
 pytestmark = pytest.mark.browser
 LYC = "0990003R"
@@ -53,8 +53,8 @@ def test_charts_render_without_javascript_and_tables_match_the_directory(page_wi
     for code in ("201", "T14"):
         row = page.locator("#table-classes tbody tr", has=page.locator(f"th >> text='{code}'"))
         cells = row.locator("td.number").all_inner_texts()
-        active = demo_directory.students.count(LYC, StudentCriteria(classes=(code,), states=(AccountState.ACTIVE,)))
-        everyone = demo_directory.students.count(LYC, StudentCriteria(classes=(code,)))
+        active = demo_directory.students.count(LYC, AccountCriteria(classes=(code,), states=(AccountState.ACTIVE,)))
+        everyone = demo_directory.students.count(LYC, AccountCriteria(classes=(code,)))
         assert int(cells[0]) == everyone and int(cells[3]) == active
     total = page.locator("#table-classes tfoot td.number").first.inner_text()
     assert int(total) == sum(demo_directory.count_by_state(STUDENTS, LYC).values())

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from directory.students import StudentCriteria
+from directory.search import AccountCriteria
 
 pytestmark = pytest.mark.browser
 
@@ -18,7 +18,7 @@ def _sign_in(page, live_server, uid="chef.lyc"):
 
 def test_typing_filters_live_and_the_url_keeps_the_criteria(page, live_server, demo_directory):
     _sign_in(page, live_server)
-    expected = len(demo_directory.students.ids("0990003R", StudentCriteria(name="zoe")))
+    expected = len(demo_directory.students.ids("0990003R", AccountCriteria(name="zoe")))
     page.get_by_label("Nom ou prénom").press_sequentially("zoé", delay=60)
     page.wait_for_url(re.compile(r".*q=zo%C3%A9.*"))
     summary = page.locator(".results-summary")
@@ -36,7 +36,7 @@ def test_select_all_counts_every_page_and_the_profile_opens(page, live_server, d
     _sign_in(page, live_server)
     page.get_by_label("201 Seconde 1").check()
     page.get_by_label("202 Seconde 2").check()
-    expected = len(demo_directory.students.ids("0990003R", StudentCriteria(classes=("201", "202"))))
+    expected = len(demo_directory.students.ids("0990003R", AccountCriteria(classes=("201", "202"))))
     page.locator(".results-summary").get_by_text(f"{expected} élève(s)").wait_for()
     page.get_by_label(re.compile("Sélectionner tous les élèves de la recherche")).check()
     page.locator("#selection-counter").get_by_text(str(expected)).wait_for()

@@ -12,7 +12,7 @@ from directory.lifecycle import notify, reset
 from directory.model import AccountState
 from directory.names import identifier_stem
 from directory.passwords import PasswordHasher, Sealer
-from directory.students import StudentCriteria
+from directory.search import AccountCriteria
 from support import SEAL_KEY, binds
 
 CLG = "0990001N"
@@ -101,5 +101,5 @@ def test_identifiers_take_the_next_free_number(demo_directory, accounts):
 
 
 def test_another_establishments_account_is_not_read(demo_directory, accounts):
-    lyc = demo_directory.students.ids("0990003R", StudentCriteria())[:2]
+    lyc = demo_directory.students.ids("0990003R", AccountCriteria())[:2]
     assert accounts.read(CLG, lyc) == {}

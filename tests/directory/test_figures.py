@@ -9,7 +9,8 @@ from directory import attributes as A
 from directory.figures import Figures, follow_ups, week_ends
 from directory.mapping import first, parse_time
 from directory.model import AccountState, provisional_expired
-from directory.students import StudentCriteria
+from directory.populations import STUDENTS
+from directory.search import AccountCriteria
 
 LYC, LP = "0990003R", "0990002P"
 TODAY = date(2026, 11, 28)
@@ -79,7 +80,7 @@ def test_follow_up_criteria_find_what_an_oracle_finds(demo_directory, lyc_studen
 
 def test_a_criterion_value_cannot_widen_the_filter():
     moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    text = StudentCriteria(notified_before=moment, locked=True).filter("(sesameUAI=0990002P)")
+    text = AccountCriteria(notified_before=moment, locked=True).filter("(sesameUAI=0990002P)")
     assert "(sesameNotificationDate<=20251231235959Z)" in text and "(pwdAccountLockedTime=*)" in text
     assert text.startswith("(&(objectClass=sesameAccount)(sesameUAI=0990002P)")
 
@@ -92,7 +93,7 @@ def test_activation_writes_the_activation_date(make_account, demo_directory):
     assert before <= activated <= datetime.now(timezone.utc)
     assert A.OC_ACTIVATION in entry["attributes"][A.OBJECT_CLASS]
     counted = Figures(demo_directory).establishment(LP, datetime.now(timezone.utc).date(), 90,
-                                                    with_guardians=False)["students"]
+                                                    populations=(STUDENTS,))["students"]
     assert counted.weeks[-1].activated == counted.total.active
 
 

@@ -5,7 +5,7 @@ import shutil
 import ldap3
 import pytest
 
-from directory.embedded import EmbeddedSlapd
+from devtools.slapd import EmbeddedSlapd
 from directory.migrations import MigrationRightsError, Migrator, available
 from support import SERVICE_DN, SERVICE_PASSWORD, SUFFIX
 

@@ -5,7 +5,7 @@ from directory import attributes as A
 from directory.errors import NotFound
 from directory.model import AccountState
 from directory.names import fold, sort_name
-from directory.students import StudentCriteria, StudentSort
+from directory.search import AccountCriteria, AccountSort
 
 LYC, LP, CLG = "0990003R", "0990002P", "0990001N"
 
@@ -45,7 +45,7 @@ def _all_pages(students, uai, criteria, **kwargs):
 
 
 def test_zoe_finds_the_zoes_of_the_lycee_and_nobody_elsewhere(demo_directory, everyone):
-    page = demo_directory.students.search(LYC, StudentCriteria(name="zoe"))
+    page = demo_directory.students.search(LYC, AccountCriteria(name="zoe"))
     assert page.total == len(_expected(everyone, LYC, "zoe")) > 0
     assert all(s.uai == LYC for s in page.items)
     assert any(s.given_name == "Zoé" for s in page.items)
@@ -57,7 +57,7 @@ def test_zoe_finds_the_zoes_of_the_lycee_and_nobody_elsewhere(demo_directory, ev
 def test_names_are_found_however_they_are_typed(demo_directory, everyone, typed, expected_surname):
     matches = [e for e in everyone if expected_surname in e[A.SURNAME][0]]
     uai = matches[0][A.UAI][0]
-    page = demo_directory.students.search(uai, StudentCriteria(name=typed))
+    page = demo_directory.students.search(uai, AccountCriteria(name=typed))
     assert any(expected_surname in s.surname for s in page.items)
     assert page.total == len(_expected(everyone, uai, typed))
 
@@ -65,8 +65,8 @@ def test_names_are_found_however_they_are_typed(demo_directory, everyone, typed,
 def test_given_name_and_surname_in_either_order(demo_directory, everyone):
     def lucas_martins(page):
         return {s.account_id for s in page.items if (s.given_name, s.surname) == ("Lucas", "Martin")}
-    one = demo_directory.students.search(LYC, StudentCriteria(name="Lucas Martin"))
-    other = demo_directory.students.search(LYC, StudentCriteria(name="martin lucas"))
+    one = demo_directory.students.search(LYC, AccountCriteria(name="Lucas Martin"))
+    other = demo_directory.students.search(LYC, AccountCriteria(name="martin lucas"))
     assert len(lucas_martins(one)) == 2 and lucas_martins(one) == lucas_martins(other)
     assert one.total == len(_expected(everyone, LYC, "Lucas Martin"))
     assert other.total == len(_expected(everyone, LYC, "martin lucas"))
@@ -75,7 +75,7 @@ def test_given_name_and_surname_in_either_order(demo_directory, everyone):
 def test_class_and_state_filters_match_the_oracle(demo_directory, everyone):
     classes = ("201", "202")
     states = (AccountState.NOT_NOTIFIED, AccountState.NOTIFIED)
-    criteria = StudentCriteria(classes=classes, states=states)
+    criteria = AccountCriteria(classes=classes, states=states)
     first, items = _all_pages(demo_directory.students, LYC, criteria)
     expected = _expected(everyone, LYC, classes=classes, states=[s.value for s in states])
     assert first.total == len(expected)
@@ -84,7 +84,7 @@ def test_class_and_state_filters_match_the_oracle(demo_directory, everyone):
 
 
 def test_pages_of_fifty_sorted_by_name_cover_every_student_once(demo_directory, everyone):
-    first, items = _all_pages(demo_directory.students, LP, StudentCriteria())
+    first, items = _all_pages(demo_directory.students, LP, AccountCriteria())
     assert len(first.items) == 50
     assert first.total == len(items) == len({s.account_id for s in items}) == len(_expected(everyone, LP))
     keys = [sort_name(s.given_name, s.surname) for s in items]
@@ -92,20 +92,20 @@ def test_pages_of_fifty_sorted_by_name_cover_every_student_once(demo_directory, 
 
 
 def test_sort_by_class_descending(demo_directory):
-    page = demo_directory.students.search(LYC, StudentCriteria(), StudentSort.CLASS, reverse=True)
+    page = demo_directory.students.search(LYC, AccountCriteria(), AccountSort.CLASS, reverse=True)
     codes = [s.class_code for s in page.items]
     assert codes == sorted(codes, reverse=True)
     assert codes[0] >= max(c.code for c in demo_directory.classes(LYC))
 
 
 def test_a_page_past_the_end_is_empty_with_the_total(demo_directory):
-    page = demo_directory.students.search(CLG, StudentCriteria(), page=999)
+    page = demo_directory.students.search(CLG, AccountCriteria(), page=999)
     assert page.items == [] and page.total > 600
 
 
 @pytest.mark.parametrize("name", ["*", "(", ")", "\\", "\x00", "*)(uid=*", "a" * 10_000, "   "])
 def test_hostile_names_are_taken_literally(demo_directory, name):
-    page = demo_directory.students.search(LYC, StudentCriteria(name=name))
+    page = demo_directory.students.search(LYC, AccountCriteria(name=name))
     if name.strip() and not fold(name):
         assert page.total == 0
     assert all(s.uai == LYC for s in page.items)
@@ -113,11 +113,11 @@ def test_hostile_names_are_taken_literally(demo_directory, name):
 
 def test_many_sorted_searches_in_a_row_never_exhaust_the_connection(demo_directory):
     for number in range(1, 41):
-        assert demo_directory.students.search(LP, StudentCriteria(), page=number % 5 + 1).total > 400
+        assert demo_directory.students.search(LP, AccountCriteria(), page=number % 5 + 1).total > 400
 
 
 def test_a_student_of_another_establishment_is_not_found(demo_directory):
-    lyc_student = demo_directory.students.search(LYC, StudentCriteria()).items[0]
+    lyc_student = demo_directory.students.search(LYC, AccountCriteria()).items[0]
     dn, student = demo_directory.students.get(LYC, lyc_student.account_id)
     assert student.account_id == lyc_student.account_id
     with pytest.raises(NotFound):
@@ -127,13 +127,13 @@ def test_a_student_of_another_establishment_is_not_found(demo_directory):
 
 
 def test_a_students_parents(demo_directory):
-    student = demo_directory.students.search(CLG, StudentCriteria()).items[0]
+    student = demo_directory.students.search(CLG, AccountCriteria()).items[0]
     dn, _ = demo_directory.students.get(CLG, student.account_id)
     parents = demo_directory.students.guardians(dn)
     assert 1 <= len(parents) <= 2
 
 
 def test_existing_keeps_only_the_establishments_students(demo_directory):
-    lp_ids = demo_directory.students.ids(LP, StudentCriteria())[:3]
-    lyc_ids = demo_directory.students.ids(LYC, StudentCriteria())[:2]
+    lp_ids = demo_directory.students.ids(LP, AccountCriteria())[:3]
+    lyc_ids = demo_directory.students.ids(LYC, AccountCriteria())[:2]
     assert demo_directory.students.existing(LP, lp_ids + lyc_ids + ["nope", "*"]) == set(lp_ids)

@@ -5,8 +5,8 @@ import base64
 
 import pytest
 
-from directory.embedded import terminate
-from webapp.embedded import EmbeddedRedis
+from devtools.slapd import terminate
+from devtools.embedded import EmbeddedRedis
 
 from faults.helpers import Servers
 from support import SEAL_KEY, SERVICE_DN, SERVICE_PASSWORD, SSO_SECRET, SUFFIX, demo_on_own_slapd

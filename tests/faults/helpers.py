@@ -15,10 +15,10 @@ from pathlib import Path
 from directory.populations import STUDENTS
 from directory import attributes as A
 from directory.accounts import Accounts
-from directory.embedded import EmbeddedSlapd
+from devtools.slapd import EmbeddedSlapd
 from directory.passwords import Sealer
 from directory.repository import Directory
-from webapp.embedded import EmbeddedRedis
+from devtools.embedded import EmbeddedRedis
 
 from support import JOB_URL, ROOT, SEAL_KEY, binds, confirmed, csrf_token, pdf_pages, sign_in, worker_environment
 
@@ -98,8 +98,8 @@ def accounts(directory) -> Accounts:
 
 def students(directory, start: int, count: int) -> list[str]:
     """A slice of the lycée's students, by name order: each test takes its own."""
-    from directory.students import StudentCriteria
-    return sorted(directory.students.ids(LYC, StudentCriteria()))[start:start + count]
+    from directory.search import AccountCriteria
+    return sorted(directory.students.ids(LYC, AccountCriteria()))[start:start + count]
 
 
 def snapshot(directory, ids) -> dict:

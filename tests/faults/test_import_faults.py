@@ -1,8 +1,10 @@
 """« Alimentation » under faults, on the fault suite's own servers: the import's worker killed mid-job then
 « Relancer » (every row done once, the report complete), a row changed between the preview and the apply
 (refused, reported « modifié entre-temps », not overwritten), slapd killed between a row's write and its journal
-record (the resumed import writes the record), and two identity-team admins applying the same new pupils at
-once (one entry per INE, the loser's report says so)."""
+record (the resumed import writes the record), two identity-team admins applying the same new pupils at once
+(one entry per INE, the loser's report says so); and the removal of « Comptes supprimables » as a job, its
+worker, slapd and Redis killed in turn, then its records lost (every leaver removed once, its identifier
+reserved, the report from the directory)."""
 from __future__ import annotations
 
 import csv
@@ -10,15 +12,19 @@ import html
 import io
 import re
 import threading
+import time
 from collections import Counter
+from datetime import date, timedelta
 
 import ldap3
+from redis import Redis
 
 from directory import attributes as A
 from directory.registry import lookup
 from directory.registry.files import OWN_HEADER
+from directory.registry.leavers import REMOVED
 
-from faults.helpers import LYC, job_status, make_app, wait_until
+from faults.helpers import LYC, job_status, make_app, students, wait_until
 from faults.ldap_proxy import LdapProxy
 from registry_files import siecle_students, students_of
 from support import DEMO_PASSWORD, SUFFIX, csrf_token, own_staff_member, remove_entry, sign_in
@@ -233,3 +239,115 @@ def test_two_admins_applying_the_same_new_pupils_at_once_leave_one_entry_per_ine
         refused = next(report[ine][1] for report in reports if report[ine][0] == "Non traité")
         assert "un INE n'a qu'un compte" in refused
     remove_entry(servers.directory, admin_dn)
+
+
+LEAVERS = 450
+
+
+def _leave(directory, ids, days_ago: int) -> dict[str, str]:
+    """The accounts as an import leaves them, gone `days_ago` days ago; their identifiers."""
+    left_on = (date.today() - timedelta(days=days_ago)).strftime("%Y%m%d000000Z")
+    found = directory.search(directory.base(A.STUDENTS), "(|" + "".join(f"({A.ACCOUNT_ID}={i})" for i in ids) + ")",
+                             [A.ACCOUNT_ID, A.UID], ldap3.LEVEL)
+    for entry_dn, _ in found:
+        directory.writes.run(lambda conn, d=entry_dn: conn.modify(d, {
+            A.UAI: [(ldap3.MODIFY_DELETE, [])], A.OBJECT_CLASS: [(ldap3.MODIFY_ADD, [A.OC_LEAVER])],
+            A.LEFT_ON: [(ldap3.MODIFY_REPLACE, [left_on])], A.LEFT_UAI: [(ldap3.MODIFY_REPLACE, [LYC])]}))
+    return {e[A.ACCOUNT_ID][0]: (e.get(A.UID) or [""])[0] for _, e in found}
+
+
+def _records(directory, ids) -> list[str]:
+    """The removal records naming these accounts, one per removal written."""
+    found = directory.search(directory.base(A.AUDIT), f"({A.ACTION}={REMOVED})", [A.TARGET], ldap3.LEVEL)
+    return [t for _, e in found for t in e.get(A.TARGET) or () if t in ids]
+
+
+def _left(directory, ids) -> set[str]:
+    found = directory.search(directory.base(A.STUDENTS), "(|" + "".join(f"({A.ACCOUNT_ID}={i})" for i in ids) + ")",
+                             [A.ACCOUNT_ID], ldap3.LEVEL)
+    return {e[A.ACCOUNT_ID][0] for _, e in found}
+
+
+def _page(client, job_id: str) -> str:
+    return html.unescape(client.get(f"/alimentation/travaux/{job_id}").get_data(as_text=True))
+
+
+def _relaunch(client, job_id: str) -> None:
+    page = wait_until(lambda: (lambda p: p if "Relancer l'opération" in p else None)(_page(client, job_id)),
+                      timeout=20, every=0.2)
+    assert client.post(f"/alimentation/travaux/{job_id}/relancer",
+                       data={"csrf_token": csrf_token(page)}).status_code == 303
+
+
+def test_the_removal_of_leavers_survives_its_worker_slapd_and_redis_killed_and_its_record_lost(fresh):
+    servers = fresh
+    ids = students(servers.directory, 800, LEAVERS)     # none of the rows the import tests change
+    identifiers = _leave(servers.directory, ids, days_ago=200)
+    client = make_app(servers.config).test_client()
+    assert sign_in(client, "admin.idt").status_code == 302
+    page = html.unescape(client.get("/alimentation/departs").get_data(as_text=True))
+    shown = re.findall(r'data-account="([0-9a-f]{32})"', page)
+    assert set(shown) == set(ids)
+    worker = servers.start_worker()
+    posted = client.post("/alimentation/departs/suppression", data={
+        "csrf_token": csrf_token(page), "compte": shown, "confirmer-suppression": str(len(shown)),
+        "confirmation": re.search(r'name="confirmation" value="([^"]+)"', page).group(1)})
+    assert posted.status_code == 303
+    job_id = JOB_URL.search(posted.headers["Location"]).group(1)
+
+    # the worker killed mid-job: nobody holds the job, « Relancer » goes on with another worker
+    wait_until(lambda: len(_records(servers.directory, ids)) >= 40, every=0.01)
+    servers.kill(worker)
+    before = len(_records(servers.directory, ids))
+    assert before < LEAVERS, "the worker was to be killed halfway"
+    _relaunch(client, job_id)
+    servers.start_worker()
+
+    # slapd killed mid-job: « Interrompu », then « Relancer » once it is back
+    wait_until(lambda: len(_records(servers.directory, ids)) >= before + 40, every=0.01)
+    servers.kill_slapd()
+    wait_until(lambda: job_status(servers.config, job_id) == "failed", timeout=30)
+    servers.slapd.start()
+    interrupted = _page(client, job_id)
+    assert "Interrompu" in interrupted and "L'annuaire a cessé de répondre" in interrupted
+    gone = LEAVERS - len(_left(servers.directory, ids))
+    assert re.search(rf'data-outcome="done">{gone}<', interrupted), "the report counts what the directory says"
+    _relaunch(client, job_id)
+
+    # Redis killed mid-job: the worker waits for it, and the job goes on by itself
+    middle = len(_records(servers.directory, ids))
+    wait_until(lambda: len(_records(servers.directory, ids)) >= middle + 40 or
+               job_status(servers.config, job_id) == "finished", every=0.01)
+    servers.kill_redis()
+    time.sleep(1)
+    servers.redis.start()
+    wait_until(lambda: job_status(servers.config, job_id) == "finished", timeout=90, every=0.2)
+
+    # every leaver removed exactly once, every identifier reserved for ever
+    assert _left(servers.directory, ids) == set()
+    records = _records(servers.directory, ids)
+    assert sorted(records) == sorted(ids), "one removal record per account"
+    reserved = {e[A.UID][0] for _, e in servers.directory.search(servers.directory.base(A.RESERVED),
+                                                                  f"({A.OBJECT_CLASS}={A.OC_RESERVED})", [A.UID],
+                                                                  ldap3.LEVEL)}
+    assert {i for i in identifiers.values() if i} <= reserved
+
+    def said() -> tuple[str, list[list[str]]]:
+        shown = _page(client, job_id)
+        rows = list(csv.reader(io.StringIO(client.get(f"/alimentation/travaux/{job_id}/compte-rendu.csv")
+                                           .data.decode("utf-8-sig")), delimiter=";"))
+        return shown, rows
+    page, rows = said()
+    assert re.search(rf'data-outcome="done">{LEAVERS}<', page) and re.search(r'data-outcome="refused">0<', page)
+    assert f"{LEAVERS} compte(s) supprimé(s)" in page
+    assert len(rows) == LEAVERS + 1 and {row[6] for row in rows[1:]} == {"Fait"}
+    assert {row[5]: row[1] for row in rows[1:]} == identifiers
+
+    # the job queue loses every record of it: the report comes back from the directory
+    connection = Redis.from_url(servers.config["SESAME_REDIS_URL"])
+    connection.delete(*connection.keys(f"sesame:job:{job_id}*"))
+    connection.lrem("sesame:jobs:admin.idt", 0, job_id)
+    assert f"/alimentation/travaux/{job_id}" in client.get("/travaux").get_data(as_text=True)
+    page, rows = said()
+    assert "Le suivi de cette suppression a été perdu" in page
+    assert re.search(rf'data-outcome="done">{LEAVERS}<', page) and {row[6] for row in rows[1:]} == {"Fait"}

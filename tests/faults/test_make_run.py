@@ -9,7 +9,7 @@ import threading
 import time
 import urllib.request
 
-from directory.embedded import free_port
+from devtools.slapd import free_port
 
 from faults.helpers import descendants
 from support import ROOT
@@ -39,7 +39,7 @@ def test_make_run_starts_a_dead_worker_again_and_keeps_serving(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SESAME_")}
     env.update(SESAME_INSTANCE=str(tmp_path / "instance"), SESAME_PORT=str(port), PYTHONUNBUFFERED="1")
-    process = subprocess.Popen([sys.executable, "-m", "webapp.embedded"], cwd=ROOT, env=env, text=True,
+    process = subprocess.Popen([sys.executable, "-m", "devtools.embedded"], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     out: queue.Queue = queue.Queue()
     threading.Thread(target=_lines, args=(process, out), daemon=True).start()
@@ -52,7 +52,7 @@ def test_make_run_starts_a_dead_worker_again_and_keeps_serving(tmp_path):
         again = int(_wait_for(out, r"job worker started \(pid (\d+)\)", timeout=10).group(1))
         assert again != worker
         os.kill(again, 0)                      # the new one runs
-        # « Sésame is running » is said once the web server accepts connections (webapp/embedded.py)
+        # « Sésame is running » is said once the web server accepts connections (devtools/embedded.py)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/connexion", timeout=10) as page:
             assert page.status == 200          # the web server, Redis and slapd kept running
     finally:

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from redis import Redis
 
-from directory.embedded import free_port, terminate
+from devtools.slapd import free_port, terminate
 from faults.helpers import LYC, accounts, job_status, make_app, students, wait_until
 from support import DEMO_PASSWORD, JOB_URL, ROOT, confirmed, csrf_token, worker_environment
 

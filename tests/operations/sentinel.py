@@ -10,8 +10,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from directory.embedded import free_port, terminate
-from webapp.embedded import EmbeddedRedis
+from devtools.slapd import free_port, terminate
+from devtools.embedded import EmbeddedRedis
 
 SENTINEL = shutil.which("redis-sentinel") or "/usr/bin/redis-sentinel"
 MASTER = "sesame"

@@ -15,10 +15,10 @@ import shutil
 import pytest
 
 from directory.connection import open_connection
-from directory.embedded import terminate
+from devtools.slapd import terminate
 from directory.model import AccountState
-from directory.registry.demo_exports import NEXT_YEAR, demo_exports
-from webapp.embedded import EmbeddedRedis
+from devtools.demo_exports import NEXT_YEAR, demo_exports
+from devtools.embedded import EmbeddedRedis
 
 from faults.helpers import (LYC, accounts, assert_agreement, head_of_lyc, job_status, make_app, marked, report,
                             snapshot, start_job, students, wait_until)

@@ -18,7 +18,7 @@ from bench.common import SERVICE_DN as BENCH_SERVICE_DN, STAFF_PASSWORD, SUFFIX 
 from directory import attributes as A
 from directory import audit
 from directory.connection import DirectorySettings
-from directory.embedded import terminate
+from devtools.slapd import terminate
 from directory.passwords import PasswordHasher
 from directory.repository import Directory
 from faults.ldap_proxy import LdapProxy

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 import pytest
 
 from directory.connection import DirectorySettings
-from directory.demo_load import load_demo_offline
-from directory.embedded import EmbeddedSlapd, terminate
+from devtools.demo_load import load_demo_offline
+from devtools.slapd import EmbeddedSlapd, terminate
 from directory.migrations import MigrationSettings, Migrator
 from directory.replicas import has_reached
 from directory.repository import Directory
-from webapp.embedded import EmbeddedRedis
+from devtools.embedded import EmbeddedRedis
 
 from faults.ldap_proxy import LdapProxy
 from support import ARGON2, SEAL_KEY, SERVICE_DN, SERVICE_PASSWORD, SSO_SECRET, SUFFIX, start_worker

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from directory.embedded import free_port, terminate
+from devtools.slapd import free_port, terminate
 from directory.migrations import Migrator
 from sso.demo_service import DemoService
 from sso.engine import SsoEngine, local_settings

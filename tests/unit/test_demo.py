@@ -10,7 +10,7 @@ import pytest
 from ldap3.utils.dn import safe_dn, to_dn
 
 from directory import attributes as attr
-from directory.demo import DEMO_STAFF_PASSWORD, DemoData, build_demo
+from devtools.demo import DEMO_STAFF_PASSWORD, DemoData, build_demo
 from directory.names import search_keys
 from directory.passwords import PROVISIONAL_ALPHABET, PROVISIONAL_LENGTH
 from directory.uai import is_valid_uai
@@ -362,8 +362,8 @@ def test_one_delegation_runs_this_school_year_and_one_has_expired(demo):
 
 def test_the_readme_the_console_and_the_demo_name_the_same_sign_ins():
     """The README's « Demo sign-ins » table, what `make run` prints (SIGN_INS) and the demo's staff agree."""
-    from directory.demo import ADMIN_UID, SIGN_INS, STAFF, STAFF_WITHOUT_RIGHTS
-    from webapp.embedded import demo_sign_ins
+    from devtools.demo import ADMIN_UID, SIGN_INS, STAFF, STAFF_WITHOUT_RIGHTS
+    from devtools.embedded import demo_sign_ins
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     table = readme[readme.index("## Demo sign-ins"):readme.index("### Staff sign-in")]
     in_readme = re.findall(r"^\| `([a-z.]+)` \|", table, re.M)

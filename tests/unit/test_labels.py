@@ -26,8 +26,8 @@ def test_no_screen_says_e_mail_courriel_or_etat_du_compte():
 def test_the_follow_up_lines_and_criteria_use_the_same_words():
     from datetime import date, datetime, timezone
 
-    from directory.students import StudentCriteria
+    from directory.search import AccountCriteria
     labels = [line.label for line in follow_ups(date.today(), 90)]
-    labels += follow_up_labels(StudentCriteria(mail_unconfirmed=True, locked=True,
+    labels += follow_up_labels(AccountCriteria(mail_unconfirmed=True, locked=True,
                                                notified_before=datetime.now(timezone.utc)))
     assert not [label for label in labels if WORDS.search(label)], labels

@@ -1,6 +1,19 @@
 """How operations read (webapp/operations.py): options in the words of the forms, and summaries an older version
 wrote with codes said in those words too."""
+import pytest
+from flask import Flask
+
+from webapp import register_job_kinds
 from webapp.operations import describe, detail, summary
+
+
+@pytest.fixture(autouse=True)
+def job_kinds():
+    """Each kind of job says its own options: the kinds an app registers, without any server."""
+    app = Flask(__name__)
+    register_job_kinds(app)
+    with app.app_context():
+        yield
 
 
 def test_a_notify_says_each_of_its_options_as_the_form_does():

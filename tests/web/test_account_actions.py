@@ -9,7 +9,7 @@ import pytest
 from redis import Redis
 
 from directory.model import AccountState
-from directory.students import StudentCriteria
+from directory.search import AccountCriteria
 from support import FILE_URL, JOB_URL, SSO_SECRET, confirmed, csrf_token, pdf_pages, run_action, wait_for_job
 
 LP = "0990002P"
@@ -52,7 +52,7 @@ def _bind_dn(demo_directory, identifier):
 
 def test_notify_a_class_with_letters_then_list_renotify_and_reset(lp, app_config, demo_directory, slapd):
     criteria = {"classe": "1BTS2", "etat": "non-notifie"}
-    expected = demo_directory.students.ids(LP, StudentCriteria(classes=("1BTS2",),
+    expected = demo_directory.students.ids(LP, AccountCriteria(classes=("1BTS2",),
                                                                states=(AccountState.NOT_NOTIFIED,)))
     assert expected
     token = _select(lp, **criteria)
@@ -128,8 +128,8 @@ def test_refusals_change_nothing(lp, app_config, demo_directory):
     assert lp.post("/eleves/reinitialisations").status_code == 400        # no CSRF token
 
     # a selection holding another establishment's student: the whole action is refused
-    mine = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.NOT_NOTIFIED,)))[:2]
-    foreign = demo_directory.students.ids("0990003R", StudentCriteria())[:1]
+    mine = demo_directory.students.ids(LP, AccountCriteria(states=(AccountState.NOT_NOTIFIED,)))[:2]
+    foreign = demo_directory.students.ids("0990003R", AccountCriteria())[:1]
     for account_id in mine:
         lp.post("/eleves/selection", data={"csrf_token": token, "id": account_id, "ids": [account_id]})
     # a crafted request, or a student who moved school since being ticked: the foreign id is in the set
@@ -166,7 +166,7 @@ def test_files_and_jobs_are_only_their_owners(lp, app, app_config):
 def test_a_reset_account_shows_no_last_sign_in_even_after_a_bind(lp, app_config, demo_directory, slapd):
     """pwdLastSuccess survives a reset and counts any bind, a service checking the provisional password
     included: « Notifié et non activé » shows no date of last sign-in, on screen or in the list."""
-    active = [s for s in demo_directory.students.search(LP, StudentCriteria(states=(AccountState.ACTIVE,)),
+    active = [s for s in demo_directory.students.search(LP, AccountCriteria(states=(AccountState.ACTIVE,)),
                                                        page=2).items if s.last_login][0]
     token = csrf_token(lp.get("/eleves").get_data(as_text=True))
     reset = lp.post(f"/eleves/{active.account_id}/reinitialisation", data={"csrf_token": token})
@@ -186,7 +186,7 @@ def test_a_reset_account_shows_no_last_sign_in_even_after_a_bind(lp, app_config,
 
 
 def test_renotifying_a_notified_student_says_the_password_was_kept_under_its_tab(lp, app_config, demo_directory):
-    account_id = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.NOTIFIED,)))[11]
+    account_id = demo_directory.students.ids(LP, AccountCriteria(states=(AccountState.NOTIFIED,)))[11]
     token = csrf_token(lp.get("/eleves").get_data(as_text=True))
     lp.post("/eleves/selection/vider", data={"csrf_token": token})
     lp.post("/eleves/selection", data={"csrf_token": token, "id": account_id, "ids": [account_id]})
@@ -202,7 +202,7 @@ def test_renotifying_an_expired_provisional_password_prints_a_new_one_that_binds
                                                                                  demo_directory, slapd):
     from directory.model import provisional_expired
     lyc = signed_in("chef.lyc")
-    notified = demo_directory.students.ids("0990003R", StudentCriteria(states=(AccountState.NOTIFIED,)))
+    notified = demo_directory.students.ids("0990003R", AccountCriteria(states=(AccountState.NOTIFIED,)))
     expired = [i for i in notified
                if provisional_expired(AccountState.NOTIFIED, demo_directory.students.get("0990003R", i)[1]
                                       .password_changed, app_config.get("SESAME_PROVISIONAL_DAYS", 90))]

@@ -10,7 +10,7 @@ from directory.accounts import Accounts
 from directory.model import AccountState, Establishment
 from directory.passwords import PasswordHasher, Sealer
 from directory.populations import STUDENTS
-from directory.students import StudentCriteria
+from directory.search import AccountCriteria
 from support import FILE_URL, SEAL_KEY, SSO_SECRET, csrf_token, pdf_pages, run_action
 from webapp.documents.lists import EXPIRED_PASSWORD, GUARDIAN_LIST, STUDENT_LIST, ListRow
 
@@ -21,7 +21,7 @@ def _expired_student(demo_directory):
     """A demo student of the LP whose provisional password is past its 90 days, and that dead password."""
     accounts = Accounts(demo_directory, STUDENTS, PasswordHasher(1, 1024, 1), Sealer(SEAL_KEY))
     old = datetime.now(timezone.utc) - timedelta(days=91)
-    ids = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.NOTIFIED,), password_given_before=old))
+    ids = demo_directory.students.ids(LP, AccountCriteria(states=(AccountState.NOTIFIED,), password_given_before=old))
     assert ids, "the demo has expired provisional passwords at the LP"
     record = accounts.read_one(LP, ids[0])
     return record, accounts.provisional_password(record)

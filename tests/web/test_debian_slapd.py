@@ -15,9 +15,9 @@ import ldap3
 import pytest
 
 from directory import attributes as A
-from directory.demo import LP, build_demo
-from directory.demo_load import DEMO_HASHER
-from directory.embedded import DebianPackage, EmbeddedSlapd, peercred_dn
+from devtools.demo import LP, build_demo
+from devtools.demo_load import DEMO_HASHER
+from devtools.slapd import DebianPackage, EmbeddedSlapd, peercred_dn
 from directory.migrations import available
 from directory.passwords import Sealer
 from support import DEMO_PASSWORD, csrf_token
@@ -143,7 +143,7 @@ def test_indexes_merge_with_debians_per_attribute(migrations_run_twice, debian_s
 
 
 def _seed_one_school(settings: dict) -> list[str]:
-    """A minimal seed of the demo's own entries, over LDAP as the service identity as `seed-demo`
+    """A minimal seed of the demo's own entries, over LDAP as the service identity as `python -m devtools.demo_load`
     adds them: the LP's establishment, MEFs and classes, its head and a few of its students."""
     data = build_demo(SUFFIX, hash_password=DEMO_HASHER.hash,
                       seal=Sealer(base64.b64decode(settings["SESAME_SEAL_KEY"])).seal)

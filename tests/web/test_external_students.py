@@ -5,14 +5,14 @@ import re
 
 from directory.model import AccountState
 from directory.populations import EXTERNAL
-from directory.students import StudentCriteria
+from directory.search import AccountCriteria
 from support import JOB_URL, ROW_IDS, SSO_SECRET, confirmed, csrf_token, pdf_pages, sign_in, wait_for_job
 
 LP, LYC = "0990002P", "0990003R"
 
 
 def _externals_of(demo_directory, uai, **criteria):
-    return demo_directory.population(EXTERNAL).ids(uai, StudentCriteria(**criteria))
+    return demo_directory.population(EXTERNAL).ids(uai, AccountCriteria(**criteria))
 
 
 def test_the_lp_sees_the_lycee_students_who_follow_a_course_there(signed_in, demo_directory):
@@ -25,7 +25,7 @@ def test_the_lp_sees_the_lycee_students_who_follow_a_course_there(signed_in, dem
     assert expected and f"<strong>{len(expected)}</strong> élève(s)" in page
     assert "0990003R" in page and "LYC Marie Curie" in page
     assert set(ROW_IDS.findall(page)) <= set(expected)
-    own = demo_directory.students.ids(LP, StudentCriteria())
+    own = demo_directory.students.ids(LP, AccountCriteria())
     assert not set(ROW_IDS.findall(page)) & set(own)
 
 
@@ -62,7 +62,7 @@ def test_notify_an_external_student_and_their_school_sees_it(signed_in, app, dem
 def test_only_external_students_of_this_establishment_can_be_acted_on(signed_in, demo_directory):
     lp = signed_in("chef.lp")
     token = csrf_token(lp.get("/eleves-exterieurs").get_data(as_text=True))
-    lycee_only = [i for i in demo_directory.students.ids(LYC, StudentCriteria())
+    lycee_only = [i for i in demo_directory.students.ids(LYC, AccountCriteria())
                   if i not in _externals_of(demo_directory, LP)][0]
     assert lp.post("/eleves-exterieurs/selection", data={"csrf_token": token, "id": lycee_only, "ids": [lycee_only]}).status_code == 404
     assert lp.post(f"/eleves-exterieurs/{lycee_only}/reinitialisation", data={"csrf_token": token}).status_code == 404

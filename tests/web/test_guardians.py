@@ -7,7 +7,7 @@ import re
 
 from directory import attributes as A
 from directory.model import AccountState
-from directory.students import StudentCriteria, StudentSort
+from directory.search import AccountCriteria, AccountSort
 from support import JOB_URL, ROW_IDS, SSO_SECRET, binds, confirmed, csrf_token, pdf_pages, sign_in, wait_for_job
 
 CLG, LP, LYC = "0990001N", "0990002P", "0990003R"
@@ -22,7 +22,7 @@ def _guardian_in_two(demo_directory):
 
 def _children_at(demo_directory, guardian, uai):
     ids = [dn.split(",", 1)[0].split("=", 1)[1] for dn in guardian[A.CHILD]]
-    return {i for i in ids if i in set(demo_directory.students.ids(uai, StudentCriteria()))}
+    return {i for i in ids if i in set(demo_directory.students.ids(uai, AccountCriteria()))}
 
 
 def test_a_parent_of_two_schools_is_seen_from_each_with_its_children_only(app, demo_directory):
@@ -45,7 +45,7 @@ def test_a_parent_of_two_schools_is_seen_from_each_with_its_children_only(app, d
 def test_search_by_a_childs_class_and_name(signed_in, demo_directory):
     lp = signed_in("chef.lp")
     page = lp.get("/responsables?classe=1BTS2").get_data(as_text=True)
-    children = set(demo_directory.students.ids(LP, StudentCriteria(classes=("1BTS2",))))
+    children = set(demo_directory.students.ids(LP, AccountCriteria(classes=("1BTS2",))))
     shown = ROW_IDS.findall(page)
     assert shown and "Filtre utilisé" in page
     for guardian_id in shown:
@@ -57,7 +57,7 @@ def test_search_by_a_childs_class_and_name(signed_in, demo_directory):
 
 def test_notify_a_parent_names_the_children_here_and_lists_them(signed_in, demo_directory, app_config, worker, slapd):
     lp = signed_in("chef.lp")
-    target = demo_directory.guardians.ids(LP, StudentCriteria(states=(AccountState.NOT_NOTIFIED,)))[0]
+    target = demo_directory.guardians.ids(LP, AccountCriteria(states=(AccountState.NOT_NOTIFIED,)))[0]
     _, guardian = demo_directory.guardians.get(LP, target)
     token = csrf_token(lp.get("/responsables").get_data(as_text=True))
     lp.post("/responsables/selection/vider", data={"csrf_token": token})
@@ -69,7 +69,7 @@ def test_notify_a_parent_names_the_children_here_and_lists_them(signed_in, demo_
     letter = pdf_pages(lp.get(re.search(r'href="(/fichiers/[^"]+)"', page).group(1)).data)
     assert len(letter) == 1 and "Responsable de :" in letter[0]
     child = demo_directory.students.get(LP, [c for c in guardian.children if c in
-                                             set(demo_directory.students.ids(LP, StudentCriteria()))][0])[1]
+                                             set(demo_directory.students.ids(LP, AccountCriteria()))][0])[1]
     assert child.surname.upper() in letter[0]
     identifier = re.search(r"Identifiant : (\S+)", letter[0]).group(1)
     password = re.search(r"Mot de passe provisoire : (\S+)", letter[0]).group(1)
@@ -120,7 +120,7 @@ def test_the_parents_list_is_in_the_screens_order(signed_in, demo_directory, app
     lp = signed_in("chef.lp")
     screen, number = [], 1
     while True:
-        page = demo_directory.guardians.search(LP, StudentCriteria(), StudentSort.NAME, False, number)
+        page = demo_directory.guardians.search(LP, AccountCriteria(), AccountSort.NAME, False, number)
         screen += [(g.surname, g.given_name) for g in page.items]
         if number >= page.pages:
             break

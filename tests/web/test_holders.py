@@ -12,7 +12,7 @@ from directory.accounts import Accounts
 from directory.lifecycle import reset
 from directory.model import AccountState
 from directory.passwords import PasswordHasher, Sealer
-from directory.students import StudentCriteria
+from directory.search import AccountCriteria
 from support import SEAL_KEY, binds, csrf_token, sign_in, wait_for_mail
 
 LP = "0990002P"
@@ -235,7 +235,7 @@ def test_a_student_locked_out_is_seen_by_the_school_and_its_reset_lets_them_in(a
 
 def test_fifty_one_correct_holder_sign_ins_from_one_address_in_a_minute_all_succeed(app, demo_directory, accounts):
     app.config["SESAME_LOGIN_ATTEMPTS_PER_ADDRESS"] = 50
-    ids = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.NOTIFIED,)))[20:]
+    ids = demo_directory.students.ids(LP, AccountCriteria(states=(AccountState.NOTIFIED,)))[20:]
     room = [r for r in (accounts.read_one(LP, i) for i in ids) if not _expired(demo_directory, r.dn)][:51]
     assert len(room) == 51
     statuses = [_post(app.test_client(), "/compte/connexion",
@@ -344,7 +344,7 @@ def test_a_holder_session_ends_after_its_absolute_lifetime(app, demo_directory, 
 
 
 def _an_expired_student(demo_directory, accounts):
-    ids = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.NOTIFIED,)))
+    ids = demo_directory.students.ids(LP, AccountCriteria(states=(AccountState.NOTIFIED,)))
     for account_id in ids:
         record = accounts.read_one(LP, account_id)
         if _expired(demo_directory, record.dn):

@@ -14,7 +14,7 @@ from directory.figures import follow_ups
 from directory.mapping import first
 from directory.model import AccountState
 from directory.populations import GUARDIANS, STUDENTS
-from directory.students import StudentCriteria
+from directory.search import AccountCriteria
 from support import JOB_URL, SSO_SECRET, confirmed, csrf_token, wait_for_job
 
 CLG, LP, LYC = "0990001N", "0990002P", "0990003R"
@@ -76,7 +76,7 @@ def test_to_do_lines_follow_an_account_of_the_tests_own(signed_in, make_account,
     client = signed_in("chef.lp")
     lines = _to_do(client.get("/").get_data(as_text=True), "Élèves")
     link, count = lines["Adresses mail jamais confirmées"]
-    ids = demo_directory.students.ids(LP, StudentCriteria(mail_unconfirmed=True))
+    ids = demo_directory.students.ids(LP, AccountCriteria(mail_unconfirmed=True))
     assert record.account_id in ids and count == len(ids)
     listed = client.get(link).get_data(as_text=True)
     assert record.surname.upper() in listed and "adresse mail jamais confirmée" in listed
@@ -117,7 +117,7 @@ def test_statistics_by_class_table_and_csv_match_the_directory(signed_in, demo_d
     assert sum(int(r[6]) for r in body) == counts[AccountState.NOTIFIED]
     assert sum(int(r[7]) for r in body) == counts[AccountState.ACTIVE]
     first = body[0]
-    activated = demo_directory.students.count(LYC, StudentCriteria(classes=(first[2],), states=(AccountState.ACTIVE,)))
+    activated = demo_directory.students.count(LYC, AccountCriteria(classes=(first[2],), states=(AccountState.ACTIVE,)))
     assert int(first[7]) == activated
     assert f'<a href="/eleves?classe={first[2]}">{first[2]}</a>' in page      # the class opens its search
     assert f'xlink:href="/eleves?classe={first[2]}"' in page                  # ... and so does its bar

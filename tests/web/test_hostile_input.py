@@ -236,8 +236,8 @@ def _address(screen: Screen, client, demo_directory, app_config, make_account) -
     if screen.path == PREVIEW:
         return _preview(client)
     if "{student}" in screen.path:
-        from directory.students import StudentCriteria
-        return screen.path.format(student=demo_directory.students.ids("0990002P", StudentCriteria())[0])
+        from directory.search import AccountCriteria
+        return screen.path.format(student=demo_directory.students.ids("0990002P", AccountCriteria())[0])
     if "{job}" in screen.path:
         return screen.path.format(job=finished_job(app_config, make_account))
     return screen.path

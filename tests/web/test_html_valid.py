@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from directory.model import AccountState
-from directory.students import StudentCriteria
+from directory.search import AccountCriteria
 from support import JOB_URL, SSO_SECRET, confirmed, csrf_token, sign_in, wait_for_job
 
 LP = "0990002P"
@@ -54,7 +54,7 @@ def pages(app, demo_directory, signed_in, worker, app_config):
     found["introuvable"] = _get(anonymous, "/nulle-part", 404)
 
     head = signed_in("chef.lp")
-    student = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.NOTIFIED,)))[5]
+    student = demo_directory.students.ids(LP, AccountCriteria(states=(AccountState.NOTIFIED,)))[5]
     for name, url in {"accueil": "/", "eleves": "/eleves", "eleves-recherche": "/eleves?q=martin&etat=active&tri=classe",
                       "eleves-vide": "/eleves?q=zzzzzz", "eleves-erreur": "/eleves?classe=nope",
                       "fiche": f"/eleves/fiche/{student}", "responsables": "/responsables",
@@ -82,7 +82,7 @@ def pages(app, demo_directory, signed_in, worker, app_config):
     headers = {"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET}
     support.get("/connexion/sso", headers=headers)
     found["depannage"] = _get(support, "/eleves")
-    first = demo_directory.students.ids(LP, StudentCriteria(states=(AccountState.ACTIVE,)))[7]
+    first = demo_directory.students.ids(LP, AccountCriteria(states=(AccountState.ACTIVE,)))[7]
     answer = support.post(f"/eleves/{first}/reinitialisation", data={"csrf_token": csrf_token(found["depannage"]),
                                                                     "q": "a"})
     found["depannage-reinitialise"] = answer.get_data(as_text=True)

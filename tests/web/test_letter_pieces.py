@@ -10,7 +10,7 @@ from redis import Redis
 from directory.passwords import Sealer
 from support import SEAL_KEY
 from webapp.jobs.chunks import Chunks
-from webapp.jobs.pieces import end_to_end, in_order
+from webapp.account_jobs.pieces import end_to_end, in_order
 
 
 def _item(class_code: str, name: str) -> list:

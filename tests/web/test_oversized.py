@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from support import worker_environment
-from directory.embedded import free_port, terminate
+from devtools.slapd import free_port, terminate
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -22,7 +22,7 @@ from bench.common import SERVICE_DN as BENCH_SERVICE_DN, STAFF_PASSWORD, SUFFIX 
     uai_of, write_directory_ldif
 from directory import attributes as A
 from directory.connection import DirectorySettings
-from directory.embedded import terminate
+from devtools.slapd import terminate
 from directory.names import letter_order
 from directory.passwords import PasswordHasher
 from directory.repository import Directory

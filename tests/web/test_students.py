@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from directory.students import StudentCriteria
+from directory.search import AccountCriteria
 from support import ROW_IDS, csrf_token
 
 LYC, LP = "0990003R", "0990002P"
@@ -37,10 +37,10 @@ def test_the_page_has_the_guides_criteria_and_columns(lyc):
 
 def test_zoe_lists_the_zoes_of_the_lycee_only(lyc, demo_directory):
     html = lyc.get("/eleves?q=zoe").get_data(as_text=True)
-    expected = demo_directory.students.ids(LYC, StudentCriteria(name="zoe"))
+    expected = demo_directory.students.ids(LYC, AccountCriteria(name="zoe"))
     assert set(ROW_IDS.findall(html)) == set(expected)
     assert "Filtre utilisé" in html
-    others = demo_directory.students.ids(LP, StudentCriteria(name="zoe"))
+    others = demo_directory.students.ids(LP, AccountCriteria(name="zoe"))
     assert others and not set(others) & set(ROW_IDS.findall(html))
 
 
@@ -96,7 +96,7 @@ def test_ldap_metacharacters_are_taken_literally(lyc, q):
 
 def test_select_all_of_a_class_filtered_search_across_pages(lyc, demo_directory):
     criteria = "classe=201&classe=202&classe=203"
-    expected = demo_directory.students.ids(LYC, StudentCriteria(classes=("201", "202", "203")))
+    expected = demo_directory.students.ids(LYC, AccountCriteria(classes=("201", "202", "203")))
     assert len(expected) > 50   # more than one page
     html = lyc.get("/eleves?" + criteria).get_data(as_text=True)
     token = csrf_token(html)
@@ -123,7 +123,7 @@ def test_one_row_ticked_then_unticked(lyc):
 
 def test_ticking_another_establishments_student_is_not_found(lyc, demo_directory):
     html = lyc.get("/eleves").get_data(as_text=True)
-    other = demo_directory.students.ids(LP, StudentCriteria())[0]
+    other = demo_directory.students.ids(LP, AccountCriteria())[0]
     response = lyc.post("/eleves/selection", data={"csrf_token": csrf_token(html), "id": other, "ids": [other]})
     assert response.status_code == 404
     assert _counter(lyc.get("/eleves").get_data(as_text=True)) == 0
@@ -161,7 +161,7 @@ def test_actions_receive_the_selection_by_state(lyc):
 
 
 def test_profile_as_fragment_and_as_page(lyc, demo_directory):
-    student = demo_directory.students.search(LYC, StudentCriteria(name="zoe")).items[0]
+    student = demo_directory.students.search(LYC, AccountCriteria(name="zoe")).items[0]
     fragment = lyc.get(f"/eleves/fiche/{student.account_id}", headers={"HX-Request": "true"})
     body = fragment.get_data(as_text=True)
     assert "<html" not in body and student.ine in body and "Responsables" in body
@@ -171,7 +171,7 @@ def test_profile_as_fragment_and_as_page(lyc, demo_directory):
 
 
 def test_profile_of_another_establishments_student_is_404(lyc, demo_directory):
-    other = demo_directory.students.ids(LP, StudentCriteria())[0]
+    other = demo_directory.students.ids(LP, AccountCriteria())[0]
     assert lyc.get(f"/eleves/fiche/{other}").status_code == 404
     assert lyc.get(f"/eleves/fiche/{other}", headers={"HX-Request": "true"}).status_code == 404
     assert lyc.get("/eleves/fiche/*").status_code == 404
@@ -182,7 +182,7 @@ def test_admin_sees_the_establishment_chosen_in_the_switcher(signed_in, demo_dir
     html = admin.get("/").get_data(as_text=True)
     admin.post("/etablissement", data={"csrf_token": csrf_token(html), "uai": LP})
     page = admin.get("/eleves").get_data(as_text=True)
-    assert _total(page) == len(demo_directory.students.ids(LP, StudentCriteria()))
+    assert _total(page) == len(demo_directory.students.ids(LP, AccountCriteria()))
 
 
 @pytest.mark.parametrize("page", ["²", "٣", "1e3", "0", "99999999"])
@@ -211,5 +211,5 @@ def test_an_htmx_error_goes_to_the_message_area(lyc):
 def test_support_staff_do_not_open_the_full_profile(client, demo_directory):
     from support import SSO_SECRET
     client.get("/connexion/sso", headers={"X-Remote-User": "support.lp", "X-Sesame-Proxy-Secret": SSO_SECRET})
-    student = demo_directory.students.ids(LP, StudentCriteria())[0]
+    student = demo_directory.students.ids(LP, AccountCriteria())[0]
     assert client.get(f"/eleves/fiche/{student}").status_code == 403

@@ -8,7 +8,7 @@ import pytest
 from directory import attributes as A
 from directory.model import AccountState
 from directory.names import fold
-from directory.students import StudentCriteria
+from directory.search import AccountCriteria
 from support import SSO_SECRET, binds, csrf_token
 
 LP, CLG = "0990002P", "0990001N"
@@ -119,7 +119,7 @@ def test_support_is_refused_notify_other_establishments_settings_and_profiles(su
     assert support.post("/eleves/notifications", data={"csrf_token": token}).status_code == 403
     assert support.post("/etablissement", data={"csrf_token": token, "uai": CLG}).status_code == 403
     assert support.get("/parametrage").status_code == 403
-    clg_student = demo_directory.students.ids(CLG, StudentCriteria())[0]
+    clg_student = demo_directory.students.ids(CLG, AccountCriteria())[0]
     assert support.post(f"/eleves/{clg_student}/reinitialisation", data={"csrf_token": token}).status_code == 404
     assert support.post(f"/eleves/{clg_student}/reinitialisation", headers={"HX-Request": "true"},
                         data={"csrf_token": token}).status_code == 404

@@ -10,8 +10,8 @@ from directory.populations import STUDENTS
 from directory import attributes as A
 from directory.model import AccountState
 from directory.passwords import Sealer
-from directory.students import StudentCriteria
-from directory.embedded import terminate
+from directory.search import AccountCriteria
+from devtools.slapd import terminate
 from support import SEAL_KEY, start_worker, wait_for_job
 
 LYC = "0990003R"
@@ -34,7 +34,7 @@ def test_killing_the_worker_halfway_ends_with_every_account_notified_once(demo_d
     url = app_config["SESAME_REDIS_URL"].rsplit("/", 1)[0] + "/3"
     redis = Redis.from_url(url)
     redis.flushdb()
-    ids = demo_directory.students.ids(LYC, StudentCriteria(states=(AccountState.NOT_NOTIFIED,)))[:ACCOUNTS]
+    ids = demo_directory.students.ids(LYC, AccountCriteria(states=(AccountState.NOT_NOTIFIED,)))[:ACCOUNTS]
     store = JobStore(redis, hold=3)
     job, _ = store.create("notify", "chef.lyc", LYC, "students", ids, {"letters": True, "reset": False})
     queue(redis).enqueue(run_job, job.id, job_timeout=600)

@@ -1,43 +1,36 @@
-"""The « Alimentation » screens: upload, preview (counts, rows, filters, CSV), apply with the brake, the job's
-report, and the identity team's search across establishments with each account's history."""
+"""The « Alimentation » screens: upload, preview (counts, rows, filters, CSV), apply with the brake (a job whose
+report the jobs' one report page shows here), and the identity team's search across establishments with each
+account's history."""
 from __future__ import annotations
 
 import hashlib
 import time
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import login_required
 
-from directory import audit
 from directory.registry import leavers
 from directory.registry import lookup as history
 from directory.registry.files import FileRefused, read_upload
-from directory.registry.preview import CATEGORIES, CATEGORY_LABELS, PARENT, STUDENT, make_preview
+from directory.registry.preview import CATEGORIES, CATEGORY_LABELS, make_preview
 
 from ..access import staff
 from ..documents.lists import csv_document
 from ..edge import short_text
 from ..extensions import directory
-from ..jobs.store import FAILED, OUTCOME_LABELS, QUEUED, REFUSED, RUNNING, job_store
-from ..jobs.views import enqueue, restarted
+from ..jobs.launch import launch
+from ..jobs.views import page_of, serve_reports
 from ..rendering import csv_download, page_or_fragment
-from ..rights import Right, requires
+from ..rights import Right, guard
 from . import previews
 from directory.registry.report import ReportRow, keep_rows
 
-from .job import IMPORT, outcomes, recovered, report_rows
+from .job import IMPORT, KINDS
+from .removal import last_day
 
 bp = Blueprint("alimentation", __name__, url_prefix="/alimentation")
-KINDS = {STUDENT: "Élèves", PARENT: "Responsables"}
+guard(bp, Right.IMPORT)         # every URL, fragments included: the identity team only (403 for anyone else)
+serve_reports(bp)               # its jobs' reports (imports, removals) at its own addresses
 MAX_FILES = 12
-
-
-@bp.before_request
-@login_required
-@requires(Right.IMPORT)
-def _identity_team_only():
-    """Every URL of this blueprint, fragments included: the identity team only (403 for anyone else)."""
-    return None
 
 
 def _page(**context):
@@ -46,7 +39,6 @@ def _page(**context):
 
 @bp.route("")
 def index():
-    from .leavers import last_day
     return render_template("alimentation/index.html", **_page(
         removable=len(leavers.removable(directory.current, last_day()))))
 
@@ -149,86 +141,21 @@ def apply(preview_id):
     if not rows:
         if held or not already:
             return redirect(url_for("alimentation.preview", preview_id=preview_id), 303)
-        return redirect(url_for("alimentation.job", job_id=previews.last_job(preview_id)), 303)
-    member = staff()
+        return redirect(url_for("alimentation.show", job_id=previews.last_job(preview_id)), 303)
     uais = list(dict.fromkeys(r.uai for r in rows if r.uai))
-    store = job_store()
     keys = [r.key for r in rows]
     # named after its preview and its rows: a confirmation posted twice makes one job
     job_id = hashlib.sha256(f"{preview_id}:{','.join(keys)}".encode()).hexdigest()[:32]
-    job, created = store.create(IMPORT, member.uid, uais[0] if uais else "", "students", keys,
-                                {"preview": preview_id, "uais": uais}, job_id=job_id)
-    if created:
-        # its record names the accounts it will write (rows unchanged or in conflict touch none)
-        audit.open_job(directory.current, job.id, member.uid, IMPORT, job.uai, "students",
-                       {"preview": preview_id, "uais": uais},
-                       [r.key for r in rows if len(r.key) == 32 and r.plan.get("op") in ("create", "modify")])
-        keep_rows(directory.current, job.id, [ReportRow.of(r) for r in rows])
-        previews.mark_sent(preview_id, keys, job.id)
-        enqueue(job)
+    job = launch(IMPORT, job_id, staff().uid, uais[0] if uais else "", "students", keys,
+                 {"preview": preview_id, "uais": uais},
+                 # its record names the accounts it will write (rows unchanged or in conflict touch none)
+                 audited=[r.key for r in rows if len(r.key) == 32 and r.plan.get("op") in ("create", "modify")],
+                 kept=lambda: keep_rows(directory.current, job_id, [ReportRow.of(r) for r in rows]))
+    previews.mark_sent(preview_id, keys, job.id)
     if held:
         flash(f"Import lancé pour {', '.join(u for u in uais)} ; "
               f"{', '.join(e.uai for e in held)} attend votre confirmation sur l'aperçu.", "info")
-    return redirect(url_for("alimentation.job", job_id=job.id), 303)
-
-
-def _my_job(job_id: str):
-    job = job_store().get(job_id) if job_id.isalnum() else None
-    if job is None and job_id.isalnum():
-        job = recovered(job_id, staff().uid)
-    if job is None or job.kind != IMPORT or job.owner != staff().uid:
-        abort(404)
-    return job
-
-
-def _report(job):
-    store = job_store()
-    found = outcomes(job, store)
-    rows = report_rows(job) if job.status not in (QUEUED, RUNNING) else {}
-    counts = {k: sum(1 for o, _ in found.values() if o == k) for k in OUTCOME_LABELS}
-    per_category: dict[str, dict[str, int]] = {}
-    for key, (outcome, _) in found.items():
-        row = rows.get(key)
-        if row:
-            per_category.setdefault(f"{KINDS[row.kind]} — {row.category_label}", {}).setdefault(outcome, 0)
-            per_category[f"{KINDS[row.kind]} — {row.category_label}"][outcome] += 1
-    refused = sorted((rows[k].uai, rows[k].name, detail) for k, (o, detail) in found.items() if o == REFUSED and k in rows)
-    return store, found, rows, counts, per_category, refused
-
-
-@bp.route("/travaux/<job_id>")
-def job(job_id):
-    job_ = _my_job(job_id)
-    store, found, rows, counts, per_category, refused = _report(job_)
-    running = job_.status in (QUEUED, RUNNING)
-    held = store.held(job_.id)
-    return page_or_fragment("alimentation/job.html", "alimentation/partial/job.html",
-                            **_page(job=job_, done=len(found), counts=counts, labels=OUTCOME_LABELS,
-                                    per_category=per_category, refused=refused[:500], running=running,
-                                    resumable=job_.status == FAILED or (running and not held),
-                                    waiting=running and not held))
-
-
-@bp.route("/travaux/<job_id>/compte-rendu.csv")
-def job_csv(job_id):
-    job_ = _my_job(job_id)
-    _, found, _, _, _, _ = _report(job_)
-    rows = report_rows(job_)
-    table = []
-    for key in job_.account_ids:
-        row = rows.get(key)
-        outcome, detail = found.get(key, ("", ""))
-        label = OUTCOME_LABELS.get(outcome, "Pas encore traité" if job_.status in (QUEUED, RUNNING) else "Non traité")
-        table.append((row.uai if row else "", KINDS[row.kind] if row else "", row.category_label if row else "",
-                      row.name if row else key, row.ine if row else "", row.identifier if row else "", label, detail))
-    return _csv(["UAI", "Type", "Catégorie", "Nom", "INE", "Identifiant", "Résultat", "Motif"], table,
-                f"compte-rendu-import-{job_.id[:8]}.csv")
-
-
-@bp.route("/travaux/<job_id>/relancer", methods=["POST"])
-def restart(job_id):
-    return restarted(_my_job(job_id), "alimentation.job", "Cet import n'est pas interrompu : rien à relancer.",
-                     "L'import reprend là où il s'était arrêté.")
+    return redirect(page_of(job), 303)
 
 
 @bp.route("/recherche")
@@ -253,5 +180,3 @@ def account(account_id):
     return render_template("alimentation/account.html", **_page(account=found, names=names,
                                                                 events=history.events(directory.current, account_id)))
 
-
-from . import leavers as _leavers    # noqa: E402,F401 - « Comptes supprimables »: its routes on this blueprint

@@ -22,7 +22,7 @@ from ..access import PASSWORD, StaffUser, opened, staff
 from ..config import seal_key
 from ..extensions import directory, redis
 from .forms import SecondFactorForm
-from .views import bp, start_session
+from .blueprint import bp, start_session
 
 log = logging.getLogger(__name__)
 

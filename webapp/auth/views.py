@@ -6,41 +6,25 @@ import logging
 import time
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request, session,
+from flask import (abort, current_app, flash, g, redirect, render_template, request, session,
                    url_for)
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from werkzeug.exceptions import HTTPException
 
 from directory import journal
 from directory.errors import AccountLocked, DirectoryError, InvalidCredentials, NoRightsNow, NotFound
-from directory.model import Role
 from directory.repository import PASSWORD_ROLES
 
-from .. import ratelimit, sessions, signin
-from ..access import PASSWORD, SIGNED_IN_BY, SSO, StaffUser, current_uai, opened, staff, tab_here, tabs_for
+from .. import ratelimit, signin
+from ..access import SSO, StaffUser, current_uai, opened, staff, tab_here, tabs_for
 from ..extensions import directory
+from .blueprint import bp, start_session
 from .forms import SignInForm, SwitchEstablishmentForm
+from .second_factor import after_password, mode as second_factor_mode   # its routes join the blueprint
 
-bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
 
 REFUSAL = signin.REFUSAL
-
-
-def start_session(user: StaffUser, opened_by: str) -> None:
-    """A new session id at every sign-in, so that a planted cookie is worth nothing; how it was opened (a
-    password, the SSO) is kept in it, and every request carries only what that way may open (access.OPENS)."""
-    session.clear()
-    login_user(user)
-    session[SIGNED_IN_BY] = opened_by
-    session["uai"] = user.staff.uais[0] if user.staff.uais else None
-    session["staff_version"] = user.staff.password_version   # a change of password ends the session
-    sessions.start(session)
-    current_app.session_interface.regenerate(session)
-    member = user.staff     # « Journal des opérations » (issue 16)
-    journal.record(directory.current, member.uid, journal.SIGN_IN,
-                   None if member.role is Role.ADMIN else (member.uais[0] if member.uais else None),
-                   f"connexion de {member.display_name} ({'par mot de passe' if opened_by == PASSWORD else 'par le SSO'})")
 
 
 def _safe_next(target: str | None) -> str:
@@ -92,7 +76,6 @@ def login():
             status = 401
         else:
             failures.succeeded()
-            from .second_factor import after_password   # its routes join this blueprint
             return after_password(staff_member, _safe_next(request.args.get("next")))
     elif request.method == "POST":
         flash(REFUSAL, "error")
@@ -162,7 +145,6 @@ def shell_context():
     """The header and tabs of every page. Error pages render even when this cannot be had."""
     if g.get("service_down"):
         return {}
-    from .second_factor import mode as second_factor_mode   # it imports this module
     try:
         if not current_user.is_authenticated:
             return {}

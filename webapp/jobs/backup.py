@@ -4,8 +4,8 @@ back: the jobs under way at the backup set « Interrompu », to be resumed with 
 
 The copy of Redis is taken before the directory's: an account a job noted was written before the note, so
 it is in the directory's copy; an account written between the two copies carries the job's mark in the
-directory, and the report counts it from that mark (jobs/report.py). Sessions, rate limits, links sent by
-mail and leases are not kept: after a restore people sign in again and ask again."""
+directory, and the report counts it from that mark (its kind's outcomes: jobs/kind.py). Sessions, rate limits,
+links sent by mail and leases are not kept: after a restore people sign in again and ask again."""
 from __future__ import annotations
 
 import base64
@@ -19,6 +19,7 @@ from pathlib import Path
 from redis import Redis
 
 from ..formatting import PARIS
+from .kind import kind_of
 from .store import FAILED, FINISHED, QUEUED, RUNNING
 
 FILE = "redis.json.gz"
@@ -27,12 +28,6 @@ _PARTS = ("", ":outcomes", ":chunks-done", ":parts", ":pdfs")     # a job's keys
 RESTORED = ("Cette opération était en cours lors de la sauvegarde du {made} d'où Sésame a été restauré. Les "
             "comptes marqués « Fait » sont traités (l'annuaire restauré le confirme) ; les autres n'ont pas été "
             "modifiés par elle. Relancez-la pour terminer.")
-NO_DOCUMENT = {
-    "list": "La liste de cette opération n'est pas dans la sauvegarde : demandez-la à nouveau (« Lister les comptes »).",
-    "notify": "Le courrier de cette opération n'est pas dans la sauvegarde (il contenait des mots de passe) : "
-              "« Réimprimer » le refait.",
-}
-NO_DOCUMENT["reprint"] = NO_DOCUMENT["notify"]
 
 
 def _b(value: bytes) -> str:
@@ -118,7 +113,8 @@ def _as_restored(record: dict, made: str) -> dict:
         record.update(status=FAILED, message=RESTORED.format(made=made), finished=time.time())
     elif record["status"] == FINISHED and record.get("file"):
         record["file"] = ""
-        record["message"] = record.get("message") or NO_DOCUMENT.get(record["kind"], "")
+        kind = kind_of(record["kind"])      # what its kind says of a document a backup does not keep
+        record["message"] = record.get("message") or (kind.lost_document if kind else "")
     return record
 
 

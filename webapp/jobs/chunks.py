@@ -90,7 +90,7 @@ class Chunks:
         return {int(n): json.loads(self.sealer.open(sealed, f"{self.job_id}:{int(n)}")) for n, sealed in raw.items()}
 
     def keep_printed(self, number: int, pieces: list[tuple[list, bytes | None]]) -> None:
-        """A chunk whose letters were printed piece by piece (jobs/pieces.py): each piece's items and PDF."""
+        """A chunk whose letters were printed piece by piece (account_jobs/pieces.py): each piece's items and PDF."""
         pipe = self.redis.pipeline()
         for index, (_, pdf) in enumerate(pieces):
             if pdf is not None:

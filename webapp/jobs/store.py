@@ -10,7 +10,6 @@ from redis import Redis
 from redis.exceptions import WatchError
 
 from directory.actions import Outcome
-from directory.lifecycle import Action
 
 from ..logs import current_request_id
 from ..metrics import job_ended
@@ -26,10 +25,15 @@ DONE, UNCHANGED, REFUSED = Outcome.DONE.value, Outcome.UNCHANGED.value, Outcome.
 OUTCOME_LABELS = {DONE: "Fait", UNCHANGED: "Inchangé", REFUSED: "Non traité"}
 
 
+def outcome_label(job: "Job", outcome: str) -> str:
+    """An account's (or row's) result as the report's CSV says it, noted or not yet."""
+    return OUTCOME_LABELS.get(outcome, "Pas encore traité" if job.status in (QUEUED, RUNNING) else "Non traité")
+
+
 @dataclass
 class Job:
     id: str
-    kind: str                     # an Action's value: notify, reset, list
+    kind: str                     # its kind's name (jobs/kind.py): notify, reset, list, import...
     owner: str                    # staff uid
     uai: str
     population: str               # a population's name: students, external, guardians
@@ -41,10 +45,6 @@ class Job:
     file: str = ""                # token of the generated document
     message: str = ""
     request_id: str = ""          # of the request that asked for it: the worker's log lines name it too
-
-    @property
-    def action(self) -> Action:
-        return Action(self.kind)
 
     @property
     def total(self) -> int:

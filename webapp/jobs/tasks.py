@@ -1,5 +1,5 @@
-"""What the worker runs: (re)notify, reset, list and reprint jobs, account by account, then the documents;
-registry imports through their own module."""
+"""The runner the worker runs for every kind of job: each worker takes chunks nobody holds and gives them to the
+job's kind, and the worker that finds them all done has the kind finish the job. It never names a kind."""
 from __future__ import annotations
 
 import logging
@@ -7,39 +7,26 @@ import os
 import socket
 import threading
 import time
-from datetime import datetime
-from concurrent.futures import ThreadPoolExecutor
 
 from flask import current_app
 from redis.exceptions import RedisError
 
-from directory.audit import close_job
-from directory.actions import Refusal, change_accounts
 from directory.errors import DirectoryUnavailable
-from directory.lifecycle import Action
-from directory.model import AccountState
-from directory.names import letter_order
 from directory.passwords import Sealer
 
-from ..students.population import of_job
-from ..documents.files import FileStore
-from ..documents.letter_options import layout_of
-from ..documents.letters import Letter
-from ..documents.lists import ListRow
 from ..config import seal_key
-from ..extensions import directory, redis
-from ..holders import tokens
+from ..documents.files import FileStore
+from ..extensions import redis
 from ..logs import carried, job_context
-from .report import counts, job_accounts, outcomes
 from .chunks import FINISH, Chunks
-from .pieces import PIECE, Printer, assembled, end_to_end, letter_values, letters_of_items
-from .printing import keep_languages, letter_of, letters_document, reprinted
-from .store import DONE, FAILED, FINISHED, QUEUED, REFUSED, RUNNING, UNCHANGED, Job, JobStore, job_store
-from ..alimentation.job import IMPORT, run_import
+from .kind import Document, JobKind, kind_of
+from .store import FAILED, FINISHED, QUEUED, RUNNING, Job, JobStore, job_store
 
 log = logging.getLogger(__name__)
-BATCH = 50
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
+DIRECTORY_STOPPED = ("L'annuaire a cessé de répondre pendant l'opération. Les comptes marqués « Fait » sont traités ; "
+                     "les autres n'ont pas été modifiés. Relancez l'opération pour terminer.")
+STOPPED = "L'opération s'est interrompue. Les comptes marqués « Fait » sont traités ; relancez-la pour terminer."
 
 
 def file_store() -> FileStore:
@@ -93,21 +80,16 @@ class _Heartbeat:
             pass        # a lease nobody renews lapses by itself
 
 
-def _whole(job: Job) -> bool:
-    """The kinds one worker runs whole, as one chunk: a registry import (its rows in the order of the
-    preview) and « Réimprimer » (no hashing: nothing to share)."""
-    return job.kind in (IMPORT, Action.REPRINT.value)
-
-
-def job_chunks(job: Job) -> Chunks:
+def job_chunks(job: Job, kind: JobKind) -> Chunks:
+    """The job's chunks: SESAME_JOB_CHUNK accounts each, or one for a kind that runs whole."""
     config = current_app.config
-    size = max(job.total, 1) if _whole(job) else config["SESAME_JOB_CHUNK"]
+    size = max(job.total, 1) if kind.whole else config["SESAME_JOB_CHUNK"]
     return Chunks(redis.current, job.id, job.total, size, config["SESAME_JOB_HOLD_SECONDS"], Sealer(seal_key(config)))
 
 
-def spread(job: Job) -> int:
+def spread(job: Job, kind: JobKind) -> int:
     """How many RQ jobs to enqueue for `job`: one per chunk (capped), so that every idle worker joins."""
-    return min(job_chunks(job).count, current_app.config["SESAME_JOB_SPREAD"])
+    return min(job_chunks(job, kind).count, current_app.config["SESAME_JOB_SPREAD"])
 
 
 def _running(job: Job):
@@ -126,54 +108,32 @@ def _stopped(message: str):
 
 def run_job(job_id: str) -> None:
     """The RQ entry point, enqueued once per worker that may share the job: each takes chunks nobody
-    holds until none is left, and whoever finds them all done makes the documents and closes the job.
-    Safe to run again after a crash: what was done is not done twice. Its log lines name the job and
-    the request that asked for it."""
+    holds until none is left, and whoever finds them all done has the kind finish the job. Safe to run
+    again after a crash: what was done is not done twice. A job of a kind this version does not know is
+    left to the workers that do. Its log lines name the job and the request that asked for it."""
     store = job_store()
     asked = store.get(job_id)
-    with job_context(job_id, asked.request_id if asked else ""):
-        _run(job_id, store)
+    kind = kind_of(asked) if asked is not None else None
+    if kind is None:
+        return
+    with job_context(job_id, asked.request_id):
+        _run(job_id, kind, store)
 
 
-def _run(job_id: str, store: JobStore) -> None:
+def _run(job_id: str, kind: JobKind, store: JobStore) -> None:
     job = store.update(job_id, _running)
     if job is None or job.status != RUNNING:
         return          # finished, interrupted (« Relancer » starts it again), or gone
-    chunks = job_chunks(job)
+    chunks = job_chunks(job, kind)
     started = time.monotonic()
     log.info("job %s (%s, %d account(s), %d chunk(s)) taken up by %s", job_id, job.kind, job.total, chunks.count, WORKER)
     with _Heartbeat(store, job_id, chunks) as beat:
         try:
-            printer = _printer(job)
-            try:
-                while True:
-                    current = store.get(job_id)
-                    if current is None or current.status != RUNNING:
-                        return      # another worker's chunk stopped it: « Relancer » goes on from here
-                    number = chunks.claim(WORKER)
-                    if number is None:
-                        break
-                    beat.hold(number)
-                    _work_on_chunk(job, store, chunks, number, printer, beat)
-            finally:
-                if printer is not None:
-                    printer.finish()     # the chunks whose letters were still printing, kept and done
-            if not chunks.claim_finish(WORKER):
-                return          # chunks still held by others: the last of them finishes
-            beat.hold(FINISH)
-            if store.get(job_id).status != RUNNING:
-                return          # finished meanwhile by another worker
-            if job.kind != IMPORT:      # an import closes its own record, row by row (alimentation/job.py)
-                keep_languages(job, job_accounts(job), store)    # parents' letter language (printing.py)
-                _produce_document(job, store, chunks)
-                _audit(job, store)
-            chunks.clear()
-
-            def finished(current: Job):
-                current.status, current.file, current.finished = FINISHED, job.file, time.time()
-            store.update(job_id, finished)
-            log.info("job %s finished: %d of %d account(s) noted, %.1f s on this worker", job_id,
-                     store.progress(job_id), job.total, time.monotonic() - started)
+            if _work_chunks(job, kind, store, chunks, beat) and chunks.claim_finish(WORKER):
+                beat.hold(FINISH)
+                _finish(job, kind, store, chunks)
+                log.info("job %s finished: %d of %d account(s) noted, %.1f s on this worker", job_id,
+                         store.progress(job_id), job.total, time.monotonic() - started)
         except RedisError:
             # The job queue went away: nothing can be noted. The record stays « En cours » with no
             # hold, and a worker's sweeper takes the job up when Redis is back; what was written
@@ -181,242 +141,51 @@ def _run(job_id: str, store: JobStore) -> None:
             log.warning("job %s stopped: Redis unavailable", job_id)
         except DirectoryUnavailable:
             log.warning("job %s stopped: directory unavailable", job_id)
-            store.update(job_id, _stopped(
-                "L'annuaire a cessé de répondre pendant l'opération. Les comptes marqués « Fait » "
-                "sont traités ; les autres n'ont pas été modifiés. Relancez l'opération pour terminer."))
+            store.update(job_id, _stopped(DIRECTORY_STOPPED))
         except Exception:   # noqa: BLE001 - the report must say the job stopped, whatever stopped it
             log.exception("job %s failed", job_id)
-            store.update(job_id, _stopped(
-                "L'opération s'est interrompue. Les comptes marqués « Fait » sont traités ; relancez-la pour terminer."))
+            store.update(job_id, _stopped(STOPPED))
 
 
-def _work_on_chunk(job: Job, store: JobStore, chunks: Chunks, number: int, printer: Printer | None,
-                   beat: _Heartbeat) -> None:
-    """One chunk: its accounts changed (for the kinds that change accounts), then what its accounts
-    give the documents, kept sealed until the finisher assembles them; then the chunk is done. A
-    notify's letters are printed piece by piece as the accounts are written, and the chunk is done once
-    its last piece is printed, while this worker goes on with the next chunk."""
-    def done():
-        chunks.complete(number, WORKER)
-        beat.drop(number)
-        log.info("job %s: chunk %d of %d done (%d account(s))", job.id, number + 1, chunks.count,
-                 len(job.account_ids[chunks.bounds(number)]))
-    if job.kind == IMPORT:      # « Alimentation »: the rows of a registry import (webapp/alimentation/job.py)
-        run_import(job, store)
-        return done()
-    ids = job.account_ids[chunks.bounds(number)]
-    pieces = []
-    if job.action.changes_accounts:
-        fresh = printer is not None and not store.outcomes_of(job.id, ids)
-        _change_accounts(job, store, ids, lambda written: pieces.append(printer.print(written)) if fresh else None)
-        if fresh:
-            def keep(printed):
-                chunks.keep_printed(number, printed)
-                done()
-            return printer.close_chunk(pieces, carried(keep))   # kept on the printer's thread, logged as the job's
-    if _has_document(job):
-        chunks.keep_part(number, _document_part(job, store, ids))
-    done()
+def _work_chunks(job: Job, kind: JobKind, store: JobStore, chunks: Chunks, beat: _Heartbeat) -> bool:
+    """This worker's share: every chunk nobody holds nor finished, given to the kind, until none is left.
+    False when the job stopped meanwhile (another worker's chunk stopped it: « Relancer » goes on)."""
+    with kind.working(job, store, chunks) as work:
+        while True:
+            current = store.get(job.id)
+            if current is None or current.status != RUNNING:
+                return False
+            number = chunks.claim(WORKER)
+            if number is None:
+                return True
+            beat.hold(number)
+
+            def done(number=number):
+                chunks.complete(number, WORKER)
+                beat.drop(number)
+                log.info("job %s: chunk %d of %d done (%d account(s))", job.id, number + 1, chunks.count,
+                         len(job.account_ids[chunks.bounds(number)]))
+            work(number, job.account_ids[chunks.bounds(number)], carried(done))   # on a printer's thread too
 
 
-REFUSALS = {
-    Refusal.FRANCECONNECT: "Ce responsable se connecte avec FranceConnect : ni courrier ni mot de passe Sésame.",
-    Refusal.CHANGED_MEANWHILE: "Le compte a été modifié par quelqu'un d'autre pendant l'opération : il n'a pas été touché.",
-    Refusal.GONE: "Cet élève n'est plus dans l'établissement.",
-}
+def _finish(job: Job, kind: JobKind, store: JobStore, chunks: Chunks) -> None:
+    """The job's end, once: its kind closes it and makes its document, kept for its owner."""
+    if store.get(job.id).status != RUNNING:
+        return          # finished meanwhile by another worker
+    document = kind.finish(job, store, chunks)
+    file = _keep(job.owner, document) if document is not None else ""
+    chunks.clear()      # what the chunks kept for the document (provisional passwords) goes at once
+
+    def finished(current: Job):
+        current.status, current.file, current.finished = FINISHED, file, time.time()
+    store.update(job.id, finished)
 
 
-def _noted(result) -> tuple[str, str, str]:
-    """An account's outcome as the job store keeps it: refused with the reason, else the state after."""
-    if result.refusal is not None:
-        return result.account_id, REFUSED, REFUSALS[result.refusal]
-    return result.account_id, result.outcome.value, result.applied.change.after.value
-
-
-def pool_size(config) -> int:
-    """Threads a worker changes accounts with. argon2 lets go of the GIL while it hashes: threads give
-    every core to hashing. Each thread also waits for the directory's answer to its write, and for the
-    interpreter while the letters of written accounts are drawn beside: three times as many threads as
-    hashing ones keep the cores hashing meanwhile (bench/notify: 1.39-1.41x the floor with three, 1.53-1.61x
-    with two, 1.49x with four)."""
-    return 3 * (config["SESAME_HASH_THREADS"] or os.cpu_count() or 2)
-
-
-def _change_accounts(job: Job, store: JobStore, ids: list[str], written=None) -> None:
-    """The chunk's accounts not yet noted, changed; outcomes noted fifty at a time as they come, and
-    `written(results)` given the outcomes of every PIECE letters once noted (then the rest's)."""
-    worker_accounts = job_accounts(job)
-    done = store.outcomes_of(job.id, ids)
-    todo = [i for i in ids if i not in done]
-    if not todo:
-        return
-
-    def noting(function, records):
-        # results in order as the pool gives them: progress moves by fifty, one round trip each
-        results, pending, piece, letters = [], [], [], 0
-        for result in pool.map(function, records):
-            results.append(result)
-            pending.append(_noted(result))
-            piece.append(result)
-            letters += result.refusal is None       # a piece is PIECE letters: whole sheets of 1, 2 or 4
-            if len(pending) >= BATCH or letters >= PIECE:
-                store.record_many(job.id, pending)
-                pending = []
-            if letters >= PIECE and written:
-                written(piece)
-                piece, letters = [], 0
-        store.record_many(job.id, pending)
-        if piece and written:
-            written(piece)
-        return results
-
-    with ThreadPoolExecutor(max_workers=pool_size(current_app.config)) as pool:
-        results = change_accounts(worker_accounts, job.uai, todo, job.action, job.id,
-                                  reset_password=bool(job.options.get("reset")),
-                                  provisional_days=current_app.config["SESAME_PROVISIONAL_DAYS"],
-                                  revoke_recovery=lambda ids: tokens.revoke("reset", ids), map_=noting)
-    store.record_many(job.id, [_noted(r) for r in results])   # with those refused before any write
-
-
-def _children_here(job: Job, records) -> dict[str, str]:
-    """For parents: « Zoé MARTIN (6A), ... » — their children attached to the job's establishment."""
-    children = {r.account_id: r.child_ids for r in records.values()}
-    here = directory.current.students.by_ids(job.uai, [c for ids in children.values() for c in ids])
-    return {account_id: ", ".join(sorted(f"{here[c].given_name} {here[c].surname.upper()} ({here[c].class_code})"
-                                         for c in ids if c in here))
-            for account_id, ids in children.items()}
-
-
-def _has_document(job: Job) -> bool:
-    return job.action is Action.LIST or _prints_letters(job)
-
-
-def _prints_letters(job: Job) -> bool:
-    return job.kind == Action.NOTIFY.value and bool(job.options.get("letters"))
-
-
-def _document_part(job: Job, store: JobStore, ids: list[str]) -> list:
-    """A chunk's accounts as they now are, for letters or lists (passwords opened from their seal),
-    as plain values: a letter or a list row each, with what the documents sort them by."""
-    worker_accounts = job_accounts(job)
-    found = store.outcomes_of(job.id, ids)
-    wanted = [i for i in ids if found.get(i, ("",))[0] != REFUSED]
-    records = worker_accounts.read(job.uai, wanted)
-    if job.action is Action.NOTIFY:
-        return _letter_items(job, worker_accounts, records)
-    # the population's own reader: the labels the page showed (external students: their schools' MEFs)
-    classes, mefs, _ = of_job(job.population).read_reference(job.uai)
-    children = _children_here(job, records) if of_job(job.population).searches_children else {}
-    label = lambda r: classes[r.class_code].label if r.class_code in classes else ""   # noqa: E731
-    store.record_many(job.id, [(account_id, DONE, "") for account_id in records])
-    when = lambda moment: moment.isoformat() if moment else None   # noqa: E731
-    return [[r.surname, r.given_name, r.state.value, r.identifier or "", worker_accounts.provisional_password(r),
-             r.class_code, label(r), mefs[r.mef_code].label if r.mef_code in mefs else r.mef_code,
-             when(r.notification_date), when(r.last_login), children.get(r.account_id, ""), when(r.password_changed)]
-            for r in records.values()]
-
-
-def _letter_items(job: Job, worker_accounts, records: dict, classes=None) -> list:
-    """The letters of `records` (accounts as the directory has them), each as [its sort key, its values]."""
-    if classes is None:
-        classes, _, _ = of_job(job.population).read_reference(job.uai)
-    children = _children_here(job, records) if of_job(job.population).searches_children else {}
-    return [[*letter_order(r.class_code, r.given_name, r.surname),
-             *letter_values(letter_of(r, worker_accounts.shown_password(r),
-                                      classes[r.class_code].label if r.class_code in classes else "",
-                                      children.get(r.account_id, ""), job))]
-            for r in records.values()]
-
-
-def _written_letter_items(job: Job, results: list, classes: dict) -> list:
-    """A piece's letters from what its writes left (the accounts are not read again): those refused
-    have none."""
-    written = {r.account_id: r.applied.after for r in results if r.refusal is None and r.applied is not None}
-    return _letter_items(job, job_accounts(job), written, classes)
-
-
-def _printer(job: Job) -> Printer | None:
-    """For a notify with letters: its printer, the establishment's classes read once for every piece."""
-    if not _prints_letters(job):
-        return None
-    classes, _, _ = of_job(job.population).read_reference(job.uai)
-    return Printer(job, lambda results: _written_letter_items(job, results, classes))
-
-
-def _reprinted_letters(job: Job, store: JobStore) -> list[Letter]:
-    """« Réimprimer »: every account of the past job read again, the letters made from their seals."""
-    worker_accounts = job_accounts(job)
-    records = worker_accounts.read(job.uai, job.account_ids)
-    classes, _, _ = of_job(job.population).read_reference(job.uai)
-    children = _children_here(job, records) if of_job(job.population).searches_children else {}
-    ordered = sorted(records.values(), key=lambda r: letter_order(r.class_code, r.given_name, r.surname))
-    return reprinted(job, store, worker_accounts, records, ordered, classes, children)
-
-
-def _list_row(item: list) -> ListRow:
-    surname, given_name, state, identifier, password, class_code, class_label, mef, notified, last, children, \
-        given = item
-    when = lambda text: datetime.fromisoformat(text) if text else None   # noqa: E731
-    return ListRow(surname, given_name, AccountState(state), identifier, password, class_code, class_label, mef,
-                   when(notified), when(last), children, when(given))
-
-
-def _produce_document(job: Job, store: JobStore, chunks: Chunks) -> None:
-    """The letters or the list, assembled once from every chunk's part (a part that Redis lost is
-    read again from the directory), then kept for its owner."""
-    establishment = directory.current.establishment(job.uai)
-    if job.action is Action.REPRINT:
-        _keep(job, letters_document(job, establishment, _reprinted_letters(job, store)),
-              f"courriers-{job.uai}.pdf", "application/pdf")
-        return
-    if not _has_document(job):
-        return
-    parts = chunks.parts()
-    printed = chunks.printed(parts) if job.action is Action.NOTIFY else None
-    if printed is not None and end_to_end(printed, layout_of(job.options.get("layout", 1)).per_sheet):
-        # every piece printed beside the hashing, in the letters' order, whole sheets: put end to end
-        return _keep(job, assembled(printed), f"courriers-{job.uai}.pdf", "application/pdf")
-    for number in range(chunks.count):
-        if number not in parts:
-            parts[number] = _document_part(job, store, job.account_ids[chunks.bounds(number)])
-    items = [item for number in sorted(parts) for item in _items(parts[number])]
-    population = of_job(job.population)
-    if job.action is Action.NOTIFY:
-        content, name, mimetype = letters_document(job, establishment, letters_of_items(items)), \
-            f"courriers-{job.uai}.pdf", "application/pdf"
-    else:
-        rows = [_list_row(item) for item in items]
-        days = current_app.config["SESAME_PROVISIONAL_DAYS"]   # the lists ask whether each password still signs in
-        if job.options.get("format") == "csv":
-            content, name, mimetype = population.listing.csv(establishment, rows, days), f"comptes-{job.uai}.csv", \
-                "text/csv"
-        else:
-            content, name, mimetype = population.listing.pdf(establishment, rows, days), f"comptes-{job.uai}.pdf", \
-                "application/pdf"
-    _keep(job, content, name, mimetype)
-
-
-def _items(part: list | dict) -> list:
-    """A chunk's items, whether kept whole or piece by piece."""
-    return [item for items in part["pieces"] for item in items] if isinstance(part, dict) else part
-
-
-def _keep(job: Job, content: bytes, name: str, mimetype: str) -> None:
+def _keep(owner: str, document: Document) -> str:
     """The job's document, kept for its owner (what is past its time goes first)."""
     files = file_store()
     files.purge()
-    job.file = files.save(job.owner, content, name, mimetype)
-
-
-def _audit(job: Job, store: JobStore) -> None:
-    found = outcomes(job, store)
-    total = counts(found)
-    from ..operations import summary as said       # in the words of the screens, never the job's codes
-    summary = said(job.kind, job.options, job.population, total[DONE], total[UNCHANGED], total[REFUSED], job.total)
-    targets = [i for i, (o, _) in found.items() if o == DONE]
-    close_job(directory.current, job.id, job.owner, job.kind, job.uai, targets, summary)
-    from ..stats.store import forget   # issue 15: « Accueil » and « Statistiques » show it at once
-    forget(job.uai)
+    return files.save(owner, document.content, document.name, document.mimetype)
 
 
 def resume_abandoned(queue) -> list[str]:
@@ -425,8 +194,9 @@ def resume_abandoned(queue) -> list[str]:
     resumed = []
     for job_id in store.open_jobs():
         job = store.get(job_id)
-        if job and job.status == RUNNING and not store.held(job_id):
-            for _ in range(spread(job)):
+        kind = kind_of(job) if job else None
+        if kind and job.status == RUNNING and not store.held(job_id):
+            for _ in range(spread(job, kind)):
                 queue.enqueue(run_job, job_id, job_timeout=3 * 3600)
             resumed.append(job_id)
     return resumed

@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 from rq import Queue, Worker
 
 QUEUE = "sesame"
+CHORES = "sesame.chores"        # what the sweeper does besides: the factory says (journal purge, planned departures)
 
 
 def queue(connection: Redis) -> Queue:
@@ -17,7 +18,8 @@ def queue(connection: Redis) -> Queue:
 
 
 def _sweep(app, jobs_queue: Queue, stop: threading.Event) -> None:
-    """Every few seconds, take up the jobs of a worker that died (on this machine or another)."""
+    """Every few seconds, take up the jobs of a worker that died (on this machine or another), let go of old
+    files, and do the app's chores (each its own turn: once a day, by whichever worker takes it)."""
     from .tasks import file_store, resume_abandoned
     log = logging.getLogger(__name__)
     while not stop.wait(app.config["SESAME_JOB_SWEEP_SECONDS"]):
@@ -26,10 +28,8 @@ def _sweep(app, jobs_queue: Queue, stop: threading.Event) -> None:
                 for job_id in resume_abandoned(jobs_queue):
                     log.info("resumed job %s left by a worker that stopped", job_id)
                 file_store().purge()
-                from ..journal.purge import purge_when_due
-                purge_when_due()
-                from ..alimentation.departures import depart_when_due
-                depart_when_due()
+                for chore in app.extensions.get(CHORES, ()):
+                    chore()
             except Exception:   # noqa: BLE001 - the sweeper must outlive a passing Redis or LDAP error
                 log.exception("sweep failed")
 
@@ -48,7 +48,9 @@ def _wait_for_redis(connection: Redis, stop: threading.Event, log) -> None:
 
 
 def main() -> None:
-    from webapp import create_app
+    """The app as the web servers have it: built by the WSGI module (`wsgi:app`, the Procfile's), from the
+    same settings; every kind of job it registers is one this worker runs."""
+    from flask.cli import ScriptInfo
 
     from .. import logs, metrics
     from ..health import keep_alive
@@ -57,7 +59,7 @@ def main() -> None:
 
     logs.configure("worker")
     log = logging.getLogger(__name__)
-    app = create_app()
+    app = ScriptInfo(app_import_path="wsgi:app").load_app()
     connection = connect(app.config, blocking=True)
     jobs_queue = queue(connection)
     stop = threading.Event()

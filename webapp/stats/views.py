@@ -17,33 +17,20 @@ from ..extensions import directory
 from ..formatting import date_fr
 from ..rendering import csv_download
 from ..rights import Right, may, requires
+from ..figures import figures_of
+from ..students.population import FIGURED, STUDENTS, Population
 from . import charts
-from .store import figures_of
 
 bp = Blueprint("stats", __name__)
 
 
-@dataclass(frozen=True)
-class Shown:
-    """A population as « Statistiques » shows it."""
-    code: str                  # in the URL
-    key: str                   # in the figures
-    title: str
-    right: Right
-    search: str                # the endpoint of its search screen
-    by_mef: bool               # its search has a MEF criterion
-
-
-POPULATIONS = {p.code: p for p in (
-    Shown("eleves", "students", "Élèves", Right.SEE_STUDENTS, "students.index", True),
-    Shown("responsables", "guardians", "Responsables", Right.SEE_GUARDIANS, "guardians.index", False),
-)}
+POPULATIONS = {p.code: p for p in FIGURED}      # each by the code its URL names it by
 GROUP_HEADER = ["Comptes", "Non notifiés", "Notifiés et non activés", "Activés", "Taux de notification (%)",
                 "Taux d'activation (%)"]
 
 
-def _population() -> Shown:
-    shown = POPULATIONS.get(request.args.get("population", "eleves"))
+def _population() -> Population:
+    shown = POPULATIONS.get(request.args.get("population", FIGURED[0].code))
     if shown is None:
         abort(404)
     if not may(staff().role, shown.right):
@@ -68,14 +55,14 @@ class Group:
     link: str | None
 
 
-def _groups(shown: Shown, figures: PopulationFigures, uai: str, by: str) -> list[Group]:
+def _groups(shown: Population, figures: PopulationFigures, uai: str, by: str) -> list[Group]:
     if by == "classe":
         labels = {c.code: c.label for c in directory.current.classes(uai)}
-        tallies, link = figures.by_class, lambda code: url_for(shown.search, classe=code)
+        tallies, link = figures.by_class, lambda code: url_for(shown.search_screen, classe=code)
     else:
         labels = {m.code: m.label for m in directory.current.mefs(uai)}
         tallies = figures.by_mef
-        link = (lambda code: url_for(shown.search, mef=code)) if shown.by_mef else None
+        link = (lambda code: url_for(shown.search_screen, mef=code)) if shown.searched_by_mef else None
     groups = []
     for code in sorted(tallies, key=lambda c: (c == NO_CLASS, labels.get(c, c) if by == "mef" else c)):
         known = code != NO_CLASS and code in labels      # only a group of this establishment is searchable
@@ -107,9 +94,9 @@ def index():
     uai = current_uai()
     shown = _population()
     snapshot = figures_of(uai)
-    figures = snapshot.populations[shown.key]
+    figures = snapshot.populations[shown.name]
     by_class, by_mef = _groups(shown, figures, uai, "classe"), _groups(shown, figures, uai, "mef")
-    noun = shown.title.lower()
+    noun = shown.caption.lower()
 
     def bars(title, groups, key):
         rows = [(g.code, f"{g.code} {g.label}".strip() if key == "classe" else g.label or g.code,
@@ -119,9 +106,9 @@ def index():
 
     weeks = _week_rows(figures.weeks)
     drawn = charts.drawn((uai, shown.code, snapshot.computed_at), lambda: (
-        bars(f"{shown.title} : taux de notification et d'activation par classe", by_class, "classe"),
-        bars(f"{shown.title} : taux de notification et d'activation par MEF", by_mef, "mef"),
-        charts.cumulative_lines(f"{shown.title} : comptes notifiés et activés depuis la rentrée (cumul)", weeks)))
+        bars(f"{shown.caption} : taux de notification et d'activation par classe", by_class, "classe"),
+        bars(f"{shown.caption} : taux de notification et d'activation par MEF", by_mef, "mef"),
+        charts.cumulative_lines(f"{shown.caption} : comptes notifiés et activés depuis la rentrée (cumul)", weeks)))
     return render_template(
         "stats/index.html", shown=shown, populations=[p for p in POPULATIONS.values() if may(staff().role, p.right)],
         snapshot=snapshot, figures=figures, by_class=by_class, by_mef=by_mef, weeks=weeks,
@@ -140,7 +127,7 @@ def export(table):
     uai = current_uai()
     shown = _population()
     establishment = directory.current.establishment(uai)
-    figures = figures_of(uai).populations[shown.key]
+    figures = figures_of(uai).populations[shown.name]
     start = [establishment.uai, establishment.name]
     if table == "semaines":
         return _csv(f"statistiques-{shown.code}-semaines-{uai}.csv",
@@ -154,25 +141,28 @@ def export(table):
 
 # --- the identity team: every establishment -------------------------------------------------
 
-SORTS = {
-    # code: (column heading, key of an Overview row)
-    "uai": ("UAI", lambda r: r.establishment.uai),
-    "nom": ("Établissement", lambda r: r.establishment.name.lower()),
-    "eleves": ("Élèves", lambda r: r.students.accounts),
-    "eleves-actives": ("Élèves activés", lambda r: r.students.active),
-    "eleves-notification": ("Élèves : taux de notification (%)", lambda r: r.students.notification_rate),
-    "eleves-activation": ("Élèves : taux d'activation (%)", lambda r: r.students.activation_rate),
-    "responsables": ("Responsables", lambda r: r.guardians.accounts),
-    "responsables-actives": ("Responsables activés", lambda r: r.guardians.active),
-    "responsables-activation": ("Responsables : taux d'activation (%)", lambda r: r.guardians.activation_rate),
-}
+def _sorts() -> dict:
+    """code: (column heading, key of an Overview row): the establishment, then four columns a population."""
+    sorts = {"uai": ("UAI", lambda r: r.establishment.uai), "nom": ("Établissement", lambda r: r.establishment.name.lower())}
+    for p in FIGURED:
+        sorts.update({
+            p.code: (p.caption, lambda r, n=p.name: r.tallies[n].accounts),
+            f"{p.code}-actives": (f"{p.caption} activés", lambda r, n=p.name: r.tallies[n].active),
+            f"{p.code}-notification": (f"{p.caption} : taux de notification (%)",
+                                       lambda r, n=p.name: r.tallies[n].notification_rate),
+            f"{p.code}-activation": (f"{p.caption} : taux d'activation (%)", lambda r, n=p.name: r.tallies[n].activation_rate),
+        })
+    return sorts
+
+
+SORTS = _sorts()
+WEEKS_OF = STUDENTS         # the whole directory's weeks are its students'
 
 
 @dataclass(frozen=True)
 class OverviewRow:
     establishment: object
-    students: Tally
-    guardians: Tally
+    tallies: dict[str, Tally]       # by population
     computed_at: float
 
 
@@ -183,18 +173,18 @@ def _overview():
     rows, weeks = [], {}
     for establishment in directory.current.establishments():
         snapshot = figures_of(establishment.uai, max_age)
-        students, guardians = snapshot.populations["students"], snapshot.populations["guardians"]
-        rows.append(OverviewRow(establishment, students.total, guardians.total, snapshot.computed_at))
-        for week in students.weeks:
+        rows.append(OverviewRow(establishment, {p.name: snapshot.populations[p.name].total for p in FIGURED},
+                                snapshot.computed_at))
+        for week in snapshot.populations[WEEKS_OF.name].weeks:
             total = weeks.setdefault(week.ends, [0, 0])
             total[0] += week.notified
             total[1] += week.activated
-    totals = {"students": Tally(), "guardians": Tally()}
+    totals = {p.name: Tally() for p in FIGURED}
     for row in rows:
-        for key, tally in (("students", row.students), ("guardians", row.guardians)):
-            totals[key].not_notified += tally.not_notified
-            totals[key].notified += tally.notified
-            totals[key].active += tally.active
+        for name, tally in row.tallies.items():
+            totals[name].not_notified += tally.not_notified
+            totals[name].notified += tally.notified
+            totals[name].active += tally.active
     week_rows = [(date_fr(_iso(ends)), n, a) for ends, (n, a) in sorted(weeks.items())]
     return rows, totals, week_rows
 
@@ -209,11 +199,9 @@ def _sorted(rows):
     return sorted(rows, key=SORTS[sort][1], reverse=reverse), sort, reverse
 
 
-OVERVIEW_HEADER = ["UAI", "Établissement", "Élèves", "Élèves non notifiés", "Élèves notifiés et non activés",
-                   "Élèves activés", "Élèves : taux de notification (%)", "Élèves : taux d'activation (%)",
-                   "Responsables", "Responsables non notifiés", "Responsables notifiés et non activés",
-                   "Responsables activés", "Responsables : taux de notification (%)",
-                   "Responsables : taux d'activation (%)"]
+OVERVIEW_HEADER = ["UAI", "Établissement"] + [f"{p.caption}{column}" for p in FIGURED for column in (
+    "", " non notifiés", " notifiés et non activés", " activés", " : taux de notification (%)",
+    " : taux d'activation (%)")]
 
 
 @bp.route("/statistiques/etablissements")
@@ -224,9 +212,10 @@ def establishments():
     rows, sort, reverse = _sorted(rows)
     oldest = min((r.computed_at for r in rows), default=None)
     chart = charts.drawn(("directory", tuple(r.computed_at for r in rows)), lambda: charts.cumulative_lines(
-        "Tout l'annuaire : élèves notifiés et activés depuis la rentrée (cumul)", weeks))
+        f"Tout l'annuaire : {WEEKS_OF.nouns} notifiés et activés depuis la rentrée (cumul)", weeks))
     return render_template("stats/establishments.html", rows=rows, totals=totals, weeks=weeks, sort=sort,
-                           reverse=reverse, sorts=SORTS, numbers=_numbers, oldest=oldest, week_chart=chart)
+                           reverse=reverse, sorts=SORTS, numbers=_numbers, oldest=oldest, week_chart=chart,
+                           populations=FIGURED, weeks_of=WEEKS_OF)
 
 
 @bp.route("/statistiques/<any(etablissements, annuaire):table>.csv")
@@ -235,10 +224,10 @@ def establishments():
 def export_all(table):
     rows, _, weeks = _overview()
     if table == "annuaire":
-        return _csv("statistiques-annuaire-semaines.csv",
-                    ["Semaine se terminant le", "Élèves notifiés (cumul)", "Élèves activés (cumul)"], weeks)
+        return _csv("statistiques-annuaire-semaines.csv", ["Semaine se terminant le", f"{WEEKS_OF.caption} notifiés (cumul)",
+                                                           f"{WEEKS_OF.caption} activés (cumul)"], weeks)
     rows, _, _ = _sorted(rows)
     return _csv("statistiques-etablissements.csv", OVERVIEW_HEADER,
-                [[r.establishment.uai, r.establishment.name] + _numbers(r.students) + _numbers(r.guardians)
+                [[r.establishment.uai, r.establishment.name] + [n for p in FIGURED for n in _numbers(r.tallies[p.name])]
                  for r in rows])
 

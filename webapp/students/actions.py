@@ -10,21 +10,22 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from directory.actions import Refusal, change_accounts
-from directory.audit import open_job, record_action
+from directory.audit import record_action
 from directory.errors import NotFound, WriteOutcomeUnknown
 from directory.lifecycle import Action
 from directory.model import AccountState
 
 from ..access import current_uai, staff
-from ..stats.store import forget as forget_figures
+from ..figures import forget as forget_figures
 from .. import once
 from ..accounts import accounts_of
 from ..errors import render_error
 from ..holders import tokens
 from ..rendering import wants_fragment
 from ..extensions import directory
+from ..jobs.launch import launch
 from ..jobs.store import job_store
-from ..jobs.views import enqueue
+from ..jobs.views import page_of
 from ..operations import ROW, summary as operation_summary
 from .forms import LETTER, ListForm, NotifyForm, ResetForm, letter_choices
 from .query import ACCOUNT_ID
@@ -42,6 +43,8 @@ class Screen:
     options: Callable          # the job's options, from the posted form
     routes: tuple[str, str, str, str]   # the form's URL and view, the post's URL and view
     effects: dict
+    options_partial: str                # the form's own choices (templates/students/partial/options_<kind>.html)
+    effects_heading: str = "Ce qui leur arrivera"
 
 
 SCREENS = {screen.action.value: screen for screen in (
@@ -54,18 +57,19 @@ SCREENS = {screen.action.value: screen for screen in (
                     "ou s'il a expiré).",
         "ACTIVE": "Gardent le mot de passe qu'ils ont choisi ; leur courrier ne montre que l'identifiant. Si "
                   "« Réinitialiser le mot de passe » est coché : nouveau mot de passe provisoire, retour à "
-                  "« Notifié et non activé »."}),
+                  "« Notifié et non activé »."}, "students/partial/options_notify.html"),
     Screen(Action.RESET, "Réinitialiser les mots de passe", Right.RESET, ResetForm, lambda form: {},
            ("/reinitialiser", "reset_form", "/reinitialisations", "reset"), {
         "NOT_NOTIFIED": "Reçoivent un mot de passe provisoire et passent à « Notifié et non activé ».",
         "NOTIFIED": "Reçoivent un nouveau mot de passe provisoire ; l'ancien ne fonctionne plus.",
         "ACTIVE": "Perdent le mot de passe qu'ils ont choisi : nouveau mot de passe provisoire, retour à "
-                  "« Notifié et non activé » (à changer à la prochaine connexion)."}),
+                  "« Notifié et non activé » (à changer à la prochaine connexion)."}, "students/partial/options_reset.html"),
     Screen(Action.LIST, "Lister les comptes", Right.LIST, ListForm, lambda form: {"format": form.format.data},
            ("/lister", "list_form", "/listes", "make_list"), {
         "NOT_NOTIFIED": "Mot de passe vide : notifiez-les pour qu'un mot de passe provisoire figure dans la liste.",
         "NOTIFIED": "Leur mot de passe provisoire figure dans la liste.",
-        "ACTIVE": "Mot de passe remplacé par des astérisques (*****)."}),
+        "ACTIVE": "Mot de passe remplacé par des astérisques (*****)."}, "students/partial/options_list.html",
+           "Dans la liste"),
 )}
 
 
@@ -90,9 +94,9 @@ def _form_page(kind: str, form, uai: str, status: int = 200, problems=()):
     for problem in list(problems) or found:
         flash(problem, "error")
     screen = SCREENS[kind]
-    return render_template("students/action.html", kind=kind, title=screen.title, post_endpoint=ep(screen.routes[3]),
+    return render_template("students/action.html", options=screen.options_partial, title=screen.title, post_endpoint=ep(screen.routes[3]),
                            effects=screen.effects, form=form,
-                           effects_heading="Dans la liste" if kind == "list" else "Ce qui leur arrivera", selected_count=len(selected), by_state=by_state,
+                           effects_heading=screen.effects_heading, selected_count=len(selected), by_state=by_state,
                            states=list(AccountState)), status
 
 
@@ -106,18 +110,12 @@ def _start(kind: str, options_of: Callable, form):
     store = job_store()
     existing = store.get(job_id)
     if existing is not None:     # this confirmation was posted already: its job, not a second one
-        return redirect(url_for("jobs.show", job_id=existing.id), 303)
+        return redirect(page_of(existing), 303)
     selected, by_state, problems = _selected(uai)
     if problems:
         return _form_page(kind, form, uai, 400, problems)
-    if kind == Action.NOTIFY.value and options.get("letters"):
-        selected = _repo().in_letter_order(uai, selected)     # each chunk's letters a stretch of the whole
-    # the directory knows of the job before any account is changed (written twice, it is one record)
-    open_job(directory.current, job_id, owner, kind, uai, current().name, options, selected)
-    job, created = store.create(kind, owner, uai, current().name, selected, options, job_id=job_id)
-    if created:
-        enqueue(job)
-    return redirect(url_for("jobs.show", job_id=job.id), 303)
+    job = launch(kind, job_id, owner, uai, current().name, selected, options)
+    return redirect(page_of(job), 303)
 
 
 def _register(screen: Screen) -> None:

@@ -12,29 +12,29 @@ from flask import request
 
 from directory import populations as directory_populations
 from directory.model import LEVELS, Mef, Role
-from directory.students import StudentSort
+from directory.search import AccountSort
 
 from ..documents.lists import GUARDIAN_LIST, STUDENT_LIST, ListLayout
 from ..extensions import directory
 from ..rights import Right, may
 
-HEAD_COLUMNS = [(StudentSort.NAME, "Élève"), (StudentSort.CLASS, "Classe"), (StudentSort.MEF, "MEF"),
-                (StudentSort.IDENTIFIER, "Identifiant"), (StudentSort.STATE, "Statut du compte"),
-                (StudentSort.ORIGIN, "Origine du compte"), (StudentSort.NOTIFIED, "Date de notification"),
-                (StudentSort.LAST_LOGIN, "Date de dernière connexion")]
+HEAD_COLUMNS = [(AccountSort.NAME, "Élève"), (AccountSort.CLASS, "Classe"), (AccountSort.MEF, "MEF"),
+                (AccountSort.IDENTIFIER, "Identifiant"), (AccountSort.STATE, "Statut du compte"),
+                (AccountSort.ORIGIN, "Origine du compte"), (AccountSort.NOTIFIED, "Date de notification"),
+                (AccountSort.LAST_LOGIN, "Date de dernière connexion")]
 # the dépannage table (SPEC §6): the provisional password and the e-mail instead of origin and dates
-SUPPORT_COLUMNS = [(StudentSort.NAME, "Élève"), (StudentSort.CLASS, "Classe"), (StudentSort.MEF, "MEF"),
-                   (StudentSort.IDENTIFIER, "Identifiant"), (None, "Mot de passe"),
-                   (StudentSort.STATE, "Statut du compte"), (None, "Email")]
+SUPPORT_COLUMNS = [(AccountSort.NAME, "Élève"), (AccountSort.CLASS, "Classe"), (AccountSort.MEF, "MEF"),
+                   (AccountSort.IDENTIFIER, "Identifiant"), (None, "Mot de passe"),
+                   (AccountSort.STATE, "Statut du compte"), (None, "Email")]
 # external students: their establishment of attachment instead of a class of ours
-EXTERNAL_COLUMNS = [(StudentSort.NAME, "Élève"), (StudentSort.MEF, "MEF"), (None, "Établissement de rattachement"),
-                    (StudentSort.IDENTIFIER, "Identifiant"), (StudentSort.STATE, "Statut du compte"),
-                    (StudentSort.ORIGIN, "Origine du compte"), (StudentSort.NOTIFIED, "Date de notification"),
-                    (StudentSort.LAST_LOGIN, "Date de dernière connexion")]
-GUARDIAN_COLUMNS = [(StudentSort.NAME, "Responsable"), (None, "Enfant(s) dans l'établissement"),
-                    (StudentSort.IDENTIFIER, "Identifiant"), (StudentSort.STATE, "Statut du compte"),
-                    (StudentSort.ORIGIN, "Origine du compte"), (StudentSort.NOTIFIED, "Date de notification"),
-                    (StudentSort.LAST_LOGIN, "Date de dernière connexion")]
+EXTERNAL_COLUMNS = [(AccountSort.NAME, "Élève"), (AccountSort.MEF, "MEF"), (None, "Établissement de rattachement"),
+                    (AccountSort.IDENTIFIER, "Identifiant"), (AccountSort.STATE, "Statut du compte"),
+                    (AccountSort.ORIGIN, "Origine du compte"), (AccountSort.NOTIFIED, "Date de notification"),
+                    (AccountSort.LAST_LOGIN, "Date de dernière connexion")]
+GUARDIAN_COLUMNS = [(AccountSort.NAME, "Responsable"), (None, "Enfant(s) dans l'établissement"),
+                    (AccountSort.IDENTIFIER, "Identifiant"), (AccountSort.STATE, "Statut du compte"),
+                    (AccountSort.ORIGIN, "Origine du compte"), (AccountSort.NOTIFIED, "Date de notification"),
+                    (AccountSort.LAST_LOGIN, "Date de dernière connexion")]
 
 
 def _own_reference(uai: str):
@@ -72,6 +72,7 @@ class Population:
     right: Right                                 # who may see and act on it
     prefix: str                                  # URL
     title: str
+    caption: str                                 # its tab, and its figures' headings (« Accueil », « Statistiques »)
     head_columns: list
     cells: str                                   # the partial with the cells that differ by population
     listing: ListLayout
@@ -79,6 +80,8 @@ class Population:
     noun: str = "élève(s)"                       # nouns, as the screens say them
     noun_one: str = "élève"
     nouns: str = "élèves"
+    noun_apart: str = "élève(s)"                 # where the page does not say which population (« Accueil »)
+    in_job_titles: str = ""                      # after a job's title in « Mes opérations »
     troubleshoot_columns: list | None = None     # the dépannage table, for those with that right
     has_profile: bool = False
     filters_by_attachment: bool = False          # criteria: the establishments of attachment
@@ -91,6 +94,24 @@ class Population:
     def searches_children(self) -> bool:
         return self.accounts.found_by_children
 
+    @property
+    def code(self) -> str:          # in the URLs of other screens (« Statistiques »)
+        return self.prefix.strip("/")
+
+    @property
+    def search_screen(self) -> str:
+        return f"{self.name}.index"
+
+    @property
+    def figured(self) -> bool:
+        """Counted in the establishment's figures (« Accueil », « Statistiques »)."""
+        return self.accounts.figured
+
+    @property
+    def searched_by_mef(self) -> bool:
+        """Its search has a MEF criterion (a parent's has their children's classes instead)."""
+        return not self.searches_children
+
     def columns(self, role: Role) -> list:
         return self.troubleshoot_columns if self.shows_passwords(role) else self.head_columns
 
@@ -99,17 +120,19 @@ class Population:
         return self.troubleshoot_columns is not None and may(role, Right.TROUBLESHOOT)
 
 
-STUDENTS = Population(directory_populations.STUDENTS, Right.SEE_STUDENTS, "/eleves", "Gestion des comptes élèves", HEAD_COLUMNS,
-                      "students/partial/cells_students.html", STUDENT_LIST, _own_reference,
+STUDENTS = Population(directory_populations.STUDENTS, Right.SEE_STUDENTS, "/eleves", "Gestion des comptes élèves", "Élèves",
+                      HEAD_COLUMNS, "students/partial/cells_students.html", STUDENT_LIST, _own_reference,
                       troubleshoot_columns=SUPPORT_COLUMNS, has_profile=True)
 EXTERNAL = Population(directory_populations.EXTERNAL, Right.SEE_EXTERNAL, "/eleves-exterieurs", "Gestion des comptes élèves extérieurs",
-                      EXTERNAL_COLUMNS, "students/partial/cells_external.html", STUDENT_LIST, _external_reference,
-                      filters_by_attachment=True)
+                      "Élèves extérieurs", EXTERNAL_COLUMNS, "students/partial/cells_external.html", STUDENT_LIST, _external_reference,
+                      filters_by_attachment=True, noun_apart="élève(s) extérieur(s)", in_job_titles=" — élèves extérieurs")
 GUARDIANS = Population(directory_populations.GUARDIANS, Right.SEE_GUARDIANS, "/responsables", "Gestion des comptes responsables",
-                       GUARDIAN_COLUMNS, "students/partial/cells_guardians.html", GUARDIAN_LIST, _guardian_reference,
-                       noun="responsable(s)", noun_one="responsable", nouns="responsables")
+                       "Responsables", GUARDIAN_COLUMNS, "students/partial/cells_guardians.html", GUARDIAN_LIST, _guardian_reference,
+                       noun="responsable(s)", noun_one="responsable", nouns="responsables",
+                       noun_apart="responsable(s)", in_job_titles=" — responsables")
 ALL = (STUDENTS, EXTERNAL, GUARDIANS)
 BY_NAME = {p.name: p for p in ALL}
+FIGURED = tuple(p for p in ALL if p.figured)
 
 
 def current() -> Population:

@@ -7,7 +7,7 @@ from datetime import datetime, time, timezone
 from urllib.parse import urlencode
 
 from directory.model import AccountState
-from directory.students import NAME_MAX_LENGTH, StudentCriteria, StudentSort
+from directory.search import NAME_MAX_LENGTH, AccountCriteria, AccountSort
 
 from ..edge import SORT_ORDER_REFUSED, SORT_ORDERS, one_of, parse_day
 
@@ -20,8 +20,8 @@ PAGE_NUMBER = re.compile(r"[0-9]{1,6}")      # ASCII digits only: "²".isdigit()
 
 @dataclass
 class StudentQuery:
-    criteria: StudentCriteria = field(default_factory=StudentCriteria)
-    sort: StudentSort = StudentSort.NAME
+    criteria: AccountCriteria = field(default_factory=AccountCriteria)
+    sort: AccountSort = AccountSort.NAME
     reverse: bool = False
     page: int = 1
     errors: list[str] = field(default_factory=list)
@@ -36,7 +36,7 @@ class StudentQuery:
             "rattachement": list(self.criteria.attachments),
             "etat": [CODE_OF_STATE[s] for s in self.criteria.states],
             **follow_up_args(self.criteria),
-            "tri": self.sort.value if self.sort is not StudentSort.NAME else "",
+            "tri": self.sort.value if self.sort is not AccountSort.NAME else "",
             "ordre": "desc" if self.reverse else "",
             "page": self.page if self.page > 1 else "",
         }
@@ -47,9 +47,9 @@ class StudentQuery:
         args = self.args(**changes)
         return base + ("?" + urlencode(args, doseq=True) if args else "")
 
-    def sort_url(self, base: str, column: StudentSort) -> str:
+    def sort_url(self, base: str, column: AccountSort) -> str:
         reverse = column is self.sort and not self.reverse
-        return self.url(base, tri=column.value if column is not StudentSort.NAME else "",
+        return self.url(base, tri=column.value if column is not AccountSort.NAME else "",
                         ordre="desc" if reverse else "", page="")
 
 
@@ -63,17 +63,17 @@ def _day(moment: datetime | None) -> str:
     return moment.date().isoformat() if moment else ""
 
 
-def follow_up_args(criteria: StudentCriteria) -> dict:
+def follow_up_args(criteria: AccountCriteria) -> dict:
     return {NOTIFIED_BEFORE: _day(criteria.notified_before), PASSWORD_BEFORE: _day(criteria.password_given_before),
             LOCKED: YES if criteria.locked else "", MAIL: UNCONFIRMED if criteria.mail_unconfirmed else ""}
 
 
-def criteria_args(criteria: StudentCriteria) -> dict:
+def criteria_args(criteria: AccountCriteria) -> dict:
     """The URL parameters of a search by these criteria (the « À faire » links)."""
     return StudentQuery(criteria=criteria).args()
 
 
-def follow_up_labels(criteria: StudentCriteria) -> list[str]:
+def follow_up_labels(criteria: AccountCriteria) -> list[str]:
     """What the « À faire » criteria of a search say, as the page shows them."""
     labels = []
     if criteria.notified_before:
@@ -105,7 +105,7 @@ def _parse_flag(args, name: str, expected: str, errors: list) -> bool:
     return raw == expected
 
 
-def _parse_follow_up(args, criteria: StudentCriteria, errors: list) -> StudentCriteria:
+def _parse_follow_up(args, criteria: AccountCriteria, errors: list) -> AccountCriteria:
     return replace(criteria, notified_before=_parse_day(args, NOTIFIED_BEFORE, errors),
                    password_given_before=_parse_day(args, PASSWORD_BEFORE, errors),
                    locked=_parse_flag(args, LOCKED, YES, errors),
@@ -149,7 +149,7 @@ def parse(args, population, class_codes, mef_codes, attachment_codes=()) -> Stud
     states = [STATE_CODES[code] for code in _known(args, "etat", STATE_CODES,
                                                    "L'état de compte « {} » n'existe pas.", errors)]
     try:
-        query.sort = StudentSort(args.get("tri") or StudentSort.NAME.value)
+        query.sort = AccountSort(args.get("tri") or AccountSort.NAME.value)
     except ValueError:
         errors.append("Ce tri n'est pas possible.")
     query.reverse = one_of(args, "ordre", SORT_ORDERS, errors, SORT_ORDER_REFUSED) == "desc"
@@ -159,7 +159,7 @@ def parse(args, population, class_codes, mef_codes, attachment_codes=()) -> Stud
     else:
         errors.append("Le numéro de page n'est pas valide.")
     classes = tuple(dict.fromkeys(classes))
-    query.criteria = StudentCriteria(name=name, mef=mef, classes=() if searches_children else classes,
+    query.criteria = AccountCriteria(name=name, mef=mef, classes=() if searches_children else classes,
                                      states=tuple(dict.fromkeys(states)),
                                      attachments=tuple(dict.fromkeys(attachments)), child_name=child,
                                      child_classes=classes if searches_children else ())

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from directory.errors import NotFound
 from directory.lifecycle import ShownPassword, shown_password
 from directory.model import AccountState, Role
-from directory.students import Page
+from directory.search import Page
 
 from ..access import current_uai, staff
 from .. import once
@@ -59,6 +59,7 @@ def _repo():
 
 @bp.app_context_processor
 def population_context():
+    """Every page's: the population it serves and its endpoints (its tab is its blueprint's: access.tab_here)."""
     return {"ep": ep, "pop": current()}
 
 
@@ -118,7 +119,7 @@ def _results_context(uai: str, query, classes, mefs) -> dict:
         "query": query, "page": page, "classes": classes, "mefs": mefs, "selected": selected,
         "all_selected": all_selected,
         "selected_count": selection.count(), "states": list(AccountState),
-        "state_codes": student_query.CODE_OF_STATE, "sorts": student_query.StudentSort,
+        "state_codes": student_query.CODE_OF_STATE, "sorts": student_query.AccountSort,
         "base": url_for(ep("index")), "actions": _actions_for(staff().role),
         "attachments": _reference(uai)[2],
         "follow_up": student_query.follow_up_labels(query.criteria),      # « À faire » criteria (issue 15)
@@ -130,11 +131,9 @@ def _results_context(uai: str, query, classes, mefs) -> dict:
 
 
 def _children_here(uai: str, parents) -> dict[str, list]:
-    """Each parent's children attached to this establishment (a parent with children in two
-    establishments is seen from each with that establishment's children only)."""
-    here = directory.current.students.by_ids(uai, [child for parent in parents for child in parent.children])
-    return {parent.account_id: sorted((here[c] for c in parent.children if c in here), key=lambda s: s.display_name)
-            for parent in parents}
+    """Each parent's children attached to this establishment, by name."""
+    found = directory.current.students.children_here(uai, {parent.account_id: parent.children for parent in parents})
+    return {parent: sorted(children, key=lambda s: s.display_name) for parent, children in found.items()}
 
 
 def _columns(uai: str, page) -> dict:

@@ -1,4 +1,5 @@
-"""Finding students: criteria, sorted pages counted by the directory, one student and their parents."""
+"""Finding the accounts of a population: criteria, sorted pages counted by the directory, one account, a student's
+parents and a parent's children here."""
 from __future__ import annotations
 
 import enum
@@ -24,7 +25,7 @@ PAGE_SIZE = 50
 _TEXT = "caseIgnoreOrderingMatch"   # for attributes whose schema has no ORDERING rule
 
 
-class StudentSort(enum.Enum):
+class AccountSort(enum.Enum):
     """The sortable columns, each as the directory's sort keys; the name breaks ties."""
     NAME = "eleve"
     CLASS = "classe"
@@ -38,20 +39,20 @@ class StudentSort(enum.Enum):
     def keys(self, reverse: bool) -> list[SortKey]:
         by_name = [SortKey(A.SORT_NAME, None, reverse)]
         first = {
-            StudentSort.NAME: [],
-            StudentSort.CLASS: [SortKey(A.CLASS_CODE, None, reverse)],
-            StudentSort.MEF: [SortKey(A.MEF_CODE, None, reverse)],
-            StudentSort.IDENTIFIER: [SortKey(A.UID, _TEXT, reverse)],
-            StudentSort.STATE: [SortKey(A.ACCOUNT_STATE, None, reverse)],
-            StudentSort.ORIGIN: [SortKey(A.ACCOUNT_ORIGIN, None, reverse)],
-            StudentSort.NOTIFIED: [SortKey(A.NOTIFICATION_DATE, None, reverse)],
-            StudentSort.LAST_LOGIN: [SortKey(A.PWD_LAST_SUCCESS, None, reverse)],
+            AccountSort.NAME: [],
+            AccountSort.CLASS: [SortKey(A.CLASS_CODE, None, reverse)],
+            AccountSort.MEF: [SortKey(A.MEF_CODE, None, reverse)],
+            AccountSort.IDENTIFIER: [SortKey(A.UID, _TEXT, reverse)],
+            AccountSort.STATE: [SortKey(A.ACCOUNT_STATE, None, reverse)],
+            AccountSort.ORIGIN: [SortKey(A.ACCOUNT_ORIGIN, None, reverse)],
+            AccountSort.NOTIFIED: [SortKey(A.NOTIFICATION_DATE, None, reverse)],
+            AccountSort.LAST_LOGIN: [SortKey(A.PWD_LAST_SUCCESS, None, reverse)],
         }[self]
         return first + by_name
 
 
 @dataclass(frozen=True)
-class StudentCriteria:
+class AccountCriteria:
     name: str = ""
     mef: str = ""
     classes: tuple[str, ...] = ()
@@ -64,7 +65,7 @@ class StudentCriteria:
     notified_before: datetime | None = None     # last notified before this moment
     password_given_before: datetime | None = None  # current password (a provisional one) given before it
     locked: bool = False                        # locked by the directory after too many failures (still holding)
-    lock_filter: str = ""                       # ... as the directory's policy says (set by Students, from it)
+    lock_filter: str = ""                       # ... as the directory's policy says (set by PopulationAccounts, from it)
     mail_unconfirmed: bool = False              # an e-mail address given, never confirmed
 
     @property
@@ -137,7 +138,7 @@ class Page:
 # is closed after it: one bind more (about a millisecond with the service's light hash).
 
 
-class Students:
+class PopulationAccounts:
     """The accounts of one population (`directory.populations`); every method takes the establishment
     it is scoped to."""
 
@@ -148,14 +149,14 @@ class Students:
         self.attributes = list(population.attributes)
         self.decode = population.decode
 
-    def _filter(self, uai: str, criteria: StudentCriteria) -> str:
+    def _filter(self, uai: str, criteria: AccountCriteria) -> str:
         """The criteria's filter; a parent's search by a child's name or class becomes the DNs of the
         matching students of this establishment first."""
         if criteria.locked:
             criteria = replace(criteria, lock_filter=lock_filter(self.directory.password_policy()))
         if criteria.names_children:
             students = self.directory.students
-            children = students.ids(uai, StudentCriteria(name=criteria.child_name, classes=criteria.child_classes))
+            children = students.ids(uai, AccountCriteria(name=criteria.child_name, classes=criteria.child_classes))
             criteria = replace(criteria, child_name="", child_classes=(), children=tuple(
                 dn(A.ACCOUNT_ID, i, students.base) for i in children))
         return criteria.filter(self.population.in_establishment(uai))
@@ -163,7 +164,7 @@ class Students:
     def _of(self, uai: str, *filters) -> str:
         return all_of(self.population.in_establishment(uai), *filters)
 
-    def search(self, uai: str, criteria: StudentCriteria, sort: StudentSort = StudentSort.NAME,
+    def search(self, uai: str, criteria: AccountCriteria, sort: AccountSort = AccountSort.NAME,
                reverse: bool = False, page: int = 1, size: int = PAGE_SIZE) -> Page:
         """One sorted page and the total, both from the directory (sort and VLV controls)."""
         page = max(1, page)
@@ -186,14 +187,14 @@ class Students:
         total = answer.total if answer else len(entries)
         return Page([self.decode(e) for e in entries], total, page, size)
 
-    def count(self, uai: str, criteria: StudentCriteria) -> int:
+    def count(self, uai: str, criteria: AccountCriteria) -> int:
         """How many accounts match, counted from their DNs alone (the search's own filter)."""
         def operation(conn):
             conn.search(self.base, self._filter(uai, criteria), ldap3.LEVEL, attributes=["1.1"])
             return sum(1 for e in conn.response if e.get("type") == "searchResEntry")
         return self.directory.reads.run(operation)
 
-    def ids(self, uai: str, criteria: StudentCriteria) -> list[str]:
+    def ids(self, uai: str, criteria: AccountCriteria) -> list[str]:
         """Every matching student's account id, read from the DNs alone (no attribute to decode)."""
         def operation(conn):
             conn.search(self.base, self._filter(uai, criteria), ldap3.LEVEL, attributes=["1.1"])
@@ -240,6 +241,12 @@ class Students:
         found = (STUDENT.decode(entry) for _, entry in self._of_ids(uai, sorted(set(account_ids)), [
             A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.CLASS_CODE, A.UAI]))
         return {student.account_id: student for student in found}
+
+    def children_here(self, uai: str, children_of: dict[str, tuple[str, ...]]) -> dict[str, list[Student]]:
+        """Each parent's children attached to `uai`, from their account ids (`children_of`: parent → children): a
+        parent with children in two establishments is seen from each with that establishment's children only."""
+        here = self.by_ids(uai, [child for children in children_of.values() for child in children])
+        return {parent: [here[c] for c in children if c in here] for parent, children in children_of.items()}
 
     def attachments_of_externals(self, uai: str) -> list[str]:
         """The establishments of attachment of the students who follow a shared course at `uai`."""

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from directory.embedded import EmbeddedSlapd, free_port, terminate
+from .slapd import EmbeddedSlapd, free_port, terminate
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -88,7 +88,7 @@ def embedded_redis(instance: Path) -> EmbeddedRedis:
 
 
 def instance_command(arguments: list[str]) -> int:
-    """`python -m webapp.embedded flask ARGS`: a flask command on `make run`'s instance, with its settings
+    """`python -m devtools.embedded flask ARGS`: a flask command on `make run`'s instance, with its settings
     (`make backup`, `make restore`). Its Redis is started for the command if `make run` is not running."""
     instance = Path(os.environ.get("SESAME_INSTANCE", ROOT / "instance")).resolve()
     suffix = os.environ.get("SESAME_LDAP_SUFFIX", "dc=sesame,dc=local")
@@ -197,8 +197,8 @@ def embedded_environment(instance: Path, slapd: EmbeddedSlapd | None, redis: Emb
 
 
 def demo_sign_ins(port: int, totp: str, token: str = "…") -> str:
-    """What `make run` says once it runs: where, the demo's sign-ins (directory.demo.SIGN_INS), the health page."""
-    from directory.demo import SIGN_INS
+    """What `make run` says once it runs: where, the demo's sign-ins (devtools.demo.SIGN_INS), the health page."""
+    from .demo import SIGN_INS
     width = max(len(uid) for uid, _ in SIGN_INS) + 2
     return DEMO_SIGN_INS.format(port=port, totp=totp, token=token,
                                 sign_ins="\n".join(f"  {uid:<{width}}{who}" for uid, who in SIGN_INS))
@@ -223,10 +223,10 @@ Ctrl-C stops everything.
 def seed_demo(slapd: EmbeddedSlapd, env: dict) -> str:
     """The demo data, the first time only, loaded offline with slapadd (a second or two)."""
     from directory.connection import DirectorySettings
-    from directory.demo_load import load_demo_offline
     from directory.repository import Directory
+    from webapp.extensions import service_dn
 
-    from .extensions import service_dn
+    from .demo_load import load_demo_offline
 
     directory = Directory(DirectorySettings(
         url=slapd.ldap_url, suffix=slapd.suffix, bind_dn=service_dn(slapd.suffix),

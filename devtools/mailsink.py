@@ -30,7 +30,7 @@ class MailSink:
     def __init__(self, folder: Path | str, port: int = 0, on_message=None):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        from directory.embedded import free_port
+        from .slapd import free_port
         self.port = port or free_port()
         self.controller = Controller(_Keep(self.folder, on_message), hostname="127.0.0.1", port=self.port)
 

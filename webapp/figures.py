@@ -10,7 +10,7 @@ from flask import current_app
 
 from directory.figures import Figures, PopulationFigures
 
-from ..extensions import directory, redis
+from .extensions import directory, redis
 
 KEY = "sesame:figures:{uai}"
 

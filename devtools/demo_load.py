@@ -1,19 +1,22 @@
-"""Loading the demo directory (directory.demo) into a running slapd, fast: parallel adds, cheap hashes."""
+"""Loading the demo directory (devtools.demo) into a running slapd, fast: parallel adds, cheap hashes.
+`python -m devtools.demo_load`: the demo over LDAP into the directory the environment's settings name, once."""
 from __future__ import annotations
 
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from itertools import groupby
 
 import ldap3
 
-from . import attributes as A
+from directory import attributes as A
+from directory.errors import NotFound
+from directory.ldif import dump
+from directory.passwords import PasswordHasher, Sealer
+from directory.repository import Directory
+
 from .demo import build_demo
-from .embedded import EmbeddedSlapd
-from .errors import NotFound
-from .ldif import dump
-from .passwords import PasswordHasher, Sealer
-from .repository import Directory
+from .slapd import EmbeddedSlapd
 
 # Demo passwords only: a light argon2id so that thousands of demo accounts load in seconds.
 # slapd reads the cost from each hash, so these verify like any other; real passwords use the
@@ -91,3 +94,25 @@ def load_demo_offline(directory: Directory, seal_key: bytes, slapd: EmbeddedSlap
     _add_admins(directory, data.admin_dns)
     elapsed = time.monotonic() - started
     return f"demo data loaded: {len(data.entries)} entries in {elapsed:.1f} s"
+
+
+def main() -> int:
+    """The demo into the directory of the environment's settings (SESAME_*), as the service identity; a second
+    run does nothing."""
+    from directory.errors import DirectoryError
+    from webapp import create_app
+    from webapp.config import seal_key
+    from webapp.extensions import directory
+
+    app = create_app()
+    with app.app_context():
+        try:
+            print(load_demo(directory.current, seal_key(app.config)))
+        except DirectoryError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,9 +12,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from xml.etree import ElementTree as XMLWriter    # writing only: every file read goes through defusedxml
 
-from .. import attributes as A
-from ..demo import CLG, LP, LYC, SCHOOLS, build_demo
-from .files import OWN_HEADER
+from directory import attributes as A
+from directory.registry.files import OWN_HEADER
+
+from .demo import CLG, LP, LYC, SCHOOLS, build_demo, new_ine
 
 SEED = 2027
 YEAR = "2027"
@@ -89,11 +90,7 @@ class _Generator:
         self.mef_labels = {level.mef: level.mef_label for school in SCHOOLS for level in school.levels}
 
     def ine(self) -> str:
-        while True:
-            ine = f"{self.rng.randrange(10 ** 10):010d}{self.rng.choice('ABCDEFGHJK')}"
-            if ine not in self.ines:
-                self.ines.add(ine)
-                return ine
+        return new_ine(self.rng, self.ines, "ABCDEFGHJK")
 
     def newcomer(self, uai: str, class_code: str, mef: str, born_year: int) -> ExportStudent:
         self.next_id += 1

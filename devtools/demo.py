@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Callable
 
-from . import attributes as attr
-from .escaping import dn
-from .model import AccountOrigin, AccountState
-from .names import fold, identifier_stem, search_keys, sort_name
-from .passwords import PROVISIONAL_ALPHABET, PROVISIONAL_LENGTH
+from directory import attributes as attr
+from directory.escaping import dn
+from directory.model import AccountOrigin, AccountState
+from directory.names import fold, identifier_stem, search_keys, sort_name
+from directory.passwords import PROVISIONAL_ALPHABET, PROVISIONAL_LENGTH
 
 DEMO_SEED = 2026
 DEMO_STAFF_PASSWORD = "demo-sesame-2026"
@@ -27,6 +27,15 @@ CLG, LP, LYC = "0990001N", "0990002P", "0990003R"
 
 TRUE, FALSE = "TRUE", "FALSE"
 MAIL_DOMAINS = ("example.org", "example.net", "example.com")   # reserved: no real mailbox is hit
+
+
+def new_ine(rng: random.Random, taken: set[str], letters: str = string.ascii_uppercase) -> str:
+    """An INE no account drawn so far has (ten digits and a letter), kept in `taken`."""
+    while True:
+        ine = f"{rng.randrange(10 ** 10):010d}{rng.choice(letters)}"
+        if ine not in taken:
+            taken.add(ine)
+            return ine
 
 
 @dataclass(frozen=True)
@@ -392,11 +401,7 @@ class _Builder:
         return values
 
     def ine(self) -> str:
-        while True:
-            ine = f"{self.rng.randrange(10 ** 10):010d}{self.rng.choice(string.ascii_uppercase)}"
-            if ine not in self.ines:
-                self.ines.add(ine)
-                return ine
+        return new_ine(self.rng, self.ines)
 
     def birth_date(self, seat: _Seat) -> str:
         # About one in ten repeated a year; none skipped one.
@@ -516,7 +521,7 @@ class _Builder:
     def delegations(self, today: date) -> list[DemoEntry]:
         """One delegation running this school year, one that ended last school year: their dates
         follow the day the demo is built, so that the first is active and the second expired."""
-        from .delegations import ldap_time, school_year_end, start_of
+        from directory.delegations import ldap_time, school_year_end, start_of
         end = school_year_end(today)
         began, last_year = date(end.year - 1, 9, 1), date(end.year - 2, 9, 1)
         entries = []

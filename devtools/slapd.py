@@ -302,9 +302,9 @@ class EmbeddedSlapd:
 
 
 def main(argv=None) -> int:
-    """`python -m directory.embedded start|stop FOLDER`: the embedded slapd of `make run`, by hand."""
+    """`python -m devtools.slapd start|stop FOLDER`: the embedded slapd of `make run`, by hand."""
     import argparse
-    parser = argparse.ArgumentParser(prog="python -m directory.embedded")
+    parser = argparse.ArgumentParser(prog="python -m devtools.slapd")
     parser.add_argument("action", choices=["start", "stop"])
     parser.add_argument("folder")
     parser.add_argument("--suffix", default=os.environ.get("SESAME_LDAP_SUFFIX", "dc=sesame,dc=local"))
