@@ -10,7 +10,7 @@ import ldap3
 
 from .. import attributes as A
 from .. import marks
-from ..audit import record_action
+from ..audit import record_actions
 from ..errors import AlreadyExists, ChangedMeanwhile, Conflict, IdentifierTaken, NotFound
 from ..escaping import dn, equals
 from ..mapping import first, parse_time
@@ -75,13 +75,35 @@ def apply_row(directory, row: PreviewRow, job_id: str, actor: str,
     except Conflict:
         if not marks.has_mark(directory, plan["dn"], job_id):
             return RowOutcome.REFUSED, CHANGED_MEANWHILE
-        # this job's own change, before a crash or a lost answer: what its first attempt did not finish
-        # (its journal record) is done now
-    if row.kind == STUDENT and row.category in ("move-in", "leave"):
-        what = ("Changement d'établissement : " if row.category == "move-in" else "Départ : ") + \
-            " ; ".join(f"{label} {old or '—'} → {new}" for label, old, new in row.changes if label == "Établissement")
-        record_action(directory, f"{job_id}-{row.key}", actor, row.category, row.uai, [row.key], what)
+        # this job's own change, before a crash or a lost answer (its journal record comes with the others')
     return RowOutcome.DONE, ""
+
+
+JOURNALED = ("move-in", "leave")      # a student's change of establishment, and a departure: in the journal
+JOURNAL_TARGETS = 200                 # accounts a journal record names at most
+
+
+def _journal_words(row: PreviewRow) -> str:
+    return ("Changement d'établissement : " if row.category == "move-in" else "Départ : ") + \
+        " ; ".join(f"{label} {old or '—'} → {new}" for label, old, new in row.changes if label == "Établissement")
+
+
+def journal_movements(directory, rows: list[PreviewRow], done: set[str], job_id: str, actor: str) -> None:
+    """The journal records of the job's departures and changes of establishment: the students of `rows` (every
+    row of the job, in its order) whose row is `done`, one record for up to JOURNAL_TARGETS of them that read
+    alike (« Départ : Établissement 0990001N → parti le 01/09/2027 »: every leaver of an establishment that day),
+    each account's history finding its own. Written again by a resumed job, each record names every account done
+    by then (its id is its place among the job's rows)."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for row in rows:
+        if row.kind == STUDENT and row.category in JOURNALED:
+            groups.setdefault((row.category, row.uai, _journal_words(row)), []).append(row.key)
+    for number, ((action, uai, words), keys) in enumerate(sorted(groups.items())):
+        for start in range(0, len(keys), JOURNAL_TARGETS):
+            targets = [k for k in keys[start:start + JOURNAL_TARGETS] if k in done]
+            if targets:
+                record_actions(directory, f"{job_id}-{action}-{number}-{start // JOURNAL_TARGETS}", actor, action, uai,
+                               targets, words)
 
 
 def _create(directory, row: PreviewRow, job_id: str, missing_children) -> tuple[RowOutcome, str]:

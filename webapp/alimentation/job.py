@@ -4,7 +4,7 @@ preview and the job queue's records, kept with the job's audit record (directory
 from __future__ import annotations
 
 from directory import audit, marks
-from directory.registry.apply import RowOutcome, apply_rows, prepare
+from directory.registry.apply import RowOutcome, apply_rows, journal_movements, prepare
 from directory.registry.preview import CREATE, PARENT, STUDENT
 from directory.registry.report import ReportRow, keep_outcomes, kept
 
@@ -67,6 +67,10 @@ class Import(JobKind):
         # row one write complete or not done, WRITERS at once
         apply_rows(directory.current, [rows[k] for k in ids if k not in done and k in rows], job.id, job.owner,
                    lambda results: store.record_many(job.id, results), missing, WRITERS, BATCH)
+        # then the journal's departures and changes of establishment, those done before a crash included
+        journal_movements(directory.current, [rows[k] for k in ids if k in rows],
+                          {k for k, (o, _) in store.outcomes(job.id).items() if o == RowOutcome.DONE.value}, job.id,
+                          job.owner)
 
     def finish(self, job: Job, store: JobStore, chunks) -> None:
         """Each row's outcome kept with the job's audit record, which is closed with the counts; « Accueil » and
