@@ -16,7 +16,7 @@ SSO_PACKAGES := lemonldap-ng lemonldap-ng-fastcgi-server liblasso-perl nginx lib
   libconvert-base32-perl libdigest-hmac-perl
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-PHONY_BENCH := bench-search bench-notify bench-journal bench-stats bench-alimentation bench-academie bench-doublons
+PHONY_BENCH := bench-search bench-notify bench-journal bench-stats bench-alimentation bench-academie bench-doublons bench-load bench-rentree
 .PHONY: run test deps venv sso sso-code $(PHONY_BENCH) bench-sso directory-stop directory-start sso-proxy clean-instance demo-exports backup restore upgrade-check
 
 deps:

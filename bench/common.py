@@ -69,17 +69,19 @@ def timed(function, repeat: int) -> list[float]:
 def write_directory_ldif(path: Path, establishments: int, students_each: int, head_hash: str,
                          state_weights=(30, 30, 40), first: int = 0, mode: str = "w",
                          second_parent: float | None = None, schools: dict | None = None,
-                         for_figures: bool = False) -> None:
+                         for_figures: bool = False, each_student=None) -> None:
     """`establishments` schools of `students_each` students, one head per school (`head.<n>`),
     numbered from `first` (mode "a": added to the file, for schools of another size). With
     `second_parent`, each student has a parent, and a second one at that rate. `schools`, if given,
     is filled with each student's school (account id → UAI). `for_figures` (bench/stats): notification
     and activation dates spread over the school year, some e-mails, one parent per student and a second
     for one in four, drawn from a generator of their own so that the students are those of the other
-    benchmarks."""
+    benchmarks. `each_student(uai, attributes, parents)`, if given, is told every student written with its
+    parents' attributes (bench/rentree: what the next year's exports start from)."""
     rng = random.Random(2026 + first)
     extra = random.Random(15 + first)
     taken: dict[str, int] = {}
+    ines: set[str] = set()
     with open(path, mode, encoding="utf-8") as out:
         for n in range(first, first + establishments):
             uai = uai_of(n)
@@ -105,7 +107,7 @@ def write_directory_ldif(path: Path, establishments: int, students_each: int, he
                     A.OBJECT_CLASS: [A.OC_PERSON, A.OC_ACCOUNT], A.ACCOUNT_ID: [account_id],
                     A.CN: [f"{given} {surname}"], A.SURNAME: [surname], A.GIVEN_NAME: [given],
                     A.UAI: [uai], A.CLASS_CODE: [rng.choice(CLASSES)[0]], A.MEF_CODE: ["20010018110"],
-                    A.INE: [with_key(f"{rng.randrange(10**10):010d}")], A.ACCOUNT_STATE: [state],
+                    A.INE: [_unique_ine(f"{rng.randrange(10**10):010d}", ines)], A.ACCOUNT_STATE: [state],
                     A.ACCOUNT_ORIGIN: ["REGISTRY"], A.SEARCH_KEY: search_keys(given, surname), A.SORT_NAME: [sort_name(given, surname)],
                     # a birth date from the account id (the random sequence above stays as it was): the
                     # registry imports match on INE and birth date
@@ -127,6 +129,7 @@ def write_directory_ldif(path: Path, establishments: int, students_each: int, he
                 if for_figures:
                     for _ in range(2 if extra.random() < 0.25 else 1):
                         out.write(_parent(student_dn, uai, surname, extra))
+                parents = []
                 if second_parent is not None:
                     first_given = None
                     for parent in range(1 + (rng.random() < second_parent)):
@@ -136,12 +139,27 @@ def write_directory_ldif(path: Path, establishments: int, students_each: int, he
                             parent_given = names[(names.index(parent_given) + 1) % len(names)]
                         first_given = parent_given
                         parent_id = f"{rng.getrandbits(128):032x}"
-                        out.write(dump(dn(A.ACCOUNT_ID, parent_id, f"{A.GUARDIANS},{SUFFIX}"), {
+                        parents.append({
                             A.OBJECT_CLASS: [A.OC_PERSON, A.OC_ACCOUNT], A.ACCOUNT_ID: [parent_id],
                             A.CN: [f"{parent_given} {surname}"], A.SURNAME: [surname], A.GIVEN_NAME: [parent_given],
                             A.UAI: [uai], A.CHILD: [student_dn], A.ACCOUNT_STATE: ["NOT_NOTIFIED"],
                             A.ACCOUNT_ORIGIN: ["REGISTRY"], A.SEARCH_KEY: search_keys(parent_given, surname),
-                            A.SORT_NAME: [sort_name(parent_given, surname)]}))
+                            A.SORT_NAME: [sort_name(parent_given, surname)]})
+                        out.write(dump(dn(A.ACCOUNT_ID, parent_id, f"{A.GUARDIANS},{SUFFIX}"), parents[-1]))
+                if each_student is not None:
+                    each_student(uai, attributes, parents)
+
+
+def _unique_ine(body: str, taken: set[str]) -> str:
+    """A valid INE (its key letter computed) no student of the file has yet: a body drawn twice (about 60 pairs
+    in 1.1 million) moves on to the next number, the random draws stay the same (the directory's unique overlay,
+    which slapadd -q skips, refuses twins)."""
+    ine = with_key(body)
+    while ine in taken:
+        body = f"{(int(body) + 1) % 10 ** 10:010d}"
+        ine = with_key(body)
+    taken.add(ine)
+    return ine
 
 
 def disk_use(folder: Path) -> int:
@@ -184,10 +202,12 @@ def _parent(child_dn: str, uai: str, surname: str, rng) -> str:
 @contextmanager
 def big_directory(establishments: int = 100, students_each: int = 2000, say=print, state_weights=(30, 30, 40),
                   more_entries=None, for_figures: bool = False, second_parent: float | None = None,
-                  schools: dict | None = None, max_size: int = 8 * 1024**3):
+                  schools: dict | None = None, max_size: int = 8 * 1024**3, each_student=None,
+                  servers: dict | None = None):
     """A private slapd holding the big directory, a Redis, and the app's settings for them.
     `more_entries(out)`, if given, writes further LDIF records into the same slapadd; `for_figures` adds
-    the dates and parents « Statistiques » reads; `second_parent` and `schools` as write_directory_ldif."""
+    the dates and parents « Statistiques » reads; `second_parent`, `schools` and `each_student` as
+    write_directory_ldif. `servers`, if given, is filled with the slapd, the Redis and the folder."""
     with tempfile.TemporaryDirectory(prefix="sesame-bench-", dir=os.environ.get("SESAME_BENCH_DIR")) as folder:
         root = Path(folder)
         service_password = secrets.token_urlsafe(16)
@@ -201,7 +221,8 @@ def big_directory(establishments: int = 100, students_each: int = 2000, say=prin
             ldif = root / "bench.ldif"
             write_directory_ldif(ldif, establishments, students_each,
                                  PasswordHasher(1, 1024, 1).hash(STAFF_PASSWORD), state_weights,
-                                 second_parent=second_parent, schools=schools, for_figures=for_figures)
+                                 second_parent=second_parent, schools=schools, for_figures=for_figures,
+                                 each_student=each_student)
             if more_entries is not None:
                 with open(ldif, "a", encoding="utf-8") as out:
                     more_entries(out)
@@ -210,6 +231,8 @@ def big_directory(establishments: int = 100, students_each: int = 2000, say=prin
             slapd.load(ldif)
             loaded = time.monotonic()
             ldif.unlink()
+            if servers is not None:
+                servers.update(slapd=slapd, redis=redis, root=root)
             parents = "" if second_parent is None else f" and their parents ({1 + second_parent:.2f} a student)"
             say(f"directory: {establishments * students_each:,} students in {establishments} establishments{parents}: "
                 f"LDIF {ldif_size / 1e9:.2f} GB written in {written - started:.0f} s, slapadd -q {loaded - written:.0f} s, "

@@ -30,33 +30,9 @@ from webapp.jobs.tasks import run_job
 from webapp.jobs.formats import queue
 
 from .common import STAFF_PASSWORD, big_directory, uai_of, write_directory_ldif
+from .procs import cpu_seconds, server_pids
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time a process and its reaped children (RQ's work horses, wkhtmltopdf) have used."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-
-
-def server_pids(config) -> dict[str, int]:
-    """slapd's and Redis's process ids (the benchmark's own servers): their CPU time counts too."""
-    root = str(Path(config["SESAME_FILES_DIR"]).parent)
-    redis_port = config["SESAME_REDIS_URL"].rsplit(":", 1)[1].split("/")[0]
-    found = {}
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if command.startswith("/usr/sbin/slapd") and root in command:
-            found["slapd"] = int(proc.name)
-        elif "redis-server" in command and f":{redis_port}" in command:
-            found["redis"] = int(proc.name)
-    return found
 
 
 def hashing_floor(count: int, threads: int, config) -> tuple[float, float]:

@@ -104,17 +104,6 @@ def select_all_figures(app, school: int, say=print) -> float:
     return s50
 
 
-def load_runs(port: int, heads: int, schools: dict, seconds: float, say=print) -> None:
-    people = [(f"head.{n}", uai_of(n)) for n in range(heads)]
-    say(f"\nload: {heads} heads of {heads} establishments searching and paging at once for {seconds:.0f} s each, "
-        "every row of every answer checked")
-    paced = load.run(port, people, schools, seconds, pause=1.0)
-    say(paced.line("pausing about 1 s between requests"))
-    flat = load.run(port, people, schools, seconds, pause=0.0)
-    say(flat.line("flat out"))
-    say("targets (DESIGN.md): paced p95 <= 100 ms, p99 <= 250 ms; flat out >= 180 req/s; 0 rows of another school")
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--establishments", type=int, default=100)
@@ -122,6 +111,7 @@ def main(argv=None) -> int:
     parser.add_argument("--requests", type=int, default=200, help="requests per scenario")
     parser.add_argument("--heads", type=int, default=50, help="heads of as many schools in the load run")
     parser.add_argument("--seconds", type=float, default=60, help="length of each load run (0: none)")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of the load run (paced, then flat out)")
     args = parser.parse_args(argv)
 
     schools: dict[str, str] = {}
@@ -137,7 +127,7 @@ def main(argv=None) -> int:
             print(f"worst fragment p95 over HTTP {worst:.1f} ms; worst p95 ratio to LDAP {worst_ratio:.2f}x; "
                   f"select-all p50 {s50:.1f} ms")
             if args.seconds:
-                load_runs(port, min(args.heads, args.establishments), schools, args.seconds)
+                load.rounds(config, port, min(args.heads, args.establishments), schools, args.seconds, args.rounds)
     return 0
 
 

@@ -41,7 +41,7 @@ class ExportStudent:
 
 
 @dataclass
-class _Parent:
+class ExportParent:
     person_id: str
     surname: str
     given_name: str
@@ -148,7 +148,7 @@ class _Generator:
                 with_mail.setdefault(child, []).append(bool(_first(guardian, A.MAIL, "")))
         sibling_of = rng.choice([s for s in lyc if s.left_on is None and with_mail.get(s.dn) and all(with_mail[s.dn])])
         listed = {uai: {s.dn: s for s in found if s.dn} for uai, found in files_students.items()}
-        parents: dict[str, list[_Parent]] = {CLG: [], LP: [], LYC: []}
+        parents: dict[str, list[ExportParent]] = {CLG: [], LP: [], LYC: []}
         changed, unchanged, person = 0, 0, 500000
         for guardian in self.guardians:
             children = list(guardian.attributes.get(A.CHILD) or [])
@@ -161,7 +161,7 @@ class _Generator:
                 if here:
                     appears = True
                     person += 1
-                    parents[uai].append(_Parent(str(person), _first(guardian, A.SURNAME), _first(guardian, A.GIVEN_NAME),
+                    parents[uai].append(ExportParent(str(person), _first(guardian, A.SURNAME), _first(guardian, A.GIVEN_NAME),
                                                 _first(guardian, A.MAIL, ""), here, guardian.dn))
                     if uai not in uais:
                         new_uais.add(uai)
@@ -176,30 +176,30 @@ class _Generator:
             for student in newcomers:
                 person += 1
                 given = rng.choice(("Sandrine", "Karim", "Aïssatou", "Jérôme", "Hélène", "Mehdi"))
-                parents[uai].append(_Parent(str(person), student.surname, given,
+                parents[uai].append(ExportParent(str(person), student.surname, given,
                                             f"{given.lower()}.{person}@example.net".encode("ascii", "ignore").decode(),
                                             [student.eleve_id]))
                 created += 1
         # a grandmother listed as another contact (RESP_LEGAL 0): never an account
         person += 1
-        parents[LP].append(_Parent(str(person), "Barré", "Odette", "", [lp[0].eleve_id], legal="0"))
+        parents[LP].append(ExportParent(str(person), "Barré", "Odette", "", [lp[0].eleve_id], legal="0"))
         expected["parents"] = {"create": created, "update": changed, "unchanged": unchanged, "conflict": 0}
         expected["sibling"] = {"parent_of": sibling_of.dn, "child_ine": new_clg[0].ine}
         files = {
             f"{NEXT_YEAR}/ExportXML_ElevesSansAdresses_{CLG}.zip": _zipped("ElevesSansAdresses.xml",
                                                                        students_xml(CLG, files_students[CLG])),
-            f"{NEXT_YEAR}/ResponsablesSansAdresses_{CLG}.xml": _parents_xml(CLG, parents[CLG]),
+            f"{NEXT_YEAR}/ResponsablesSansAdresses_{CLG}.xml": parents_xml(CLG, parents[CLG]),
             f"{NEXT_YEAR}/Nomenclature_{CLG}.xml": _nomenclature_xml(CLG, self.mef_labels),
             f"{NEXT_YEAR}/ElevesSansAdresses_{LP}.xml": students_xml(LP, files_students[LP]),
-            f"{NEXT_YEAR}/ResponsablesSansAdresses_{LP}.xml": _parents_xml(LP, parents[LP]),
+            f"{NEXT_YEAR}/ResponsablesSansAdresses_{LP}.xml": parents_xml(LP, parents[LP]),
             f"{NEXT_YEAR}/ElevesSansAdresses_{LYC}.xml": students_xml(LYC, files_students[LYC]),
-            f"{NEXT_YEAR}/ResponsablesSansAdresses_{LYC}.xml": _parents_xml(LYC, parents[LYC]),
+            f"{NEXT_YEAR}/ResponsablesSansAdresses_{LYC}.xml": parents_xml(LYC, parents[LYC]),
         }
         conflicts, conflict_expected = self.conflicts(files_students[CLG], parents[CLG], by_dn)
         files.update(conflicts)
         return Exports(files, {"next_year": expected, "conflicts": conflict_expected})
 
-    def conflicts(self, clg: list[ExportStudent], clg_parents: list[_Parent], by_dn) -> tuple[dict, dict]:
+    def conflicts(self, clg: list[ExportStudent], clg_parents: list[ExportParent], by_dn) -> tuple[dict, dict]:
         """The collège's export again, with one row of each conflict, and a CSV of Sésame's with bad UAIs."""
         rng = self.rng
         rows = [s for s in clg]
@@ -219,7 +219,7 @@ class _Generator:
                              "10010012110"))
         rows.append(ExportStudent("900005", self.ine(), "Datefausse", "Lina", date(2016, 2, 1), "6E", "10010012110",
                              born_text="31/02/2016"))
-        parents = list(clg_parents) + [_Parent("999999", "Inconnu", "Paul", "", ["123456789"])]
+        parents = list(clg_parents) + [ExportParent("999999", "Inconnu", "Paul", "", ["123456789"])]
         csv_rows = ["\ufeff" + ";".join(OWN_HEADER),
                     "0990009A;1234567890A;Martin;Léo;01/09/2012;2AGORA;2nde AGORA;24734001310;2NDPRO",
                     "0990999Y;1234567891B;Petit;Ana;02/09/2012;2AGORA;2nde AGORA;24734001310;2NDPRO",
@@ -227,7 +227,7 @@ class _Generator:
         clg_xml = students_xml(CLG, rows)
         files = {
             f"{CONFLICTS}/ElevesSansAdresses_{CLG}.xml": clg_xml,
-            f"{CONFLICTS}/ResponsablesSansAdresses_{CLG}.xml": _parents_xml(CLG, parents),
+            f"{CONFLICTS}/ResponsablesSansAdresses_{CLG}.xml": parents_xml(CLG, parents),
             f"{CONFLICTS}/autres-sources.csv": ("\r\n".join(csv_rows) + "\r\n").encode("utf-8"),
         }
         # same INE twice (2), another birth date (1), no INE (1), probable duplicate (1), invalid date (1)
@@ -284,7 +284,7 @@ def students_xml(uai: str, students: list[ExportStudent]) -> bytes:
     return _document(root)
 
 
-def _parents_xml(uai: str, parents: list[_Parent]) -> bytes:
+def parents_xml(uai: str, parents: list[ExportParent]) -> bytes:
     root, data = _export("BEE_RESPONSABLES", uai)
     people = _element(data, "PERSONNES")
     for parent in parents:

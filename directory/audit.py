@@ -49,14 +49,30 @@ def _dn(directory, record_id: str) -> str:
     return dn(A.CN, record_id, directory.base(A.AUDIT))
 
 
-def record_action(directory, record_id: str, actor: str, action: str, uai: str, targets, summary: str) -> None:
-    """An action done at once (a row's reset); `record_id` makes a second write of it a no-op."""
+def _action(record_id: str, actor: str, action: str, uai: str, targets, summary: str) -> dict:
     attributes = {A.CN: record_id, A.ACTOR: actor, A.ACTION: action, A.DESCRIPTION: summary}
     if uai:     # an operation of no establishment (a refused sign-in) is the identity team's to read
         attributes[A.UAI] = uai
     if targets:
         attributes[A.TARGET] = sorted(set(targets))
-    _add(directory, _dn(directory, record_id), [A.OC_AUDIT, A.OC_DATED], _dated(attributes))
+    return _dated(attributes)
+
+
+def record_action(directory, record_id: str, actor: str, action: str, uai: str, targets, summary: str) -> None:
+    """An action done at once (a row's reset); `record_id` makes a second write of it a no-op."""
+    _add(directory, _dn(directory, record_id), [A.OC_AUDIT, A.OC_DATED],
+         _action(record_id, actor, action, uai, targets, summary))
+
+
+def record_actions(directory, record_id: str, actor: str, action: str, uai: str, targets, summary: str) -> None:
+    """One record of the same action on several accounts (a job's departures from one establishment); written
+    again, it names the accounts given then, the earlier ones among them."""
+    record = _action(record_id, actor, action, uai, targets, summary)
+    try:
+        directory.writes.run(lambda conn: conn.add(_dn(directory, record_id), [A.OC_AUDIT, A.OC_DATED], record))
+    except AlreadyExists:
+        directory.writes.run(lambda conn: conn.modify(_dn(directory, record_id), {
+            A.TARGET: [(ldap3.MODIFY_REPLACE, record[A.TARGET])]}))
 
 
 def open_job(directory, job_id: str, actor: str, action: str, uai: str, population: str, options: dict,

@@ -21,9 +21,12 @@ def parse_time(value) -> datetime | None:
     """Generalized time (`20261128134500Z`) as an aware datetime; None when absent or malformed."""
     if value is None or isinstance(value, datetime):
         return value
-    text = value.decode() if isinstance(value, bytes) else str(value)
+    text = (value.decode() if isinstance(value, bytes) else str(value))[:14]
+    if len(text) != 14 or not text.isdigit() or not text.isascii():
+        return None
     try:
-        return datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+        return datetime(int(text[:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), int(text[10:12]),
+                         int(text[12:14]), tzinfo=timezone.utc)
     except ValueError:
         return None
 

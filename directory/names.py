@@ -11,6 +11,8 @@ _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
 def ascii_lower(text: str) -> str:
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 

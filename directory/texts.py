@@ -26,6 +26,10 @@ class Cleaned:
 def cleaning(value: str | None) -> Cleaned:
     """The one cleaning of every text entering the directory, saying what it changed."""
     raw = "" if value is None else str(value)
+    if raw.isprintable() and "  " not in raw and raw == raw.strip() and unicodedata.is_normalized("NFC", raw):
+        # nothing to change (most values of a registry export): no control, format or private character, no
+        # space but single ones between words, composed already
+        return Cleaned(raw)
     kept = "".join(" " if c.isspace() else c for c in raw if c.isspace() or unicodedata.category(c) not in INVISIBLE)
     composed = unicodedata.normalize("NFC", kept)
     return Cleaned(" ".join(composed.split()), removed_invisible=len(kept) != len(raw),

@@ -3,13 +3,14 @@ preview read (the values it deletes); the job's mark on each entry says, after a
 from __future__ import annotations
 
 import enum
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import ldap3
 
 from .. import attributes as A
 from .. import marks
-from ..audit import record_action
+from ..audit import record_actions
 from ..errors import AlreadyExists, ChangedMeanwhile, Conflict, IdentifierTaken, NotFound
 from ..escaping import dn, equals
 from ..mapping import first, parse_time
@@ -74,13 +75,35 @@ def apply_row(directory, row: PreviewRow, job_id: str, actor: str,
     except Conflict:
         if not marks.has_mark(directory, plan["dn"], job_id):
             return RowOutcome.REFUSED, CHANGED_MEANWHILE
-        # this job's own change, before a crash or a lost answer: what its first attempt did not finish
-        # (its journal record) is done now
-    if row.kind == STUDENT and row.category in ("move-in", "leave"):
-        what = ("Changement d'établissement : " if row.category == "move-in" else "Départ : ") + \
-            " ; ".join(f"{label} {old or '—'} → {new}" for label, old, new in row.changes if label == "Établissement")
-        record_action(directory, f"{job_id}-{row.key}", actor, row.category, row.uai, [row.key], what)
+        # this job's own change, before a crash or a lost answer (its journal record comes with the others')
     return RowOutcome.DONE, ""
+
+
+JOURNALED = ("move-in", "leave")      # a student's change of establishment, and a departure: in the journal
+JOURNAL_TARGETS = 200                 # accounts a journal record names at most
+
+
+def _journal_words(row: PreviewRow) -> str:
+    return ("Changement d'établissement : " if row.category == "move-in" else "Départ : ") + \
+        " ; ".join(f"{label} {old or '—'} → {new}" for label, old, new in row.changes if label == "Établissement")
+
+
+def journal_movements(directory, rows: list[PreviewRow], done: set[str], job_id: str, actor: str) -> None:
+    """The journal records of the job's departures and changes of establishment: the students of `rows` (every
+    row of the job, in its order) whose row is `done`, one record for up to JOURNAL_TARGETS of them that read
+    alike (« Départ : Établissement 0990001N → parti le 01/09/2027 »: every leaver of an establishment that day),
+    each account's history finding its own. Written again by a resumed job, each record names every account done
+    by then (its id is its place among the job's rows)."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for row in rows:
+        if row.kind == STUDENT and row.category in JOURNALED:
+            groups.setdefault((row.category, row.uai, _journal_words(row)), []).append(row.key)
+    for number, ((action, uai, words), keys) in enumerate(sorted(groups.items())):
+        for start in range(0, len(keys), JOURNAL_TARGETS):
+            targets = [k for k in keys[start:start + JOURNAL_TARGETS] if k in done]
+            if targets:
+                record_actions(directory, f"{job_id}-{action}-{number}-{start // JOURNAL_TARGETS}", actor, action, uai,
+                               targets, words)
 
 
 def _create(directory, row: PreviewRow, job_id: str, missing_children) -> tuple[RowOutcome, str]:
@@ -91,12 +114,11 @@ def _create(directory, row: PreviewRow, job_id: str, missing_children) -> tuple[
         if not values[A.CHILD]:
             return RowOutcome.REFUSED, NO_CHILD
     elif plan.get("ine"):
-        found = directory.search(directory.base(A.STUDENTS), equals(A.INE, plan["ine"]), [A.LAST_JOB], ldap3.LEVEL)
-        if found:
-            mine = any(marks.carries(e, job_id) for _, e in found)
-            return (RowOutcome.DONE, "") if mine else (RowOutcome.REFUSED, TAKEN)
-        # two imports creating the same new student at once both get here: the claim lets one through
+        # two imports creating the same new student at once: the claim lets one through; an account with this INE
+        # made another way is refused by the unique overlay below (its claim then given back)
         if not claim_ine(directory, plan["ine"], values[A.ACCOUNT_ID][0], job_id):
+            if _ine_created_by(directory, plan["ine"], job_id):
+                return RowOutcome.DONE, ""       # this job's own, before a crash: nothing more to do
             return RowOutcome.REFUSED, TAKEN
     object_classes = plan.get("object_classes") or [A.OC_PERSON, A.OC_ACCOUNT]
     try:
@@ -110,6 +132,37 @@ def _create(directory, row: PreviewRow, job_id: str, missing_children) -> tuple[
         release_ine(directory, plan.get("ine", ""), values[A.ACCOUNT_ID][0])
         return RowOutcome.REFUSED, TAKEN
     return RowOutcome.DONE, ""
+
+
+def _ine_created_by(directory, ine: str, job_id: str) -> bool:
+    found = directory.search(directory.base(A.STUDENTS), equals(A.INE, ine), [A.LAST_JOB], ldap3.LEVEL)
+    return any(marks.carries(e, job_id) for _, e in found)
+
+
+def apply_rows(directory, rows: list[PreviewRow], job_id: str, actor: str, note, missing: set[str] | None = None,
+               writers: int = 1, batch: int = 50) -> None:
+    """`rows` applied with `writers` connections at once: every student's first, then every parent's (a parent
+    is linked to children that exist). `note(results)` is given the (key, outcome, detail) of `batch` rows at a
+    time once they all ended (it may raise to stop there); `missing`: the DNs of students this job could not
+    create (a resumed job's), grown with those refused here."""
+    missing = set() if missing is None else missing
+
+    def one(row: PreviewRow) -> tuple[str, str, str]:
+        outcome, detail = apply_row(directory, row, job_id, actor, missing if row.kind == PARENT else frozenset())
+        if outcome is RowOutcome.REFUSED and row.category != "conflict" and row.plan.get("op") == "create":
+            missing.add(row.plan["dn"])
+        return row.key, outcome.value, detail
+
+    # the rows that write nothing (unchanged, in conflict) are told at once; the others go to the connections
+    writing = [r for r in rows if r.category != "conflict" and r.plan.get("op") in ("create", "modify")]
+    quiet = [r for r in rows if r.category == "conflict" or r.plan.get("op") not in ("create", "modify")]
+    for start in range(0, len(quiet), 10 * batch):
+        note([one(r) for r in quiet[start:start + 10 * batch]])
+    # a batch at a time, so that nothing is under way when `note` raises (a worker asked to stop)
+    with ThreadPoolExecutor(max_workers=max(1, writers)) as pool:
+        for phase in ([r for r in writing if r.kind == STUDENT], [r for r in writing if r.kind != STUDENT]):
+            for start in range(0, len(phase), batch):
+                note(list(pool.map(one, phase[start:start + batch])))
 
 
 def _claim_dn(directory, ine: str) -> str:

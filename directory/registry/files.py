@@ -19,7 +19,7 @@ from .rows import Cleaner, ParentRow, RegistryFile, StudentRow
 PARIS = ZoneInfo("Europe/Paris")
 MAX_FILE_BYTES = 20 * 1024 * 1024        # a whole lycée's SIECLE export is a few megabytes
 MAX_UNZIPPED_BYTES = 60 * 1024 * 1024    # all members of one zip, once inflated
-MAX_MEMBERS = 8
+MAX_MEMBERS = 100
 MAX_RATIO = 200                           # inflated size / compressed size of one member
 OWN_HEADER = ("UAI", "INE", "Nom", "Prénom", "Date de naissance", "Classe", "Libellé classe", "MEF",
               "Libellé MEF")
@@ -121,6 +121,15 @@ def _text(element, path: str) -> str:
     return (found.text or "").strip() if found is not None and found.text else ""
 
 
+def _fields(element) -> dict[str, str]:
+    """An element's children by tag (the first of each, as `find` gives it), their text stripped."""
+    found: dict[str, str] = {}
+    for child in element:
+        if child.tag not in found:
+            found[child.tag] = (child.text or "").strip()
+    return found
+
+
 def _siecle_uai(name: str, root) -> tuple[str, str]:
     raw = _text(root, "PARAMETRES/UAJ")
     uai = normalize_uai(raw)
@@ -196,25 +205,25 @@ def _siecle_students(name: str, root) -> RegistryFile:
     labels: dict[str, str] = {}
     for structures in root.iter("STRUCTURES_ELEVE"):
         for structure in structures.iter("STRUCTURE"):
-            code = _text(structure, "CODE_STRUCTURE")
-            if _text(structure, "TYPE_STRUCTURE") == "D" and code and code.lower() != "inactifs":
+            fields = _fields(structure)
+            code = fields.get("CODE_STRUCTURE", "")
+            if fields.get("TYPE_STRUCTURE") == "D" and code and code.lower() != "inactifs":
                 classes[structures.get("ELEVE_ID", "")] = code
-                label = _label(_text(structure, "LIBELLE_LONG") or _text(structure, "LIBELLE_STRUCTURE"),
-                               "Libellé de division")
+                label = _label(fields.get("LIBELLE_LONG") or fields.get("LIBELLE_STRUCTURE", ""), "Libellé de division")
                 if label:
                     labels[code] = label
     found = RegistryFile(name, "students", "SIECLE", (uai,), year, exported=_exported(root), classes=labels)
     for number, student in enumerate(root.iter("ELEVE"), start=1):
-        clean = Cleaner()
+        clean, fields = Cleaner(), _fields(student)
         registry_id = clean.text(student.get("ELEVE_ID", ""), "ELEVE_ID", max_length=20)
-        surname = clean.text(_text(student, "NOM_USAGE") or _text(student, "NOM_DE_FAMILLE"), "Nom", required=True)
-        given = clean.text(_text(student, "PRENOM"), "Prénom", required=True)
+        surname = clean.text(fields.get("NOM_USAGE") or fields.get("NOM_DE_FAMILLE", ""), "Nom", required=True)
+        given = clean.text(fields.get("PRENOM", ""), "Prénom", required=True)
         row = StudentRow(
-            source=name, line=number, uai=uai, ine=clean.ine(_text(student, "ID_NATIONAL")), surname=surname,
-            given_name=given, birth_date=clean.day(_text(student, "DATE_NAISS"), "Date de naissance", required=True),
+            source=name, line=number, uai=uai, ine=clean.ine(fields.get("ID_NATIONAL", "")), surname=surname,
+            given_name=given, birth_date=clean.day(fields.get("DATE_NAISS", ""), "Date de naissance", required=True),
             class_code=clean.text(classes.get(registry_id, ""), "Classe", max_length=30),
-            mef_code=clean.text(_text(student, "CODE_MEF"), "MEF", max_length=20),
-            left_on=clean.day(_text(student, "DATE_SORTIE"), "Date de sortie", required=False),
+            mef_code=clean.text(fields.get("CODE_MEF", ""), "MEF", max_length=20),
+            left_on=clean.day(fields.get("DATE_SORTIE", ""), "Date de sortie", required=False),
             registry_id=registry_id, **clean.done())
         found.students.append(row)
     return found
@@ -224,20 +233,21 @@ def _siecle_parents(name: str, root) -> RegistryFile:
     uai, year = _siecle_uai(name, root)
     children: dict[str, list[str]] = {}
     for link in root.iter("RESPONSABLE_ELEVE"):
-        if _text(link, "RESP_LEGAL") in ("1", "2"):          # legal guardians only; 0 is another contact
-            children.setdefault(_text(link, "PERSONNE_ID"), []).append(_text(link, "ELEVE_ID"))
+        fields = _fields(link)
+        if fields.get("RESP_LEGAL") in ("1", "2"):          # legal guardians only; 0 is another contact
+            children.setdefault(fields.get("PERSONNE_ID", ""), []).append(fields.get("ELEVE_ID", ""))
     found = RegistryFile(name, "parents", "SIECLE", (uai,), year, whole_school=False, exported=_exported(root))
     for number, person in enumerate(root.iter("PERSONNE"), start=1):
         person_id = person.get("PERSONNE_ID", "")
         if person_id not in children:
             continue
-        clean = Cleaner()
-        mail = _mail(clean, _text(person, "MEL"))
+        clean, fields = Cleaner(), _fields(person)
+        mail = _mail(clean, fields.get("MEL", ""))
         found.parents.append(ParentRow(
             source=name, line=number, uai=uai, person_id=person_id,
-            surname=clean.text(_text(person, "NOM_USAGE") or _text(person, "NOM") or _text(person, "NOM_DE_FAMILLE"),
+            surname=clean.text(fields.get("NOM_USAGE") or fields.get("NOM") or fields.get("NOM_DE_FAMILLE", ""),
                                "Nom", required=True),
-            given_name=clean.text(_text(person, "PRENOM"), "Prénom", required=True), mail=mail,
+            given_name=clean.text(fields.get("PRENOM", ""), "Prénom", required=True), mail=mail,
             children=tuple(dict.fromkeys(children[person_id])), **clean.done()))
     return found
 

@@ -13,7 +13,7 @@ import ldap3
 from .. import attributes as A
 from ..audit import PARIS
 from ..escaping import all_of, any_of, dn, equals
-from ..mapping import first, parse_time
+from ..mapping import account_id_of, first, parse_time
 from ..model import AccountOrigin, AccountState
 from ..duplicates.rules import DUPLICATE, SIBLINGS, STUDENT as A_STUDENT, Person, judge
 from ..names import fold, search_keys, sort_name
@@ -31,11 +31,12 @@ BRAKE_SHARE = 0.10          # more leavers or moves than this share of an establ
 NO_ESTABLISHMENT = ""       # rows whose UAI is invalid or not an establishment of the directory
 CHUNK = 200
 
-STUDENT_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.INE, A.BIRTH_DATE, A.CLASS_CODE,
+# the account id is read from the DN (mapping.account_id_of), never decoded a second time
+STUDENT_ATTRIBUTES = [A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.INE, A.BIRTH_DATE, A.CLASS_CODE,
                        A.MEF_CODE, A.LEFT_ON, A.LEFT_UAI, A.OBJECT_CLASS, A.ACCOUNT_ORIGIN, A.LEVEL, A.LEAVES_ON]
 PLANNED = "Départ prévu"    # the change a DATE_SORTIE still to come makes: a departure on that day
 MATCHED, CREATED = "match", "create"     # what the identity team chose for a probable duplicate
-_GUARDIAN_ATTRIBUTES = [A.ACCOUNT_ID, A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.CHILD, A.MAIL]
+GUARDIAN_ATTRIBUTES = [A.SURNAME, A.GIVEN_NAME, A.UID, A.UAI, A.CHILD, A.MAIL]
 
 
 @dataclass
@@ -173,7 +174,7 @@ class Known:
 def _known(entry_dn: str, entry: dict) -> Known:
     born = parse_time(first(entry.get(A.BIRTH_DATE)))
     classes = {str(c).lower() for c in entry.get(A.OBJECT_CLASS) or ()}
-    return Known(entry_dn, first(entry.get(A.ACCOUNT_ID), ""), first(entry.get(A.SURNAME), ""),
+    return Known(entry_dn, account_id_of(entry_dn), first(entry.get(A.SURNAME), ""),
                  first(entry.get(A.GIVEN_NAME), ""), first(entry.get(A.UID), "") or "", first(entry.get(A.UAI), "") or "",
                  (first(entry.get(A.INE), "") or "").upper(), born.date() if born else None,
                  first(entry.get(A.CLASS_CODE), "") or "", first(entry.get(A.MEF_CODE), "") or "",
@@ -266,6 +267,8 @@ class _Builder:
                 self.division_labels.setdefault(uai, {}).update(registry_file.classes)
         self.named: dict[str, dict[tuple[str, str], str]] = {}   # uai → (kind, code) → label, from the rows
         self.final_class: dict[str, str] = {}           # account id → its division once the import is applied
+        self.creating: set[str] = set()                 # account ids of the students the import creates
+        self.students_file: dict[str, str] = {}         # uai → the name of the students' file that names it
 
     def group(self, uai: str) -> EstablishmentPreview:
         if uai not in self.groups:
@@ -373,8 +376,11 @@ class _Builder:
                 self.leavers(uai, accounts, placed)
         self.parents(self.onde_children([p for f in self.files if f.kind == "parents" for p in f.parents], students),
                      planned)
-        for uai, accounts in current.items():
-            self.describe(uai, accounts)
+        self.describe(current)
+        for group in self.groups.values():     # what a row that writes nothing kept to be merged is not kept
+            for row in group.rows:
+                if row.plan.get("op") == "none" and len(row.plan) > 1:
+                    row.plan = {"op": "none"}
         ordered = sorted(self.groups.values(), key=lambda g: (g.uai == NO_ESTABLISHMENT, g.uai))
         return Preview(ordered, [f.name for f in self.files], self.today.isoformat())
 
@@ -396,33 +402,46 @@ class _Builder:
 
     # -- the establishment: its divisions and MEFs, its export ---------------------------------------------
 
-    def describe(self, uai: str, accounts: list[Known]) -> None:
-        group = self.group(uai)
-        files = [f for f in self.files if f.kind == "students" and uai in f.uais]
-        main = next((f for f in files if f.whole_school), files[0] if files else None)
-        if main is not None:
-            group.registry, group.school_year = main.format, main.school_year
-            group.exported = main.exported.isoformat() if main.exported else ""
-        last = structures.last_exports(self.directory, [uai]).get(uai, structures.LastExport())
-        group.last_year, group.last_exported = last.school_year, last.exported.isoformat() if last.exported else ""
-        group.older = older_than_last(uai, group.school_year, group.exported, group.last_year, group.last_exported)
-        divisions, mefs = structures.existing(self.directory, uai)
-        for (kind, code), label in sorted(self.named.get(uai, {}).items()):
-            have = divisions if kind == structures.DIVISION else mefs
-            if code not in have:
-                group.structures.append([kind, code, label, None])
-            elif label and label != have[code]:
-                group.structures.append([kind, code, label, have[code]])
-        # a division its students all leave is kept, and said so: accounts and the journal still name it
-        after = {k.account_id: k.class_code for k in accounts}
+    def describe(self, current: dict[str, list[Known]]) -> None:
+        """Each establishment's files, the export last applied to it, the divisions and MEFs its rows create or
+        relabel, and the divisions no student will be in any more."""
+        last_exports = structures.last_exports(self.directory, list(current))
+        # what each student row does to the divisions of the establishments it leaves or joins, in row order
+        moves: dict[str, list[tuple[str, str | None]]] = {}
         for row in self.rows_of_students():
-            if (row.category == LEAVE and row.uai == uai) or (row.plan.get("from") == uai and row.uai != uai):
-                after.pop(row.key, None)
-            elif row.uai == uai and row.key in self.final_class:
-                after[row.key] = self.final_class[row.key]
-        before = Counter(k.class_code for k in accounts if k.class_code)
-        still = set(after.values())
-        group.emptied = sorted(c for c in before if c not in still)
+            left = row.uai if row.category == LEAVE else row.plan.get("from")
+            if left and (row.category == LEAVE or row.uai != left):
+                moves.setdefault(left, []).append((row.key, None))
+            if row.category != LEAVE and row.key in self.final_class:
+                moves.setdefault(row.uai, []).append((row.key, self.final_class[row.key]))
+        for uai, accounts in current.items():
+            group = self.group(uai)
+            files = [f for f in self.files if f.kind == "students" and uai in f.uais]
+            main = next((f for f in files if f.whole_school), files[0] if files else None)
+            if main is not None:
+                group.registry, group.school_year = main.format, main.school_year
+                group.exported = main.exported.isoformat() if main.exported else ""
+            last = last_exports.get(uai, structures.LastExport())
+            group.last_year, group.last_exported = last.school_year, last.exported.isoformat() if last.exported else ""
+            group.older = older_than_last(uai, group.school_year, group.exported, group.last_year,
+                                          group.last_exported)
+            divisions, mefs = structures.existing(self.directory, uai)
+            for (kind, code), label in sorted(self.named.get(uai, {}).items()):
+                have = divisions if kind == structures.DIVISION else mefs
+                if code not in have:
+                    group.structures.append([kind, code, label, None])
+                elif label and label != have[code]:
+                    group.structures.append([kind, code, label, have[code]])
+            # a division its students all leave is kept, and said so: accounts and the journal still name it
+            after = {k.account_id: k.class_code for k in accounts}
+            for key, class_code in moves.get(uai, ()):
+                if class_code is None:
+                    after.pop(key, None)
+                else:
+                    after[key] = class_code
+            before = Counter(k.class_code for k in accounts if k.class_code)
+            still = set(after.values())
+            group.emptied = sorted(c for c in before if c not in still)
 
     def rows_of_students(self):
         for group in self.groups.values():
@@ -513,9 +532,8 @@ class _Builder:
         date, and the rules of « Doublons » say one person: no INE, or one typed wrong) waits as a conflict that
         offers to match it to that account instead — or to create it all the same (`decisions`, remembered). A
         namesake born the same day with another valid INE is another pupil: the row is created, and said."""
-        born = {_birth_value(r.birth_date) for r, _ in creations if r.birth_date}
         namesakes: dict[tuple[str, str], list[Known]] = {}
-        for d, e in _search_any(self.directory, A.STUDENTS, A.BIRTH_DATE, born, STUDENT_ATTRIBUTES):
+        for d, e in self._namesakes([r for r, _ in creations]):
             known = _known(d, e)
             namesakes.setdefault((sort_name(known.given_name, known.surname), _birth_value(known.birth_date)
                                   if known.birth_date else ""), []).append(known)
@@ -568,6 +586,7 @@ class _Builder:
                                                f"listes jusque-là"] if row.left_on else []) + ([note] if note else []))
         if planned is not None:
             planned[(row.source, row.registry_id)] = (account_id, entry_dn)
+            self.creating.add(account_id)
             self.names(uai, row, row.class_code)
             self.final_class[account_id] = row.class_code
         return PreviewRow(account_id, uai, CREATE, STUDENT, name, row.ine, "", row.source, row.line,
@@ -595,6 +614,21 @@ class _Builder:
             CREATED: {"key": created.key, "category": created.category, "identifier": "", "changes": created.changes,
                       "reason": created.reason, "plan": created.plan}}}
 
+    def _namesakes(self, rows: list[StudentRow]):
+        """The students born the same day as one of `rows` and named alike (their folded names as the search keys
+        hold them): each one's name and birth date are the directory's indexed keys, never the whole day's births."""
+        terms = set()
+        for row in rows:
+            if not row.birth_date:
+                continue
+            key = fold(row.surname) + fold(row.given_name)
+            terms.add(all_of(equals(A.BIRTH_DATE, _birth_value(row.birth_date)), equals(A.SEARCH_KEY, key) if key
+                             else None))
+        terms = sorted(terms)
+        for start in range(0, len(terms), CHUNK):
+            yield from self.directory.search(self.directory.base(A.STUDENTS), any_of(*terms[start:start + CHUNK]),
+                                             STUDENT_ATTRIBUTES, ldap3.LEVEL)
+
     def leave(self, uai: str, known: Known, on: date, reason: str) -> None:
         modifications = leaver_changes(uai, on, has_leaver_class=known.leaver_class, leaves_on=known.leaves_on)
         self.group(uai).rows.append(PreviewRow(known.account_id, uai, LEAVE, STUDENT, known.name, known.ine,
@@ -604,10 +638,9 @@ class _Builder:
 
     def leavers(self, uai: str, accounts: list[Known], placed: set[str]) -> None:
         """A whole-school export: a registry account it does not name has left (hand-made accounts stay)."""
+        here = {r.key for r in self.group(uai).rows}
         for known in accounts:
-            if known.ine in placed or not known.imported:
-                continue
-            if any(r.key == known.account_id for r in self.group(uai).rows):
+            if known.ine in placed or not known.imported or known.account_id in here:
                 continue
             self.leave(uai, known, self.today, "Absent de l'export de l'établissement")
 
@@ -616,16 +649,55 @@ class _Builder:
     def parents(self, rows: list[ParentRow], planned) -> None:
         if not rows:
             return
-        child_dns = {dn_ for _, dn_ in planned.values()}
-        linked: dict[str, list[tuple[str, dict]]] = {}
-        for d, e in _search_any(self.directory, A.GUARDIANS, A.CHILD, child_dns, _GUARDIAN_ATTRIBUTES):
-            for child in e.get(A.CHILD) or ():
-                linked.setdefault(child.lower(), []).append((d, e))
+        # the parents of the students the directory holds (those this import creates have none yet)
+        child_dns = {dn_ for account_id, dn_ in planned.values() if account_id not in self.creating}
+        linked: dict[str, list[tuple[str, dict]]] = {}      # a child's DN (lower case) → its guardians read
+        folded_names: dict[str, tuple[str, str]] = {}      # a guardian's DN → their folded (surname, given name)
+        searched: set[str] = set()                          # children whose guardians were searched by child
+        linked_dns: set[str] = set()
+
+        def named(d, e) -> bool:
+            """Whether the guardian is read for the first time (their folded name kept)."""
+            if d in folded_names:
+                return False
+            folded_names[d] = (fold(first(e.get(A.SURNAME), "")), fold(first(e.get(A.GIVEN_NAME), "")))
+            return True
+
+        def keep(found) -> None:
+            for d, e in found:
+                if d not in linked_dns:
+                    linked_dns.add(d)
+                    named(d, e)
+                    for child in e.get(A.CHILD) or ():
+                        linked.setdefault(child.lower(), []).append((d, e))
+
+        def by_children(dns) -> None:
+            wanted = {d for d in dns if d.lower() not in searched}
+            searched.update(d.lower() for d in wanted)
+            keep(_search_any(self.directory, A.GUARDIANS, A.CHILD, wanted, GUARDIAN_ATTRIBUTES))
+
+        # the guardians attached to the establishments the files name (one indexed search each, what a parent
+        # linked there carries); then, by child, the students none of them is linked to (arriving from elsewhere)
+        for uai in sorted({p.uai for p in rows if p.uai in self.establishments}):
+            keep(self.directory.search(self.directory.base(A.GUARDIANS), equals(A.UAI, uai), GUARDIAN_ATTRIBUTES,
+                                       ldap3.LEVEL))
+        by_children(d for d in child_dns if d.lower() not in linked)
         mails = {p.mail for p in rows if p.mail}
         by_mail: dict[str, list[tuple[str, dict]]] = {}
-        for d, e in _search_any(self.directory, A.GUARDIANS, A.MAIL, mails, _GUARDIAN_ATTRIBUTES):
+        for d, e in _search_any(self.directory, A.GUARDIANS, A.MAIL, mails, GUARDIAN_ATTRIBUTES):
+            named(d, e)
             for mail in e.get(A.MAIL) or ():
                 by_mail.setdefault(str(mail).lower(), []).append((d, e))
+        # a row none of the guardians read matches: its children's guardians searched by child, to be sure (one
+        # may be linked to a child here without being attached to the establishment)
+        unmatched = []
+        for parent in rows:
+            found = [planned.get(self._students_source(parent.uai, c)) for c in parent.children]
+            dns = [dn_ for account_id, dn_ in (f for f in found if f) if account_id not in self.creating]
+            folded = (fold(parent.surname), fold(parent.given_name))
+            if not any(folded_names[d] == folded for dn_ in dns for d, _ in linked.get(dn_.lower(), ())):
+                unmatched += dns
+        by_children(unmatched)
         merged: dict[tuple, PreviewRow] = {}
         for parent in rows:
             name = f"{parent.surname.upper()} {parent.given_name}"
@@ -649,11 +721,11 @@ class _Builder:
             existing = None
             for child_dn in wanted_dns:
                 for d, e in linked.get(child_dn.lower(), []):
-                    if (fold(first(e.get(A.SURNAME), "")), fold(first(e.get(A.GIVEN_NAME), ""))) == folded:
+                    if folded_names[d] == folded:
                         existing = (d, e)
             if existing is None and parent.mail:
                 for d, e in by_mail.get(parent.mail, []):
-                    if (fold(first(e.get(A.SURNAME), "")), fold(first(e.get(A.GIVEN_NAME), ""))) == folded:
+                    if folded_names[d] == folded:
                         existing = (d, e)
             key = ("dn", existing[0].lower()) if existing else (("mail",) + folded + (parent.mail,) if parent.mail
                                                                  else ("row", parent.uai, parent.person_id))
@@ -697,16 +769,15 @@ class _Builder:
         return found
 
     def _students_source(self, uai: str, registry_id: str):
-        for registry_file in self.files:
-            if registry_file.kind == "students" and uai in registry_file.uais:
-                return (registry_file.name, registry_id)
-        return ("", registry_id)
+        if uai not in self.students_file:
+            self.students_file[uai] = next((f.name for f in self.files if f.kind == "students" and uai in f.uais), "")
+        return (self.students_file[uai], registry_id)
 
     def _link(self, parent: ParentRow, name: str, existing, child_dns) -> PreviewRow:
         entry_dn, entry = existing
         have = {str(c).lower() for c in entry.get(A.CHILD) or ()}
         uais = [str(u) for u in entry.get(A.UAI) or ()]
-        row = PreviewRow(first(entry.get(A.ACCOUNT_ID), ""), parent.uai, UNCHANGED, PARENT, name,
+        row = PreviewRow(account_id_of(entry_dn), parent.uai, UNCHANGED, PARENT, name,
                          identifier=first(entry.get(A.UID), "") or "", source=parent.source, line=parent.line,
                          plan={"op": "none", "dn": entry_dn, "have": sorted(have), "uais": uais})
         self.group(parent.uai).rows.append(row)

@@ -4,8 +4,8 @@ preview and the job queue's records, kept with the job's audit record (directory
 from __future__ import annotations
 
 from directory import audit, marks
-from directory.registry.apply import RowOutcome, apply_row, prepare
-from directory.registry.preview import CONFLICT, CREATE, PARENT, STUDENT
+from directory.registry.apply import RowOutcome, apply_rows, journal_movements, prepare
+from directory.registry.preview import CREATE, PARENT, STUDENT
 from directory.registry.report import ReportRow, keep_outcomes, kept
 
 from ..extensions import directory
@@ -18,6 +18,8 @@ from . import previews
 
 IMPORT = "import"
 BATCH = 50
+# connections the rows are written with at once: slapd works on one while the worker prepares the next (bench/rentree)
+WRITERS = 4
 SHOWN_REFUSED = 500         # rows not done named on the page (the CSV names them all)
 KINDS = {STUDENT: "Élèves", PARENT: "Responsables"}
 LOST_PREVIEW = "L'aperçu de cet import n'existe plus (plus de 24 heures) : refaites l'aperçu puis appliquez-le."
@@ -60,21 +62,21 @@ class Import(JobKind):
         rows = {row.key: row for row in preview.rows() if row.plan.get("counted", True)}
         prepare(directory.current, preview, job.options.get("uais", []), job.id)     # divisions and MEFs first
         done = store.outcomes(job.id)
-        # students first: a parent's children must exist before the parent is linked to them
-        todo = sorted((k for k in ids if k not in done and k in rows), key=lambda k: rows[k].kind != STUDENT)
         missing = {rows[k].plan["dn"] for k, (o, _) in done.items()
                    if k in rows and o == RowOutcome.REFUSED.value and rows[k].plan.get("op") == CREATE}
-        for start in range(0, len(todo), BATCH):
-            results = []
-            for key in todo[start:start + BATCH]:
-                row = rows[key]
-                outcome, detail = apply_row(directory.current, row, job.id, job.owner,
-                                            missing if row.kind == PARENT else frozenset())
-                if outcome is RowOutcome.REFUSED and row.category != CONFLICT and row.plan.get("op") == "create":
-                    missing.add(row.plan["dn"])
-                results.append((key, outcome.value, detail))
+        # students first, then parents (a parent's children must exist before the parent is linked to them), each
+        # row one write complete or not done, WRITERS at once; a worker asked to stop hands the rest back between
+        # batches (each batch's outcomes kept first)
+
+        def note(results):
             store.record_many(job.id, results)
-            stopping.check()        # a worker asked to stop hands the rest back
+            stopping.check()
+        apply_rows(directory.current, [rows[k] for k in ids if k not in done and k in rows], job.id, job.owner,
+                   note, missing, WRITERS, BATCH)
+        # then the journal's departures and changes of establishment, those done before a crash included
+        journal_movements(directory.current, [rows[k] for k in ids if k in rows],
+                          {k for k, (o, _) in store.outcomes(job.id).items() if o == RowOutcome.DONE.value}, job.id,
+                          job.owner)
 
     def finish(self, job: Job, store: JobStore, chunks) -> None:
         """Each row's outcome kept with the job's audit record, which is closed with the counts; « Accueil » and

@@ -174,7 +174,9 @@ def apply(preview_id):
     # named after its preview and its rows: a confirmation posted twice makes one job
     job_id = hashlib.sha256(f"{preview_id}:{','.join(keys)}".encode()).hexdigest()[:32]
     job = launch(IMPORT, job_id, staff().uid, uais[0] if uais else "", "students", keys,
-                 {"preview": preview_id, "uais": uais}, audited=[k for k in keys if len(k) == 32],
+                 {"preview": preview_id, "uais": uais},
+                 # its record names the accounts it will write (rows unchanged or in conflict touch none)
+                 audited=[r.key for r in rows if len(r.key) == 32 and r.plan.get("op") in ("create", "modify")],
                  kept=lambda: keep_rows(directory.current, job_id, [ReportRow.of(r) for r in rows]))
     previews.mark_sent(preview_id, keys, job.id)
     if held:
