@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from directory import audit
 from directory.duplicates import merge as merging
 from directory.duplicates import pairs as found_pairs
-from directory.duplicates.rules import DUPLICATE, KIND_LABELS, SIBLINGS, keeper
+from directory.duplicates.rules import DUPLICATE, KIND_LABELS, SIBLINGS, STUDENT, keeper
 from directory.duplicates.scan import read_accounts
 from directory.model import AccountOrigin, AccountState, Role
 
@@ -180,7 +180,7 @@ def merge(pair_id):
                "shown": {"kept": shown[kept], "dropped": shown[dropped]},
                "names": {i: f"{s.name} ({s.identifier or 'jamais notifié'})" for i, s in sides.items()}}
     uai = (sides[kept].uais or sides[dropped].uais or ("",))[0]
-    job = launch(MERGE, job_id, owner, uai, "students" if found.first.kind == "student" else "guardians",
+    job = launch(MERGE, job_id, owner, uai, "students" if found.first.kind == STUDENT else "guardians",
                  [kept, dropped], options)
     return redirect(page_of(job), 303)
 
@@ -223,5 +223,5 @@ def undo(merge_id):
     options = {"merge": merge_id, "kept": plan.kept, "dropped": plan.dropped,
                "names": {plan.kept: plan.names.get("kept", plan.kept), plan.dropped: plan.names.get("dropped", plan.dropped)}}
     job = launch(UNDO, job_id, owner, plan.uais[0] if plan.uais else "",
-                 "students" if plan.kind == "student" else "guardians", [plan.kept, plan.dropped], options)
+                 "students" if plan.kind == STUDENT else "guardians", [plan.kept, plan.dropped], options)
     return redirect(page_of(job), 303)
