@@ -214,3 +214,31 @@ def test_creating_a_pupil_by_hand_shows_the_probable_duplicate_first_and_matches
     new_id = created.headers["Location"].rsplit("/", 1)[1]
     make_account.created.append(f"sesameAccountId={new_id},{A.STUDENTS},{SUFFIX}")
     assert read_accounts(demo_directory, "student", [new_id])[new_id].origin == "MANUAL"
+
+
+def test_a_parent_pair_shows_each_accounts_children_by_name_not_a_count(signed_in, make_account, demo_directory):
+    """Two parents of one name and one e-mail, each with a child of their own: the pair's page names each one's
+    children — a count of one on each side is no evidence, and never « identique » when the children differ."""
+    from directory.duplicates import pairs
+    from directory.duplicates.rules import judge
+    from directory.duplicates.scan import Finding
+    first_child, _ = make_account.student(AccountState.NOT_NOTIFIED, given="Maëlys", surname="Enfantuntest")
+    second_child, _ = make_account.student(AccountState.NOT_NOTIFIED, given="Yanis", surname="Enfantdeuxtest")
+    parents = [make_account.guardian(child.dn) for child in (first_child, second_child)]
+    surname = parents[0].surname
+    for parent in parents:
+        demo_directory.writes.run(lambda conn, parent=parent: conn.modify(parent.dn, {
+            A.SURNAME: [(ldap3.MODIFY_REPLACE, [surname])], A.CN: [(ldap3.MODIFY_REPLACE, [f"Sam {surname}"])],
+            A.MAIL: [(ldap3.MODIFY_REPLACE, ["meme.parent@example.org"])]}))
+    people = read_accounts(demo_directory, "parent", [p.account_id for p in parents])
+    a, b = sorted(people.values(), key=lambda p: p.account_id)
+    finding = Finding(a, b, judge(a, b))
+    assert finding.verdict.kind == "duplicate"
+    pairs.write(demo_directory, finding, "test")
+    make_account.created.insert(0, pairs.pair_dn(demo_directory, finding.key))
+
+    page = signed_in("admin.idt").get(f"/doublons/paire/{finding.key}").get_data(as_text=True)
+    row = re.search(r'<tr data-field="children">(.*?)</tr>', page, re.S).group(1)
+    assert "ENFANTUNTEST Maëlys" in row and "ENFANTDEUXTEST Yanis" in row
+    assert "identique" not in row
+    assert "son INE" not in page, "a parent has no INE: the merge form says what a parent's merge carries"
