@@ -124,6 +124,9 @@ def test_a_pupil_entered_twice_is_found_merged_keeping_the_activated_account_and
     assert [line.split(":")[0] for line in signed] == ["pwdLastSuccess", "pwdLastSuccess"]
     assert differences == {other.dn: [], parent.dn: []}
     assert binds(migrated.ldap_url, other.dn, provisional) and binds(migrated.ldap_url, kept.dn, password)
+    # the journal no longer offers to undo it
+    journal = client.get("/journal?action=duplicates-merge").get_data(as_text=True)
+    assert re.search(rf'href="/doublons/fusions/{job.id}">Voir la fusion<', journal)
 
 
 def test_a_merge_is_refused_when_an_account_changed_after_the_pair_was_shown(
@@ -140,6 +143,9 @@ def test_a_merge_is_refused_when_an_account_changed_after_the_pair_was_shown(
     assert set(read_accounts(demo_directory, "student", [kept.account_id, other.account_id])) == \
         {kept.account_id, other.account_id}
     assert merging.read_record(demo_directory, job.id) is None
+    # the journal says it was not made, and links to no merge (there is none to see or undo)
+    journal = client.get("/journal?action=duplicates-merge").get_data(as_text=True)
+    assert "Fusion de doublons : non faite" in journal and f"/doublons/fusions/{job.id}" not in journal
 
 
 def test_the_undo_says_what_the_kept_account_changed_since_and_leaves_it(signed_in, make_account, demo_directory,
