@@ -248,3 +248,23 @@ def test_a_parent_pair_shows_each_accounts_children_by_name_not_a_count(signed_i
     assert "ENFANTUNTEST Maëlys" in row and "ENFANTDEUXTEST Yanis" in row
     assert "identique" not in row
     assert "son INE" not in page, "a parent has no INE: the merge form says what a parent's merge carries"
+
+
+def test_a_pupil_matched_into_another_establishment_leaves_the_old_ones_class_and_mef_behind(
+        signed_in, make_account, demo_directory):
+    """« C'est lui : le rattacher à … » moves the account: the class and MEF of the school it leaves are not the new
+    one's (the class typed is taken; none typed, none kept — the next import gives them)."""
+    existing, _ = make_account.student(AccountState.ACTIVE, uai="0990002P", given="Noé", surname="Rattachetest",
+                                       birth="20090615000000Z")
+    client = signed_in("admin.idt")
+    typed = {"etablissement": "0990003R", "nom": "Rattachetest", "prenom": "Noe", "naissance": "2009-06-15",
+             "ine": "", "classe": ""}
+    page = client.get("/alimentation/creer").get_data(as_text=True)
+    said = client.post("/alimentation/creer", data={"csrf_token": csrf_token(page), **typed}).get_data(as_text=True)
+    assert f'data-candidate="{existing.account_id}"' in said
+    matched = client.post("/alimentation/creer/rattacher", data={"csrf_token": csrf_token(said), **typed,
+                                                                 "compte": existing.account_id})
+    assert matched.status_code == 303
+    entry = demo_directory.read_entry(existing.dn, [A.UAI, A.CLASS_CODE, A.MEF_CODE])["attributes"]
+    assert entry[A.UAI] == ["0990003R"]
+    assert not entry.get(A.CLASS_CODE) and not entry.get(A.MEF_CODE), entry
