@@ -247,6 +247,8 @@ def test_a_parent_pair_shows_each_accounts_children_by_name_not_a_count(signed_i
     row = re.search(r'<tr data-field="children">(.*?)</tr>', page, re.S).group(1)
     assert "ENFANTUNTEST Maëlys" in row and "ENFANTDEUXTEST Yanis" in row
     assert "identique" not in row
+    place = re.search(r'<tr data-field="uai">(.*?)</tr>', page, re.S).group(1)
+    assert place.count("0990002P LP Métiers Auguste Perret") == 2, "the establishment by its name, as in the list"
     assert "son INE" not in page, "a parent has no INE: the merge form says what a parent's merge carries"
 
 

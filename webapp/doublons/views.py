@@ -141,6 +141,8 @@ def _pair_page(found, status: int = 200, chosen: str = ""):
     return render_template("doublons/pair.html", current_tab="doublons.index", pair=found, now=now,
                            versions=versions, default=default, merge=merge, admin=_admin(), names=names,
                            children=_children(now),
+                           places={side.account_id: ", ".join(f"{u} {names.get(u, '')}".strip() for u in side.uais)
+                                   for side in now if side is not None},
                            states=_STATES, origins=_ORIGINS, confirm=CONFIRM, confirmation=secrets.token_hex(16),
                            kinds=KIND_LABELS), status
 
