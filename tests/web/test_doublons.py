@@ -69,8 +69,13 @@ def test_a_pupil_entered_twice_is_found_merged_keeping_the_activated_account_and
     before = {dn: ldif(migrated, dn) for dn in (kept.dn, other.dn, parent.dn)}
     client = signed_in("admin.idt")
 
-    job, _ = _search(client, redis_server.url)
+    job, search_url = _search(client, redis_server.url)
     assert job.status == "finished"
+    searched = client.get(search_url).get_data(as_text=True)     # no account was « Fait »: two parts were read
+    assert "paire(s) de frères et sœurs probables dans l&#39;annuaire" in searched
+    assert 'data-outcome="done"' not in searched
+    mine = re.search(rf'<tr><td><a href="{search_url}">.*?</tr>', client.get("/travaux").get_data(as_text=True), re.S)
+    assert '<td class="number">—</td>' in mine.group(0)
     listed = client.get("/doublons?etablissement=0990002P").get_data(as_text=True)
     row = re.search(rf'<tr data-pair="{pair_id}">(.*?)</tr>', listed, re.S).group(1)
     assert "même nom et même date de naissance, établissements différents ; un élève sans INE" in row
