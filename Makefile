@@ -68,6 +68,7 @@ backup: venv
 restore: venv
 	@test -n "$(SRC)" || { echo "SRC=<the copy's folder>, e.g. make restore SRC=backups/sesame-20261201T020000Z"; exit 2; }
 	$(PY) -m devtools.embedded flask directory restore $(SRC)
+	@echo "make run's instance: nothing to start or migrate by hand, \`make run\` starts slapd, applies the migrations and starts Sésame."
 
 # Before a release (README « Upgrades without a stop »): the version in production (PREVIOUS, a tag or a commit)
 # runs its own directory and web tests on a directory made by this checkout's migrations, in a temporary copy.

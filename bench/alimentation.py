@@ -6,7 +6,6 @@ Run with `make bench-alimentation`. Prints medians over the rounds, the floors a
 """
 from __future__ import annotations
 
-import argparse
 import io
 import os
 import re
@@ -27,7 +26,7 @@ from directory.registry.preview import STUDENT_ATTRIBUTES as PREVIEW_ATTRIBUTES
 from webapp import create_app
 from webapp.jobs.store import FAILED, FINISHED, JobStore
 
-from .common import CSRF, SERVICE_DN, STAFF_PASSWORD, SUFFIX, big_directory, uai_of
+from .common import arguments, CSRF, SERVICE_DN, STAFF_PASSWORD, SUFFIX, big_directory, uai_of
 
 ROOT = Path(__file__).resolve().parent.parent
 JOB_URL = re.compile(r"/alimentation/travaux/([0-9a-f]{32})$")
@@ -112,9 +111,7 @@ def _median(values) -> float:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--establishments", type=int, default=100)
-    parser.add_argument("--students", type=int, default=2000, help="students per establishment")
+    parser = arguments(__doc__)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
 

@@ -1,6 +1,7 @@
 """What the benchmarks share: a big directory built with slapadd, an app on it, and percentiles."""
 from __future__ import annotations
 
+import argparse
 import base64
 import os
 import random
@@ -35,6 +36,17 @@ CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 CLASSES = [(f"{level}{n:02d}", f"{label} {n}") for level, label in (("2", "Seconde"), ("1", "Première"),
                                                                      ("T", "Terminale")) for n in range(1, 21)]
 STATES = ("NOT_NOTIFIED", "NOTIFIED", "ACTIVE")
+
+
+def arguments(doc: str, requests: int = 0, **formatter) -> argparse.ArgumentParser:
+    """The options every benchmark on the big directory shares: its establishments and their students (and the
+    requests timed for each scenario, when `requests` says how many by default)."""
+    parser = argparse.ArgumentParser(description=doc, **formatter)
+    parser.add_argument("--establishments", type=int, default=100, help="establishments (100: 200,000 students)")
+    parser.add_argument("--students", type=int, default=2000, help="students per establishment")
+    if requests:
+        parser.add_argument("--requests", type=int, default=requests, help="requests per scenario")
+    return parser
 
 
 def uai_of(number: int) -> str:

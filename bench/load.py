@@ -1,7 +1,6 @@
 """A load run over HTTP through gunicorn as the Procfile runs it: many heads of many schools at once."""
 from __future__ import annotations
 
-import argparse
 import http.client
 import os
 import random
@@ -21,7 +20,7 @@ from urllib.parse import urlencode
 from devtools.demo import SURNAMES
 from devtools.slapd import free_port
 
-from .common import CLASSES, CSRF, STAFF_PASSWORD, big_directory, percentile, uai_of
+from .common import arguments, CLASSES, CSRF, STAFF_PASSWORD, big_directory, percentile, uai_of
 from .procs import own_cpu_seconds, tree_cpu_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -297,9 +296,7 @@ def rounds(config, port: int, heads: int, schools: dict, seconds: float, count: 
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="The load run alone: " + __doc__)
-    parser.add_argument("--establishments", type=int, default=100)
-    parser.add_argument("--students", type=int, default=2000, help="students per establishment")
+    parser = arguments("The load run alone: " + __doc__)
     parser.add_argument("--heads", type=int, default=50, help="heads of as many schools")
     parser.add_argument("--seconds", type=float, default=60, help="length of each run")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of (paced, flat out)")

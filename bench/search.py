@@ -5,7 +5,6 @@ Run with `make bench-search`. Prints p50 and p95 of each, their ratio, and the t
 """
 from __future__ import annotations
 
-import argparse
 import sys
 
 import ldap3
@@ -18,7 +17,7 @@ from directory.sorting import page_control, sort_control
 from webapp import create_app
 
 from . import load
-from .common import CSRF, SERVICE_DN, SUFFIX, big_directory, signed_in, summary, timed, uai_of
+from .common import arguments, CSRF, SERVICE_DN, SUFFIX, big_directory, signed_in, summary, timed, uai_of
 
 SCENARIOS = {
     "no criteria": ("", AccountCriteria()),
@@ -105,10 +104,7 @@ def select_all_figures(app, school: int, say=print) -> float:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--establishments", type=int, default=100)
-    parser.add_argument("--students", type=int, default=2000, help="students per establishment")
-    parser.add_argument("--requests", type=int, default=200, help="requests per scenario")
+    parser = arguments(__doc__, requests=200)
     parser.add_argument("--heads", type=int, default=50, help="heads of as many schools in the load run")
     parser.add_argument("--seconds", type=float, default=60, help="length of each load run (0: none)")
     parser.add_argument("--rounds", type=int, default=1, help="rounds of the load run (paced, then flat out)")

@@ -8,7 +8,6 @@ first request after a minute, or after one's own action: the figures read again 
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from datetime import datetime, timezone
@@ -19,7 +18,7 @@ from directory.figures import Figures, follow_ups
 from directory.populations import FIGURED, GUARDIANS, STUDENTS
 from webapp import create_app
 
-from .common import (ADMIN, SERVICE_DN, SUFFIX, add_identity_team_member, big_directory, signed_in, summary, timed,
+from .common import (arguments, ADMIN, SERVICE_DN, SUFFIX, add_identity_team_member, big_directory, signed_in, summary, timed,
                      uai_of)
 
 
@@ -51,10 +50,7 @@ def _row(label: str, app_times, raw_times=None) -> float:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--establishments", type=int, default=100)
-    parser.add_argument("--students", type=int, default=2000, help="students per establishment")
-    parser.add_argument("--requests", type=int, default=100, help="requests per measure")
+    parser = arguments(__doc__, requests=100)
     args = parser.parse_args(argv)
 
     with big_directory(args.establishments, args.students, for_figures=True) as config:

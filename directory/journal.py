@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 import ldap3
@@ -16,7 +16,7 @@ from .escaping import all_of, any_of, at_least, contains, equals, none_of
 from .mapping import first, parse_time
 from .names import fold
 from .populations import branches
-from .sorted_pages import sorted_page
+from .sorted_pages import SortedPage, sorted_page
 from .sorting import SortKey
 
 PAGE_SIZE = 50
@@ -83,15 +83,8 @@ class JournalQuery:
 
 
 @dataclass(frozen=True)
-class JournalPage:
-    operations: list[Operation]
-    total: int
-    page: int
-    size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
+class JournalPage(SortedPage):
+    operations: list[Operation] = field(default_factory=list)
 
 
 def name_actions(labels: dict[str, str], on_accounts) -> None:
@@ -162,10 +155,10 @@ def page(directory, query: JournalQuery, number: int = 1, size: int = PAGE_SIZE)
     """One page, newest first, and the total: sorted and counted by slapd (sort and VLV controls)."""
     number = max(1, number)
     if query.account_ids == ():
-        return JournalPage([], 0, number, size)
+        return JournalPage(0, number, size)
     entries, total = sorted_page(directory, directory.base(A.AUDIT), _filter(query), ATTRIBUTES, NEWEST_FIRST, number,
                                  size)
-    return JournalPage([_decode(e) for e in entries], total, number, size)
+    return JournalPage(total, number, size, [_decode(e) for e in entries])
 
 
 def every(directory, query: JournalQuery, batch: int = 500, limit: int = 100_000):

@@ -111,8 +111,24 @@ def level_label(level: str) -> str:
     return LEVELS.get(level.upper(), level)
 
 
+class _Holder:
+    """What a student's and a parent's accounts say alike of their holder."""
+    surname: str
+    given_name: str
+    origin: AccountOrigin
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.surname.upper()} {self.given_name}"
+
+    @property
+    def by_franceconnect(self) -> bool:
+        """Signs in through FranceConnect: no letter, no password of ours to reset."""
+        return self.origin is AccountOrigin.FRANCECONNECT
+
+
 @dataclass(frozen=True)
-class Student:
+class Student(_Holder):
     account_id: str
     surname: str
     given_name: str
@@ -135,17 +151,9 @@ class Student:
     leaves_on: date | None = None              # a departure the registry plans: a leaver from that day
     activation_date: datetime | None = None    # when the holder chose their own password, here or at the SSO
 
-    @property
-    def display_name(self) -> str:
-        return f"{self.surname.upper()} {self.given_name}"
-
-    @property
-    def by_franceconnect(self) -> bool:
-        return self.origin is AccountOrigin.FRANCECONNECT
-
 
 @dataclass(frozen=True)
-class Guardian:
+class Guardian(_Holder):
     account_id: str
     surname: str
     given_name: str
@@ -160,15 +168,6 @@ class Guardian:
     password_changed: datetime | None = None
     activation_date: datetime | None = None
     locked_at: str | None = None               # pwdAccountLockedTime, as for a student
-
-    @property
-    def display_name(self) -> str:
-        return f"{self.surname.upper()} {self.given_name}"
-
-    @property
-    def by_franceconnect(self) -> bool:
-        """Signs in through FranceConnect: no letter, no password of ours to reset."""
-        return self.origin is AccountOrigin.FRANCECONNECT
 
 
 def provisional_expired(state: AccountState, password_changed: datetime | None, days: int,

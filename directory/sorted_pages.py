@@ -2,11 +2,26 @@
 journal's pages, the pairs of « Doublons »."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import ldap3
 
 from .connection import translated
 from .errors import PageOutOfRange
 from .sorting import VLV_RESPONSE_OID, SortKey, page_control, read_page_answer, sort_control
+
+
+
+@dataclass(frozen=True)
+class SortedPage:
+    """Where one page of a sorted search stands: the total slapd counted, its number (1-based) and size."""
+    total: int
+    page: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
 
 
 def sorted_page(directory, base: str, filter_: str, attributes, keys: list[SortKey], number: int,

@@ -6,6 +6,7 @@ import re
 import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 SUFFIX = "dc=sesame,dc=test"
@@ -263,3 +264,24 @@ def demo_on_own_slapd(folder, replicator_password: str = ""):
                                             bind_password=SERVICE_PASSWORD))
     load_demo_offline(directory, SEAL_KEY, slapd)
     return slapd, directory
+
+
+def wait_until(condition, timeout: float = 60.0, every: float = 0.02, what: str = ""):
+    """`condition()`'s first true value, asked every `every` seconds; an AssertionError after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"not within {timeout} s" + (f": {what}" if what else ""))
+
+
+def sign_in_page(page, address: str, uid: str, password: str = DEMO_PASSWORD, path: str = "/connexion"):
+    """`page` (Chromium) signed in through the sign-in form at `address` + `path` as a person types it, and the
+    page that answers loaded."""
+    page.goto(address + path)
+    page.get_by_label("Identifiant").fill(uid)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_load_state()

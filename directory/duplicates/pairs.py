@@ -4,7 +4,7 @@ and one pair with its evidence."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import ldap3
@@ -13,7 +13,7 @@ from .. import attributes as A
 from ..errors import AlreadyExists, NotFound
 from ..escaping import all_of, dn, equals, none_of, present
 from ..mapping import first
-from ..sorted_pages import sorted_page
+from ..sorted_pages import SortedPage, sorted_page
 from ..sorting import SortKey
 from .rules import DUPLICATE, Person
 from .scan import Finding, Findings
@@ -176,15 +176,8 @@ def keep(directory, findings: Findings, scan_id: str) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-class PairPage:
-    pairs: list[Pair]
-    total: int
-    page: int
-    size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
+class PairPage(SortedPage):
+    pairs: list[Pair] = field(default_factory=list)
 
 
 def _filter(kind: str, uai: str | None, merged: bool = False) -> str:
@@ -198,7 +191,7 @@ def page(directory, kind: str, uai: str | None, number: int = 1, size: int = PAG
     sorted and counted by slapd."""
     entries, total = sorted_page(directory, directory.base(A.DUPLICATES), _filter(kind, uai), _READ, BEST_FIRST,
                                  number, size)
-    return PairPage([_pair(e) for e in entries], total, max(1, number), size)
+    return PairPage(total, max(1, number), size, [_pair(e) for e in entries])
 
 
 def one(directory, pair_id: str) -> Pair | None:

@@ -8,7 +8,7 @@ import pytest
 
 from directory.model import AccountState
 from screens import ALL_SCREENS, Screen, doublons_address, finished_job
-from support import SSO_SECRET
+from support import SSO_SECRET, sign_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -29,19 +29,12 @@ def serious_violations(axe, page) -> list[str]:
 
 
 def _staff(page, live_server, uid):
-    page.goto(live_server + "/connexion")
-    page.get_by_label("Identifiant").fill(uid)
-    page.get_by_label("Mot de passe").fill("demo-sesame-2026")
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in_page(page, live_server, uid)
     page.wait_for_url(lambda url: "/connexion" not in url)
 
 
 def _holder(page, live_server, identifier, password):
-    page.goto(live_server + "/compte/connexion")
-    page.get_by_label("Identifiant").fill(identifier)
-    page.get_by_label("Mot de passe").fill(password)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_load_state()
+    sign_in_page(page, live_server, identifier, password, path="/compte/connexion")
 
 
 def _select_one(page, live_server, prefix):

@@ -8,7 +8,7 @@ from directory.accounts import Accounts
 from directory.model import AccountState
 from directory.passwords import Sealer
 from directory.search import AccountCriteria
-from support import SEAL_KEY, wait_for_mail
+from support import SEAL_KEY, sign_in_page, wait_for_mail
 
 pytestmark = pytest.mark.browser
 
@@ -21,10 +21,7 @@ def test_a_student_activates_their_account(page, live_server, demo_directory, ma
     _, student = demo_directory.students.get("0990001N", account_id)
 
     page.set_viewport_size({"width": 390, "height": 844})        # a phone
-    page.goto(live_server + "/compte/connexion")
-    page.get_by_label("Identifiant").fill(record.identifier)
-    page.get_by_label("Mot de passe").fill(provisional)
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in_page(page, live_server, record.identifier, provisional, path="/compte/connexion")
     assert "au moins 8 caractères" in page.locator("#rules").inner_text()
     page.get_by_label("Nouveau mot de passe", exact=True).fill("mon chat aime 2026")
     page.get_by_label("Confirmez le nouveau mot de passe").fill("mon chat aime 2026")

@@ -6,15 +6,13 @@ import re
 import pytest
 
 from screens import a_pair
+from support import sign_in_page
 
 pytestmark = pytest.mark.browser
 
 
 def _admin(page, live_server):
-    page.goto(live_server + "/connexion")
-    page.get_by_label("Identifiant").fill("admin.idt")
-    page.get_by_label("Mot de passe").fill("demo-sesame-2026")
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in_page(page, live_server, "admin.idt")
     page.wait_for_url(lambda url: "/connexion" not in url)
 
 

@@ -4,7 +4,7 @@ tables, the app's own buttons everywhere (never the browser's grey), a paragraph
 tab of the screen highlighted — on the journal and after a refused form too."""
 import pytest
 
-from support import ROOT
+from support import ROOT, sign_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -13,11 +13,7 @@ SCREENS = ["/", "/statistiques", "/parametrage", "/journal", "/alimentation"]
 
 
 def _sign_in(page, live_server, uid="admin.idt"):
-    page.goto(live_server + "/connexion")
-    page.get_by_label("Identifiant").fill(uid)
-    page.get_by_label("Mot de passe").fill("demo-sesame-2026")
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_load_state()
+    sign_in_page(page, live_server, uid)
 
 
 def _preview(page, live_server) -> str:

@@ -5,16 +5,14 @@ import pytest
 from directory.model import AccountState
 from directory.populations import STUDENTS
 from directory.search import AccountCriteria
+from support import sign_in_page
 
 pytestmark = pytest.mark.browser
 LYC = "0990003R"
 
 
 def _sign_in(page, live_server, uid="chef.lyc"):
-    page.goto(live_server + "/connexion")
-    page.get_by_label("Identifiant").fill(uid)
-    page.get_by_label("Mot de passe").fill("demo-sesame-2026")
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in_page(page, live_server, uid)
 
 
 def test_never_notified_link_opens_those_students_without_javascript(page_without_javascript, live_server,

@@ -2,7 +2,7 @@
 the window (no horizontal scroll, the profile icon in view) and no column heading takes over two lines."""
 import pytest
 
-from support import SSO_SECRET
+from support import SSO_SECRET, sign_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -22,10 +22,7 @@ MEASURE = """() => {
 
 
 def _as_head(page, live_server):
-    page.goto(live_server + "/connexion")
-    page.get_by_label("Identifiant").fill("chef.lp")
-    page.get_by_label("Mot de passe").fill("demo-sesame-2026")
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in_page(page, live_server, "chef.lp")
 
 
 def _as_support(page, live_server):

@@ -1,5 +1,6 @@
 """A head of school signs in, sees the tabs and their establishment, and signs out, in Chromium."""
 import pytest
+from support import sign_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -21,8 +22,5 @@ def test_head_signs_in_sees_tabs_and_signs_out(page, live_server):
 
 
 def test_wrong_password_shows_the_refusal(page, live_server):
-    page.goto(live_server + "/connexion")
-    page.get_by_label("Identifiant").fill("chef.lp")
-    page.get_by_label("Mot de passe").fill("not-the-password")
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in_page(page, live_server, "chef.lp", "not-the-password")
     assert page.get_by_role("alert").inner_text() == "Identifiant ou mot de passe incorrect."

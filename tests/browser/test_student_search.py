@@ -4,15 +4,13 @@ import re
 import pytest
 
 from directory.search import AccountCriteria
+from support import sign_in_page
 
 pytestmark = pytest.mark.browser
 
 
 def _sign_in(page, live_server, uid="chef.lyc"):
-    page.goto(live_server + "/connexion")
-    page.get_by_label("Identifiant").fill(uid)
-    page.get_by_label("Mot de passe").fill("demo-sesame-2026")
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in_page(page, live_server, uid)
     page.get_by_role("link", name="Élèves", exact=True).click()
 
 

@@ -20,7 +20,8 @@ from directory.passwords import Sealer
 from directory.repository import Directory
 from devtools.embedded import EmbeddedRedis
 
-from support import JOB_URL, ROOT, SEAL_KEY, binds, confirmed, csrf_token, pdf_pages, sign_in, worker_environment
+from support import (JOB_URL, ROOT, SEAL_KEY, binds, confirmed, csrf_token, pdf_pages, sign_in,  # noqa: F401
+                     wait_until, worker_environment)
 
 LYC = "0990003R"
 
@@ -125,16 +126,6 @@ def start_job(client, ids, kind="notify", data=None) -> str:
     response = client.post(url, data=confirmed({"csrf_token": token, **(data or {})}))
     assert response.status_code == 303, response.get_data(as_text=True)
     return JOB_URL.search(response.headers["Location"]).group(1)
-
-
-def wait_until(condition, timeout: float = 60.0, every: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"not within {timeout} s")
 
 
 def marked(directory, job_id) -> set[str]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from devtools.slapd import free_port, terminate
 from devtools.embedded import EmbeddedRedis
+from support import wait_until
 
 SENTINEL = shutil.which("redis-sentinel") or "/usr/bin/redis-sentinel"
 MASTER = "sesame"
@@ -84,13 +85,7 @@ class Sentinels:
         self.primary.process = None
 
     def wait_until(self, condition, what: str, timeout: float = 30.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = condition()
-            if found:
-                return found
-            time.sleep(0.1)
-        raise AssertionError(f"not within {timeout} s: {what}")
+        return wait_until(condition, timeout, 0.1, what)
 
     def stop(self) -> None:
         for process in self.sentinels:

@@ -4,7 +4,6 @@ import csv
 import html
 import io
 import re
-import time
 from datetime import date, datetime, timedelta, timezone
 
 import ldap3
@@ -20,7 +19,7 @@ from directory.registry.leavers import LEAVER_LOCK
 from sso.holder import (ACCOUNT_LOCKED, BAD_CREDENTIALS, BIRTH_DATE_REFUSED, CHANGE_AFTER_RESET, INVISIBLE,
                         NAMES_IN_PASSWORD, PASSWORD_CHANGED, SAME_AS_PROVISIONAL, TOO_SHORT, Holder)
 from support import (ARGON2, FILE_URL, SUFFIX, AccountFactory, confirmed, csrf_token, locked_in_directory,
-                     remove_entry, run_action)
+                     remove_entry, run_action, wait_until)
 
 LP, LYC = "0990002P", "0990003R"
 BIRTH = "2008-04-12"        # AccountFactory's students are born that day
@@ -30,16 +29,6 @@ def _signed_in_to_service(sso, holder: Holder):
     """The holder opens the service, signs in at the SSO; the service's page once back, and its claims."""
     page = holder.sign_in(holder.go(f"{sso.service.url}connexion"))
     return page, holder.http.get(f"{sso.service.url}moi.json").json()
-
-
-def _wait_until(condition, seconds: float = 60.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"not within {seconds} s")
 
 
 def _entry(directory, dn: str, attributes) -> dict:
@@ -115,7 +104,7 @@ def test_a_notified_student_chooses_a_password_at_the_sso_and_sesame_shows_it_ac
     page = Holder(record.identifier, "Nouvel-Horizon-42", holder.http).sign_in(page)
     assert page.url == sso.service.url and "Bonjour" in page.text                # then reaches the service
     # no page of Sésame opened: the follower alone makes the account « Activé », within a minute
-    entry = _wait_until(lambda: (e := _entry(demo_directory, record.dn, [A.ACCOUNT_STATE, A.SEALED_PASSWORD,
+    entry = wait_until(lambda: (e := _entry(demo_directory, record.dn, [A.ACCOUNT_STATE, A.SEALED_PASSWORD,
                                                                          A.ACTIVATION_DATE]))
                         and e[A.ACCOUNT_STATE] == ["ACTIVE"] and e)
     assert not entry.get(A.SEALED_PASSWORD)
@@ -186,7 +175,7 @@ def test_a_leaver_past_the_tolerance_is_locked_in_the_directory_refused_by_the_s
     demo_directory.writes.run(lambda conn: conn.modify(record.dn, {
         A.OBJECT_CLASS: [(ldap3.MODIFY_ADD, [A.OC_LEAVER])], A.UAI: [(ldap3.MODIFY_DELETE, [LP])],
         A.LEFT_UAI: [(ldap3.MODIFY_REPLACE, [LP])], A.LEFT_ON: [(ldap3.MODIFY_REPLACE, [f"{left_on:%Y%m%d}000000Z"])]}))
-    _wait_until(lambda: _entry(demo_directory, record.dn, [A.PWD_ACCOUNT_LOCKED_TIME]).get(A.PWD_ACCOUNT_LOCKED_TIME))
+    wait_until(lambda: _entry(demo_directory, record.dn, [A.PWD_ACCOUNT_LOCKED_TIME]).get(A.PWD_ACCOUNT_LOCKED_TIME))
     holder = Holder(record.identifier, password)
     page = holder.sign_in(holder.go(f"{sso.service.url}connexion"))
     assert ACCOUNT_LOCKED in page.messages                        # the right password, refused by the engine
@@ -198,7 +187,7 @@ def test_a_leaver_past_the_tolerance_is_locked_in_the_directory_refused_by_the_s
     demo_directory.writes.run(lambda conn: conn.modify(record.dn, {
         A.UAI: [(ldap3.MODIFY_ADD, [LYC])], A.LEFT_ON: [(ldap3.MODIFY_REPLACE, [])],
         A.LEFT_UAI: [(ldap3.MODIFY_REPLACE, [])]}))
-    _wait_until(lambda: not locked_in_directory(demo_directory, record.dn))
+    wait_until(lambda: not locked_in_directory(demo_directory, record.dn))
     page, claims = _signed_in_to_service(sso, Holder(record.identifier, password))
     assert page.url == sso.service.url and claims["etablissements"] == [LYC]
 

@@ -1,16 +1,13 @@
 """The sign-in and establishment-switch forms."""
-from ..forms import Form
-from wtforms import PasswordField, SelectField, StringField, SubmitField
+from ..forms import Form, SignInFields
+from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import Length
 
 
 class SignInForm(Form):
-    # No DataRequired: an empty field gets the same refusal as a wrong password, from the view.
-    uid = StringField("Identifiant", validators=[Length(max=256)],
-                      render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
-    password = PasswordField("Mot de passe", validators=[Length(max=1024)],
-                             render_kw={"autocomplete": "current-password"})
-    submit = SubmitField("Se connecter")
+    uid = SignInFields.identifier(256)
+    password = SignInFields.password(1024)
+    submit = SignInFields.submit()
 
 
 class SwitchEstablishmentForm(Form):

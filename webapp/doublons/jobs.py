@@ -8,6 +8,7 @@ import logging
 from directory import audit
 from directory.duplicates import merge as merging
 from directory.duplicates import pairs, scan
+from directory.duplicates.rules import DUPLICATE, SIBLINGS
 
 from ..extensions import directory
 from ..jobs.kind import JobKind, Report
@@ -54,7 +55,7 @@ class Scan(_Doublons):
     def work(self, job: Job, store: JobStore, chunks, number: int, ids: list[str]) -> None:
         findings = scan.find(directory.current, say=lambda text: log.info("duplicates search %s: %s", job.id, text))
         counts = pairs.keep(directory.current, findings, job.id)
-        found = {kind: sum(1 for f in findings.found if f.verdict.kind == kind) for kind in ("duplicate", "siblings")}
+        found = {kind: sum(1 for f in findings.found if f.verdict.kind == kind) for kind in (DUPLICATE, SIBLINGS)}
         job.options.update(found=found, kept=counts, streamed=findings.streamed)
         store.update(job.id, lambda current: current.options.update(job.options))
         store.record_many(job.id, [("eleves", DONE, f"{findings.streamed.get('student', 0)} comptes lus"),

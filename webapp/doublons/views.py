@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from directory import audit
 from directory.duplicates import merge as merging
 from directory.duplicates import pairs as found_pairs
-from directory.duplicates.rules import DUPLICATE, KIND_LABELS, SIBLINGS, keeper
+from directory.duplicates.rules import DUPLICATE, KIND_LABELS, SIBLINGS, STUDENT, keeper
 from directory.duplicates.scan import read_accounts
 from directory.model import AccountOrigin, AccountState, Role
 
@@ -44,6 +44,14 @@ def _token(problems: list[str]) -> str:
     if not (token.isascii() and token.isalnum() and 16 <= len(token) <= 64):
         problems.append(INCOMPLETE)
     return token
+
+
+def _checked(problems: list[str], nothing_done: str) -> str | None:
+    """The page's token when nothing stands in the way; else None, each problem said with what was not done."""
+    token = _token(problems)
+    for problem in problems:
+        flash(f"{problem} {nothing_done}", "error")
+    return None if problems else token
 
 
 def _admin() -> bool:
@@ -102,9 +110,8 @@ _ORIGINS = {o.value: o.label for o in AccountOrigin}
 def search():
     """The search of the whole directory, as a job (one at a time: a second asked while one runs joins it)."""
     owner, problems = staff().uid, []
-    token = _token(problems)
-    if problems:
-        flash(problems[0] + " Aucune recherche n'a été lancée.", "error")
+    token = _checked(problems, "Aucune recherche n'a été lancée.")
+    if token is None:
         return _list(refused=True)
     job_id = hashlib.sha256(f"{owner}:{SCAN}:{token}".encode()).hexdigest()[:32]
     job = launch(SCAN, job_id, owner, "", "students", list(EVERYTHING), {}, audited=[])
@@ -174,10 +181,8 @@ def merge(pair_id):
         problems.append("La page de la paire est incomplète : rouvrez-la.")
     if request.form.get(CONFIRM) not in ("y", "on"):
         problems.append("Cochez la case qui confirme que ces deux comptes sont la même personne.")
-    token = _token(problems)
-    if problems:
-        for problem in problems:
-            flash(problem + " Rien n'a été fusionné.", "error")
+    token = _checked(problems, "Rien n'a été fusionné.")
+    if token is None:
         return _pair_page(found, 400, kept if kept in ids else "")
     dropped = next(i for i in ids if i != kept)
     sides = {s.account_id: s for s in found.sides}
@@ -187,7 +192,7 @@ def merge(pair_id):
                "shown": {"kept": shown[kept], "dropped": shown[dropped]},
                "names": {i: f"{s.name} ({s.identifier or 'jamais notifié'})" for i, s in sides.items()}}
     uai = (sides[kept].uais or sides[dropped].uais or ("",))[0]
-    job = launch(MERGE, job_id, owner, uai, "students" if found.first.kind == "student" else "guardians",
+    job = launch(MERGE, job_id, owner, uai, "students" if found.first.kind == STUDENT else "guardians",
                  [kept, dropped], options)
     return redirect(page_of(job), 303)
 
@@ -221,10 +226,8 @@ def undo(merge_id):
     problems = list(blockers)
     if request.form.get(UNDO_CONFIRM) not in ("y", "on"):
         problems.append("Cochez la case qui confirme l'annulation.")
-    token = _token(problems)
-    if problems:
-        for problem in problems:
-            flash(problem + " Rien n'a été changé.", "error")
+    token = _checked(problems, "Rien n'a été changé.")
+    if token is None:
         return _undo_page(record, 400)
     plan = record.plan
     owner = staff().uid
@@ -232,5 +235,5 @@ def undo(merge_id):
     options = {"merge": merge_id, "kept": plan.kept, "dropped": plan.dropped,
                "names": {plan.kept: plan.names.get("kept", plan.kept), plan.dropped: plan.names.get("dropped", plan.dropped)}}
     job = launch(UNDO, job_id, owner, plan.uais[0] if plan.uais else "",
-                 "students" if plan.kind == "student" else "guardians", [plan.kept, plan.dropped], options)
+                 "students" if plan.kind == STUDENT else "guardians", [plan.kept, plan.dropped], options)
     return redirect(page_of(job), 303)

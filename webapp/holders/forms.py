@@ -1,5 +1,5 @@
 """The holders' forms, in plain words."""
-from ..forms import Form
+from ..forms import Form, SignInFields
 from wtforms import DateField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp
 
@@ -8,11 +8,9 @@ MAIL = r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"   # the directory's 
 
 
 class HolderSignInForm(Form):
-    identifier = StringField("Identifiant", validators=[Length(max=128)],
-                             render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
-    password = PasswordField("Mot de passe", validators=[Length(max=256)],
-                             render_kw={"autocomplete": "current-password"})
-    submit = SubmitField("Se connecter")
+    identifier = SignInFields.identifier(128)
+    password = SignInFields.password(256)
+    submit = SignInFields.submit()
 
 
 class NewPasswordForm(Form):

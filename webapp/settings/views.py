@@ -75,6 +75,12 @@ def _page(uai: str, status: int = 200, grant_form: GrantForm | None = None, lett
         last_day=school_year_end(today), kinds=list(Kind)), status)
 
 
+def _expired(uai: str, **forms):
+    """A form posted without its token (or after it expired): the page again, as it was, with the reason."""
+    flash("Le formulaire a expiré : rechargez la page et recommencez.", "error")
+    return _page(uai, 400, **forms)
+
+
 @bp.route("")
 @login_required
 @requires(Right.SEE_SETTINGS)
@@ -116,8 +122,7 @@ def grant():
     uai = current_uai()
     form = GrantForm()
     if not form.validate_on_submit():
-        flash("Le formulaire a expiré : rechargez la page et recommencez.", "error")
-        return _page(uai, 400, grant_form=form)
+        return _expired(uai, grant_form=form)
     errors = {}
     try:
         kind = Kind(form.kind.data)
@@ -171,8 +176,7 @@ def confirm_end(delegation_id):
 def end(delegation_id):
     uai = current_uai()
     if not EndForm().validate_on_submit():
-        flash("Le formulaire a expiré : rechargez la page et recommencez.", "error")
-        return _page(uai, 400)
+        return _expired(uai)
     try:
         ended = _delegations().end(uai, delegation_id, staff().uid)   # NotFound (another establishment's): 404
     except FieldsRefused as refused:
@@ -193,8 +197,7 @@ def change_letters():
     uai = current_uai()
     form = LettersForm()
     if not form.validate_on_submit():
-        flash("Le formulaire a expiré : rechargez la page et recommencez.", "error")
-        return _page(uai, 400, letters_form=form)
+        return _expired(uai, letters_form=form)
     shown = form.shown.data or ""
     before = StoredLetterSettings.from_json(shown)
     wanted = StoredLetterSettings(**{name: getattr(form, name).data or "" for name in LABELS})
