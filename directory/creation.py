@@ -97,10 +97,11 @@ def create(directory, new: NewStudent, actor: str) -> str:
 
 def match(directory, account_id: str, new: NewStudent, actor: str) -> Person:
     """The existing account takes the new pupil's place instead of a second one: moved to `new.uai` (a leaver comes
-    back), its class set, the INE written if it had none or one that does not check; its identifier, password and
-    state kept. Conditional on its establishment as read (ChangedMeanwhile otherwise)."""
+    back; the class and MEF of the school it leaves go), its class set, the INE written if it had none or one that
+    does not check; its identifier, password and state kept. Conditional on its establishment as read
+    (ChangedMeanwhile otherwise)."""
     found = directory.search(directory.base(A.STUDENTS), equals(A.ACCOUNT_ID, account_id),
-                             READ + [A.LEFT_ON, A.OBJECT_CLASS], ldap3.LEVEL)
+                             READ + [A.LEFT_ON, A.OBJECT_CLASS, A.MEF_CODE], ldap3.LEVEL)
     if not found:
         raise NotFound(account_id)
     entry_dn, entry = found[0]
@@ -114,6 +115,10 @@ def match(directory, account_id: str, new: NewStudent, actor: str) -> Person:
                 changes[name] = [(ldap3.MODIFY_REPLACE, [])]
     if new.class_code and str(first(entry.get(A.CLASS_CODE), "") or "") != new.class_code:
         changes[A.CLASS_CODE] = [(ldap3.MODIFY_REPLACE, [new.class_code])]
+    elif A.UAI in changes and entry.get(A.CLASS_CODE):
+        changes[A.CLASS_CODE] = [(ldap3.MODIFY_REPLACE, [])]        # the school it leaves had that class
+    if A.UAI in changes and entry.get(A.MEF_CODE):
+        changes[A.MEF_CODE] = [(ldap3.MODIFY_REPLACE, [])]          # and gave it that MEF: the next import says
     number = ines.normalize(new.ine)
     if number and number != existing.ine_key and (not existing.ine_key or not existing.ine_valid):
         changes[A.INE] = [(ldap3.MODIFY_REPLACE, [number])]

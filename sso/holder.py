@@ -40,6 +40,8 @@ class Page:
 
 
 def read(response: requests.Response) -> Page:
+    if "charset" not in response.headers.get("Content-Type", "").lower():
+        response.encoding = "utf-8"     # the portal says so in its <meta>, where a browser reads it
     page = Page(response.url, response.status_code, response.text)
     found = _FORM.search(response.text)
     if found:

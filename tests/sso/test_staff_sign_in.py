@@ -297,3 +297,20 @@ def test_a_logout_token_ends_sessions_only_signed_by_the_provider_and_only_once(
     replayed = requests.post(url, data={"logout_token": genuine})
     assert replayed.status_code == 400 and "déjà reçu" in replayed.json()["error_description"]
     assert _signed_in(sso, again)
+
+
+def test_the_portals_pages_read_in_french_without_javascript(sso):
+    """What a browser without JavaScript shows is the HTML as sent: the portal's title, its footer and the page of
+    a refused code are in French there too (LemonLDAP::NG's own words are put in place by its scripts)."""
+    person = Holder("chef.lp", DEMO_PASSWORD)
+    page = person.go(f"{sso.sesame.url}/connexion/portail")
+    assert page.form == "lform"
+    for shown in (page, person.sign_in(page)):
+        assert "<title>Portail de connexion de l'académie</title>" in shown.text
+        assert 'lang="fr"' in shown.text
+        assert "Service provided by" not in shown.text and "free software" not in shown.text
+        assert "logiciel libre" in _text(shown)
+    refused = person.second_factor(person.sign_in(person.go(f"{sso.sesame.url}/connexion/portail")), "000000")
+    said = _text(refused.text.replace("<noscript>", "").replace("</noscript>", ""))
+    assert "Le portail n'a pas accepté" in said and "Go to portal" not in refused.text
+    assert "Recommencer" in said

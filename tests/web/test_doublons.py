@@ -69,8 +69,13 @@ def test_a_pupil_entered_twice_is_found_merged_keeping_the_activated_account_and
     before = {dn: ldif(migrated, dn) for dn in (kept.dn, other.dn, parent.dn)}
     client = signed_in("admin.idt")
 
-    job, _ = _search(client, redis_server.url)
+    job, search_url = _search(client, redis_server.url)
     assert job.status == "finished"
+    searched = client.get(search_url).get_data(as_text=True)     # no account was « Fait »: two parts were read
+    assert "paire(s) de frères et sœurs probables dans l&#39;annuaire" in searched
+    assert 'data-outcome="done"' not in searched
+    mine = re.search(rf'<tr><td><a href="{search_url}">.*?</tr>', client.get("/travaux").get_data(as_text=True), re.S)
+    assert '<td class="number">—</td>' in mine.group(0)
     listed = client.get("/doublons?etablissement=0990002P").get_data(as_text=True)
     row = re.search(rf'<tr data-pair="{pair_id}">(.*?)</tr>', listed, re.S).group(1)
     assert "même nom et même date de naissance, établissements différents ; un élève sans INE" in row
@@ -124,6 +129,9 @@ def test_a_pupil_entered_twice_is_found_merged_keeping_the_activated_account_and
     assert [line.split(":")[0] for line in signed] == ["pwdLastSuccess", "pwdLastSuccess"]
     assert differences == {other.dn: [], parent.dn: []}
     assert binds(migrated.ldap_url, other.dn, provisional) and binds(migrated.ldap_url, kept.dn, password)
+    # the journal no longer offers to undo it
+    journal = client.get("/journal?action=duplicates-merge").get_data(as_text=True)
+    assert re.search(rf'href="/doublons/fusions/{job.id}">Voir la fusion<', journal)
 
 
 def test_a_merge_is_refused_when_an_account_changed_after_the_pair_was_shown(
@@ -140,6 +148,9 @@ def test_a_merge_is_refused_when_an_account_changed_after_the_pair_was_shown(
     assert set(read_accounts(demo_directory, "student", [kept.account_id, other.account_id])) == \
         {kept.account_id, other.account_id}
     assert merging.read_record(demo_directory, job.id) is None
+    # the journal says it was not made, and links to no merge (there is none to see or undo)
+    journal = client.get("/journal?action=duplicates-merge").get_data(as_text=True)
+    assert "Fusion de doublons : non faite" in journal and f"/doublons/fusions/{job.id}" not in journal
 
 
 def test_the_undo_says_what_the_kept_account_changed_since_and_leaves_it(signed_in, make_account, demo_directory,
@@ -214,3 +225,53 @@ def test_creating_a_pupil_by_hand_shows_the_probable_duplicate_first_and_matches
     new_id = created.headers["Location"].rsplit("/", 1)[1]
     make_account.created.append(f"sesameAccountId={new_id},{A.STUDENTS},{SUFFIX}")
     assert read_accounts(demo_directory, "student", [new_id])[new_id].origin == "MANUAL"
+
+
+def test_a_parent_pair_shows_each_accounts_children_by_name_not_a_count(signed_in, make_account, demo_directory):
+    """Two parents of one name and one e-mail, each with a child of their own: the pair's page names each one's
+    children — a count of one on each side is no evidence, and never « identique » when the children differ."""
+    from directory.duplicates import pairs
+    from directory.duplicates.rules import judge
+    from directory.duplicates.scan import Finding
+    first_child, _ = make_account.student(AccountState.NOT_NOTIFIED, given="Maëlys", surname="Enfantuntest")
+    second_child, _ = make_account.student(AccountState.NOT_NOTIFIED, given="Yanis", surname="Enfantdeuxtest")
+    parents = [make_account.guardian(child.dn) for child in (first_child, second_child)]
+    surname = parents[0].surname
+    for parent in parents:
+        demo_directory.writes.run(lambda conn, parent=parent: conn.modify(parent.dn, {
+            A.SURNAME: [(ldap3.MODIFY_REPLACE, [surname])], A.CN: [(ldap3.MODIFY_REPLACE, [f"Sam {surname}"])],
+            A.MAIL: [(ldap3.MODIFY_REPLACE, ["meme.parent@example.org"])]}))
+    people = read_accounts(demo_directory, "parent", [p.account_id for p in parents])
+    a, b = sorted(people.values(), key=lambda p: p.account_id)
+    finding = Finding(a, b, judge(a, b))
+    assert finding.verdict.kind == "duplicate"
+    pairs.write(demo_directory, finding, "test")
+    make_account.created.insert(0, pairs.pair_dn(demo_directory, finding.key))
+
+    page = signed_in("admin.idt").get(f"/doublons/paire/{finding.key}").get_data(as_text=True)
+    row = re.search(r'<tr data-field="children">(.*?)</tr>', page, re.S).group(1)
+    assert "ENFANTUNTEST Maëlys" in row and "ENFANTDEUXTEST Yanis" in row
+    assert "identique" not in row
+    place = re.search(r'<tr data-field="uai">(.*?)</tr>', page, re.S).group(1)
+    assert place.count("0990002P LP Métiers Auguste Perret") == 2, "the establishment by its name, as in the list"
+    assert "son INE" not in page, "a parent has no INE: the merge form says what a parent's merge carries"
+
+
+def test_a_pupil_matched_into_another_establishment_leaves_the_old_ones_class_and_mef_behind(
+        signed_in, make_account, demo_directory):
+    """« C'est lui : le rattacher à … » moves the account: the class and MEF of the school it leaves are not the new
+    one's (the class typed is taken; none typed, none kept — the next import gives them)."""
+    existing, _ = make_account.student(AccountState.ACTIVE, uai="0990002P", given="Noé", surname="Rattachetest",
+                                       birth="20090615000000Z")
+    client = signed_in("admin.idt")
+    typed = {"etablissement": "0990003R", "nom": "Rattachetest", "prenom": "Noe", "naissance": "2009-06-15",
+             "ine": "", "classe": ""}
+    page = client.get("/alimentation/creer").get_data(as_text=True)
+    said = client.post("/alimentation/creer", data={"csrf_token": csrf_token(page), **typed}).get_data(as_text=True)
+    assert f'data-candidate="{existing.account_id}"' in said
+    matched = client.post("/alimentation/creer/rattacher", data={"csrf_token": csrf_token(said), **typed,
+                                                                 "compte": existing.account_id})
+    assert matched.status_code == 303
+    entry = demo_directory.read_entry(existing.dn, [A.UAI, A.CLASS_CODE, A.MEF_CODE])["attributes"]
+    assert entry[A.UAI] == ["0990003R"]
+    assert not entry.get(A.CLASS_CODE) and not entry.get(A.MEF_CODE), entry

@@ -147,8 +147,20 @@ def _pair_page(found, status: int = 200, chosen: str = ""):
     names = {e.uai: e.name for e in directory.current.establishments()}
     return render_template("doublons/pair.html", current_tab="doublons.index", pair=found, now=now,
                            versions=versions, default=default, merge=merge, admin=_admin(), names=names,
+                           children=_children(now),
+                           places={side.account_id: ", ".join(f"{u} {names.get(u, '')}".strip() for u in side.uais)
+                                   for side in now if side is not None},
                            states=_STATES, origins=_ORIGINS, confirm=CONFIRM, confirmation=secrets.token_hex(16),
                            kinds=KIND_LABELS), status
+
+
+def _children(now) -> dict[str, str]:
+    """Each parent's children by name, sorted (the evidence « même enfant » is read by name, never a count)."""
+    parents = [side for side in now if side is not None and side.kind == "parent"]
+    wanted = {child for side in parents for child in side.children}
+    read = read_accounts(directory.current, "student", wanted) if wanted else {}
+    return {side.account_id: ", ".join(sorted(read[c].name if c in read else "compte introuvable"
+                                              for c in side.children)) for side in parents}
 
 
 @bp.route("/paire/<pair_id>/fusion", methods=["POST"])

@@ -49,7 +49,8 @@ class JobKind:
 
     name = ""                           # the job's kind, in its record and in its audit record
     label = ""                          # what the journal, « Mes opérations » and its page call it
-    on_accounts = True                  # the journal counts it among the actions on accounts
+    on_accounts = True                  # the journal counts it among the actions on accounts; its page and « Mes
+                                        # opérations » count accounts (a search of the directory counts none)
     lost_document = ""                  # said of a finished job restored from a backup without its document
     whole = False                       # one chunk, one worker (rows in their order; nothing to share)
     pages = "jobs"                      # the blueprint whose addresses show its report

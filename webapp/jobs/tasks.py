@@ -138,6 +138,8 @@ def run_job(job_id: str) -> None:
 
 
 def _run(job_id: str, kind: JobKind, store: JobStore) -> None:
+    # held before its record says « En cours »: a page read in between would say it « reprend » (jobs/waiting.py)
+    store.attend(job_id, WORKER)
     job = store.update(job_id, _running)
     if job is None or job.status != RUNNING:
         return          # finished, interrupted (« Relancer » starts it again), or gone

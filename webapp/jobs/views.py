@@ -47,6 +47,7 @@ def index():
     waits = {j.id: wait_of(j, store, alive) for j in jobs}
     return render_template("jobs/index.html", jobs=jobs, titles={j.id: kind_of(j).title(j) for j in jobs},
                            progress={j.id: store.progress(j.id) for j in jobs}, page_of=page_of,
+                           on_accounts={j.id: kind_of(j).on_accounts for j in jobs},
                            statuses={j.id: waits[j.id].label if waits[j.id] else j.status_label for j in jobs})
 
 

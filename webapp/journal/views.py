@@ -10,6 +10,7 @@ from flask import Blueprint, make_response, render_template, request
 
 from directory import journal
 from directory.delegations import PARIS
+from directory.duplicates import merge as merging
 from directory.model import Role
 from flask_login import login_required
 
@@ -19,7 +20,7 @@ from ..extensions import directory
 from ..formatting import datetime_fr
 from ..operations import detail
 from ..rendering import csv_download
-from ..rights import Right, requires
+from ..rights import Right, may, requires
 from ..edge import one_of, parse_day, short_text
 
 bp = Blueprint("journal", __name__, url_prefix="/journal")
@@ -94,6 +95,16 @@ def _names(operations) -> dict[str, str]:
     return journal.names_of(directory.current, [a for o in operations for a in o.accounts[:3]])
 
 
+def _merges(operations) -> dict:
+    """The merges this page's records made, as they are now (for the identity team): a merge refused made none,
+    and one undone or past its 30 days is only to be seen."""
+    if not may(staff().role, Right.MERGE_DUPLICATES):
+        return {}
+    made = (merging.read_record(directory.current, o.id) for o in operations
+            if o.action == merging.MERGE and o.is_job)
+    return {record.id: record for record in made if record is not None}
+
+
 @bp.route("")
 @login_required
 @requires(Right.SEE_JOURNAL)
@@ -104,7 +115,8 @@ def index():
     establishments = directory.current.establishments() if staff().role is Role.ADMIN else []
     response = make_response(render_template(
         "journal/index.html", criteria=criteria, found=found, problems=problems, note=note,
-        names=_names(found.operations) if found else {}, actions=journal.ACTION_LABELS,
+        names=_names(found.operations) if found else {}, merges=_merges(found.operations) if found else {},
+        actions=journal.ACTION_LABELS,
         establishments=establishments, export_args={k: v for k, v in request.args.items() if k != "page"}),
         400 if problems else 200)
     return response
