@@ -17,7 +17,7 @@ from .mapping import GUARDIAN, STUDENT, account_id_of, first, state
 from .model import AccountState, Guardian, Student
 from .names import fold, letter_order
 from .connection import translated
-from .entries import raw, raw_entries
+from .entries import raw
 from .sorting import VLV_RESPONSE_OID, SortKey, page_control, read_page_answer, sort_control
 
 NAME_MAX_LENGTH = 100
@@ -176,10 +176,10 @@ class PopulationAccounts:
         def operation(conn):
             conn.sesame_retire = True     # closed after this search (above)
             try:
-                with translated(), raw(conn):
+                with translated(), raw(conn) as found:
                     conn.search(self.base, filter_, ldap3.LEVEL, attributes=self.attributes,
                                 controls=controls)
-                entries = raw_entries(conn)
+                entries = [values for _, values in found]
             except PageOutOfRange:     # a page past the last one: no rows, still a total
                 entries = []
             answer = (conn.result.get("controls") or {}).get(VLV_RESPONSE_OID)
