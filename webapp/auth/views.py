@@ -173,20 +173,15 @@ def shell_context():
             return {}
         member = staff()
         uai = current_uai()
-
-        def switch_form():
-            """Made when the header draws it: a fragment (most requests) has no header."""
-            switch = SwitchEstablishmentForm(uai=uai)
-            establishments = directory.current.establishments(member.uais) if len(member.uais) > 1 else []
-            switch.uai.choices = [(e.uai, f"{e.uai} {e.name}") for e in establishments]
-            return switch
-
+        switch = SwitchEstablishmentForm(uai=uai)
+        establishments = directory.current.establishments(member.uais) if len(member.uais) > 1 else []
+        switch.uai.choices = [(e.uai, f"{e.uai} {e.name}") for e in establishments]
         return {
             "staff": member,
             "tabs": tabs_for(member.role),
             "tab_here": tab_here,
             "establishment": directory.current.establishment(uai),
-            "switch_form": switch_form,
+            "switch_form": switch,
             # Sésame's own second factor, for a session whose way gave none of its own
             "second_factor_offered": member.role in PASSWORD_ROLES and second_factor_mode() != "off"
                                      and session.get(SIGNED_IN_BY) in ONE_FACTOR,
