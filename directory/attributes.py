@@ -26,6 +26,7 @@ OC_MEF = "sesameMefEntry"
 OC_AUDIT = "sesameAuditRecord"
 OC_JOB = "sesameJobRecord"              # auxiliary, on the audit record of a bulk job
 OC_PERSON = "inetOrgPerson"
+OC_GROUP = "groupOfNames"               # the identity team (ADMIN_GROUP_CN)
 OC_CREDENTIALS = "sesameCredentials"    # auxiliary: password stamp, staff second factor (migration 0009)
 
 # Standard attributes.

@@ -10,6 +10,7 @@ import ldap3
 from ldap3.core import exceptions as lx
 
 from . import observe
+from .entries import lean
 from .errors import (AlreadyExists, ChangedMeanwhile, DirectoryError, DirectoryUnavailable, IdentifierTaken,
                      InsufficientRights, InvalidCredentials, NotFound, PageOutOfRange, RefusedByPolicy,
                      ValidationFailed, WriteOutcomeUnknown)
@@ -103,6 +104,7 @@ def open_connection(url: str, user: str | None, password: str | None, timeout: f
     try:
         with translated():
             conn = ldap3.Connection(server, **options)
+            lean(conn)
             conn.bind()
     except DirectoryError as error:
         observe.ldap_operation(url, "bind", time.perf_counter() - started, observe.failure(error))

@@ -20,8 +20,8 @@ from .uai import is_valid_uai
 
 PARIS = ZoneInfo("Europe/Paris")
 REASON_LIMIT = 200
-_ATTRIBUTES = [A.CN, A.DELEGATE, A.UAI, A.DELEGATION_KIND, A.VALID_FROM, A.VALID_UNTIL, A.ACTOR, A.DESCRIPTION,
-               A.ENDED_BY]
+DELEGATION_ATTRIBUTES = [A.CN, A.DELEGATE, A.UAI, A.DELEGATION_KIND, A.VALID_FROM, A.VALID_UNTIL, A.ACTOR,
+                         A.DESCRIPTION, A.ENDED_BY]
 _STAFF_ATTRIBUTES = [A.UID, A.CN, A.DISPLAY_NAME, A.TITLE, A.UAI, A.HEAD_OF, A.SUPPORT_FOR]
 
 
@@ -142,6 +142,31 @@ def already_held(delegation: "Delegation") -> str:
             "ses dates, mettez-y fin puis accordez-en une nouvelle.")
 
 
+def running(uid: str, now: datetime) -> str:
+    """The filter of the delegations `uid` holds at `now` (DELEGATION_ATTRIBUTES are what to read of them)."""
+    stamp = ldap_time(now)
+    return all_of(equals(A.OBJECT_CLASS, A.OC_DELEGATION), equals(A.DELEGATE, uid), at_most(A.VALID_FROM, stamp),
+                  at_least(A.VALID_UNTIL, stamp))
+
+
+def delegation_of(entry: dict) -> Delegation:
+    one = lambda name: first(entry.get(name), "")   # noqa: E731
+    return Delegation(id=one(A.CN), uai=one(A.UAI), delegate=one(A.DELEGATE),
+                      kind=Kind(one(A.DELEGATION_KIND)), valid_from=parse_time(one(A.VALID_FROM)),
+                      valid_until=parse_time(one(A.VALID_UNTIL)), granted_by=one(A.ACTOR),
+                      reason=one(A.DESCRIPTION), ended_by=one(A.ENDED_BY))
+
+
+def roles_given(delegations, now: datetime) -> dict[str, Role]:
+    """The establishments these delegations give rights in at `now`, with the role each gives (the head's
+    rights win when someone holds both)."""
+    roles: dict[str, Role] = {}
+    for delegation in delegations:
+        if delegation.active(now) and roles.get(delegation.uai) is not Role.DELEGATED_HEAD:
+            roles[delegation.uai] = delegation.kind.role
+    return roles
+
+
 class Delegations:
     """The delegations kept in the directory, below each establishment's entry."""
 
@@ -151,29 +176,16 @@ class Delegations:
     def _establishment_dn(self, uai: str) -> str:
         return dn(A.UAI, uai, self.directory.base(A.ESTABLISHMENTS))
 
-    def _decode(self, entry: dict) -> Delegation:
-        one = lambda name: first(entry.get(name), "")   # noqa: E731
-        return Delegation(id=one(A.CN), uai=one(A.UAI), delegate=one(A.DELEGATE),
-                          kind=Kind(one(A.DELEGATION_KIND)), valid_from=parse_time(one(A.VALID_FROM)),
-                          valid_until=parse_time(one(A.VALID_UNTIL)), granted_by=one(A.ACTOR),
-                          reason=one(A.DESCRIPTION), ended_by=one(A.ENDED_BY))
-
     def _find(self, base: str, filter_: str) -> list[Delegation]:
-        found = self.directory.search(base, all_of(equals(A.OBJECT_CLASS, A.OC_DELEGATION), filter_), _ATTRIBUTES)
-        return [self._decode(entry) for _, entry in found]
+        found = self.directory.search(base, all_of(equals(A.OBJECT_CLASS, A.OC_DELEGATION), filter_),
+                                      DELEGATION_ATTRIBUTES)
+        return [delegation_of(entry) for _, entry in found]
 
     def roles_of(self, uid: str, now: datetime | None = None) -> dict[str, Role]:
-        """The establishments a staff member holds a delegation in now, with the role it gives (the
-        head's rights win when they hold both)."""
+        """The establishments a staff member holds a delegation in now, with the role it gives."""
         now = now or datetime.now(timezone.utc)
-        stamp = ldap_time(now)
-        roles: dict[str, Role] = {}
-        for delegation in self._find(self.directory.base(A.ESTABLISHMENTS),
-                                     all_of(equals(A.DELEGATE, uid), at_most(A.VALID_FROM, stamp),
-                                            at_least(A.VALID_UNTIL, stamp))):
-            if delegation.active(now) and roles.get(delegation.uai) is not Role.DELEGATED_HEAD:
-                roles[delegation.uai] = delegation.kind.role
-        return roles
+        found = self.directory.search(self.directory.base(A.ESTABLISHMENTS), running(uid, now), DELEGATION_ATTRIBUTES)
+        return roles_given((delegation_of(entry) for _, entry in found), now)
 
     def of_delegate(self, uid: str) -> list[Delegation]:
         """Every delegation a staff member was ever given, in any establishment."""

@@ -7,6 +7,7 @@ from datetime import date, datetime, timezone
 from typing import Callable
 
 from . import attributes as A
+from .entries import texts
 from .model import AccountOrigin, AccountState, Guardian, Student, last_sign_in
 
 
@@ -98,12 +99,21 @@ class Mapping:
         self.fields = tuple(fields)
         self.derived = derived
         self.attributes = list(dict.fromkeys([f.attribute for f in self.fields] + list(extra_attributes)))
+        self._keys = tuple((f, f.attribute.lower()) for f in self.fields)
 
     def decode(self, entry: dict, raw: dict | None = None, dn: str = ""):
         raw = raw or {}
         values = {f.name: f.convert((raw if f.raw else entry).get(f.attribute)) for f in self.fields}
         if self.derived:
             values.update(self.derived(dn, entry, raw, values))
+        return self.record(**values)
+
+    def decode_raw(self, raw: dict, dn: str = ""):
+        """The same record from an entry read lean (directory.entries: raw values by lowercased name); only the
+        fields' own attributes are decoded."""
+        values = {f.name: f.convert(raw.get(key) if f.raw else texts(raw.get(key))) for f, key in self._keys}
+        if self.derived:
+            values.update(self.derived(dn, {}, raw, values))
         return self.record(**values)
 
 

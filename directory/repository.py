@@ -18,12 +18,12 @@ from .model import AccountState, Establishment, Mef, PasswordPolicy, Role, Schoo
 from .passwords import PasswordHasher
 from .mapping import first
 from .search import PopulationAccounts
+from .staff import STAFF_ATTRIBUTES, read_staff
 
 # Establishments, classes and MEFs change a few times a year: each process keeps them this long.
 REFERENCE_TTL = 60.0
 STAMP_TTL = 1.0         # how long the stamp that says they are still current is believed
 
-_STAFF_ATTRIBUTES = [A.UID, A.CN, A.DISPLAY_NAME, A.HEAD_OF, A.SUPPORT_FOR, A.PWD_CHANGED_TIME]
 # Heads, their delegates and the identity team sign in with a password; support staff only through
 # the SSO proxy, which gives them their second factor.
 PASSWORD_ROLES = (Role.HEAD, Role.ADMIN, Role.DELEGATED_HEAD, Role.DELEGATED_SUPPORT)
@@ -33,11 +33,6 @@ _TIMING = PasswordHasher()
 def equalize_timing(password: str) -> None:
     """About what slapd spends checking an argon2 hash at the default cost."""
     _TIMING.hash(password or "-")
-
-
-def staff_password_version(entry: dict) -> str:
-    """Changes with the staff member's password (pwdChangedTime, kept by ppolicy whoever changes it)."""
-    return str(first(entry.get(A.PWD_CHANGED_TIME), ""))
 
 
 class Directory:
@@ -114,7 +109,7 @@ class Directory:
     # --- staff -------------------------------------------------------------------------------
 
     def _staff_entry(self, uid: str) -> tuple[str, dict]:
-        found = self.search(self.base(A.STAFF), equals(A.UID, uid), _STAFF_ATTRIBUTES, ldap3.LEVEL)
+        found = self.search(self.base(A.STAFF), equals(A.UID, uid), STAFF_ATTRIBUTES, ldap3.LEVEL)
         if len(found) != 1:
             raise NotFound(uid)
         return found[0]
@@ -183,27 +178,9 @@ class Directory:
                               min_length=number("pwdMinLength", 0))
 
     def staff(self, uid: str) -> Staff:
-        """The staff member with their role and establishments; NotFound if they have none."""
-        dn, entry = self._staff_entry(uid)
-        name = first(entry.get(A.DISPLAY_NAME), "") or first(entry.get(A.CN), "") or uid
-        uid = first(entry.get(A.UID), uid)
-        version = staff_password_version(entry)
-        if self._is_admin(dn):
-            uais = tuple(e.uai for e in self.establishments())
-            return Staff(uid, dn, name, Role.ADMIN, uais, version)
-        # their own roles, then what delegations give them today; one role per establishment is chosen by
-        # the model, among those the way their session was opened may open (Staff.limited_to)
-        own_support, own_head = sorted(entry.get(A.SUPPORT_FOR) or []), sorted(entry.get(A.HEAD_OF) or [])
-        grants = [(uai, Role.SUPPORT) for uai in own_support] + [(uai, Role.HEAD) for uai in own_head]
-        grants += [(uai, role) for uai, role in Delegations(self).roles_of(uid).items()]
-        member = Staff.holding(uid, dn, name, grants, version, sso_only=bool(own_support) and not own_head)
-        if member is None:
-            raise NotFound(f"{uid} has no role in any establishment")
-        return member
-
-    def _is_admin(self, dn: str) -> bool:
-        group = f"cn={A.ADMIN_GROUP_CN},{self.base(A.GROUPS)}"
-        return bool(self.search(group, equals(A.MEMBER, dn), ["1.1"], ldap3.BASE))
+        """The staff member with their role and establishments; NotFound if they have none. One search: it is
+        read at every request (directory/staff.py)."""
+        return read_staff(self, uid)
 
     # --- establishments ------------------------------------------------------------------------
 

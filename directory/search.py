@@ -17,6 +17,7 @@ from .mapping import GUARDIAN, STUDENT, account_id_of, first, state
 from .model import AccountState, Guardian, Student
 from .names import fold, letter_order
 from .connection import translated
+from .entries import raw
 from .sorting import VLV_RESPONSE_OID, SortKey, page_control, read_page_answer, sort_control
 
 NAME_MAX_LENGTH = 100
@@ -148,6 +149,7 @@ class PopulationAccounts:
         self.base = directory.base(population.branch)
         self.attributes = list(population.attributes)
         self.decode = population.decode
+        self.decode_raw = population.decode_raw
 
     def _filter(self, uai: str, criteria: AccountCriteria) -> str:
         """The criteria's filter; a parent's search by a child's name or class becomes the DNs of the
@@ -174,10 +176,10 @@ class PopulationAccounts:
         def operation(conn):
             conn.sesame_retire = True     # closed after this search (above)
             try:
-                with translated():
+                with translated(), raw(conn) as found:
                     conn.search(self.base, filter_, ldap3.LEVEL, attributes=self.attributes,
                                 controls=controls)
-                entries = [e["attributes"] for e in conn.response if e.get("type") == "searchResEntry"]
+                entries = [values for _, values in found]
             except PageOutOfRange:     # a page past the last one: no rows, still a total
                 entries = []
             answer = (conn.result.get("controls") or {}).get(VLV_RESPONSE_OID)
@@ -185,7 +187,7 @@ class PopulationAccounts:
 
         entries, answer = self.directory.reads.run(operation)
         total = answer.total if answer else len(entries)
-        return Page([self.decode(e) for e in entries], total, page, size)
+        return Page([self.decode_raw(e) for e in entries], total, page, size)
 
     def count(self, uai: str, criteria: AccountCriteria) -> int:
         """How many accounts match, counted from their DNs alone (the search's own filter)."""
