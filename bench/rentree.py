@@ -37,6 +37,7 @@ from directory import attributes as A
 from devtools.demo import BOYS, GIRLS, SURNAMES
 from devtools.slapd import EmbeddedSlapd
 from directory.escaping import any_of, equals
+from directory.ine import check_key
 from directory.names import sort_name
 from devtools.demo_exports import ExportParent, ExportStudent, parents_xml, students_xml
 from directory.registry.preview import GUARDIAN_ATTRIBUTES, STUDENT_ATTRIBUTES
@@ -120,8 +121,13 @@ class Rentree:
             tuple(p[A.GIVEN_NAME][0] for p in parents), uai))
 
     def ine(self) -> str:
+        """A newcomer's INE whose key letter never checks: never one of the build's INEs, which all check, and
+        never judged another pupil's by « Doublons »' rule (two INEs that both check are two pupils), so that a
+        newcomer with a student's name and birth date is the probable duplicate the preview must stop. (A
+        fixed "N" checked for one body in 23: two of the 100-establishment run's namesakes were created.)"""
         self.next_ine += 1
-        return f"{self.next_ine:010d}N"         # the build's INEs end with A (or the next letter): never these
+        body = f"{self.next_ine:010d}"
+        return body + ("P" if check_key(body) == "N" else "N")
 
     def newcomer(self, uai: str) -> Pupil:
         rng = self.rng
