@@ -7,7 +7,7 @@ the directory checked against what the generator expects (counts per category, a
 
 Run with `make bench-rentree` (the académie: 550 establishments of 2,000 students and their 1.64 parents a
 student, built as `make bench-academie` builds it; hours, 20 GB of disk), or
-`make bench-rentree BENCH_ARGS="--establishments 20"` for a smoke run of about a minute.
+`make bench-rentree BENCH_ARGS="--establishments 20"` for the smoke run CI makes (about 5 minutes here).
 """
 from __future__ import annotations
 
