@@ -10,7 +10,7 @@ import ldap3
 from . import attributes as A
 from .delegations import DELEGATION_ATTRIBUTES, delegation_of, roles_given, running
 from .errors import NotFound
-from .escaping import all_of, any_of, equals
+from .escaping import all_of, any_of, dn, equals
 from .mapping import first
 from .model import Role, Staff
 
@@ -31,30 +31,32 @@ def normalized(dn: str) -> str:
 
 def read_staff(directory, uid: str) -> Staff:
     """`Directory.staff` in one search from the suffix: the entry named `uid` right below the staff branch, the
-    identity team's group (its members compared here), and the delegations `uid` holds now. Every entry is
-    placed by its DN, so a student or parent with the same uid is never taken for the staff member."""
+    identity team's group if it counts them among its members (the directory matches the DN), and the delegations
+    `uid` holds now. Every entry is placed by its DN, so a student or parent with the same uid is never taken for
+    the staff member."""
     now = datetime.now(timezone.utc)
     staff_base = normalized(directory.base(A.STAFF))
     group = normalized(f"cn={A.ADMIN_GROUP_CN},{directory.base(A.GROUPS)}")
     establishments = "," + normalized(directory.base(A.ESTABLISHMENTS))
     filter_ = any_of(equals(A.UID, uid),
-                     all_of(equals(A.OBJECT_CLASS, A.OC_GROUP), equals(A.CN, A.ADMIN_GROUP_CN)),
+                     all_of(equals(A.OBJECT_CLASS, A.OC_GROUP), equals(A.CN, A.ADMIN_GROUP_CN),
+                            equals(A.MEMBER, dn(A.UID, uid, directory.base(A.STAFF)))),
                      running(uid, now))
     found = directory.search(directory.suffix, filter_,
-                             list(dict.fromkeys(STAFF_ATTRIBUTES + [A.MEMBER] + DELEGATION_ATTRIBUTES)), ldap3.SUBTREE)
-    entries, members, delegations = [], set(), []
-    for dn, entry in found:
-        where = normalized(dn)
+                             list(dict.fromkeys(STAFF_ATTRIBUTES + DELEGATION_ATTRIBUTES)), ldap3.SUBTREE)
+    entries, is_admin, delegations = [], False, []
+    for entry_dn, entry in found:
+        where = normalized(entry_dn)
         if _SEPARATOR.split(where, 1)[-1] == staff_base:
-            entries.append((dn, entry))
+            entries.append((entry_dn, entry))
         elif where == group:
-            members = {normalized(str(m)) for m in entry.get(A.MEMBER) or ()}
+            is_admin = True
         elif where.endswith(establishments) and entry.get(A.DELEGATION_KIND):
             delegations.append(delegation_of(entry))
     if len(entries) != 1:
         raise NotFound(uid)
-    dn, entry = entries[0]
-    return _member(directory, dn, entry, uid, normalized(dn) in members, roles_given(delegations, now))
+    staff_dn, entry = entries[0]
+    return _member(directory, staff_dn, entry, uid, is_admin, roles_given(delegations, now))
 
 
 def _member(directory, dn: str, entry: dict, uid: str, is_admin: bool, delegated: dict[str, Role]) -> Staff:
